@@ -1,0 +1,92 @@
+"""Benchmarks for `hwcheck solve` (issue 2). Prints ratios against baselines measured in
+the same run, because these machines are noisy.
+
+1. Start-up: wall time of `hwcheck solve problems/residual_relu.yaml` (output to a pipe)
+   as a ratio to a bare `python -c "import typer, rich, numpy, yaml"`. Goal ≤ 1.25×.
+2. Scaling: load + solve time of a 3,000-step and a 30,000-step chain, and their ratio
+   (10× the steps should cost about 10× the time: linear), plus peak memory.
+
+Run: .venv/bin/python bench/bench_solve.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wall(argv: list[str], runs: int) -> float:
+    """Median wall time of a command, output discarded."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def chain_problem(steps: int) -> str:
+    """A deep chain alternating tanh and relu blocks with a skip, one param shared."""
+    lines = ["id: chain", "kind: graph", "inputs: {x: 0.5}", "params: {w: 0.9}", "steps:", "  h0: x * w"]
+    for i in range(1, steps):
+        lines.append(f"  h{i}: tanh(h{i-1}) + h{i-1} * w" if i % 2 else f"  h{i}: relu(h{i-1}) + 0.1")
+    return "\n".join(lines) + "\n"
+
+
+def solve_time(path: str) -> tuple[float, float]:
+    """Seconds to load and solve, and peak traced memory in MiB."""
+    import hwcheck
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    hwcheck.solve(hwcheck.load_problem(path))
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return elapsed, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    python = sys.executable
+    hwcheck = str(Path(python).with_name("hwcheck"))
+    problem = str(ROOT / "problems" / "residual_relu.yaml")
+
+    # Interleave so that drift on a noisy machine hits both alike.
+    base, tool = [], []
+    for _ in range(args.runs):
+        base.append(wall([python, "-c", "import typer, rich, numpy, yaml"], 1))
+        tool.append(wall([hwcheck, "solve", problem], 1))
+    b, t = statistics.median(base), statistics.median(tool)
+    print(f"start-up: bare imports {b * 1000:.0f} ms, hwcheck solve {t * 1000:.0f} ms, ratio {t / b:.2f}x (goal <= 1.25x)")
+    t_json = wall([hwcheck, "solve", problem, "--format", "json"], args.runs)
+    print(f"          hwcheck solve --format json {t_json * 1000:.0f} ms, ratio {t_json / b:.2f}x")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {}
+        for steps in (3000, 30000):
+            path = os.path.join(tmp, f"chain{steps}.yaml")
+            Path(path).write_text(chain_problem(steps))
+            results[steps] = solve_time(path)
+            seconds, peak = results[steps]
+            print(f"chain of {steps:>6,} steps: load + solve {seconds:.2f} s, {seconds / steps * 1e6:.0f} µs/step, peak memory {peak:.0f} MiB")
+        ratio = results[30000][0] / results[3000][0]
+        print(f"scaling: 30k / 3k time ratio {ratio:.1f} (linear = 10)")
+        start = time.perf_counter()
+        subprocess.run([hwcheck, "solve", path, "--format", "json"], stdout=subprocess.DEVNULL, check=True)
+        print(f"hwcheck solve --format json on the 30k chain, whole command: {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Graph problems: expressions, the computation graph, the autodiff engine and the derivation."""

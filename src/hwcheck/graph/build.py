@@ -1,0 +1,150 @@
+"""From parsed steps to the computation graph: one node per leaf and per operation.
+
+A step such as ``h: relu(x0 * w0 + b0)`` becomes three nodes — ``x0 * w0``,
+``x0 * w0 + b0`` and ``h`` — so that every local derivative appears in the derivation.
+Sub-expression nodes are named by their canonical text, and the same text always means
+the same node. Nodes are created in an order where every operand comes before its
+consumer, so the node list is already topologically sorted: the engine never needs to
+sort, and never recurses.
+
+Operands that are numbers (``2 * x``) are :class:`Const`, not nodes; a sub-expression made
+only of numbers is folded at once in float64 (so ``10 ** 10 ** 10`` is an overflow, not
+an attempt to build a 10-billion-digit integer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import Pos
+from ..numbers import fmt
+from . import expr as E
+from .ops import BY_SYMBOL, OPS, DomainError, Op
+
+
+@dataclass(frozen=True)
+class Const:
+    value: float
+
+
+@dataclass
+class Node:
+    index: int
+    name: str  # the step or leaf name, or the canonical text of a sub-expression
+    role: str  # "input", "param", "step" or "sub" (an operation inside a step)
+    op: Op | None = None
+    operands: tuple = ()  # node indices (int) or Const
+    expr: E.Expr | None = None  # the node's own expression (operations only)
+    step: str | None = None  # the step this operation belongs to
+    pos: Pos | None = None
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op is None
+
+
+@dataclass
+class Graph:
+    nodes: list[Node] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)  # name -> node index
+    consumers: list[list[tuple[int, int]]] = field(default_factory=list)  # node -> [(consumer, operand k)]
+
+    def add(self, node: Node) -> Node:
+        node.index = len(self.nodes)
+        self.nodes.append(node)
+        self.index[node.name] = node.index
+        self.consumers.append([])
+        for k, operand in enumerate(node.operands):
+            if isinstance(operand, int):
+                self.consumers[operand].append((node.index, k))
+        return node
+
+    def operand_name(self, operand) -> str:
+        return self.nodes[operand].name if isinstance(operand, int) else fmt(operand.value)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+
+class BuildError(ValueError):
+    """A semantic fault in a step's expression, at a 0-based column."""
+
+    def __init__(self, message: str, column: int):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+def _fold(op: Op, values: list[float], column: int) -> float:
+    """Evaluate an operation on numbers alone, refusing overflow and undefined results."""
+    args = [np.asarray(v, dtype=float) for v in values]
+    if op.domain and (problem := op.domain(args)):
+        raise BuildError(problem, column)
+    with np.errstate(all="ignore"):
+        result = op.forward(*args)
+    if not np.all(np.isfinite(result)):
+        raise BuildError("this constant overflows float64 (or is undefined)", column)
+    return float(result)
+
+
+def add_step(graph: Graph, name: str, tree: E.Expr, pos: Pos | None) -> Node:
+    """Add the nodes of one step; the last one is named `name`. Names must already exist."""
+
+    def operand_of(sub: E.Expr, is_root: bool):
+        """Returns a node index or a Const for a sub-expression, adding nodes as needed."""
+        if isinstance(sub, E.Num):
+            return Const(sub.value)
+        if isinstance(sub, E.Name):
+            if sub.name not in graph.index:
+                raise BuildError(f"unknown name '{sub.name}'", sub.column)
+            return graph.index[sub.name]
+        op, children = _op_and_children(sub)
+        operands = [operand_of(child, False) for child in children]
+        for k in op.constant_args:
+            if not isinstance(operands[k], Const):
+                raise BuildError(f"argument {k + 1} of {sub.func}() must be a number", sub.column)
+        if all(isinstance(o, Const) for o in operands) and not is_root:
+            return Const(_fold(op, [o.value for o in operands], sub.column))
+        text = E.to_text(sub)
+        if not is_root and text in graph.index:
+            return graph.index[text]  # the same sub-expression is the same node
+        node = Node(0, name if is_root else text, "step" if is_root else "sub", op, tuple(operands), sub, name, pos)
+        return graph.add(node).index
+
+    if isinstance(tree, (E.Num, E.Name)):  # `c: 3` or `a: b` — a step that copies a value
+        if isinstance(tree, E.Name) and tree.name not in graph.index:
+            raise BuildError(f"unknown name '{tree.name}'", tree.column)
+        operand = Const(tree.value) if isinstance(tree, E.Num) else graph.index[tree.name]
+        return graph.add(Node(0, name, "step", OPS["copy"], (operand,), tree, name, pos))
+    index = operand_of(tree, True)
+    return graph.nodes[index]
+
+
+def _op_and_children(sub: E.Expr) -> tuple[Op, tuple]:
+    if isinstance(sub, E.BinOp):
+        return BY_SYMBOL[sub.op], (sub.left, sub.right)
+    if isinstance(sub, E.Neg):
+        return OPS["neg"], (sub.operand,)
+    if isinstance(sub, E.Call):
+        return OPS[sub.func], sub.args
+    raise AssertionError(f"not an operation: {sub!r}")  # pragma: no cover - parser guarantees
+
+
+def evaluate(node: Node, values: list) -> np.ndarray:
+    """The forward value of one operation node; raises DomainError on numeric faults."""
+    args = [values[o] if isinstance(o, int) else np.asarray(o.value) for o in node.operands]
+    if node.op.domain and (problem := node.op.domain(args)):
+        raise DomainError(problem)
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            result = np.asarray(node.op.forward(*args), dtype=float)
+    except FloatingPointError as exc:
+        raise DomainError(f"{exc} (the result is not a finite number)") from None
+    except ValueError as exc:  # NumPy's shape mismatch in broadcasting
+        shapes = " and ".join(str(list(np.shape(a))) for a in args)
+        raise DomainError(f"shapes {shapes} do not broadcast together ({exc})") from None
+    if not np.all(np.isfinite(result)):
+        raise DomainError("the result is not a finite number")
+    return result

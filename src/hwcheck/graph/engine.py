@@ -1,0 +1,176 @@
+"""Forward and reverse mode over the node list, iteratively and in time linear in the graph.
+
+Reverse mode is micrograd's rule without its recursion: walk the (already topological)
+node list backwards and give each operand ``g · ∂node/∂operand`` (a vector–Jacobian
+product), *accumulating* with ``+``. That accumulation is exactly where the chain-rule
+paths through a residual connection add up.
+
+``softmax`` feeding ``cross_entropy`` is fused as PyTorch's ``F.cross_entropy`` is:
+the loss is −Σ y·log_softmax(h) and dL/dh = p·Σy − y (= p − y for a one-hot y), so logits
+of ±1000 give the exact finite loss and gradient although p underflows to 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..numbers import fmt_value
+from .build import Graph, Node, evaluate
+from .ops import DomainError, log_softmax, unbroadcast
+
+# A replacement local rule for one node: (g, args, out) -> grads per operand.
+Rule = Callable[[np.ndarray, list, np.ndarray], tuple]
+
+
+class NumericFault(ValueError):
+    """A value or gradient that is not a finite number, at a named node."""
+
+    def __init__(self, node: Node, message: str):
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A point where the derivative is not defined and a subgradient was chosen."""
+
+    node: str
+    step: str | None
+    where: str  # e.g. "xwb0 = 0" or "a = b = 0.5"
+    rule: str  # how it was resolved, e.g. "relu'(0) = 0, as PyTorch"
+
+
+def args_of(node: Node, values: list) -> list[np.ndarray]:
+    return [values[o] if isinstance(o, int) else np.asarray(o.value, dtype=float) for o in node.operands]
+
+
+def fused_logits(graph: Graph, node: Node) -> int | None:
+    """For cross_entropy(softmax(h), y) where the softmax feeds nothing else: h's index."""
+    if node.op is None or node.op.name != "cross_entropy" or not isinstance(node.operands[0], int):
+        return None
+    p = graph.nodes[node.operands[0]]
+    if p.op is None or p.op.name != "softmax" or len(graph.consumers[p.index]) != 1 or not isinstance(p.operands[0], int):
+        return None
+    return p.operands[0]
+
+
+def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
+    """Every node's value; raises NumericFault naming the node whose value is undefined.
+
+    ``overrides`` fixes the value of chosen nodes (a student's own answers), so that what
+    follows from them can be recomputed.
+    """
+    values: list = [None] * len(graph)
+    for node in graph.nodes:
+        if overrides and node.index in overrides:
+            values[node.index] = np.asarray(overrides[node.index], dtype=float)
+            continue
+        if node.is_leaf:
+            values[node.index] = leaves[node.name]
+            continue
+        try:
+            logits = fused_logits(graph, node)
+            if logits is not None:
+                y = args_of(node, values)[1]
+                if y.shape != values[logits].shape:
+                    raise DomainError(f"cross_entropy(p, y) needs p and y of the same shape, got {list(values[logits].shape)} and {list(y.shape)}")
+                values[node.index] = np.asarray(-np.sum(y * log_softmax(values[logits])))
+            else:
+                values[node.index] = evaluate(node, values)
+        except DomainError as exc:
+            inputs = ", ".join(f"{graph.operand_name(o)} = {fmt_value(v)}" for o, v in zip(node.operands, args_of(node, values)))
+            raise NumericFault(node, f"{exc.args[0]}: {node.name} with {inputs}") from None
+    return values
+
+
+def kinks(graph: Graph, values: list) -> list[Kink]:
+    found = []
+    for node in graph.nodes:
+        if node.op is None or node.op.kinks is None:
+            continue
+        args = args_of(node, values)
+        mask = np.asarray(node.op.kinks(args))
+        if not mask.any():
+            continue
+        names = [graph.operand_name(o) for o in node.operands]
+        if node.op.name in ("max", "min"):
+            where = f"{names[0]} = {names[1]} = {fmt_value(np.broadcast_arrays(*args)[0][mask] if mask.ndim else args[0])}"
+        else:
+            where = f"{names[0]} = 0" + (f" at {int(mask.sum())} of {mask.size} elements" if mask.ndim else "")
+        found.append(Kink(node.name, node.step, where, node.op.kink_rule))
+    return found
+
+
+def backward(
+    graph: Graph,
+    values: list,
+    start: int,
+    rules: dict[int, Rule] | None = None,
+    seed: np.ndarray | None = None,
+    overrides: dict[int, np.ndarray] | None = None,
+    record: dict[tuple[int, int], np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """d(start)/d(node) for every node, by reverse accumulation from a scalar `start`.
+
+    ``rules`` replaces the local rule of chosen nodes (another subgradient at a kink, or a
+    typical student mistake); ``seed`` replaces the 1 at `start`; ``overrides`` replaces
+    the accumulated gradient of chosen nodes (a student's own upstream value, to follow an
+    error carried forward). Without them this is the plain backward pass. ``record``, when
+    given, receives each edge's contribution g·∂consumer/∂operand, keyed (consumer, k).
+    """
+    grads: list = [None] * len(graph)
+    grads[start] = np.ones_like(values[start]) if seed is None else np.asarray(seed, dtype=float)
+    skip: set[int] = set()  # softmax nodes whose gradient was passed straight to the logits
+    for index in range(start, -1, -1):
+        if overrides and index in overrides:
+            grads[index] = np.asarray(overrides[index], dtype=float)
+        g = grads[index]
+        node = graph.nodes[index]
+        if g is None or node.is_leaf or index in skip:
+            continue
+        args = args_of(node, values)
+        logits = fused_logits(graph, node) if not (rules and index in rules) else None
+        if logits is not None:
+            p_index = node.operands[0]
+            p, y = values[p_index], args[1]
+            _accumulate(grads, logits, g * (p * np.sum(y) - y), values, node, record, (p_index, 0))
+            with np.errstate(all="ignore"):  # shown for p itself; may be ±inf where p underflowed
+                grads[p_index] = np.where(y != 0, -g * y / p, 0.0)
+            if record is not None:
+                record[(index, 0)] = grads[p_index]
+            skip.add(p_index)
+            if isinstance(node.operands[1], int):
+                _accumulate(grads, node.operands[1], -g * log_softmax(values[logits]), values, node, record, (index, 1))
+            continue
+        rule = rules.get(index) if rules else None
+        with np.errstate(all="ignore"):
+            local = (rule or node.op.vjp)(g, args, values[index])
+        for k, operand in enumerate(node.operands):
+            if isinstance(operand, int):
+                _accumulate(grads, operand, local[k], values, node, record, (index, k))
+    for index, g in enumerate(grads):
+        if g is None:
+            grads[index] = np.zeros_like(values[index])
+    return grads
+
+
+def _accumulate(grads: list, operand: int, contribution, values: list, consumer: Node, record=None, edge=None) -> None:
+    contribution = unbroadcast(np.asarray(contribution, dtype=float), np.shape(values[operand]))
+    if record is not None:
+        record[edge] = contribution
+    if not np.all(np.isfinite(contribution)):
+        raise NumericFault(consumer, f"the local derivative of {consumer.name} is not finite at these values")
+    grads[operand] = contribution if grads[operand] is None else grads[operand] + contribution
+
+
+def vjp_edge(graph: Graph, values: list, consumer: int, k: int, g: np.ndarray) -> np.ndarray:
+    """g · ∂consumer/∂(operand k): one edge of the chain rule, as used along one path."""
+    node = graph.nodes[consumer]
+    args = args_of(node, values)
+    with np.errstate(all="ignore"):
+        local = node.op.vjp(g, args, values[consumer])[k]
+    return unbroadcast(np.asarray(local, dtype=float), np.shape(args[k]))

@@ -1,0 +1,38 @@
+"""The contract's JSON for a graph solution (§6), as plain Python data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import fmt_count
+
+
+def plain(value):
+    """A float64 scalar or array as JSON-ready floats; a non-finite number becomes None."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        number = float(array)
+        return number if np.isfinite(number) else None
+    return [plain(item) for item in array]
+
+
+def graph_json(solution) -> dict:
+    problem = solution.problem
+    graph = problem.graph
+    named = [node for node in graph.nodes if node.role != "sub"]
+    operations = [node for node in graph.nodes if node.role == "sub"]
+    return {
+        "id": problem.id,
+        "kind": "graph",
+        "output": problem.output,
+        "values": {node.name: plain(problem.values[node.index]) for node in named},
+        "gradients": {node.name: plain(solution.grads[node.index]) for node in named},
+        "kinks": [{"node": k.node, "step": k.step, "where": k.where, "rule": k.rule} for k in solution.kinks],
+        # Extensions (allowed by the contract): the operations inside nested steps.
+        "operations": {
+            node.name: {"step": node.step, "value": plain(problem.values[node.index]), "gradient": plain(solution.grads[node.index])}
+            for node in operations
+        },
+        # Exact when a JSON number holds it exactly, else written out ("about 7.94 × 10^9030").
+        "paths": {d.name: d.path_count if d.path_count < 2**53 else fmt_count(d.path_count) for d in solution.gradients},
+    }

@@ -1,0 +1,250 @@
+"""The typical mistakes of a hand-worked backward pass, generated from the problem itself.
+
+Nothing here is listed per problem: each mistake is the real computation re-run with one
+thing done the way students get it wrong — a path left out, a ReLU gate ignored, the
+wrong factor of a product, a sign flipped, the pre-activation used for the activation,
+one path taken instead of their sum, y − p instead of p − y — or with the student's own
+earlier answers put in, to recognise an error carried forward. The grader compares a
+wrong answer with each mistake's value and names every one that matches.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..numbers import NotANumber, fmt_value, parse_number
+from ..solution import Mistake
+from .ask import GraphAsk, parse_ask
+from .build import evaluate
+from .engine import NumericFault, args_of, backward, forward, fused_logits
+from .ops import DomainError
+from .paths import count_paths, list_paths, nodes_between
+
+MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
+_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+
+
+def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
+    cache = solution.__dict__.setdefault("_mistakes", {})
+    key = (ask.name, ask.output)
+    if key not in cache:
+        cache[key] = _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)
+    found = [Mistake(m.code, m.description, _pick(m.value, ask.index)) for m in cache[key]]
+    carried = _carried_forward(solution, ask, answers)
+    if carried is not None:
+        found.append(carried)
+    right = _pick(solution.expected(_ask_text(ask)).value, None)
+    return _distinct(found, right)
+
+
+def _ask_text(ask: GraphAsk) -> str:
+    base = f"d{ask.output}/d{ask.name}" if ask.is_gradient else ask.name
+    return base + (f"[{','.join(map(str, ask.index))}]" if ask.index is not None else "")
+
+
+def _pick(value, index):
+    value = np.asarray(value, dtype=float)
+    return value if index is None else value[index]
+
+
+def _distinct(mistakes: list[Mistake], right) -> list[Mistake]:
+    """Drop mistakes that give the right answer anyway, and exact repeats."""
+    kept, seen = [], set()
+    for m in mistakes:
+        value = np.asarray(m.value, dtype=float)
+        if value.shape != np.shape(right) or not np.all(np.isfinite(value)):
+            continue
+        if np.allclose(value, right, rtol=1e-12, atol=1e-15):
+            continue
+        if (m.code, m.description) in seen:
+            continue
+        seen.add((m.code, m.description))
+        kept.append(m)
+    return kept
+
+
+# -- forward values -----------------------------------------------------------------
+
+
+def _value_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
+    problem = solution.problem
+    graph, values = problem.graph, problem.values
+    index = graph.index[ask.name]
+    found = [Mistake("sign-error", "the sign is flipped", -values[index])]
+    # The gate left out: relu(a) taken as a.
+    if any(n.op is not None and n.op.name in ("relu", "leaky_relu") for n in graph.nodes[: index + 1]):
+        try:
+            found.append(Mistake("relu-gate-ignored", "a ReLU was left out in the forward pass (its input was passed on unchanged)", _without_gates(graph, problem.leaves(), index)))
+        except DomainError:
+            pass
+    return found
+
+
+def _without_gates(graph, leaves, stop: int) -> np.ndarray:
+    """The value of node `stop` when every ReLU is replaced by the identity."""
+    values: list = [None] * (stop + 1)
+    for node in graph.nodes[: stop + 1]:
+        if node.is_leaf:
+            values[node.index] = leaves[node.name]
+        elif node.op.name in ("relu", "leaky_relu"):
+            values[node.index] = args_of(node, values)[0]
+        else:
+            values[node.index] = evaluate(node, values)
+    return values[stop]
+
+
+# -- gradients ----------------------------------------------------------------------
+
+
+def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
+    problem = solution.problem
+    graph, values = problem.graph, problem.values
+    start, target = graph.index[ask.output], graph.index[ask.name]
+    right = solution.gradients_of(ask.output)[target]
+    found = [Mistake("sign-error", "the sign is flipped", -right)]
+    found += _path_mistakes(solution, start, target, right)
+    on_paths = nodes_between(graph, start, target)
+
+    def rerun(rules=None, seed_at=None, seed=None, vals=None):
+        try:
+            if seed_at is not None:
+                return backward(graph, vals or values, seed_at, rules, seed=seed)[target]
+            return backward(graph, vals or values, start, rules)[target]
+        except NumericFault:
+            return None
+
+    # A ReLU gate ignored: its local derivative taken as 1 even where its input is ≤ 0.
+    gates = {i: _pass_through for i in on_paths if graph.nodes[i].op is not None and graph.nodes[i].op.name in ("relu", "leaky_relu")}
+    closed = [graph.nodes[i].name for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)]
+    if closed:
+        value = rerun(gates)
+        if value is not None:
+            found.append(Mistake("relu-gate-ignored", f"the ReLU gate of {', '.join(closed)} was ignored: its derivative is 0 where its input is ≤ 0, not 1", value))
+
+    for i in on_paths:
+        node = graph.nodes[i]
+        if node.op is None:
+            continue
+        names = [graph.operand_name(o) for o in node.operands]
+        if node.op.name == "mul" and all(isinstance(o, int) for o in node.operands):
+            value = rerun({i: _wrong_factor})
+            if value is not None:
+                found.append(Mistake(
+                    "wrong-factor",
+                    f"in the local derivative of {node.name} you took the wrong factor (∂/∂{names[0]} is {names[1]}, and ∂/∂{names[1]} is {names[0]})",
+                    value,
+                ))
+        for k, operand in enumerate(node.operands):
+            if isinstance(operand, int) and _is_activation(graph.nodes[operand]) and node.op.name in ("mul", "matmul", "dot"):
+                activation = graph.nodes[operand]
+                pre = activation.operands[0]
+                if not isinstance(pre, int):
+                    continue
+                swapped = list(values)
+                swapped[operand] = values[pre]
+                value = rerun({i: _with_values(node, swapped)})
+                if value is not None:
+                    found.append(Mistake(
+                        "pre-activation",
+                        f"in the local derivative of {node.name} you used the pre-activation {graph.nodes[pre].name} = {fmt_value(values[pre])} where the activation {activation.name} = {fmt_value(values[operand])} belongs",
+                        value,
+                    ))
+        logits = fused_logits(graph, node)
+        if logits is not None and i in on_paths:
+            p, y = values[node.operands[0]], args_of(node, values)[1]
+            upstream = solution.gradients_of(ask.output)[i]
+            value = rerun(seed_at=logits, seed=upstream * (y - p * np.sum(y)))
+            if value is not None:
+                found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is p - y, not y - p", value))
+    return found
+
+
+def _path_mistakes(solution, start, target, right) -> list[Mistake]:
+    graph = solution.problem.graph
+    counts = solution.path_counts if start == graph.index[solution.problem.output] else count_paths(graph, start)
+    if not 2 <= counts[target] <= MAX_PATHS_FOR_MISTAKES:
+        return []
+    from .solve import _chain_path
+
+    locals_by_edge = {}
+    for row_index, row in enumerate(solution.rows):
+        node = graph.nodes[row_index]
+        k_iter = (k for k, o in enumerate(node.operands) if isinstance(o, int))
+        for k, local in zip(k_iter, row.locals):
+            locals_by_edge[(row_index, k)] = local
+    paths = [_chain_path(graph, solution.problem.values, edges, locals_by_edge, start) for edges in list_paths(graph, start, target, counts)]
+    shortest = min(len(p.nodes) for p in paths)
+    found = []
+    for path in paths:
+        route = " → ".join(path.nodes)
+        skip = " (the skip connection)" if len(path.nodes) == shortest and any(len(p.nodes) > shortest for p in paths) else ""
+        found.append(Mistake("missing-path", f"you left out the path {route}{skip}; the gradient is the sum over all {len(paths)} paths", right - path.value))
+        if len(paths) >= 3:
+            found.append(Mistake("one-path-only", f"you took only the path {route} instead of summing all {len(paths)} paths", path.value))
+    return found
+
+
+def _is_activation(node) -> bool:
+    return node.op is not None and node.op.name in _ACTIVATIONS
+
+
+def _pass_through(g, args, out):
+    return (g,) + tuple(np.zeros_like(a) for a in args[1:])
+
+
+def _wrong_factor(g, args, out):
+    return g * args[0], g * args[1]
+
+
+def _with_values(node, values):
+    def rule(g, args, out):
+        return node.op.vjp(g, args_of(node, values), out)
+
+    return rule
+
+
+# -- errors carried forward ---------------------------------------------------------
+
+
+def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mistake | None:
+    """The answer this ask would have if the student's own earlier answers were right."""
+    problem = solution.problem
+    graph = problem.graph
+    value_overrides, grad_overrides, used = {}, {}, []
+    for text, answer in answers.items():
+        other = parse_ask(str(text))
+        if other is None or other.index is not None or other.name not in graph.index or _ask_text(other) == _ask_text(ask):
+            continue
+        index = graph.index[other.name]
+        try:
+            given = _as_array(answer)
+        except (NotANumber, ValueError):
+            continue
+        truth = solution.gradients_of(other.output)[index] if other.is_gradient else problem.values[index]
+        if given.shape != np.shape(truth) or np.allclose(given, truth, rtol=1e-3, atol=1e-9):
+            continue  # only wrong earlier answers can carry an error forward
+        if other.is_gradient and other.output == ask.output and ask.is_gradient:
+            grad_overrides[index] = given
+            used.append(f"{text} = {fmt_value(given)}")
+        elif not other.is_gradient and index < graph.index[ask.name if not ask.is_gradient else ask.output] + 1:
+            value_overrides[index] = given
+            used.append(f"{text} = {fmt_value(given)}")
+    if not used:
+        return None
+    try:
+        values = forward(graph, problem.leaves(), value_overrides) if value_overrides else problem.values
+        if ask.is_gradient:
+            result = backward(graph, values, graph.index[ask.output], overrides=grad_overrides)[graph.index[ask.name]]
+        else:
+            result = values[graph.index[ask.name]]
+    except NumericFault:
+        return None
+    return Mistake("carried-forward", f"consistent with your own earlier answer{'s' if len(used) > 1 else ''} ({'; '.join(used)}): the error is carried forward, the method here is right", _pick(result, ask.index))
+
+
+def _as_array(answer) -> np.ndarray:
+    if isinstance(answer, list):
+        return np.array([_as_array(a) for a in answer], dtype=float)
+    return np.asarray(parse_number(answer), dtype=float)

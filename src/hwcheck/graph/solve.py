@@ -1,0 +1,379 @@
+"""Solving a graph problem: the whole derivation a student writes by hand, as plain data.
+
+:func:`solve_graph` returns a :class:`GraphSolution`: the forward pass (each step, its
+expression, the numbers substituted and its value), the local derivatives of every
+operation (formula and number), the backward pass (each node's upstream gradient as the
+sum of its consumers' contributions), and for every name in ``wrt`` the chain-rule paths
+from the output, each as a product of local derivatives, summed. Renderers only format
+this data; they never compute.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..numbers import fmt_factor, fmt_value
+from ..solution import Alternative, Expected, Mistake, RichDisplay
+from . import expr as E
+from .ask import GraphAsk, parse_ask
+from .build import Graph, Node
+from .engine import Kink, args_of, backward, fused_logits, kinks, vjp_edge
+from .load import GraphProblem
+from .ops import unbroadcast
+from .paths import count_paths, list_paths
+
+MAX_LISTED_PATHS = 8  # list paths one by one up to this many; above it, show the sum
+MAX_JACOBIAN_ENTRIES = 144  # show a full local Jacobian up to 12 × 12
+
+
+@dataclass
+class LocalDerivative:
+    """∂node/∂operand: its hand-written formula and its value.
+
+    ``kind`` says what ``value`` holds: "scalar" (a number), "gradient" (a scalar node
+    of a tensor operand: shaped like the operand), "diagonal" (element-wise:
+    the derivative of each element with respect to the same element), "jacobian" (the
+    full matrix, rows = output elements, columns = operand elements) or "vjp" (too large
+    or written as a vector–Jacobian product: only the formula is shown).
+    """
+
+    node: str
+    operand: str
+    formula: str
+    value: np.ndarray | None
+    kind: str
+
+
+@dataclass
+class StepRow:
+    """One line of the forward pass."""
+
+    name: str
+    role: str  # input, param, step, sub
+    expression: str | None  # with operand names; None for leaves
+    substituted: str | None  # with the operands' numbers
+    value: np.ndarray
+    step: str | None
+    locals: list[LocalDerivative] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(np.shape(self.value))
+
+
+@dataclass
+class Contribution:
+    """One consumer's share of a node's gradient: d(out)/d(consumer) · ∂consumer/∂node."""
+
+    consumer: str
+    upstream: np.ndarray
+    local: LocalDerivative
+    value: np.ndarray
+
+
+@dataclass
+class BackwardRow:
+    name: str
+    gradient: np.ndarray
+    contributions: list[Contribution]
+
+
+@dataclass
+class ChainPath:
+    """One path from the output down to a node: the chain-rule product along it."""
+
+    nodes: list[str]  # from the output down
+    factors: list[LocalDerivative]
+    value: np.ndarray  # this path's contribution to the gradient
+
+
+@dataclass
+class GradientDerivation:
+    name: str
+    output: str
+    value: np.ndarray
+    path_count: int
+    paths: list[ChainPath]  # empty when there are more than MAX_LISTED_PATHS
+    contributions: list[Contribution]  # the accumulated sum, always shown
+
+
+@dataclass
+class SoftmaxShortcut:
+    """The seed's T4: dL/dh through the softmax Jacobian, and the shortcut p − y."""
+
+    loss: str
+    logits: str
+    probabilities: str
+    p: np.ndarray
+    y: np.ndarray
+    through_jacobian: np.ndarray  # Jᵀ·(−y/p) with J = diag(p) − p pᵀ (nan where p underflowed)
+    shortcut: np.ndarray  # p·Σy − y, = p − y for a one-hot y
+    agree: bool
+
+
+@dataclass
+class GraphSolution(RichDisplay):
+    problem: GraphProblem
+    rows: list[StepRow]
+    backward: list[BackwardRow]  # nodes below the output, from the output down
+    gradients: list[GradientDerivation]  # one per wrt name
+    kinks: list[Kink]
+    softmax: list[SoftmaxShortcut]
+    grads: list[np.ndarray]  # d(output)/d(node) for every node, by index
+
+    # -- the Solution protocol ---------------------------------------------------------
+    def expected(self, ask: str) -> Expected:
+        parsed = self._parse(ask)
+        graph = self.problem.graph
+        if not parsed.is_gradient:
+            return Expected(ask, _pick(self.problem.values[graph.index[parsed.name]], parsed.index), exact=False)
+        grads = self.gradients_of(parsed.output)
+        value = _pick(grads[graph.index[parsed.name]], parsed.index)
+        alternatives = []
+        for note, alt in self.alternative_gradients(parsed.output):
+            other = _pick(alt[graph.index[parsed.name]], parsed.index)
+            if not np.allclose(other, value, rtol=0, atol=0):
+                alternatives.append(Alternative(other, f"also a valid subgradient at a kink ({note})"))
+        return Expected(ask, value, exact=False, alternatives=tuple(alternatives))
+
+    def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
+        from .mistakes import graph_mistakes
+
+        return graph_mistakes(self, self._parse(ask), answers or {})
+
+    def hint(self, ask: str) -> str:
+        from .hints import graph_hint
+
+        return graph_hint(self, self._parse(ask))
+
+    def to_json(self) -> dict:
+        from .export import graph_json
+
+        return graph_json(self)
+
+    # -- helpers used by mistakes, hints and renderers ---------------------------------
+    def _parse(self, ask: str) -> GraphAsk:
+        parsed = parse_ask(ask)
+        graph = self.problem.graph
+        if parsed is None or parsed.name not in graph.index or (parsed.output and parsed.output not in graph.index):
+            raise KeyError(f"'{ask}' is not a question about this problem (write NAME or dOUT/dNAME)")
+        return parsed
+
+    def gradients_of(self, output: str) -> list[np.ndarray]:
+        if output == self.problem.output:
+            return self.grads
+        cache = self.__dict__.setdefault("_other_outputs", {})
+        if output not in cache:
+            cache[output] = backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
+        return cache[output]
+
+    def alternative_gradients(self, output: str) -> list[tuple[str, list[np.ndarray]]]:
+        """The gradients under every other valid subgradient choice at each kink."""
+        cache = self.__dict__.setdefault("_alternatives", {})
+        if output not in cache:
+            graph, values = self.problem.graph, self.problem.values
+            start = graph.index[output]
+            found = []
+            for kink in self.kinks:
+                node = graph.nodes[graph.index[kink.node]]
+                for note, rule in node.op.alternatives:
+                    found.append((f"{kink.node}: {note}", backward(graph, values, start, {node.index: rule})))
+            cache[output] = found
+        return cache[output]
+
+    def row(self, name: str) -> StepRow:
+        return self.rows[self.problem.graph.index[name]]
+
+    @cached_property
+    def path_counts(self) -> list[int]:
+        return count_paths(self.problem.graph, self.problem.graph.index[self.problem.output])
+
+
+def _pick(value, index):
+    value = np.asarray(value)
+    return value if index is None else value[index]
+
+
+# -- building the derivation ------------------------------------------------------------
+
+
+def solve_graph(problem: GraphProblem) -> GraphSolution:
+    graph, values = problem.graph, problem.values
+    output = graph.index[problem.output]
+    edge_values: dict[tuple[int, int], np.ndarray] = {}
+    grads = backward(graph, values, output, record=edge_values)
+    rows = [_step_row(graph, values, node) for node in graph.nodes]
+    locals_by_edge = {(row_index, k): local for row_index, row in enumerate(rows) for k, local in _edges(graph, row)}
+    counts = count_paths(graph, output)
+    backward_rows = [
+        BackwardRow(node.name, grads[node.index], _contributions(graph, grads, node.index, counts, locals_by_edge, edge_values))
+        for node in reversed(graph.nodes[: output + 1])
+        if counts[node.index] > 0
+    ]
+    by_name = {row.name: row for row in backward_rows}
+    derivations = []
+    for name in _derivation_names(problem):
+        index = graph.index[name]
+        listed = []
+        if 0 < counts[index] <= MAX_LISTED_PATHS:
+            for edges in list_paths(graph, output, index, counts):
+                listed.append(_chain_path(graph, values, edges, locals_by_edge, output))
+        contributions = by_name[name].contributions if name in by_name else []
+        derivations.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions))
+    solution = GraphSolution(problem, rows, backward_rows, derivations, kinks(graph, values), _softmax_shortcuts(graph, values), grads)
+    solution.__dict__["path_counts"] = counts
+    return solution
+
+
+def _derivation_names(problem: GraphProblem) -> list[str]:
+    """The wrt names, then any other name whose d(output)/d(name) a question asks."""
+    names = list(problem.wrt)
+    for question in problem.questions:
+        ask = parse_ask(question.ask)
+        if ask and ask.is_gradient and ask.output == problem.output and ask.name not in names:
+            names.append(ask.name)
+    return names
+
+
+def _edges(graph: Graph, row: StepRow):
+    """(k, local) for each operand of a row that is a node (constants have no edge)."""
+    node = graph.nodes[graph.index[row.name]]
+    locals_iter = iter(row.locals)
+    for k, operand in enumerate(node.operands):
+        if isinstance(operand, int):
+            yield k, next(locals_iter)
+
+
+def _operand_text(graph: Graph, operand) -> str:
+    """An operand's name for use inside a formula: parenthesised if it is an expression."""
+    name = graph.operand_name(operand)
+    return name if _is_atomic(name) else f"({name})"
+
+
+def _is_atomic(text: str) -> bool:
+    """A name, a non-negative number, or one call such as relu(x0 * w0 + b0)."""
+    if text.replace("_", "a").replace(".", "0").isalnum():
+        return True
+    head, paren, _ = text.partition("(")
+    if not paren or not head.isidentifier() or not text.endswith(")"):
+        return False
+    depth = 0
+    for i, char in enumerate(text[len(head):]):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - len(head) - 1  # the first "(" closes at the very end
+    return False
+
+
+def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
+    value = values[node.index]
+    if node.is_leaf:
+        return StepRow(node.name, node.role, None, None, value, None)
+    # The node's expression with its direct operands replaced by names, then by numbers.
+    children = _direct_children(node.expr)
+    by_name = {id(child): graph.operand_name(o) for child, o in zip(children, node.operands)}
+    by_value = {id(child): _substitute(o, values) for child, o in zip(children, node.operands)}
+    if isinstance(node.expr, E.BinOp) and node.expr.op != "**" and isinstance(node.operands[0], int):
+        by_value[id(children[0])] = fmt_value(values[node.operands[0]])  # -0.08 + (-0.3): no parentheses first
+    expression = E.to_text(node.expr, by_name) if children else E.to_text(node.expr)
+    substituted = E.to_text(node.expr, by_value) if children else fmt_value(value)
+    row = StepRow(node.name, node.role, expression, substituted, value, node.step)
+    args = args_of(node, values)
+    names = [_operand_text(graph, o) for o in node.operands]
+    for k, operand in enumerate(node.operands):
+        if isinstance(operand, int):
+            formula = node.op.derivatives[k].format(*names, out=_operand_text(graph, node.index))
+            row.locals.append(_local(node, k, args, value, formula, graph.nodes[operand].name))
+    return row
+
+
+def _direct_children(tree) -> tuple:
+    if isinstance(tree, E.BinOp):
+        return (tree.left, tree.right)
+    if isinstance(tree, E.Neg):
+        return (tree.operand,)
+    if isinstance(tree, E.Call):
+        return tree.args
+    if isinstance(tree, E.Name):  # a copy step `a: b`
+        return (tree,)
+    return ()
+
+
+def _substitute(operand, values) -> str:
+    value = values[operand] if isinstance(operand, int) else np.asarray(operand.value)
+    return fmt_factor(float(value)) if np.ndim(value) == 0 else fmt_value(value)
+
+
+def _local(node: Node, k: int, args: list, out: np.ndarray, formula: str, operand_name: str) -> LocalDerivative:
+    """The value of ∂node/∂operand k, in the most readable form its shapes allow."""
+    op = node.op
+    operand_shape = np.shape(args[k])
+    out_shape = np.shape(out)
+
+    def pull(g):  # g · ∂node/∂operand
+        with np.errstate(all="ignore"):
+            return unbroadcast(np.asarray(op.vjp(g, args, out)[k], dtype=float), operand_shape)
+
+    out_size, operand_size = math.prod(out_shape), math.prod(operand_shape)
+    if op.vjp_form and (out_size * operand_size > MAX_JACOBIAN_ENTRIES or out_shape == ()):
+        kind, value = "vjp", None
+    elif out_shape == () and operand_shape == ():
+        kind, value = "scalar", pull(np.ones(()))
+    elif out_shape == ():  # a scalar of a tensor: its Jacobian is a gradient, shaped like the operand
+        kind, value = "gradient", pull(np.ones(()))
+    elif op.elementwise and out_shape == operand_shape:
+        kind, value = "diagonal", pull(np.ones(out_shape))
+    elif out_size * operand_size <= MAX_JACOBIAN_ENTRIES:
+        # Row i of the Jacobian is the vector–Jacobian product with the unit vector eᵢ.
+        rows = []
+        for i in range(out_size):
+            unit = np.zeros(out_size)
+            unit[i] = 1.0
+            rows.append(pull(unit.reshape(out_shape)).reshape(-1))
+        kind, value = "jacobian", np.array(rows)
+    else:
+        kind, value = "vjp", None
+    return LocalDerivative(node.name, operand_name, formula, value, kind)
+
+
+def _contributions(graph, grads, index, counts, locals_by_edge, edge_values) -> list[Contribution]:
+    """The terms of node `index`'s gradient, one per consumer edge, as the backward pass summed them."""
+    return [
+        Contribution(graph.nodes[consumer].name, grads[consumer], locals_by_edge[(consumer, k)], edge_values[(consumer, k)])
+        for consumer, k in graph.consumers[index]
+        if counts[consumer] > 0  # consumers above the output contribute nothing
+    ]
+
+
+def _chain_path(graph, values, edges, locals_by_edge, output) -> ChainPath:
+    g = np.ones_like(values[output])
+    for consumer, k in edges:
+        g = vjp_edge(graph, values, consumer, k, g)
+    names = [graph.nodes[output].name] + [graph.operand_name(graph.nodes[c].operands[k]) for c, k in edges]
+    return ChainPath(names, [locals_by_edge[edge] for edge in edges], g)
+
+
+def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
+    found = []
+    for node in graph.nodes:
+        logits = fused_logits(graph, node)
+        if logits is None:
+            continue
+        p_index = node.operands[0]
+        p, y = values[p_index], args_of(node, values)[1]
+        with np.errstate(all="ignore"):
+            upstream = np.where(y != 0, -y / p, 0.0)  # dL/dp for L = −Σ y log p
+            jacobian = np.diag(p) - np.outer(p, p)  # ∂p_j/∂h_i = p_j(δ_ij − p_i), symmetric
+            through = jacobian.T @ upstream
+        shortcut = p * np.sum(y) - y
+        agree = bool(np.all(np.isfinite(through)) and np.allclose(through, shortcut, rtol=1e-9, atol=1e-12))
+        found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree))
+    return found
+
+
+__all__ = ["GraphSolution", "solve_graph"]

@@ -1,0 +1,58 @@
+"""Text of the chain rule, shared by every output format.
+
+These functions only arrange names and numbers the solver already computed: the factor
+labels of a path (∂z/∂yx · ∂yx/∂y1 · …), the numbers filled in, and a node's gradient
+as the sum of its consumers' contributions. Each format then typesets them its own way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import fmt_count, fmt_factor, fmt_value
+
+
+def partial(top: str, bottom: str, d: str = "∂") -> str:
+    """∂top/∂bottom, with expressions parenthesised: ∂(x0 * w0)/∂x0."""
+    return f"{d}{wrap(top)}/{d}{wrap(bottom)}"
+
+
+def wrap(name: str) -> str:
+    return name if name.replace("_", "a").isalnum() else f"({name})"
+
+
+def value_text(value) -> str:
+    """A value as a factor in a product: -0.2 → (-0.2); vectors as [..]."""
+    if value is None:
+        return "…"
+    array = np.asarray(value)
+    return fmt_factor(float(array)) if array.ndim == 0 else fmt_value(array)
+
+
+def is_scalar(value) -> bool:
+    return value is not None and np.ndim(value) == 0
+
+
+def path_labels(path) -> list[str]:
+    """∂a/∂b for each factor of a ChainPath, from the output down."""
+    return [partial(a, b) for a, b in zip(path.nodes, path.nodes[1:])]
+
+
+def path_numbers(path) -> str | None:
+    """'1 · 1 · (-0.2)' when every factor is a number, else None (tensors)."""
+    if not all(f.kind == "scalar" for f in path.factors):
+        return None
+    return " · ".join(value_text(f.value) for f in path.factors)
+
+
+def sum_terms(contributions, output: str) -> tuple[str, str | None]:
+    """A node's gradient as Σ over its consumers: symbols, and numbers when scalar."""
+    symbols = " + ".join(f"{partial(output, c.consumer, 'd')} · {partial(c.consumer, c.local.operand)}" for c in contributions)
+    if all(is_scalar(c.upstream) and c.local.kind == "scalar" for c in contributions):
+        numbers = " + ".join(f"{value_text(c.upstream)} · {value_text(c.local.value)}" for c in contributions)
+        return symbols, numbers
+    return symbols, None
+
+
+def path_count_text(count: int) -> str:
+    return f"{fmt_count(count)} path" + ("" if count == 1 else "s")

@@ -1,0 +1,108 @@
+"""A graph solution as GitHub-renderable Markdown, math in ``$…$``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import fmt_value
+from .formulas import path_count_text
+from .tex import tex_expr, tex_factor, tex_name, tex_partial, tex_value
+
+
+def _m(tex: str) -> str:
+    return f"${tex}$"
+
+
+def _shape(value) -> str:
+    shape = np.shape(value)
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def _local_tex(local) -> str:
+    if local.kind == "vjp" or local.value is None:
+        return "vector–Jacobian product"
+    text = tex_value(local.value)
+    return text + (r"\ \text{(element-wise)}" if local.kind == "diagonal" and np.ndim(local.value) > 0 else "")
+
+
+def render_graph_markdown(solution, check=None) -> str:
+    problem = solution.problem
+    out = problem.output
+    lines = [f"# {problem.title or problem.id}", "", f"Problem `{problem.id}`: a computation graph; gradients of `{out}`.", ""]
+
+    lines += ["## Given", "", "| name | kind | value | shape |", "| --- | --- | --- | --- |"]
+    for row in solution.rows:
+        if row.expression is None:
+            lines.append(f"| {_m(tex_name(row.name))} | {row.role} | {_m(tex_value(row.value))} | {_shape(row.value)} |")
+
+    lines += ["", "## Forward pass", "", "| step | expression | with numbers | value |", "| --- | --- | --- | --- |"]
+    for row in solution.rows:
+        if row.expression is not None:
+            lines.append(f"| {_m(tex_expr(row.name))} | {_m(tex_expr(row.expression))} | {_m(tex_expr(row.substituted) if np.ndim(row.value) == 0 else tex_expr(row.substituted))} | {_m(tex_value(row.value))} |")
+
+    lines += ["", "## Local derivatives", "", "| derivative | formula | value |", "| --- | --- | --- |"]
+    for row in solution.rows:
+        for d in row.locals:
+            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_expr(d.formula))} | {_m(_local_tex(d))} |")
+
+    lines += ["", f"## Backward pass: $\\frac{{d {tex_name(out)}}}{{d\\,\\cdot}}$ summed over each node's consumers", ""]
+    lines += ["| node | chain rule | value |", "| --- | --- | --- |"]
+    for row in solution.backward:
+        if not row.contributions:
+            lines.append(f"| {_m(tex_expr(row.name))} | {_m(tex_partial(out, out, 'd'))} | {_m(tex_value(row.gradient))} |")
+            continue
+        terms = " + ".join(rf"{tex_partial(out, c.consumer, 'd')} {tex_partial(c.consumer, c.local.operand)}" for c in row.contributions)
+        lines.append(f"| {_m(tex_expr(row.name))} | {_m(terms)} | {_m(tex_value(row.gradient))} |")
+
+    lines += ["", "## Gradients, path by path", ""]
+    for d in solution.gradients:
+        lines += _derivation(d)
+
+    for s in solution.softmax:
+        lines += [
+            f"## Softmax + cross-entropy: ${tex_partial(s.loss, s.logits, 'd')}$ two ways (T4)",
+            "",
+            f"With $p = {tex_name(s.probabilities)} = {tex_value(s.p)}$ and $y = {tex_value(s.y)}$:",
+            "",
+            rf"- full chain: $J^\top \frac{{dL}}{{dp}}$ with $J = \operatorname{{diag}}(p) - p p^\top$ and $\frac{{dL}}{{dp}} = -y / p$: ${tex_value(s.through_jacobian)}$",
+            rf"- shortcut: $p - y = {tex_value(s.shortcut)}$",
+            "- " + ("they agree." if s.agree else "the full chain is not finite here (p underflowed); the shortcut is exact."),
+            "",
+        ]
+
+    lines += ["## Kinks", ""]
+    if solution.kinks:
+        for kink in solution.kinks:
+            lines.append(f"- `{kink.node}` at `{kink.where}`: {kink.rule}")
+    else:
+        lines.append("None: every derivative used is defined at these values.")
+    lines.append("")
+
+    if check is not None:
+        lines += ["## Finite-difference check (central, float64)", "", "| name | backprop | finite difference | relative error | note |", "| --- | --- | --- | --- | --- |"]
+        for f in check:
+            lines.append(f"| {_m(tex_name(f.name))} | {fmt_value(f.backprop, 8)} | {fmt_value(f.numeric, 8)} | {f.relative_error:.1e} | {f.note or ('ok' if f.ok else 'MISMATCH')} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _derivation(d) -> list[str]:
+    head = tex_partial(d.output, d.name, "d")
+    lines = [f"### {_m(head)} ({path_count_text(d.path_count)})", ""]
+    if d.path_count == 0:
+        return lines + [f"`{d.output}` does not depend on `{d.name}`: the gradient is 0.", ""]
+    if d.paths:
+        for i, path in enumerate(d.paths, 1):
+            symbols = r" \cdot ".join(tex_partial(a, b) for a, b in zip(path.nodes, path.nodes[1:]))
+            scalar = all(f.kind == "scalar" for f in path.factors)
+            numbers = r" \cdot ".join(tex_factor(f.value) for f in path.factors) if scalar else None
+            label = f"path {i}: " if len(d.paths) > 1 else ""
+            body = symbols + (f" = {numbers}" if numbers else "") + f" = {tex_value(path.value)}"
+            lines += [f"{label}$${body}$$", ""]
+        if len(d.paths) > 1:
+            total = " + ".join(tex_factor(p.value) for p in d.paths)
+            lines += [f"$${head} = {total} = {tex_value(d.value)}$$", ""]
+        return lines
+    terms = " + ".join(rf"{tex_partial(d.output, c.consumer, 'd')} {tex_partial(c.consumer, c.local.operand)}" for c in d.contributions)
+    lines += [f"Too many paths to list; the backward pass accumulates their sum:", "", f"$${head} = {terms} = {tex_value(d.value)}$$", ""]
+    return lines

@@ -1,0 +1,295 @@
+"""TeX for names, expressions and formulas, shared by the Markdown and LaTeX outputs.
+
+Names with trailing digits become subscripts (``w0`` → ``w_{0}``, ``xwb0`` → ``xwb_{0}``);
+expressions are rewritten token by token (``*`` → ``\\cdot``, ``**`` → a superscript,
+``relu`` → ``\\operatorname{ReLU}``), and the Unicode of the solver's formulas (·, ², ᵀ,
+≤, ½, ∂) becomes TeX. Nothing here computes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..numbers import fmt
+
+_NAME_DIGITS = re.compile(r"([A-Za-z]+(?:_?[A-Za-z]+)*)_?(\d+)")
+_FUNCTIONS = {
+    "relu": r"\operatorname{ReLU}",
+    "leaky_relu": r"\operatorname{LeakyReLU}",
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "exp": r"\exp",
+    "log": r"\log",
+    "ln": r"\ln",
+    "sqrt": r"\operatorname{sqrt}",
+    "abs": r"\operatorname{abs}",
+    "max": r"\max",
+    "min": r"\min",
+    "sum": r"\operatorname{sum}",
+    "mean": r"\operatorname{mean}",
+    "dot": r"\operatorname{dot}",
+    "transpose": r"\operatorname{transpose}",
+    "softmax": r"\operatorname{softmax}",
+    "log_softmax": r"\operatorname{log\_softmax}",
+    "cross_entropy": r"\operatorname{CE}",
+    "mse": r"\operatorname{MSE}",
+    "sign": r"\operatorname{sign}",
+    "diag": r"\operatorname{diag}",
+}
+_UNICODE = {
+    "·": r" \cdot ",
+    "²": "^{2}",
+    "ᵀ": r"^{\top}",
+    "≤": r" \le ",
+    "≥": r" \ge ",
+    "≠": r" \ne ",
+    "½": r"\tfrac{1}{2}",
+    "∂": r"\partial ",
+    "…": r"\dots",
+    "−": "-",
+    "×": r" \times ",
+    "⌊": r"\lfloor ",
+    "⌋": r"\rfloor ",
+    "⌈": r"\lceil ",
+    "⌉": r"\rceil ",
+    "Σ": r"\sum ",
+    "→": r" \to ",
+    "↦": r" \mapsto ",
+    "±": r" \pm ",
+    "≈": r" \approx ",
+    "≪": r" \ll ",
+    "⊙": r" \odot ",
+    "⟨": r"\langle ",
+    "⟩": r"\rangle ",
+    "–": "-",
+    "—": "-",
+    "₀": "_{0}",
+    "₁": "_{1}",
+    "₂": "_{2}",
+    "ᵢ": "_{i}",
+    "ⁿ": "^{n}",
+    "γ": r"\gamma ",
+    "β": r"\beta ",
+    "δ": r"\delta ",
+    "σ": r"\sigma ",
+}
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:e-?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.)")
+
+
+def tex_name(name: str) -> str:
+    """w0 → w_{0}; x_hat → x\\_hat; a long name stays upright-free but escaped."""
+    match = _NAME_DIGITS.fullmatch(name)
+    if match:
+        base, digits = match.groups()
+        return f"{_escape(base)}_{{{digits}}}"
+    return _escape(name)
+
+
+def _escape(text: str) -> str:
+    text = text.replace("_", r"\_")
+    return text if len(text) <= 1 else rf"\mathit{{{text}}}"
+
+
+def tex_expr(text: str) -> str:
+    """An expression or formula in the solver's notation, as TeX math."""
+    tokens = [t for t in _TOKEN.findall(text) if t.strip()]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "**" or token == "^":
+            exponent, i = _group(tokens, i + 1)
+            out.append("^{" + tex_expr(" ".join(exponent)) + "}")
+            continue
+        if token in _FUNCTIONS:
+            out.append(_FUNCTIONS[token])
+        elif token[0].isascii() and (token[0].isalpha() or token[0] == "_"):
+            # ASCII only: the solver's ᵀ and ² are letters to str.isalpha but symbols here.
+            out.append(tex_name(token))
+        elif token[0].isdigit():
+            out.append(token)
+        elif token == "*":
+            out.append(r" \cdot ")
+        elif token == "@":
+            out.append(r" \, ")
+        elif token in "+-/=":
+            out.append(f" {token} ")
+        elif token in "[]":
+            out.append(r"\lbrack " if token == "[" else r"\rbrack ")
+        elif token in "<>":
+            out.append(f" {token} ")
+        elif token in "{}":
+            out.append("\\" + token)
+        elif token in ("#", "$", "%", "&"):
+            out.append("\\" + token)
+        else:
+            out.append(_UNICODE.get(token, token))
+        i += 1
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _group(tokens: list[str], i: int) -> tuple[list[str], int]:
+    """The exponent after **: one token, a signed token, or a parenthesised group."""
+    if i >= len(tokens):
+        return [], i
+    if tokens[i] == "(":
+        depth = 0
+        for j in range(i, len(tokens)):
+            depth += {"(": 1, ")": -1}.get(tokens[j], 0)
+            if depth == 0:
+                return tokens[i : j + 1], j + 1
+        return tokens[i:], len(tokens)
+    if tokens[i] == "-" and i + 1 < len(tokens):
+        return tokens[i : i + 2], i + 2
+    return [tokens[i]], i + 1
+
+
+def tex_value(value, digits: int = 6) -> str:
+    """A number, vector or matrix in TeX (vectors as row brackets, matrices as bmatrix)."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return fmt(float(array))
+    if array.ndim == 1:
+        return r"\begin{bmatrix}" + " & ".join(fmt(x, digits) for x in array) + r"\end{bmatrix}"
+    if array.ndim == 2:
+        rows = [" & ".join(fmt(x, digits) for x in row) for row in array]
+        return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+    return r"\text{(" + "×".join(map(str, array.shape)) + " tensor)}"
+
+
+def tex_factor(value) -> str:
+    """A number inside a product: negatives in parentheses."""
+    text = tex_value(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
+    return rf"\frac{{{d} {tex_expr(top)}}}{{{d} {tex_expr(bottom)}}}"
+
+
+# -- additions for the LaTeX document (standalone pdflatex: the output must be ASCII) --------
+
+_EXPONENT = re.compile(r"^(-?[\d.]+)e(-?\d+)$")
+_TEXT_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    '"': "''",
+}
+# Prose characters pdflatex's default utf8 input and OT1 fonts can set without extra packages.
+_TEXT_UNICODE = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\dots{}", "\u00a0": "~", "•": r"\textbullet{}"}
+_WORD = re.compile(r"[A-Za-z]{2,}(?:_[A-Za-z]+)*")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
+
+
+def tex_number(x: float, digits: int = 12) -> str:
+    """A number as in the other formats, exponents typeset: 2.5e-7 → 2.5 \\times 10^{-7}."""
+    text = fmt(float(x), digits)
+    if text in ("nan", "inf", "-inf"):
+        return {"nan": r"\mathrm{NaN}", "inf": r"\infty", "-inf": r"-\infty"}[text]
+    match = _EXPONENT.match(text)
+    if match:
+        mantissa, exponent = match.groups()
+        return rf"{mantissa} \times 10^{{{exponent}}}"
+    return text
+
+
+def tex_tensor(value, digits: int = 6, edge: int = 3) -> str:
+    """Like tex_value, but vectors and matrices longer than 2·edge + 1 entries per axis
+    keep their first ``edge`` and last ``edge - 1`` entries around a \\cdots (\\vdots),
+    so that a key never holds an unbreakable box wider than the page."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return tex_number(float(array))
+    if array.ndim > 2:
+        return "(" + r" \times ".join(map(str, array.shape)) + r"\ \text{tensor})"
+
+    def keep(n: int) -> list[int | None]:  # None marks the elided middle
+        if n <= 2 * edge + 1:
+            return list(range(n))
+        return list(range(edge)) + [None] + list(range(n - edge + 1, n))
+
+    matrix = array if array.ndim == 2 else array.reshape(1, -1)
+    rows = []
+    row_keep = keep(matrix.shape[0])
+    col_keep = keep(matrix.shape[1])
+    for i in row_keep:
+        if i is None:
+            rows.append(" & ".join(r"\ddots" if j is None else r"\vdots" for j in col_keep))
+            continue
+        rows.append(" & ".join(r"\cdots" if j is None else tex_number(matrix[i, j], digits) for j in col_keep))
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+def tex_tensor_factor(value) -> str:
+    """A number inside a product (negatives in parentheses), or a tensor."""
+    text = tex_tensor(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def tex_text(text: str) -> str:
+    """Prose (titles, notes, rules) for LaTeX text mode: specials escaped, the solver's
+    math symbols set in math, anything pdflatex cannot set without extra packages as ?."""
+    out = []
+    for char in text:
+        if char in _TEXT_SPECIAL:
+            out.append(_TEXT_SPECIAL[char])
+        elif char.isascii():
+            out.append(char)
+        elif char in _TEXT_UNICODE:
+            out.append(_TEXT_UNICODE[char])
+        elif char in _UNICODE:
+            out.append(r"\ensuremath{" + _UNICODE[char].strip() + "}")
+        elif "\u00c0" <= char <= "\u00ff" and char not in "\u00d7\u00f7":
+            out.append(char)  # accented Latin letters: utf8 input maps them to OT1 accents
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def tex_arith(text: str) -> str:
+    """The architecture solver's arithmetic (⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32,
+    30×1024 + 1024 = 31,744) as TeX math: symbols converted, thousands separators as {,},
+    words such as "so" or "in" upright."""
+    out = []
+    position = 0
+    for match in _WORD.finditer(text):
+        out.append(_arith_symbols(text[position : match.start()]))
+        # Spaces around a word matter in text but vanish in math: keep them as "\ ".
+        before = r"\ " if text[match.start() - 1 : match.start()] == " " else ""
+        after = r"\ " if text[match.end() : match.end() + 1] == " " else ""
+        out.append(before + r"\text{" + tex_text(match.group()) + "}" + after)
+        position = match.end()
+    out.append(_arith_symbols(text[position:]))
+    return re.sub(r" +", " ", "".join(out)).strip()
+
+
+def _arith_symbols(text: str) -> str:
+    text = _THOUSANDS.sub("{,}", text)
+    out = []
+    for char in text:
+        if char in _UNICODE:
+            out.append(_UNICODE[char])
+        elif char in "#$%&_{}":
+            out.append(char if char in "{}" else "\\" + char)
+        elif char in "[]":
+            out.append(char)
+        elif char == "'":
+            out.append(r"\text{'}")
+        elif char.isascii():
+            out.append(char)
+        else:
+            out.append("?")
+    return "".join(out)

@@ -1,0 +1,132 @@
+"""A JSON Schema of the problem format, for editors that complete and check YAML files.
+
+It is generated from the same tables the loaders use (the graph functions and the layer
+types with their keys), so it cannot drift from what hwcheck accepts. The schema checks
+structure; hwcheck itself checks the rest (expressions, shapes, names used before they
+are defined) with messages that point at the line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[+-]?[\d.]+(?:[eE][+-]?\d+)?(?:\s*/\s*[+-]?[\d.]+)?\s*$"}]}
+VALUE = {
+    "description": "a number, a vector (list) or a matrix (list of equal-length lists)",
+    "anyOf": [NUMBER, {"type": "array", "items": NUMBER, "minItems": 1}, {"type": "array", "items": {"type": "array", "items": NUMBER, "minItems": 1}, "minItems": 1}],
+}
+NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+TOLERANCE = {
+    "type": "object",
+    "properties": {"rel": {**NUMBER, "description": "relative tolerance (default 0.01)"}, "abs": {**NUMBER, "description": "absolute tolerance (default 1e-6)"}},
+    "additionalProperties": False,
+}
+
+
+def _questions(ask_description: str) -> dict:
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "description": "unique in the file, e.g. T1.a"},
+                "ask": {"type": "string", "description": ask_description},
+                "points": {**NUMBER, "description": "default 1"},
+                "tolerance": TOLERANCE,
+            },
+            "required": ["ask"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def _common(kind: str) -> dict[str, Any]:
+    return {
+        "id": {"type": ["string", "integer"], "pattern": r"^[A-Za-z0-9_.-]+$"},
+        "title": {"type": "string"},
+        "kind": {"const": kind},
+        "tolerance": TOLERANCE,
+    }
+
+
+def _graph() -> dict:
+    from .graph.ops import FUNCTIONS
+
+    functions = ", ".join(f"{name}({', '.join('ab'[:arity])})" for name, arity in FUNCTIONS.items())
+    return {
+        "title": "kind: graph — a computation graph",
+        "type": "object",
+        "properties": {
+            **_common("graph"),
+            "inputs": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": VALUE},
+            "params": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": VALUE},
+            "steps": {
+                "type": "object",
+                "description": f"ordered name → expression; + - * / ** @ and {functions}",
+                "propertyNames": {"pattern": NAME},
+                "additionalProperties": {"type": ["string", "number"]},
+                "minProperties": 1,
+            },
+            "output": {"type": "string", "pattern": NAME},
+            "wrt": {"type": "array", "items": {"type": "string", "pattern": NAME}},
+            "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]"),
+        },
+        "required": ["id", "kind", "steps"],
+        "additionalProperties": False,
+    }
+
+
+def _key_schema(key) -> dict:
+    from .architecture import keys as K
+
+    whole = {"type": "integer", "minimum": 1}
+    pair = {"type": "array", "items": whole, "minItems": 2, "maxItems": 2}
+    by_kind = {
+        K.COUNT: whole,
+        K.SIZE: {"anyOf": [whole, pair]},
+        K.PADDING: {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}, {"enum": ["valid", "same"]}]},
+        K.NONNEG: {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}]},
+        K.FLAG: {"type": "boolean"},
+        K.RATE: {"type": "number", "minimum": 0, "maximum": 1},
+        K.NUMBER: {"type": "number"},
+    }
+    schema = dict(by_kind.get(key.kind, {}))
+    if not key.required and key.default is not None:
+        schema["default"] = key.default
+    return schema
+
+
+def _architecture() -> dict:
+    from .architecture.layers import LAYER_TYPES
+
+    layers = []
+    for name, layer_type in LAYER_TYPES.items():
+        keys = getattr(layer_type, "keys", {}) or {}
+        layers.append({
+            "type": "object",
+            "properties": {"type": {"const": name}, "name": {"type": "string"}, **{k: _key_schema(v) for k, v in keys.items()}},
+            "required": ["type", *[k for k, v in keys.items() if v.required]],
+            "additionalProperties": False,
+        })
+    return {
+        "title": "kind: architecture — output shapes and learnable parameters",
+        "type": "object",
+        "properties": {
+            **_common("architecture"),
+            "input": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "description": "shape without the batch dimension, channels first"},
+            "layers": {"type": "array", "items": {"anyOf": layers}, "minItems": 1},
+            "convention": {"enum": ["pytorch", "keras"], "default": "pytorch"},
+            "questions": _questions("a layer NAME (its output shape), params(NAME) or params"),
+        },
+        "required": ["id", "kind", "input", "layers"],
+        "additionalProperties": False,
+    }
+
+
+def problem_schema() -> dict:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://hwcheck.invalid/problem.schema.json",
+        "title": "hwcheck problem file",
+        "oneOf": [_graph(), _architecture()],
+    }

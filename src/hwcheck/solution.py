@@ -1,0 +1,89 @@
+"""What every solved problem offers the rest of hwcheck: expected answers and mistakes.
+
+Both kinds of solution (:class:`hwcheck.graph.solve.GraphSolution` and
+:class:`hwcheck.architecture.solve.ArchitectureSolution`) implement :class:`Solution`, so
+the grader, the renderers and the CLI never need to know which kind they hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol
+
+from .problem import Problem
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another accepted answer, e.g. a different valid subgradient at a kink."""
+
+    value: Any
+    note: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The right answer to one `ask`.
+
+    ``value`` is a float or a NumPy array for graph questions, a list of ints for a
+    shape, an int for a parameter count. ``exact`` says whether equality must be exact
+    (shapes and counts) or within the question's tolerance (real numbers).
+    """
+
+    ask: str
+    value: Any
+    exact: bool
+    alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical wrong way to work a question out, and the answer it leads to.
+
+    ``code`` is a stable identifier (``missing-path``, ``forgot-bias``...);
+    ``description`` says it in plain words to a student ("you left out the skip
+    connection x0 → yx").
+    """
+
+    code: str
+    description: str
+    value: Any
+
+
+class Solution(Protocol):
+    problem: Problem
+
+    def expected(self, ask: str) -> Expected:
+        """The right answer to `ask`; raises KeyError naming what is unknown."""
+
+    def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
+        """Typical mistakes for `ask`, each with the answer it gives.
+
+        ``answers`` maps other asks to the student's own answers on the same sheet, so
+        that an error carried forward from an earlier wrong answer can be recognised.
+        """
+
+    def hint(self, ask: str) -> str:
+        """What a student needs to work `ask` out (formulas), never the answer."""
+
+    def to_json(self) -> dict:
+        """The contract's JSON object (§6)."""
+
+
+class RichDisplay:
+    """Lets a solution show itself: ``rich.print(solution)`` and, in Jupyter, the same
+    tables as the terminal (rendered to HTML by rich)."""
+
+    def __rich__(self):
+        from .render import FORMATS
+
+        return FORMATS["terminal"](self)
+
+    def _repr_html_(self) -> str:
+        import io
+
+        from rich.console import Console
+
+        console = Console(record=True, width=120, file=io.StringIO(), force_jupyter=False, force_terminal=True)
+        console.print(self.__rich__())
+        return console.export_html(inline_styles=True)

@@ -1,0 +1,215 @@
+"""Reading YAML safely, keeping the line and column of every key and value.
+
+We build Python values straight from PyYAML's parse *events* instead of using a loader:
+the event stream is produced iteratively (no recursion, so deep nesting cannot crash us),
+and building the tree ourselves lets us refuse what a teacher's or student's file must
+never contain — duplicate keys, YAML tags such as ``!!python/object``, and aliases that
+expand into a huge document (the "billion laughs") — with the exact line and column.
+
+The result is ordinary ``dict``/``list``/scalar values; mappings and sequences are the
+subclasses :class:`YMap` and :class:`YList`, which also remember positions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, Pos
+
+try:  # libyaml's parser is much faster; the pure-Python one gives the same events
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+MAX_FILE_BYTES = 5_000_000
+MAX_DEPTH = 64
+MAX_NODES = 500_000  # after alias expansion
+_PLAIN_TAGS = {
+    None,
+    "!",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+class YMap(dict):
+    """A mapping that remembers where it, each key and each value stood."""
+
+    def __init__(self, pos: Pos):
+        super().__init__()
+        self.pos = pos
+        self.key_pos: dict[Any, Pos] = {}
+        self.value_pos: dict[Any, Pos] = {}
+
+    def where(self, key: Any) -> Pos:
+        """Position of the value under ``key`` (or of the mapping when absent)."""
+        return self.value_pos.get(key, self.pos)
+
+
+class YList(list):
+    """A sequence that remembers where it and each item stood."""
+
+    def __init__(self, pos: Pos):
+        super().__init__()
+        self.pos = pos
+        self.item_pos: list[Pos] = []
+
+    def where(self, index: int) -> Pos:
+        return self.item_pos[index] if 0 <= index < len(self.item_pos) else self.pos
+
+
+def position_of(container: Any, key: Any, default: Pos | None = None) -> Pos | None:
+    """Position of ``container[key]`` if ``container`` is a YMap/YList."""
+    if isinstance(container, (YMap, YList)):
+        return container.where(key)
+    return default
+
+
+def _pos(mark) -> Pos:
+    return Pos(mark.line + 1, mark.column + 1)
+
+
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _scalar(event, file: str) -> Any:
+    """The Python value of a plain scalar, resolved as PyYAML's safe loader would."""
+    tag = event.tag
+    if tag in (None, "!"):
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == "tag:yaml.org,2002:str":
+        return event.value
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    try:
+        return _constructor.construct_object(node)
+    except yaml.YAMLError:
+        raise InputError.at(file, _pos(event.start_mark), f"cannot read {event.value!r} as {tag.rsplit(':', 1)[-1]}")
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    """Parse one YAML document into YMap/YList/scalars; refuse anything unsafe."""
+    root: Any = None
+    stack: list[Any] = []  # open containers
+    pending_key: list[Any] = []  # for each open YMap: the key waiting for its value, or a sentinel
+    anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, node count)
+    anchor_starts: list[tuple[str, int]] = []  # (anchor, node count at start) for open containers
+    counts = [0]
+    documents = 0
+    NO_KEY = object()
+
+    def add(value: Any, pos: Pos, size: int) -> None:
+        nonlocal root
+        counts[0] += size
+        if counts[0] > MAX_NODES:
+            raise InputError.at(file, pos, f"the document expands to more than {MAX_NODES:,} values (aliases?); write it out plainly and smaller")
+        if not stack:
+            root = value
+            return
+        parent = stack[-1]
+        if isinstance(parent, YList):
+            parent.append(value)
+            parent.item_pos.append(pos)
+        elif pending_key[-1] is NO_KEY:
+            if isinstance(value, (dict, list)):
+                raise InputError.at(file, pos, "a mapping key must be a plain word or number, not a list or mapping")
+            try:
+                hash(value)
+            except TypeError:  # pragma: no cover - scalars are hashable
+                raise InputError.at(file, pos, "unhashable mapping key")
+            if value in parent:
+                first = parent.key_pos[value]
+                raise InputError.at(file, pos, f"duplicate key '{value}' (first at line {first.line}); each key may appear once")
+            pending_key[-1] = value
+            parent.key_pos[value] = pos
+        else:
+            key = pending_key[-1]
+            parent[key] = value
+            parent.value_pos[key] = pos
+            pending_key[-1] = NO_KEY
+
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            kind = type(event)
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise InputError.at(file, _pos(event.start_mark), "the file holds more than one YAML document ('---'); keep one per file")
+                continue
+            if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
+                continue
+            pos = _pos(event.start_mark)
+            tag = getattr(event, "tag", None)
+            if tag not in _PLAIN_TAGS:
+                raise InputError.at(file, pos, f"YAML tag '{tag}' is not allowed; write a plain value")
+            if kind is yaml.ScalarEvent:
+                value = _scalar(event, file)
+                add(value, pos, 1)
+                if event.anchor:
+                    anchors[event.anchor] = (value, 1)
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in anchors:
+                    raise InputError.at(file, pos, f"alias '*{event.anchor}' refers to no anchor")
+                value, size = anchors[event.anchor]
+                add(value, pos, size)
+            elif kind in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise InputError.at(file, pos, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure")
+                container = YMap(pos) if kind is yaml.MappingStartEvent else YList(pos)
+                add(container, pos, 1)
+                stack.append(container)
+                pending_key.append(NO_KEY)
+                anchor_starts.append((event.anchor, counts[0]))
+            elif kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+                container = stack.pop()
+                pending_key.pop()
+                anchor, start = anchor_starts.pop()
+                if anchor:
+                    anchors[anchor] = (container, counts[0] - start + 1)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError.at(file, _pos(mark) if mark else None, f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError.at(file, None, f"YAML error: {exc}") from None
+    return root
+
+
+def read_text(path: str | Path, what: str = "file") -> str:
+    """Read a UTF-8 text file, refusing directories, binaries and huge files clearly."""
+    p = Path(path)
+    name = str(path)
+    if not p.exists():
+        raise InputError.at(name, None, f"no such {what}; check the path")
+    if p.is_dir():
+        raise InputError.at(name, None, f"is a directory; give a {what} (.yaml)")
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError.at(name, None, f"{size:,} bytes is too large for a {what} (limit {MAX_FILE_BYTES:,})")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in data:
+        raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError.at(name, None, f"is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
+
+
+def load_yaml_file(path: str | Path, what: str = "file") -> Any:
+    """Read and safely parse a YAML file; empty files are refused."""
+    text = read_text(path, what)
+    data = parse_yaml(text, str(path))
+    if data is None:
+        raise InputError.at(str(path), None, f"is empty; a {what} is a YAML mapping")
+    return data
