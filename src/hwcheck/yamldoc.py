@@ -48,6 +48,7 @@ class YMap(dict):
         self.pos = pos
         self.key_pos: dict[Any, Pos] = {}
         self.value_pos: dict[Any, Pos] = {}
+        self.quoted: set = set()  # keys whose value was a quoted string (its text starts a column later)
 
     def where(self, key: Any) -> Pos:
         """Position of the value under ``key`` (or of the mapping when absent)."""
@@ -106,7 +107,7 @@ def parse_yaml(text: str, file: str) -> Any:
     documents = 0
     NO_KEY = object()
 
-    def add(value: Any, pos: Pos, size: int) -> None:
+    def add(value: Any, pos: Pos, size: int, quoted: bool = False) -> None:
         nonlocal root
         counts[0] += size
         if counts[0] > MAX_NODES:
@@ -134,6 +135,8 @@ def parse_yaml(text: str, file: str) -> Any:
             key = pending_key[-1]
             parent[key] = value
             parent.value_pos[key] = pos
+            if quoted:
+                parent.quoted.add(key)
             pending_key[-1] = NO_KEY
 
     try:
@@ -152,7 +155,9 @@ def parse_yaml(text: str, file: str) -> Any:
                 raise InputError.at(file, pos, f"YAML tag '{tag}' is not allowed; write a plain value")
             if kind is yaml.ScalarEvent:
                 value = _scalar(event, file)
-                add(value, pos, 1)
+                if event.style in ("|", ">"):  # a block scalar: its text starts on the next line
+                    pos = _block_start(text, event.start_mark)
+                add(value, pos, 1, event.style in ("'", '"'))
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
             elif kind is yaml.AliasEvent:
@@ -178,9 +183,25 @@ def parse_yaml(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputError.at(file, _pos(mark) if mark else None, f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise InputError.at(file, Pos(line, column), f"character {exc.character!r} is not allowed in YAML; remove it") from None
     except yaml.YAMLError as exc:
-        raise InputError.at(file, None, f"YAML error: {exc}") from None
+        message = " ".join(str(exc).split())
+        raise InputError.at(file, None, f"YAML error: {message}") from None
     return root
+
+
+def _block_start(text: str, mark) -> Pos:
+    """Where the content of a `|` or `>` block scalar begins: the first character of the
+    line after its indicator (so an expression's columns can be added to it)."""
+    newline = text.find("\n", mark.index)
+    if newline < 0:
+        return _pos(mark)
+    start = newline + 1
+    column = len(text[start:]) - len(text[start:].lstrip(" "))
+    return Pos(mark.line + 2, column + 1)
 
 
 def read_text(path: str | Path, what: str = "file") -> str:

@@ -246,7 +246,25 @@ def parse_expression(text: str, functions: dict[str, int]) -> Expr:
         raise ExprError(f"expression is {len(text):,} characters long (limit {MAX_LENGTH:,}); split it into steps", MAX_LENGTH)
     if not text.strip():
         raise ExprError("empty expression", 0)
-    return _Parser(text, functions).parse()
+    tree = _Parser(text, functions).parse()
+    _check_depth(tree)
+    return tree
+
+
+def _check_depth(tree: Expr) -> None:
+    """Refuse trees deeper than MAX_DEPTH operations (a + a + ... chains too), iteratively,
+    so that everything after the parser may walk the tree recursively."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExprError(f"more than {MAX_DEPTH} operations nested in one expression; split it into several steps", node.column)
+        if isinstance(node, BinOp):
+            stack += [(node.left, depth + 1), (node.right, depth + 1)]
+        elif isinstance(node, Neg):
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, Call):
+            stack += [(arg, depth + 1) for arg in node.args]
 
 
 # -- canonical text ----------------------------------------------------------

@@ -20,7 +20,7 @@ from ..yamldoc import YList, YMap
 from . import expr as E
 from .ask import parse_ask
 from .build import BuildError, Graph, Node, add_step
-from .engine import NumericFault, forward
+from .engine import NumericFault, backward, forward
 from .ops import FUNCTIONS
 
 KIND_KEYS = ("inputs", "params", "steps", "output", "wrt")
@@ -37,6 +37,8 @@ class GraphProblem(Problem):
     wrt: list[str] = field(default_factory=list)
     graph: Graph = field(default_factory=Graph)
     values: list = field(default_factory=list)  # forward value of every node
+    grads: list = field(default_factory=list)  # d(output)/d(node) for every node
+    edge_values: dict = field(default_factory=dict)  # (consumer, k) -> g · ∂consumer/∂operand
 
     def leaves(self) -> dict[str, np.ndarray]:
         return {**self.inputs, **self.params}
@@ -69,7 +71,7 @@ def read_value(raw, pos: Pos, what: str, faults: FaultList) -> np.ndarray | None
         return None
 
 
-def _read_leaves(data: YMap, key: str, taken: dict[str, Pos], faults: FaultList) -> dict[str, np.ndarray]:
+def _read_leaves(data: YMap, key: str, taken: dict[str, Pos], failed: set[str], faults: FaultList) -> dict[str, np.ndarray]:
     leaves: dict[str, np.ndarray] = {}
     if key not in data or data[key] is None:
         return leaves
@@ -78,10 +80,13 @@ def _read_leaves(data: YMap, key: str, taken: dict[str, Pos], faults: FaultList)
         faults.add(data.where(key), f"{key} is a mapping name → value, e.g. x0: 1.0")
         return leaves
     for name, raw in section.items():
+        value = None
         if _check_name(name, section.key_pos[name], taken, faults):
             value = read_value(raw, section.where(name), f"{key[:-1]} '{name}'", faults)
-            if value is not None:
-                leaves[name] = value
+        if value is None:
+            failed.add(str(name))
+        else:
+            leaves[name] = value
     return leaves
 
 
@@ -101,30 +106,50 @@ def _check_name(name, pos: Pos, taken: dict[str, Pos], faults: FaultList) -> boo
 
 def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
     taken: dict[str, Pos] = {}
-    inputs = _read_leaves(data, "inputs", taken, faults)
-    params = _read_leaves(data, "params", taken, faults)
+    failed: set[str] = set()  # names whose definition was faulty: not blamed again where used
+    inputs = _read_leaves(data, "inputs", taken, failed, faults)
+    params = _read_leaves(data, "params", taken, failed, faults)
     graph = Graph()
-    for name, value in {**inputs, **params}.items():
+    for name in {**inputs, **params}:
         graph.add(Node(0, name, "input" if name in inputs else "param", pos=taken[name]))
-    steps = _read_steps(data, graph, taken, faults)
+    steps = _read_steps(data, graph, taken, failed, faults)
     problem = GraphProblem(**common, inputs=inputs, params=params, steps=steps, graph=graph)
-    if faults or not steps:
-        return problem
-    problem.values = _run_forward(graph, problem.leaves(), faults)
-    if faults:
-        return problem
-    problem.output = _read_output(data, graph, problem.values, steps, faults)
-    problem.wrt = _read_wrt(data, graph, params, faults)
+    problem.output = _read_output(data, section_names(data, "steps"), failed, faults)
+    problem.wrt = _read_wrt(data, graph, params, failed, faults)
     questions = read_questions(data, problem.tolerance, faults)
+    if not faults:
+        _run_passes(problem, data, faults)
     if questions is None:
         questions = default_questions(problem)
-    else:
+    elif not faults:
         _check_asks(questions, problem, faults)
     problem.questions = questions
     return problem
 
 
-def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], faults: FaultList) -> dict[str, str]:
+def section_names(data: YMap, key: str) -> list:
+    section = data.get(key)
+    return list(section) if isinstance(section, dict) else []
+
+
+def _run_passes(problem: GraphProblem, data: YMap, faults: FaultList) -> None:
+    """Forward and backward once, so that `validate` finds every numeric fault."""
+    graph = problem.graph
+    try:
+        problem.values = forward(graph, problem.leaves())
+        output = graph.index[problem.output]
+        if np.ndim(problem.values[output]) != 0:
+            shape = list(np.shape(problem.values[output]))
+            faults.add(data.where("output") if "output" in data else graph.nodes[output].pos,
+                       f"output '{problem.output}' has shape {shape}; gradients are taken of a scalar, so reduce it (e.g. sum(...) or mean(...))")
+            return
+        problem.edge_values = {}
+        problem.grads = backward(graph, problem.values, output, record=problem.edge_values)
+    except NumericFault as fault:
+        faults.add(fault.node.pos, f"step '{fault.node.step}': {fault.message}")
+
+
+def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], failed: set[str], faults: FaultList) -> dict[str, str]:
     if "steps" not in data:
         faults.add(data.pos, "missing 'steps': the ordered mapping name → expression, e.g. z: relu(x * w + b)")
         return {}
@@ -133,7 +158,6 @@ def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], faults: FaultLi
         faults.add(data.where("steps"), "steps is a non-empty mapping name → expression, e.g. z: relu(x * w + b)")
         return {}
     steps: dict[str, str] = {}
-    failed: set[str] = set()
     later = set(section)
     for name, raw in section.items():
         pos = section.where(name)
@@ -154,7 +178,8 @@ def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], faults: FaultLi
         except (E.ExprError, BuildError) as exc:
             failed.add(name)
             if exc.message:  # empty when the fault was already reported elsewhere
-                faults.add(Pos(pos.line, pos.column + exc.column), f"step '{name}': {exc.message}")
+                column = pos.column + exc.column + (1 if name in section.quoted else 0)
+                faults.add(Pos(pos.line, column), f"step '{name}': {exc.message}")
     return steps
 
 
@@ -180,29 +205,19 @@ def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], lat
             stack += list(node.args)
 
 
-def _run_forward(graph: Graph, leaves: dict, faults: FaultList) -> list:
-    try:
-        return forward(graph, leaves)
-    except NumericFault as fault:
-        node = fault.node
-        faults.add(node.pos, f"step '{node.step}': {fault.message}")
-        return []
-
-
-def _read_output(data: YMap, graph: Graph, values: list, steps: dict, faults: FaultList) -> str:
-    last = list(steps)[-1]
-    output = data.get("output", last)
-    pos = data.where("output")
-    if not isinstance(output, str) or output not in steps:
-        faults.add(pos, f"output {output!r} is not a step{did_you_mean(str(output), steps)}; name one of the steps")
-        return last
-    if values and np.ndim(values[graph.index[output]]) != 0:
-        shape = list(np.shape(values[graph.index[output]]))
-        faults.add(pos, f"output '{output}' has shape {shape}; gradients are taken of a scalar, so reduce it (e.g. sum(...) or mean(...))")
+def _read_output(data: YMap, step_names: list, failed: set[str], faults: FaultList) -> str:
+    if not step_names:
+        return ""
+    output = data.get("output", step_names[-1])
+    if output in failed:
+        return str(output)
+    if not isinstance(output, str) or output not in step_names:
+        faults.add(data.where("output"), f"output {output!r} is not a step{did_you_mean(str(output), map(str, step_names))}; name one of the steps")
+        return str(step_names[-1])
     return output
 
 
-def _read_wrt(data: YMap, graph: Graph, params: dict, faults: FaultList) -> list[str]:
+def _read_wrt(data: YMap, graph: Graph, params: dict, failed: set[str], faults: FaultList) -> list[str]:
     if "wrt" not in data:
         return list(params)
     raw = data["wrt"]
@@ -213,6 +228,8 @@ def _read_wrt(data: YMap, graph: Graph, params: dict, faults: FaultList) -> list
     result = []
     for i, name in enumerate(names):
         pos = raw.where(i) if isinstance(raw, YList) else data.where("wrt")
+        if name in failed:
+            continue
         if not isinstance(name, str) or name not in graph.index or not NAME.fullmatch(name):
             known = [n for n in graph.index if NAME.fullmatch(n)]
             faults.add(pos, f"wrt: unknown name {name!r}{did_you_mean(str(name), known)}")

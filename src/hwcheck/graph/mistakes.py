@@ -107,11 +107,10 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     found += _path_mistakes(solution, start, target, right)
     on_paths = nodes_between(graph, start, target)
 
-    def rerun(rules=None, seed_at=None, seed=None, vals=None):
+    def rerun(rules=None, seed_at=None, seed=None):
+        """The gradient at the target with one thing done wrong (None if it blows up)."""
         try:
-            if seed_at is not None:
-                return backward(graph, vals or values, seed_at, rules, seed=seed)[target]
-            return backward(graph, vals or values, start, rules)[target]
+            return backward(graph, values, start if seed_at is None else seed_at, rules, seed=seed)[target]
         except NumericFault:
             return None
 
@@ -166,15 +165,7 @@ def _path_mistakes(solution, start, target, right) -> list[Mistake]:
     counts = solution.path_counts if start == graph.index[solution.problem.output] else count_paths(graph, start)
     if not 2 <= counts[target] <= MAX_PATHS_FOR_MISTAKES:
         return []
-    from .solve import _chain_path
-
-    locals_by_edge = {}
-    for row_index, row in enumerate(solution.rows):
-        node = graph.nodes[row_index]
-        k_iter = (k for k, o in enumerate(node.operands) if isinstance(o, int))
-        for k, local in zip(k_iter, row.locals):
-            locals_by_edge[(row_index, k)] = local
-    paths = [_chain_path(graph, solution.problem.values, edges, locals_by_edge, start) for edges in list_paths(graph, start, target, counts)]
+    paths = [solution.chain_path(edges, start) for edges in list_paths(graph, start, target, counts)]
     shortest = min(len(p.nodes) for p in paths)
     found = []
     for path in paths:

@@ -119,6 +119,8 @@ def _matmul(a, b):
 
 def _matmul_vjp(g, args, out):
     a, b = args
+    if a.ndim == 1 and b.ndim == 1:  # the inner product: a scalar
+        return g * b, g * a
     # Treat vectors as 1-row / 1-column matrices, apply dA = G·Bᵀ and dB = Aᵀ·G, undo.
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b

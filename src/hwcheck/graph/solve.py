@@ -190,6 +190,15 @@ class GraphSolution(RichDisplay):
         return self.rows[self.problem.graph.index[name]]
 
     @cached_property
+    def local_of(self) -> dict[tuple[int, int], LocalDerivative]:
+        """The local derivative on each edge (consumer index, operand position k)."""
+        return {(index, k): local for index, row in enumerate(self.rows) for k, local in _edges(self.problem.graph, row)}
+
+    def chain_path(self, edges: list[tuple[int, int]], start: int) -> ChainPath:
+        """One path from node `start` down along `edges`, with its chain-rule product."""
+        return _chain_path(self.problem.graph, self.problem.values, edges, self.local_of, start)
+
+    @cached_property
     def path_counts(self) -> list[int]:
         return count_paths(self.problem.graph, self.problem.graph.index[self.problem.output])
 
@@ -203,30 +212,24 @@ def _pick(value, index):
 
 
 def solve_graph(problem: GraphProblem) -> GraphSolution:
-    graph, values = problem.graph, problem.values
+    graph, values, grads = problem.graph, problem.values, problem.grads  # both passes ran at load
     output = graph.index[problem.output]
-    edge_values: dict[tuple[int, int], np.ndarray] = {}
-    grads = backward(graph, values, output, record=edge_values)
     rows = [_step_row(graph, values, node) for node in graph.nodes]
-    locals_by_edge = {(row_index, k): local for row_index, row in enumerate(rows) for k, local in _edges(graph, row)}
-    counts = count_paths(graph, output)
-    backward_rows = [
-        BackwardRow(node.name, grads[node.index], _contributions(graph, grads, node.index, counts, locals_by_edge, edge_values))
+    solution = GraphSolution(problem, rows, [], [], kinks(graph, values), _softmax_shortcuts(graph, values), grads)
+    counts = solution.path_counts
+    solution.backward = [
+        BackwardRow(node.name, grads[node.index], _contributions(graph, grads, node.index, counts, solution.local_of, problem.edge_values))
         for node in reversed(graph.nodes[: output + 1])
         if counts[node.index] > 0
     ]
-    by_name = {row.name: row for row in backward_rows}
-    derivations = []
+    by_name = {row.name: row for row in solution.backward}
     for name in _derivation_names(problem):
         index = graph.index[name]
         listed = []
         if 0 < counts[index] <= MAX_LISTED_PATHS:
-            for edges in list_paths(graph, output, index, counts):
-                listed.append(_chain_path(graph, values, edges, locals_by_edge, output))
+            listed = [solution.chain_path(edges, output) for edges in list_paths(graph, output, index, counts)]
         contributions = by_name[name].contributions if name in by_name else []
-        derivations.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions))
-    solution = GraphSolution(problem, rows, backward_rows, derivations, kinks(graph, values), _softmax_shortcuts(graph, values), grads)
-    solution.__dict__["path_counts"] = counts
+        solution.gradients.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions))
     return solution
 
 

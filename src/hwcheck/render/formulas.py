@@ -45,8 +45,14 @@ def path_numbers(path) -> str | None:
     return " · ".join(value_text(f.value) for f in path.factors)
 
 
+MAX_TERMS = 12  # beyond this many consumers a sum is described, not written out
+
+
 def sum_terms(contributions, output: str) -> tuple[str, str | None]:
     """A node's gradient as Σ over its consumers: symbols, and numbers when scalar."""
+    if len(contributions) > MAX_TERMS:
+        operand = contributions[0].local.operand
+        return f"Σ over its {len(contributions):,} consumers c of d{output}/dc · ∂c/∂{wrap(operand)}", None
     symbols = " + ".join(f"{partial(output, c.consumer, 'd')} · {partial(c.consumer, c.local.operand)}" for c in contributions)
     if all(is_scalar(c.upstream) and c.local.kind == "scalar" for c in contributions):
         numbers = " + ".join(f"{value_text(c.upstream)} · {value_text(c.local.value)}" for c in contributions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..numbers import fmt_value
-from .formulas import path_count_text
+from .formulas import MAX_TERMS, path_count_text
 from .tex import tex_expr, tex_factor, tex_name, tex_partial, tex_value
 
 
@@ -51,7 +51,7 @@ def render_graph_markdown(solution, check=None) -> str:
         if not row.contributions:
             lines.append(f"| {_m(tex_expr(row.name))} | {_m(tex_partial(out, out, 'd'))} | {_m(tex_value(row.gradient))} |")
             continue
-        terms = " + ".join(rf"{tex_partial(out, c.consumer, 'd')} {tex_partial(c.consumer, c.local.operand)}" for c in row.contributions)
+        terms = _sum_tex(row.contributions, out)
         lines.append(f"| {_m(tex_expr(row.name))} | {_m(terms)} | {_m(tex_value(row.gradient))} |")
 
     lines += ["", "## Gradients, path by path", ""]
@@ -103,6 +103,14 @@ def _derivation(d) -> list[str]:
             total = " + ".join(tex_factor(p.value) for p in d.paths)
             lines += [f"$${head} = {total} = {tex_value(d.value)}$$", ""]
         return lines
-    terms = " + ".join(rf"{tex_partial(d.output, c.consumer, 'd')} {tex_partial(c.consumer, c.local.operand)}" for c in d.contributions)
+    terms = _sum_tex(d.contributions, d.output)
     lines += [f"Too many paths to list; the backward pass accumulates their sum:", "", f"$${head} = {terms} = {tex_value(d.value)}$$", ""]
     return lines
+
+
+def _sum_tex(contributions, output: str) -> str:
+    """Σ_c d(out)/dc · ∂c/∂node, written out unless there are very many consumers."""
+    if len(contributions) > MAX_TERMS:
+        operand = contributions[0].local.operand
+        return rf"\sum_{{c}} \frac{{d {tex_name(output)}}}{{d c}} \frac{{\partial c}}{{\partial {tex_expr(operand)}}}\ \text{{(over {len(contributions):,} consumers)}}"
+    return " + ".join(rf"{tex_partial(output, c.consumer, 'd')} {tex_partial(c.consumer, c.local.operand)}" for c in contributions)

@@ -11,10 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..numbers import fmt_value
-from .formulas import partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .long_table import LONG_TABLE_ROWS, LongTable
+from .formulas import MAX_TERMS, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
+    """A rich Table, or for thousands of rows a LongTable (rich's is too slow there)."""
+    if rows > LONG_TABLE_ROWS:
+        return LongTable(Text(title, style="bold"), list(columns))
     table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -41,33 +45,33 @@ def render_graph_terminal(solution, check=None):
     heading = Text(problem.title or problem.id, style="bold underline")
     parts.append(heading)
 
-    given = _table("Given", "name", "kind", "value", *(["shape"] if tensors else []))
+    given = _table("Given", "name", "kind", "value", *(["shape"] if tensors else []), rows=len(solution.rows))
     for row in solution.rows:
         if row.expression is None:
             given.add_row(Text(row.name), row.role, Text(fmt_value(row.value)), *([_shape(row.value)] if tensors else []))
     parts.append(given)
 
-    forward = _table("Forward pass", "step", "expression", "with numbers", "value", *(["shape"] if tensors else []))
+    forward = _table("Forward pass", "step", "expression", "with numbers", "value", *(["shape"] if tensors else []), rows=len(solution.rows))
     for row in solution.rows:
         if row.expression is not None:
             forward.add_row(Text(row.name), Text(row.expression), Text(row.substituted), Text(fmt_value(row.value)), *([_shape(row.value)] if tensors else []))
     parts.append(forward)
 
-    local = _table("Local derivatives", "derivative", "formula", "value")
+    local = _table("Local derivatives", "derivative", "formula", "value", rows=len(solution.rows))
     for row in solution.rows:
         for d in row.locals:
             local.add_row(Text(partial(d.node, d.operand)), Text(d.formula), Text(_local_value(d)))
     parts.append(local)
 
     output = problem.output
-    back = _table(f"Backward pass: d{output}/d(node), summed over each node's consumers", "node", "chain rule", "with numbers", "gradient")
+    back = _table(f"Backward pass: d{output}/d(node), summed over each node's consumers", "node", "chain rule", "with numbers", "gradient", rows=len(solution.backward))
     for row in solution.backward:
         if not row.contributions:
             back.add_row(Text(row.name), Text(f"d{output}/d{output}"), "", Text(fmt_value(row.gradient)))
             continue
         symbols, numbers = sum_terms(row.contributions, output)
         if numbers is None:
-            numbers = " + ".join(value_text(c.value) for c in row.contributions)
+            numbers = " + ".join(value_text(c.value) for c in row.contributions) if len(row.contributions) <= MAX_TERMS else "(summed)"
         back.add_row(Text(row.name), Text(symbols), Text(numbers), Text(fmt_value(row.gradient)))
     parts.append(back)
 
@@ -106,7 +110,7 @@ def _derivation(d):
         table.add_row(
             "Σ",
             Text(f"too many paths to list; the backward pass accumulates them: {symbols}"),
-            Text(numbers or " + ".join(value_text(c.value) for c in d.contributions)),
+            Text(numbers or (" + ".join(value_text(c.value) for c in d.contributions) if len(d.contributions) <= MAX_TERMS else "(summed)")),
             Text(fmt_value(d.value)),
         )
     return table

@@ -108,7 +108,7 @@ def tex_expr(text: str) -> str:
         elif token[0].isascii() and (token[0].isalpha() or token[0] == "_"):
             # ASCII only: the solver's ᵀ and ² are letters to str.isalpha but symbols here.
             out.append(tex_name(token))
-        elif token[0].isdigit():
+        elif token[0] in "0123456789":  # not str.isdigit, which ² satisfies
             out.append(token)
         elif token == "*":
             out.append(r" \cdot ")
@@ -176,7 +176,7 @@ _TEXT_SPECIAL = {
     "\\": r"\textbackslash{}",
     "{": r"\{",
     "}": r"\}",
-    "$": r"\$",
+    "$": r"\ensuremath{\$}",  # a text \$ in bold would need the TS1 fonts base TeX lacks
     "&": r"\&",
     "#": r"\#",
     "%": r"\%",
@@ -189,7 +189,7 @@ _TEXT_SPECIAL = {
     '"': "''",
 }
 # Prose characters pdflatex's default utf8 input and OT1 fonts can set without extra packages.
-_TEXT_UNICODE = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\dots{}", "\u00a0": "~", "•": r"\textbullet{}"}
+_TEXT_UNICODE = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\dots{}", "\u00a0": "~", "•": r"\ensuremath{\bullet}"}
 _WORD = re.compile(r"[A-Za-z]{2,}(?:_[A-Za-z]+)*")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
@@ -206,13 +206,13 @@ def tex_number(x: float, digits: int = 12) -> str:
     return text
 
 
-def tex_tensor(value, digits: int = 6, edge: int = 3) -> str:
+def tex_tensor(value, digits: int = 6, edge: int = 3, scalar_digits: int = 12) -> str:
     """Like tex_value, but vectors and matrices longer than 2·edge + 1 entries per axis
     keep their first ``edge`` and last ``edge - 1`` entries around a \\cdots (\\vdots),
     so that a key never holds an unbreakable box wider than the page."""
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
-        return tex_number(float(array))
+        return tex_number(float(array), scalar_digits)
     if array.ndim > 2:
         return "(" + r" \times ".join(map(str, array.shape)) + r"\ \text{tensor})"
 

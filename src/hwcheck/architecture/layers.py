@@ -1,0 +1,446 @@
+"""Every layer type in one place each: its keys and defaults, its shape arithmetic, its
+parameter formula and its mult-adds (micrograd-style locality).
+
+Shapes are channels first and carry no batch axis: ``[features]``, ``[C, L]``,
+``[C, H, W]``, ``[L, features]`` for sequences. Formulas and defaults are PyTorch's; the
+:class:`Context` says which framework's counting to follow where they differ, and which
+typical student mistake (if any) to make on purpose, so that the grader can recognise
+the answer that mistake gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+from .arith import (count, pad_text, same_keras, same_pad_keras, same_pad_pytorch, slide,
+                    slide_divides, transpose_slide)
+from .keys import COUNT, FLAG, NONNEG, NUMBER, PADDING, RATE, SIZE, Key
+from .model import LayerFault, LayerSpec, ShapeStep, Term, shape_text
+
+MISTAKES = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding",
+            "forgot-input-channels", "one-gate", "bn-stats-learnable")
+
+
+@dataclass
+class Context:
+    """How to count (``convention``) and which mistake, if any, to make on purpose."""
+
+    convention: str = "pytorch"
+    mistake: str | None = None
+    touched: dict[int, str] = field(default_factory=dict)  # layer index -> label, where the mistake changed something
+
+    def applies(self, code: str, layer: LayerSpec, matters: bool = True) -> bool:
+        if self.mistake != code or not matters:
+            return False
+        self.touched.setdefault(layer.index, layer.label)
+        return True
+
+
+@dataclass(frozen=True)
+class Shaped:
+    shape: tuple[int, ...]
+    steps: tuple[ShapeStep, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Counted:
+    trainable: tuple[Term, ...] = ()
+    running: tuple[Term, ...] = ()  # batch-norm statistics: buffers (PyTorch) or non-trainable (Keras)
+
+
+class LayerType:
+    """One layer type: its keys, and what it does to a shape and how many weights it has.
+
+    ``output`` maps the input shape to the output shape with the working written out,
+    ``params`` lists the parameter terms (weights and biases apart), ``mult_adds``
+    counts as torchinfo does; the base class is a layer that changes nothing.
+    """
+
+    name: str = ""
+    keys: dict[str, Key] = {}
+    ndim: int = 1  # how many axes a kernel/stride/padding pair covers
+    min_rank, max_rank = 1, None
+    expects = "[..., features]"
+    shape_rule = ""
+    weight_rule = "no parameters"
+    learnable = False  # whether the type has weights at all (for hints)
+
+    def param_rule(self, convention: str) -> str:
+        return f"{self.name}: {self.weight_rule}"
+
+    def output(self, layer: LayerSpec, shape: tuple[int, ...], ctx: Context) -> Shaped:
+        return Shaped(shape)
+
+    def params(self, layer: LayerSpec, shape: tuple[int, ...], ctx: Context) -> Counted:
+        return Counted()
+
+    def mult_adds(self, params: int, shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, str]:
+        # torchinfo: (batch = 1) × every weight and bias of a Linear, norm or embedding
+        return params, count(params)
+
+
+def _bias(layer: LayerSpec, ctx: Context, factors: tuple[int, ...]) -> list[Term]:
+    if not layer.options.get("bias", True) or ctx.applies("forgot-bias", layer):
+        return []
+    return [Term(factors, "bias")]
+
+
+class Dense(LayerType):
+    learnable = True
+    name = "dense"
+    keys = {"units": Key(COUNT, example="units: 10"), "bias": Key(FLAG, True)}
+    shape_rule = "dense: the last axis becomes units; the other axes stay"
+    weight_rule = "in·units weights + units biases (in = the size of the input's last axis)"
+
+    def output(self, layer, shape, ctx):
+        units = layer.options["units"]
+        return Shaped(shape[:-1] + (units,), (ShapeStep("features (units)", str(units)),))
+
+    def params(self, layer, shape, ctx):
+        units = layer.options["units"]
+        return Counted((Term((shape[-1], units), "weight"), *_bias(layer, ctx, (units,))))
+
+
+AXES = {1: (("L", "length"),), 2: (("H", "height"), ("W", "width"))}
+
+
+def _windows(layer: LayerSpec, spatial: tuple[int, ...], ctx: Context, *, kernel, stride, padding,
+             dilation, ceil_mode: bool = False, pool: bool = False) -> tuple[list[int], list[ShapeStep], list[str]]:
+    """Output size along each spatial axis of a convolution or pooling layer, worked out."""
+    sizes, steps, notes = [], [], []
+    for axis, size in enumerate(spatial):
+        label, axis_name = AXES[len(spatial)][axis]
+        k, s, d = kernel[axis], stride[axis], dilation[axis]
+        if ctx.applies("forgot-stride", layer, s != 1):
+            s = 1
+        if padding == "same" and ctx.applies("forgot-padding", layer):
+            pad = (0, 0)
+        elif padding == "same" and ctx.convention == "keras" and s > 1:
+            # Keras/TensorFlow: ⌈in/s⌉ windows whatever the kernel, padded as needed
+            rounding_up = not ctx.applies("wrong-rounding", layer, size % s != 0)
+            result = same_keras(size, s, ceil=rounding_up)
+            before, after = same_pad_keras(size, k, s, d)
+            sizes.append(result.out)
+            steps.append(ShapeStep(label, result.expr))
+            notes.append(f"{label}: 'same' pads {before} before and {after} after (TensorFlow puts the odd one at the end)")
+            continue
+        elif padding == "same":
+            if s != 1:
+                raise LayerFault(layer, f"padding 'same' with stride {s}: PyTorch refuses it (it supports 'same' only for stride 1); "
+                                 "write the padding as a number, or set convention: keras", key="padding")
+            pad = same_pad_pytorch(k, d)
+            notes.append(f"{label}: 'same' pads {d}·({k} − 1) = {pad[0] + pad[1]}: {pad[0]} before, {pad[1]} after "
+                         "(the odd one goes on the right/bottom)")
+        else:
+            pad = (padding[axis],) * 2
+            if pool and pad[0] > k // 2:
+                raise LayerFault(layer, f"padding {pad[0]} is more than half the kernel {k}; PyTorch refuses it "
+                                 f"(pad should be at most half of kernel size): use padding ≤ {k // 2}", key="padding")
+            if ctx.applies("forgot-padding", layer, pad != (0, 0)):
+                pad = (0, 0)
+        ceil = ceil_mode
+        if ctx.applies("wrong-rounding", layer, not slide_divides(size, k, s, pad, d)):
+            ceil = not ceil
+        plus_one = not ctx.applies("forgot-plus-one", layer)
+        result = slide(size, k, s, pad, d, ceil=ceil, plus_one=plus_one, border_rule=pool and ceil and ceil_mode)
+        if result.out <= 0:
+            reach = d * (k - 1) + 1
+            raise LayerFault(layer, f"output {axis_name} {result.expr} ≤ 0: the window spans {d}·({k} − 1) + 1 = {reach} "
+                             f"but the padded input is only {size} + {pad_text(pad)} = {size + sum(pad)}; "
+                             "use a smaller kernel or dilation, more padding, or a larger input", key="kernel")
+        sizes.append(result.out)
+        steps.append(ShapeStep(label, result.expr))
+        if result.border:
+            steps.append(ShapeStep(f"{label} (ceil_mode)", result.border,
+                                   "the last window would start in the right padding, so PyTorch drops it"))
+    return sizes, _merge_axes(steps), notes
+
+
+def _merge_axes(steps: list[ShapeStep]) -> list[ShapeStep]:
+    """H and W worked out identically are written once, as ``H, W``."""
+    if len(steps) == 2 and steps[0].expr == steps[1].expr and steps[0].label == "H" and steps[1].label == "W":
+        return [ShapeStep("H, W", steps[0].expr)]
+    return steps
+
+
+def _check_groups(layer: LayerSpec, channels: int, filters: int) -> int:
+    groups = layer.options["groups"]
+    for what, size in (("input channels", channels), ("filters", filters)):
+        if size % groups:
+            raise LayerFault(layer, f"groups {groups} does not divide the {size} {what} ({size}/{groups} is not whole); "
+                             f"groups must divide both the input channels ({channels}) and filters ({filters})", key="groups")
+    return groups
+
+
+class Conv(LayerType):
+    learnable = True
+    keys = {"filters": Key(COUNT, example="filters: 16"), "kernel": Key(SIZE, example="kernel: 3"),
+            "stride": Key(SIZE, 1), "padding": Key(PADDING, 0, words=("same",)), "dilation": Key(SIZE, 1),
+            "groups": Key(COUNT, 1), "bias": Key(FLAG, True)}
+
+    def __init__(self, name: str, ndim: int):
+        self.name, self.ndim = name, ndim
+        self.min_rank = self.max_rank = ndim + 1
+        self.expects = "[C, L]" if ndim == 1 else "[C, H, W]"
+        k = "k" if ndim == 1 else "k_h·k_w"
+        self.shape_rule = (f"{name}: channels become filters; each spatial size becomes "
+                           "⌊(in + 2·padding − dilation·(kernel − 1) − 1)/stride⌋ + 1 ('same' keeps it, stride 1)")
+        self.weight_rule = f"filters·(C_in/groups)·{k} weights + filters biases"
+
+    def output(self, layer, shape, ctx):
+        o = layer.options
+        _check_groups(layer, shape[0], o["filters"])
+        sizes, steps, notes = _windows(layer, shape[1:], ctx, kernel=o["kernel"], stride=o["stride"],
+                                       padding=o["padding"], dilation=o["dilation"])
+        return Shaped((o["filters"], *sizes), (ShapeStep("C (filters)", str(o["filters"])), *steps), tuple(notes))
+
+    def params(self, layer, shape, ctx):
+        o = layer.options
+        per_group = shape[0] // o["groups"]
+        weight = (o["filters"], per_group, *o["kernel"])
+        if ctx.applies("forgot-input-channels", layer, per_group != 1):
+            weight = (o["filters"], *o["kernel"])
+        return Counted((Term(weight, "weight"), *_bias(layer, ctx, (o["filters"],))))
+
+    def mult_adds(self, params, shape, out):
+        # torchinfo: every weight and bias once per output position (channels aside)
+        return params * prod(out[1:]), f"{count(params)}·{'·'.join(map(str, out[1:]))} = {count(params * prod(out[1:]))}"
+
+
+class ConvTranspose2d(Conv):
+    keys = {"filters": Key(COUNT, example="filters: 16"), "kernel": Key(SIZE, example="kernel: 3"),
+            "stride": Key(SIZE, 1), "padding": Key(PADDING, 0), "output_padding": Key(NONNEG, 0),
+            "dilation": Key(SIZE, 1), "groups": Key(COUNT, 1), "bias": Key(FLAG, True)}
+
+    def __init__(self):
+        super().__init__("conv_transpose2d", 2)
+        self.shape_rule = ("conv_transpose2d: channels become filters; each spatial size becomes "
+                           "(in − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1")
+        self.weight_rule = "C_in·(filters/groups)·k_h·k_w weights + filters biases"
+
+    def output(self, layer, shape, ctx):
+        o = layer.options
+        _check_groups(layer, shape[0], o["filters"])
+        sizes, steps = [], []
+        for axis, size in enumerate(shape[1:]):
+            label, axis_name = AXES[2][axis]
+            k, s, d, p, op = (o[key][axis] for key in ("kernel", "stride", "dilation", "padding", "output_padding"))
+            if op >= max(s, d):
+                raise LayerFault(layer, f"output_padding {op} must be smaller than the stride ({s}) or the dilation ({d}); "
+                                 "PyTorch refuses it", key="output_padding")
+            if ctx.applies("forgot-stride", layer, s != 1):
+                s = 1
+            if ctx.applies("forgot-padding", layer, p != 0):
+                p = 0
+            result = transpose_slide(size, k, s, p, d, op, plus_one=not ctx.applies("forgot-plus-one", layer))
+            if result.out <= 0:
+                raise LayerFault(layer, f"output {axis_name} {result.expr} ≤ 0; use less padding", key="padding")
+            sizes.append(result.out)
+            steps.append(ShapeStep(label, result.expr))
+        return Shaped((o["filters"], *sizes), (ShapeStep("C (filters)", str(o["filters"])), *_merge_axes(steps)))
+
+    def params(self, layer, shape, ctx):
+        o = layer.options
+        weight = (shape[0], o["filters"] // o["groups"], *o["kernel"])  # PyTorch stores [C_in, C_out/g, k_h, k_w]
+        if ctx.applies("forgot-input-channels", layer, shape[0] != 1):
+            weight = weight[1:]
+        return Counted((Term(weight, "weight"), *_bias(layer, ctx, (o["filters"],))))
+
+
+class Pool(LayerType):
+    def __init__(self, name: str, ndim: int, how: str):
+        self.name, self.ndim, self.how = name, ndim, how
+        self.min_rank = self.max_rank = ndim + 1
+        self.expects = "[C, L]" if ndim == 1 else "[C, H, W]"
+        self.keys = {"kernel": Key(SIZE, example="kernel: 2"), "stride": Key(SIZE, None),
+                     "padding": Key(PADDING, 0, words=("same",)), "ceil_mode": Key(FLAG, False)}
+        if how == "max":
+            self.keys["dilation"] = Key(SIZE, 1)
+        self.shape_rule = (f"{name}: channels stay; each spatial size becomes "
+                           "⌊(in + 2·padding − dilation·(kernel − 1) − 1)/stride⌋ + 1 (stride defaults to the kernel; "
+                           "ceil_mode rounds up, but a last window may not start in the right padding)")
+
+    def output(self, layer, shape, ctx):
+        o = layer.options
+        notes = []
+        stride = o["stride"]
+        if stride is None:
+            stride = o["kernel"]
+            written = str(stride[0]) if len(set(stride)) == 1 else shape_text(stride)
+            notes.append(f"stride = kernel = {written} (the default)")
+        if o["padding"] == "same" and ctx.convention != "keras":
+            raise LayerFault(layer, "PyTorch's pooling layers take no 'same' padding; write a number, or set convention: keras",
+                             key="padding")
+        sizes, steps, more = _windows(layer, shape[1:], ctx, kernel=o["kernel"], stride=stride, padding=o["padding"],
+                                      dilation=o.get("dilation", (1,) * self.ndim), ceil_mode=o["ceil_mode"], pool=True)
+        return Shaped((shape[0], *sizes), (ShapeStep("C (unchanged)", str(shape[0])), *steps), tuple(notes + more))
+
+    def mult_adds(self, params, shape, out):
+        return 0, "0"
+
+
+class GlobalPool(LayerType):
+    min_rank = 2
+    expects = "[C, ...]"
+
+    def __init__(self, name: str):
+        self.name = name
+        self.shape_rule = f"{name}: [C, ...] becomes [C], one value per channel"
+
+    def output(self, layer, shape, ctx):
+        return Shaped((shape[0],), (ShapeStep("C (one value per channel)", str(shape[0])),))
+
+
+class Flatten(LayerType):
+    name = "flatten"
+    shape_rule = "flatten: [C, H, W] becomes [C·H·W]"
+
+    def output(self, layer, shape, ctx):
+        size = prod(shape)
+        expr = f"{'·'.join(map(str, shape))} = {count(size)}" if len(shape) > 1 else str(size)
+        return Shaped((size,), (ShapeStep("features", expr),))
+
+
+class BatchNorm(LayerType):
+    learnable = True
+    name = "batchnorm"
+    max_rank = 3
+    expects = "[C], [C, L] or [C, H, W]"
+    shape_rule = "batchnorm: the shape stays"
+    weight_rule = "C scales γ + C shifts β (C = the channel axis, the first)"
+
+    def param_rule(self, convention):
+        stats = ("buffers, not parameters" if convention == "pytorch" else "non-trainable parameters")
+        return f"batchnorm: {self.weight_rule}; the running mean and variance (C + C) are {stats}"
+
+    def output(self, layer, shape, ctx):
+        module = "BatchNorm2d" if len(shape) == 3 else "BatchNorm1d"
+        return Shaped(shape, notes=(f"normalizes each of the {shape[0]} channels (PyTorch: {module})",))
+
+    def params(self, layer, shape, ctx):
+        c = shape[0]
+        learned = (Term((c,), "scale"), Term((c,), "shift"))
+        running = (Term((c,), "running"), Term((c,), "running"))
+        if ctx.applies("bn-stats-learnable", layer):
+            return Counted(learned + running)
+        return Counted(learned, running)
+
+
+class LayerNorm(LayerType):
+    learnable = True
+    name = "layernorm"
+    shape_rule = "layernorm: the shape stays"
+    weight_rule = "F scales γ + F shifts β (F = the size of the last axis)"
+
+    def params(self, layer, shape, ctx):
+        return Counted((Term((shape[-1],), "scale"), Term((shape[-1],), "shift")))
+
+
+class Dropout(LayerType):
+    name = "dropout"
+    keys = {"rate": Key(RATE, 0.5)}
+    shape_rule = "dropout: the shape stays"
+
+
+class Embedding(LayerType):
+    learnable = True
+    name = "embedding"
+    keys = {"num": Key(COUNT, example="num: 10000"), "dim": Key(COUNT, example="dim: 64")}
+    expects = "[L] of token indices"
+    shape_rule = "embedding: each index becomes a vector of size dim, [L] → [L, dim]"
+    weight_rule = "num·dim weights (one vector per index), no bias"
+
+    def output(self, layer, shape, ctx):
+        dim = layer.options["dim"]
+        return Shaped(shape + (dim,), (ShapeStep("dim", str(dim)),),
+                      (f"the input holds indices 0 … {layer.options['num'] - 1}",))
+
+    def params(self, layer, shape, ctx):
+        return Counted((Term((layer.options["num"], layer.options["dim"]), "weight"),))
+
+
+class Recurrent(LayerType):
+    learnable = True
+    keys = {"hidden": Key(COUNT, example="hidden: 128"), "layers": Key(COUNT, 1), "bidirectional": Key(FLAG, False),
+            "bias": Key(FLAG, True), "return_sequences": Key(FLAG, True)}
+    min_rank = max_rank = 2
+    expects = "[L, features]"
+
+    def __init__(self, name: str, gates: int):
+        self.name, self.gates = name, gates
+        self.shape_rule = (f"{name}: [L, features] becomes [L, directions·hidden], or [directions·hidden] "
+                           "with return_sequences: false")
+
+    def bias_vectors(self, convention: str) -> int:
+        # PyTorch keeps b_ih and b_hh; Keras one bias, except GRU with its default reset_after=True
+        return 2 if convention == "pytorch" or self.name == "gru" else 1
+
+    def param_rule(self, convention):
+        g = f"{self.gates}·" if self.gates > 1 else ""
+        biases = " + ".join([f"{g}H"] * self.bias_vectors(convention))
+        return (f"{self.name}: per layer and direction {g}H·in + {g}H·H + {biases} "
+                f"({self.gates} gate{'s' if self.gates > 1 else ''}; in = features for the first layer, "
+                "directions·H above it; ×2 when bidirectional)")
+
+    def output(self, layer, shape, ctx):
+        o = layer.options
+        directions = 2 if o["bidirectional"] else 1
+        width = directions * o["hidden"]
+        step = (ShapeStep("features (directions·hidden)", f"2·{o['hidden']} = {count(width)}") if directions == 2
+                else ShapeStep("features (hidden)", str(width)))
+        if o["return_sequences"]:
+            return Shaped((shape[0], width), (step,))
+        return Shaped((width,), (step,), ("return_sequences: false keeps the last time step only",))
+
+    def params(self, layer, shape, ctx):
+        o = layer.options
+        hidden, directions = o["hidden"], 2 if o["bidirectional"] else 1
+        gates = 1 if ctx.applies("one-gate", layer, self.gates > 1) else self.gates
+        front = ((directions,) if directions > 1 else ()) + ((gates,) if gates > 1 else ())
+        terms: list[Term] = []
+        for depth in range(o["layers"]):
+            width_in = shape[1] if depth == 0 else directions * hidden
+            terms += [Term(front + (hidden, width_in), "weight"), Term(front + (hidden, hidden), "weight")]
+            terms += _bias(layer, ctx, front + (hidden,)) * self.bias_vectors(ctx.convention)
+        return Counted(tuple(terms))
+
+    def mult_adds(self, params, shape, out):
+        # torchinfo: each weight and bias once per time step; the module itself always returns all L steps
+        steps = shape[0]
+        return params * steps, f"{count(params)}·{steps} = {count(params * steps)}"
+
+
+class Activation(LayerType):
+    def __init__(self, name: str, keys: dict[str, Key] | None = None):
+        self.name = name
+        self.keys = keys or {}
+        self.shape_rule = f"{name}: the shape stays"
+
+
+LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in (
+    Dense(), Conv("conv1d", 1), Conv("conv2d", 2), ConvTranspose2d(),
+    Pool("maxpool1d", 1, "max"), Pool("maxpool2d", 2, "max"), Pool("avgpool1d", 1, "avg"), Pool("avgpool2d", 2, "avg"),
+    GlobalPool("global_avgpool"), GlobalPool("global_maxpool"), Flatten(), BatchNorm(), LayerNorm(), Dropout(),
+    Embedding(), Recurrent("rnn", 1), Recurrent("lstm", 4), Recurrent("gru", 3),
+    Activation("relu"), Activation("sigmoid"), Activation("tanh"), Activation("softmax"),
+    Activation("leaky_relu", {"slope": Key(NUMBER, 0.01)}), Activation("gelu"),
+)}
+
+
+def check_rank(kind: LayerType, layer: LayerSpec, shape: tuple[int, ...], source: LayerSpec | None) -> None:
+    """Refuse an input whose rank the layer cannot take, saying where it came from."""
+    rank = len(shape)
+    if rank >= kind.min_rank and (kind.max_rank is None or rank <= kind.max_rank):
+        return
+    given = source.title if source else "the input"
+    need = f"rank {kind.min_rank}" if kind.max_rank == kind.min_rank else f"rank ≥ {kind.min_rank}"
+    if kind.max_rank not in (None, kind.min_rank):
+        need = f"rank {kind.min_rank} to {kind.max_rank}"
+    message = f"needs an input {kind.expects} ({need}), but {given} gives {shape_text(shape)} (rank {rank})"
+    if source is not None and source.type in ("flatten", "global_avgpool", "global_maxpool", "dense") and rank < kind.min_rank:
+        message += f"; a {layer.type} cannot come after {source.type}: move {source.type} after the last layer that needs {kind.expects}"
+    else:
+        message += "; check `input` and the layers before this one"
+    raise LayerFault(layer, message)

@@ -1,0 +1,182 @@
+"""The plain data of an architecture problem and of its worked solution.
+
+A problem is a list of :class:`LayerSpec` (what the teacher wrote, checked and with
+defaults filled in). The calculator turns it into a :class:`Network`: one
+:class:`LayerRow` per layer holding the numbers *and* the arithmetic written out, so
+renderers only lay text out and never compute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any, Mapping
+
+from ..errors import Pos
+from ..problem import Problem
+
+CONVENTIONS = ("pytorch", "keras")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer as written in the problem file, keys checked and defaults filled in."""
+
+    index: int  # 1-based position in `layers`
+    type: str
+    name: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    pos: Pos | None = None
+    key_pos: Mapping[str, Pos] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The name, or the 1-based index for an unnamed layer."""
+        return self.name if self.name is not None else str(self.index)
+
+    @property
+    def title(self) -> str:
+        """How messages name the layer: ``layer A (conv2d)``, ``layer 3 (relu)``."""
+        return f"layer {self.label} ({self.type})"
+
+    def where(self, key: str) -> Pos | None:
+        """Position of a key's value, or of the layer when the key was not written."""
+        return self.key_pos.get(key, self.pos)
+
+
+@dataclass(frozen=True)
+class ShapeStep:
+    """One line of shape working: ``H, W: ⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32``.
+
+    ``expr`` is pure arithmetic (Markdown puts it in ``$…$``); ``note`` is prose.
+    """
+
+    label: str
+    expr: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One product in a parameter count, e.g. the weights 16·3·5·5 or the biases 16.
+
+    ``role`` is ``weight``, ``bias``, ``scale`` (γ), ``shift`` (β) or ``running``
+    (batch-norm statistics).
+    """
+
+    factors: tuple[int, ...]
+    role: str
+
+    @property
+    def value(self) -> int:
+        return prod(self.factors)
+
+    def text(self, times: str = "·") -> str:
+        return times.join(str(f) for f in self.factors)
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """A solved layer: shapes, parameters and mult-adds, each with its working."""
+
+    index: int
+    name: str | None
+    type: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    steps: tuple[ShapeStep, ...]
+    terms: tuple[Term, ...]  # learnable (trainable) parameters
+    params: int
+    params_text: str  # "16·3·5·5 + 16 = 1216"
+    non_trainable: int  # Keras: batch-norm moving statistics
+    non_trainable_text: str
+    buffers: int  # PyTorch: batch-norm running statistics (not parameters)
+    buffers_text: str
+    mult_adds: int
+    mult_adds_text: str
+    running_total: int
+    running_total_text: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name is not None else str(self.index)
+
+    @property
+    def shape_text(self) -> str:
+        """``[3, 32, 32] → [16, 32, 32]``"""
+        return f"{shape_text(self.input_shape)} → {shape_text(self.output_shape)}"
+
+
+@dataclass(frozen=True)
+class Network:
+    """Everything the calculator found, numbers and the sentences that show them."""
+
+    convention: str
+    input_shape: tuple[int, ...]
+    rows: tuple[LayerRow, ...]
+    trainable: int
+    non_trainable: int
+    total: int  # trainable + non-trainable (PyTorch: parameters only, buffers apart)
+    buffers: int
+    mult_adds: int
+    formula: str  # "30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1"
+    formula_text: str  # the formula with " = 557,057"
+    param_bytes: int
+    memory_text: str  # "557,057 × 4 B = 2,228,228 B ≈ 2.23 MB"
+    convention_note: str
+    counts_text: str  # "trainable 557,057 · non-trainable 0 · total 557,057"
+    mult_adds_total_text: str
+
+    def row(self, name: str) -> LayerRow:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(name)
+
+
+@dataclass
+class ArchitectureProblem(Problem):
+    """A `kind: architecture` problem; ``network`` is the shape pass done at load time."""
+
+    input: tuple[int, ...] = ()
+    layers: list[LayerSpec] = field(default_factory=list)
+    convention: str = "pytorch"
+    network: Network | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [layer.name for layer in self.layers if layer.name is not None]
+
+
+class LayerFault(Exception):
+    """A layer that cannot run; the message names the layer and shows the arithmetic."""
+
+    def __init__(self, layer: LayerSpec, message: str, key: str | None = None):
+        self.layer = layer
+        self.message = f"{layer.title}: {message}"
+        self.pos = layer.where(key) if key else layer.pos
+        super().__init__(self.message)
+
+
+def shape_text(shape: tuple[int, ...] | list[int]) -> str:
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+_PARAMS_OF = re.compile(r"params\s*\(\s*(.*?)\s*\)")
+
+
+def parse_ask(ask: str, names: list[str] | tuple[str, ...]) -> tuple[str, str | None] | None:
+    """What an architecture `ask` wants (contract §2), or None when it names no layer.
+
+    ``("shape", NAME)`` for ``NAME``; ``("params", NAME)`` for ``params(NAME)``;
+    ``("params", None)`` for ``params``, the whole network.
+    """
+    ask = ask.strip()
+    if ask == "params":
+        return "params", None
+    match = _PARAMS_OF.fullmatch(ask)
+    if match:
+        return ("params", match.group(1)) if match.group(1) in names else None
+    return ("shape", ask) if ask in names else None

@@ -1,0 +1,99 @@
+"""`hwcheck draw`: a problem's picture, rendered by Graphviz's ``dot`` program.
+
+The DOT text comes from :mod:`hwcheck.render.dot`; this module only runs ``dot`` (an argv
+list, never a shell, with a timeout) and writes the picture atomically: into a temporary
+file in the destination folder, then ``os.replace``, so a reader never sees half a file
+and a failed run leaves an earlier picture in place. Every refusal is an InputError.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import InputError
+
+PICTURE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+DOT_TIMEOUT = 60.0  # seconds; dot is quick on homework-sized graphs, this only stops a runaway
+INSTALL_HINT = ("hwcheck draw needs Graphviz's 'dot' program, which was not found on PATH; install Graphviz "
+                "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
+                "others: https://graphviz.org/download/)")
+
+
+def picture_format(output: Path) -> str:
+    """svg, png or pdf from the file's extension; anything else is refused."""
+    suffix = output.suffix.lower()
+    if suffix not in PICTURE_FORMATS:
+        given = f"'{output.suffix}'" if output.suffix else "no extension"
+        raise InputError.at(str(output), None, f"cannot tell the picture format from {given}; name the file .svg, .png or .pdf")
+    return PICTURE_FORMATS[suffix]
+
+
+def find_dot(program: str = "dot") -> str:
+    path = shutil.which(program)
+    if path is None:
+        raise InputError.at(program, None, INSTALL_HINT)
+    return path
+
+
+def run_dot(dot: str, text: str, format: str, timeout: float = DOT_TIMEOUT) -> bytes:
+    """The picture ``dot -T<format>`` makes of ``text``."""
+    try:
+        done = subprocess.run([dot, f"-T{format}"], input=text.encode("utf-8"), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise InputError.at("dot", None, f"did not finish within {timeout:g} s; the graph is too large to draw") from None
+    except OSError as error:
+        raise InputError.at("dot", None, f"could not be run: {error.strerror or error}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError.at("dot", None, f"failed (exit {done.returncode}): {message[0] if message else 'no message'}")
+    return done.stdout
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError.at(str(path), None, f"the folder '{folder}' does not exist")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot") -> Path:
+    """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf)."""
+    from . import load_problem, solve
+    from .render.dot import render_dot
+
+    output = Path(output)
+    format = picture_format(output)
+    dot = find_dot(dot_program)
+    text = render_dot(solve(load_problem(problem)))
+    try:
+        write_atomically(output, run_dot(dot, text, format, timeout))
+    except IsADirectoryError:
+        raise InputError.at(str(output), None, "is a folder; give a file name such as graph.svg") from None
+    except PermissionError as error:
+        raise InputError.at(str(output), None, f"cannot write here: {error.strerror}") from None
+    return output
+
+
+__all__ = ["draw_problem", "picture_format", "run_dot", "write_atomically", "PICTURE_FORMATS", "INSTALL_HINT"]

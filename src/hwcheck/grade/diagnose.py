@@ -1,0 +1,91 @@
+"""Naming the mistakes a wrong answer matches.
+
+Generating the typical mistakes is the solvers' job (``Solution.mistakes``); here we only
+compare the student's answer with each mistake's value, by the question's own rule, and
+keep every one that matches: when two different slips give the same number we cannot
+tell which one the student made, so both are named.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..problem import Tolerance
+from ..solution import Mistake, Solution
+from .answers import Target
+from .judge import same
+
+CARRIED_FORWARD = "carried-forward"
+
+
+def matching_mistakes(
+    solution: Solution,
+    ask: str,
+    answer: Any,
+    target: Target,
+    tolerance: Tolerance,
+    other_answers: Mapping[str, Any],
+) -> list[Mistake]:
+    """The solver's mistakes for ``ask`` whose value equals ``answer``, in the solver's order.
+
+    ``other_answers`` are the student's answers to the other questions on the same sheet,
+    keyed by ask text, so the solver can recognise an error carried forward.
+    """
+    mistakes = _mistakes(solution, ask, other_answers)
+    found: list[Mistake] = []
+    seen: set[tuple[str, str]] = set()
+    for mistake in mistakes:
+        key = (mistake.code, mistake.description)
+        if key in seen:
+            continue
+        try:
+            value = Target.of(mistake.value, target.exact)
+        except (TypeError, ValueError):  # a value of another form cannot match
+            continue
+        if value.form == target.form and same(answer, value, tolerance):
+            seen.add(key)
+            found.append(mistake)
+    return found
+
+
+class MistakeCache:
+    """Remembers ``solution.mistakes(ask, answers)`` per ask and answers.
+
+    In a class, the same wrong answers come back again and again, and working out a
+    graph's mistakes takes far longer than judging a sheet; the result depends only on
+    the ask and the answers passed, so it can be reused. Bounded, so a huge class with
+    all-different answers cannot grow it without limit.
+    """
+
+    def __init__(self, solution: Solution, limit: int = 20_000):
+        self.solution = solution
+        self.problem = solution.problem
+        self.limit = limit
+        self._seen: dict = {}
+
+    def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
+        key = (ask, tuple(sorted((k, _frozen(v)) for k, v in (answers or {}).items())))
+        found = self._seen.get(key)
+        if found is None:
+            if len(self._seen) >= self.limit:
+                self._seen.clear()
+            found = self._seen[key] = _mistakes(self.solution, ask, answers or {})
+        return found
+
+
+def _mistakes(solution: Solution, ask: str, answers: Mapping[str, Any]) -> list[Mistake]:
+    try:
+        return list(solution.mistakes(ask, answers))
+    except (KeyError, NotImplementedError):  # a solver with nothing to say about this ask
+        return []
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
+
+
+def describe(mistakes: list[Mistake]) -> str | None:
+    """The diagnosis line: every matching mistake, in plain words; None when there is none."""
+    if not mistakes:
+        return None
+    return "; ".join(m.description for m in mistakes)

@@ -1,0 +1,51 @@
+"""Writing a file completely or not at all.
+
+A report that a script uploads must never be half written (a full disk, Ctrl-C, a crash):
+we write a temporary file in the same folder — so the final rename stays on one file
+system and is atomic — flush it to disk, and ``os.replace`` it over the target.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def check_writable(path: str | Path, what: str = "report") -> None:
+    """Refuse, before any work is done, a path whose folder is missing or not writable."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError.at(str(path), None, f"is a folder; give a file name for the {what}")
+    if not folder.is_dir():
+        raise InputError.at(str(path), None, f"folder '{folder}' does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise InputError.at(str(path), None, f"cannot write in folder '{folder}'")
+
+
+def write_atomic(path: str | Path, text: str, encoding: str = "utf-8", newline: str | None = None) -> None:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is meant to be shared
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

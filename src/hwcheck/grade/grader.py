@@ -1,0 +1,208 @@
+"""Grading one sheet against a solved problem: read, judge, diagnose, write the feedback.
+
+A :class:`Grader` is built once per run — the problem is solved and every expected value
+is looked up once — and then grades any number of sheets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..problem import Question, Tolerance
+from ..solution import Expected, Solution
+from . import model
+from .answers import Target, Unreadable, answer_text, read_answer
+from .diagnose import MistakeCache, describe, matching_mistakes
+from .judge import Verdict, judge, same
+from .model import QuestionResult, SheetResult
+from .sheets import KeyIndex, Sheet, match_entries, read_sheet
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A question with its expected answer, ready to judge."""
+
+    question: Question
+    expected: Expected
+    target: Target
+    plain: Any  # the expected value as JSON data, worked out once
+    text: str  # ... and as a person reads it
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return self.question.tolerance
+
+
+@dataclass(slots=True)
+class Reading:
+    """One question's answer on one sheet, after reading and before judging."""
+
+    item: Item
+    raw: Any = None
+    value: Any = None
+    problem: str | None = None  # why it could not be read (unreadable or conflicting)
+    missing: bool = False
+    key: tuple | None = None  # for reusing work on the same answer across a class
+    exactly_right: bool = False  # equal to the expected value itself, not just within tolerance
+
+
+class Grader:
+    def __init__(self, solution: Solution, show_answers: bool = False):
+        self.solution = solution
+        self.problem = solution.problem
+        self.mistakes = MistakeCache(solution)
+        self._readings: dict[tuple, Reading] = {}  # (question id, type, raw) → reading
+        self._right: dict[tuple, QuestionResult] = {}  # ... → the result of a right answer
+        self.show_answers = show_answers
+        self.items = [self._item(q) for q in self.problem.questions]
+        self.index = KeyIndex(self.problem.questions)
+        self.max_score = sum(q.points for q in self.problem.questions)
+
+    def _item(self, question: Question) -> Item:
+        try:
+            expected = self.solution.expected(question.ask)
+        except KeyError as exc:
+            raise InputError.at(self.problem.file, question.pos, f"question {question.id}: cannot answer '{question.ask}': {exc}") from None
+        target = Target.of(expected.value, expected.exact)
+        return Item(question, expected, target, target.plain(), target.text())
+
+    def grade_file(self, path: str) -> SheetResult:
+        return self.grade(read_sheet(path))
+
+    def grade(self, sheet: Sheet) -> SheetResult:
+        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error)
+        if sheet.error:
+            result.warnings = sheet.warnings
+            return result
+        matched = match_entries(sheet, self.index)
+        readings = [self._read(item, matched.get(item.question.id, ())) for item in self.items]
+        answers = {r.item.question.ask: plain_value(r.value) for r in readings if r.value is not None and not r.exactly_right}
+        for reading in readings:
+            result.results.append(self._judged(reading, answers))
+        result.score = sum(r.earned for r in result.results)
+        result.warnings = sheet.warnings
+        return result
+
+    def read(self, item: Item, raw: Any) -> Reading:
+        """Read one raw answer (also used by the interactive checker)."""
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return Reading(item, raw, missing=True)
+        try:
+            value = read_answer(raw, item.target)
+        except Unreadable as exc:
+            return Reading(item, exc.text, problem=f"could not read '{exc.text}': {exc.reason}")
+        # An answer equal to the expected value itself cannot carry an error forward, so it
+        # is left out of what the solver gets: same result, and the solver's work can be
+        # reused across a class (most sheets differ only in their right answers).
+        return Reading(item, raw, value, key=_key(item, raw), exactly_right=same(value, item.target, _EXACT))
+
+    def _judged(self, reading: Reading, answers: dict[str, Any]) -> QuestionResult:
+        """:meth:`judge`, reusing the result of a right answer already seen in this run.
+
+        A class writes the same right answers over and over, and a right answer's result
+        does not depend on the rest of the sheet (a wrong one's diagnosis does). Shared
+        results are read-only by convention.
+        """
+        key = reading.key
+        if key is not None:
+            known = self._right.get(key)
+            if known is not None:
+                return known
+        result = self.judge(reading, answers)
+        if key is not None and result.correct and len(self._right) < _CACHE_LIMIT:
+            self._right[key] = result
+        return result
+
+    def _read(self, item: Item, entries) -> Reading:
+        if len(entries) == 1:  # the usual case: read each distinct answer once per run
+            raw = entries[0].raw
+            key = _key(item, raw)
+            if key is None:  # a list: read it afresh
+                return self.read(item, raw)
+            reading = self._readings.get(key)
+            if reading is None:
+                reading = self.read(item, raw)
+                if len(self._readings) < _CACHE_LIMIT:
+                    self._readings[key] = reading
+            return reading
+        readings = [r for r in (self.read(item, e.raw) for e in entries) if not r.missing]
+        if not readings:
+            return Reading(item, missing=True)
+        first = readings[0]
+        for other in readings[1:]:
+            if first.value is None or other.value is None or not _equal(first.value, other.value, item):
+                written = " and ".join(f"{e.key}: {answer_text(e.raw)}" for e in entries if e.raw is not None)
+                return Reading(item, written, problem=f"answered more than once, differently ({written}); keep one answer")
+        return first
+
+    def judge(self, reading: Reading, answers: dict[str, Any]) -> QuestionResult:
+        """The result for one reading; ``answers`` holds the sheet's answers keyed by ask."""
+        item = reading.item
+        q = item.question
+        expected = item.plain if self.show_answers else None
+        shown = f"; expected {item.text}" if self.show_answers else ""
+        if reading.missing:
+            return QuestionResult(q.id, q.ask, q.points, model.MISSING, 0.0, "missing: no answer given" + shown, expected)
+        if reading.problem:
+            text = answer_text(reading.raw)
+            return QuestionResult(q.id, q.ask, q.points, model.UNREADABLE, 0.0, reading.problem + shown, expected, text, text)
+        verdict = judge(reading.value, reading.raw, item.target, item.expected, item.tolerance)
+        result = QuestionResult(q.id, q.ask, q.points, model.WRONG, 0.0, "", expected, plain_value(reading.value), answer_text(reading.raw))
+        if verdict.correct:
+            result.status = model.ALTERNATIVE if verdict.note else model.CORRECT
+            result.earned = q.points
+            result.note = verdict.note
+            result.feedback = f"correct ({verdict.note})" if verdict.note else "correct"
+            return result
+        others = {ask: value for ask, value in answers.items() if ask != q.ask}
+        mistakes = [] if verdict.form_problem else matching_mistakes(self.mistakes, q.ask, reading.value, item.target, item.tolerance, others)
+        result.mistakes = tuple(m.code for m in mistakes)
+        result.diagnosis = describe(mistakes)
+        result.feedback = self._wrong_feedback(verdict, result.diagnosis) + shown
+        if verdict.rounding:
+            result.status = model.ROUNDED
+        return result
+
+    def _wrong_feedback(self, verdict: Verdict, diagnosis: str | None) -> str:
+        if verdict.rounding:
+            r = verdict.rounding
+            figures = f"{r.written} significant figure{'s' if r.written != 1 else ''}"
+            text = f"close, but rounded too coarsely: {figures} is outside the tolerance; give at least {r.needed}"
+        elif verdict.form_problem:
+            text = f"wrong: {verdict.form_problem}"
+        else:
+            return f"wrong: {diagnosis}" if diagnosis else "wrong"
+        return f"{text}; {diagnosis}" if diagnosis else text
+
+
+_CACHE_LIMIT = 50_000
+
+
+def _key(item: Item, raw: Any) -> tuple | None:
+    """A cache key for a scalar answer; None for lists (rarer, and unhashable)."""
+    if isinstance(raw, (str, int, float)):
+        return (item.question.id, type(raw), raw)
+    return None
+
+
+_EXACT = Tolerance(rel=1e-9, abs=1e-12)
+
+
+def _equal(a: Any, b: Any, item: Item) -> bool:
+    try:
+        return same(a, Target.of(b, item.target.exact), Tolerance(0.0, 0.0))
+    except (TypeError, ValueError):
+        return False
+
+
+def plain_value(value: Any) -> Any:
+    """A read answer as plain data: float, int, or (nested) list."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value

@@ -1,0 +1,53 @@
+"""The plain data grading produces: one result per question, one per sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Question statuses. CORRECT and ALTERNATIVE earn the points; the rest earn nothing.
+CORRECT = "correct"
+ALTERNATIVE = "alternative"  # matches another valid subgradient at a kink
+WRONG = "wrong"
+ROUNDED = "rounded"  # the right value, rounded too coarsely to be inside the tolerance
+MISSING = "missing"
+UNREADABLE = "unreadable"
+STATUSES = (CORRECT, ALTERNATIVE, WRONG, ROUNDED, MISSING, UNREADABLE)
+
+
+@dataclass(slots=True)
+class QuestionResult:
+    id: str
+    ask: str
+    points: float
+    status: str
+    earned: float
+    feedback: str
+    expected: Any = None  # plain JSON-able value; None unless answers are shown
+    answer: Any = None  # the parsed answer, the text written when unreadable, None when missing
+    answer_text: str | None = None  # the answer as a person reads it
+    diagnosis: str | None = None
+    mistakes: tuple[str, ...] = ()  # codes of the matching mistakes
+    note: str | None = None  # e.g. which other subgradient was accepted
+
+    @property
+    def correct(self) -> bool:
+        return self.status in (CORRECT, ALTERNATIVE)
+
+
+@dataclass(slots=True)
+class SheetResult:
+    """One graded sheet. Its question results may be shared with other sheets graded by
+    the same Grader (a right answer's result is reused); treat them as read-only."""
+
+    file: str
+    student: str
+    max_score: float
+    score: float = 0.0
+    error: str | None = None  # the sheet could not be graded at all
+    results: list[QuestionResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. keys that match no question
+
+    @property
+    def all_correct(self) -> bool:
+        return self.error is None and all(r.correct for r in self.results)

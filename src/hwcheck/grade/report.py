@@ -1,0 +1,156 @@
+"""Report files: the contract's JSON (§6), a CSV gradebook, and Gradescope's results.json.
+
+Expected values appear only when the grader was built with ``show_answers`` (they are
+None in the results otherwise), so a report made for students cannot leak them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from ..problem import Problem
+from .files import write_atomic
+from .model import QuestionResult, SheetResult
+
+REPORT_SUFFIXES = (".json", ".csv")
+
+
+def number(x: float) -> int | float:
+    """2.0 → 2 and 1.5 → 1.5, so scores read as people write them."""
+    return int(x) if float(x).is_integer() else round(float(x), 6)
+
+
+def result_json(r: QuestionResult) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "ask": r.ask,
+        "expected": r.expected,
+        "answer": r.answer,
+        "correct": r.correct,
+        "points": number(r.points),
+        "earned": number(r.earned),
+        "feedback": r.feedback,
+        "diagnosis": r.diagnosis,
+        "status": r.status,
+        "mistakes": list(r.mistakes),
+    }
+
+
+def sheet_json(sheet: SheetResult) -> dict[str, Any]:
+    """One sheet as the contract's JSON object."""
+    return {**_sheet_head(sheet), "results": [result_json(r) for r in sheet.results]}
+
+
+def _sheet_head(sheet: SheetResult) -> dict[str, Any]:
+    return {
+        "file": sheet.file,
+        "student": sheet.student,
+        "score": number(sheet.score),
+        "max_score": number(sheet.max_score),
+        "error": sheet.error,
+        "warnings": list(sheet.warnings),
+    }
+
+
+def report_json(problem: Problem, sheets: list[SheetResult]) -> str:
+    """The contract's JSON, one sheet per line.
+
+    Indented JSON goes through the json module's pure-Python encoder (several times
+    slower on a class of thousands); one compact line per sheet keeps the C encoder and
+    still diffs and greps well. A result shared by many sheets (the same right answer)
+    is encoded once.
+    """
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    encoded: dict[int, str] = {}  # id(result) → JSON; the results outlive this call, so ids are stable
+    lines = []
+    for sheet in sheets:
+        parts = []
+        for r in sheet.results:
+            text = encoded.get(id(r))
+            if text is None:
+                text = encoded[id(r)] = encode(result_json(r))
+            parts.append(text)
+        head = encode(_sheet_head(sheet))  # '{...}': the results go in before its closing brace
+        lines.append(f'{head[:-1]}, "results": [{", ".join(parts)}]}}')
+    body = "\n" + ",\n".join(lines) + "\n" if lines else ""
+    return f'{{"problem": {encode(problem.id)}, "sheets": [{body}]}}\n'
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas: a student named '=HYPERLINK(...)' stays text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
+    """One row per sheet: Student, File, one column per question id, Total, Max, Error.
+
+    An unreadable sheet has blank points and total (not 0), so an import into a
+    gradebook does not post a zero over a submission nobody could read.
+    """
+    ids = [q.id for q in problem.questions]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Student", "File", *ids, "Total", "Max", "Error"])
+    for sheet in sheets:
+        if sheet.error:
+            points = [""] * len(ids)
+            total: Any = ""
+        else:
+            earned = {r.id: number(r.earned) for r in sheet.results}
+            points = [earned.get(i, "") for i in ids]
+            total = number(sheet.score)
+        writer.writerow([_cell(sheet.student), _cell(sheet.file), *points, total, number(sheet.max_score), sheet.error or ""])
+    return out.getvalue()
+
+
+def gradescope_json(problem: Problem, sheet: SheetResult) -> str:
+    """Gradescope's results.json for one submission: one test per question.
+
+    Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/ — top-level
+    ``score`` and ``tests`` with ``name``, ``number``, ``score``, ``max_score``,
+    ``status`` and ``output``.
+    """
+    tests = [
+        {
+            "name": f"{r.id}: {r.ask}",
+            "number": r.id,
+            "score": number(r.earned),
+            "max_score": number(r.points),
+            "status": "passed" if r.correct else "failed",
+            "output": _gradescope_output(r.feedback, r.answer_text),
+        }
+        for r in sheet.results
+    ]
+    data: dict[str, Any] = {"score": number(sheet.score), "tests": tests}
+    lines = [f"{problem.title or problem.id}: {number(sheet.score)} / {number(sheet.max_score)}"]
+    if sheet.error:
+        # Every question fails visibly, so the student sees what the sheet was worth.
+        data["tests"] = [
+            {"name": f"{q.id}: {q.ask}", "number": q.id, "score": 0, "max_score": number(q.points), "status": "failed", "output": "not graded: the answer sheet could not be read"}
+            for q in problem.questions
+        ]
+        lines.append(f"Your answer sheet could not be read: {sheet.error}")
+    lines.extend(sheet.warnings)
+    data["output"] = "\n".join(lines)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _gradescope_output(feedback: str, answer: str | None) -> str:
+    return f"Your answer: {answer}\n{feedback}" if answer is not None else feedback
+
+
+def write_report(path: str, problem: Problem, sheets: list[SheetResult]) -> None:
+    """Write a .json or .csv report, completely or not at all."""
+    if path.lower().endswith(".csv"):
+        # UTF-8 with a byte-order mark: Excel then reads accented names right; Canvas and
+        # the csv module (encoding='utf-8-sig') read it too.
+        write_atomic(path, report_csv(problem, sheets), encoding="utf-8-sig", newline="")
+    else:
+        write_atomic(path, report_json(problem, sheets))
+
+
+def write_gradescope(path: str, problem: Problem, sheet: SheetResult) -> None:
+    write_atomic(path, gradescope_json(problem, sheet))

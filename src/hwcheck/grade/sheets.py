@@ -1,0 +1,125 @@
+"""Reading an answer sheet (contract §5) and matching its keys to the questions.
+
+A sheet that cannot be read at all (bad YAML, binary, not a mapping, no ``answers``) is
+returned as a :class:`Sheet` with ``error`` set — never raised — so one broken file in a
+class folder does not stop the others from being graded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Pos, did_you_mean
+from ..problem import Question
+from ..yamldoc import YMap, parse_yaml, read_text
+
+SHEET_KEYS = ("student", "answers")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class Entry:
+    key: str  # as written on the sheet
+    raw: Any  # the YAML value: number, string, list, or None when left blank
+    pos: Pos | None = None
+
+
+@dataclass(slots=True)
+class Sheet:
+    file: str
+    student: str
+    entries: list[Entry] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_sheet(path: str | Path) -> Sheet:
+    """Read one sheet; every problem with the file itself ends up in ``Sheet.error``."""
+    file = str(path)
+    student = _stem(file)
+    try:
+        data = parse_yaml(read_text(path, "answer sheet"), file)
+    except InputError as error:
+        return Sheet(file, student, error=str(error.faults[0]))
+    return sheet_from_data(data, file)
+
+
+def _stem(file: str) -> str:
+    return os.path.splitext(os.path.basename(file))[0]
+
+
+def sheet_from_data(data: Any, file: str) -> Sheet:
+    student = _stem(file)
+    if not isinstance(data, YMap):
+        what = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        return Sheet(file, student, error=f"{file}: the sheet is {what}; write 'answers:' followed by one 'id: value' line per question")
+    name = data.get("student")
+    if name is not None and not isinstance(name, (dict, list)):
+        student = str(name).strip() or student
+    sheet = Sheet(file, student)
+    for key in data:
+        if key not in SHEET_KEYS:
+            pos = data.key_pos[key]
+            sheet.warnings.append(f"line {pos.line}: unknown key '{key}'{did_you_mean(str(key), SHEET_KEYS)} ignored; a sheet has student and answers")
+    if "answers" not in data:
+        close = difflib.get_close_matches("answers", [str(k) for k in data], n=1, cutoff=0.6)
+        hint = f" ('{close[0]}' should be 'answers')" if close else ""
+        if "kind" in data and ("steps" in data or "layers" in data):
+            hint = " (this looks like a problem file, not an answer sheet)"
+        sheet.error = f"{file}:{data.pos.line}:{data.pos.column}: no 'answers' mapping{hint}"
+        return sheet
+    answers = data["answers"]
+    if answers is None:  # `answers:` with nothing under it: everything is missing
+        return sheet
+    if not isinstance(answers, YMap):
+        pos = data.where("answers")
+        sheet.error = f"{file}:{pos.line}:{pos.column}: 'answers' must be a mapping of question id (or ask) to answer"
+        return sheet
+    sheet.entries = [Entry(str(key), value, answers.key_pos.get(key)) for key, value in answers.items()]
+    return sheet
+
+
+def normalize_ask(text: str) -> str:
+    """'dz / dw0' and 'dz/dw0' are the same question."""
+    return _SPACES.sub("", text)
+
+
+class KeyIndex:
+    """Maps a sheet key to a question, by id first and then by ask text."""
+
+    def __init__(self, questions: list[Question]):
+        self.by_id = {q.id: q for q in questions}
+        self.by_ask: dict[str, Question] = {}
+        for q in questions:
+            self.by_ask.setdefault(normalize_ask(q.ask), q)
+        self.names = list(self.by_id) + [q.ask for q in questions]
+
+    def find(self, key: str) -> Question | None:
+        question = self.by_id.get(key)
+        if question is None:
+            question = self.by_ask.get(normalize_ask(key))
+        return question
+
+    def unknown(self, entry: Entry) -> str:
+        where = f"line {entry.pos.line}: " if entry.pos else ""
+        return f"{where}'{entry.key}' matches no question{did_you_mean(entry.key, self.names)}; it was not graded"
+
+
+def match_entries(sheet: Sheet, index: KeyIndex) -> dict[str, list[Entry]]:
+    """Question id → the entries answering it (more than one when answered twice).
+
+    Keys that match no question are added to the sheet's warnings.
+    """
+    matched: dict[str, list[Entry]] = {}
+    for entry in sheet.entries:
+        question = index.find(entry.key)
+        if question is None:
+            sheet.warnings.append(index.unknown(entry))
+        else:
+            matched.setdefault(question.id, []).append(entry)
+    return matched

@@ -1,0 +1,78 @@
+"""Blank answer sheets, and sheets written from answers (the interactive checker's --save).
+
+Keys are written plain when YAML reads them back as the same text, quoted otherwise
+(a question id such as ``1`` or ``yes`` would come back as a number or a boolean).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Mapping
+
+from ..errors import InputError
+from ..numbers import fmt
+from ..problem import Problem
+from ..yamldoc import YMap, parse_yaml
+
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./()\[\],+-]*")
+
+
+def yaml_key(text: str) -> str:
+    """``text`` as a YAML mapping key that reads back as exactly ``text``."""
+    if _PLAIN.fullmatch(text):
+        try:
+            data = parse_yaml(f"{text}: x", "<key>")
+            if isinstance(data, YMap) and list(data) == [text]:
+                return text
+        except InputError:
+            pass
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def _points(points: float) -> str:
+    return f"{fmt(points)} point{'s' if points != 1 else ''}"
+
+
+def template_text(problem: Problem, problem_path: str | None = None) -> str:
+    """A blank sheet: every question's id as a key, its ask and points as a comment."""
+    total = sum(q.points for q in problem.questions)
+    lines = [f"# Answer sheet for {problem.id}" + (f": {problem.title}" if problem.title else "")]
+    lines.append(f"# {len(problem.questions)} questions, {_points(total)}. Write each answer after its colon:")
+    lines.append("# a number (0.4, -3/4, 1e-6), a vector or matrix ([0.1, -0.2], [[1, 0], [0, 1]]), or a shape ([16, 32, 32]).")
+    if problem_path:
+        lines.append(f"# Check it with: hwcheck grade {problem_path} THIS_FILE.yaml")
+    lines.append("student:")
+    lines.append("answers:")
+    keys = [yaml_key(q.id) + ":" for q in problem.questions]
+    width = max((len(k) for k in keys), default=0) + 2
+    for key, q in zip(keys, problem.questions):
+        lines.append(f"  {key:<{width}}# {q.ask}  ({_points(q.points)})")
+    return "\n".join(lines) + "\n"
+
+
+def sheet_text(problem: Problem, student: str | None, answers: Mapping[str, str]) -> str:
+    """A filled-in sheet: ``answers`` maps question id → the answer text as typed.
+
+    Answers are written as YAML values that read back to what was typed: numbers and
+    fractions plain, lists as flow lists; anything else quoted.
+    """
+    lines = [f"# Answers for {problem.id}, written by hwcheck grade --save"]
+    lines.append(f"student: {yaml_key(student)}" if student else "student:")
+    lines.append("answers:")
+    for q in problem.questions:
+        text = answers.get(q.id)
+        value = "" if text is None else " " + _yaml_value(text)
+        lines.append(f"  {yaml_key(q.id)}:{value}  # {q.ask}  ({_points(q.points)})")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_value(text: str) -> str:
+    text = text.strip()
+    try:
+        parse_yaml(f"a: {text}", "<answer>")
+        if "#" not in text and not text.startswith(("'", '"', "{", "&", "*", "!", "|", ">", "%", "@", "`")):
+            return text
+    except InputError:
+        pass
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,63 @@
+"""An architecture solution in the terminal: one table row per layer with the working
+(shape arithmetic, parameter formula, mult-adds, running total), a caption naming the
+convention, then the total written out. Every string comes from the solver; names a
+user typed go in as ``Text`` so rich never reads ``[...]`` as markup."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..architecture.model import shape_text
+
+
+def _shape_cell(row) -> Text:
+    cell = Text(row.shape_text)
+    for step in row.steps:
+        cell.append(f"\n{step.label}: ", style="dim")
+        cell.append(step.expr)
+        if step.note:
+            cell.append(f"\n  {step.note}", style="dim italic")
+    for note in row.notes:
+        cell.append(f"\n{note}", style="dim italic")
+    return cell
+
+
+def _params_cell(row) -> Text:
+    cell = Text(row.params_text)
+    if row.non_trainable:
+        cell.append(f"\nnon-trainable: {row.non_trainable_text}", style="dim")
+    if row.buffers:
+        cell.append(f"\nbuffers: {row.buffers_text}", style="dim")
+    return cell
+
+
+def render_architecture_terminal(solution):
+    """The worked solution as a rich renderable (a Group of a table and the totals)."""
+    problem = solution.problem
+    network = solution.network
+    parts = [Text(problem.title or problem.id, style="bold underline")]
+    if solution.mistake:
+        parts.append(Text(f"worked with the mistake '{solution.mistake}' made on purpose", style="bold red"))
+    table = Table(box=box.SIMPLE_HEAD, show_lines=True, caption=Text(network.convention_note), caption_justify="left")
+    for column, justify in (("#", "right"), ("layer", "left"), ("type", "left"), ("input → output shape", "left"),
+                            ("parameters", "left"), ("mult-adds", "right"), ("running total", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    table.add_row("", Text("input", style="dim"), "", Text(shape_text(network.input_shape)), "", "", "")
+    for row in network.rows:
+        table.add_row(str(row.index), Text(row.name or "", style="bold"), Text(row.type), _shape_cell(row),
+                      _params_cell(row), Text(row.mult_adds_text), Text(row.running_total_text))
+    parts.append(table)
+    totals = [
+        ("Learnable parameters: ", network.formula_text),
+        ("Counts: ", network.counts_text),
+        ("Parameter memory (float32): ", network.memory_text),
+        ("Mult-adds (as torchinfo counts them, batch of 1): ", network.mult_adds_total_text),
+    ]
+    for label, text in totals:
+        line = Text(label, style="bold")
+        line.append(text)
+        parts.append(line)
+    return Group(*parts)

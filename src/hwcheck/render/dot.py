@@ -1,0 +1,172 @@
+"""A solution as a Graphviz DOT picture (``hwcheck draw``, ``--format dot``).
+
+Graph problems: one node per leaf and per operation, left to right as the data flows
+(``rankdir=LR``), showing name, operation, value and gradient; inputs, parameters, steps
+and the operations inside a step each styled apart; every edge labelled with its local
+derivative. Architectures: one box per layer, top to bottom, with type, output shape and
+parameter count.
+
+Every label is an HTML-like label; everything a user wrote is escaped for HTML (``& < >
+"``) and its backslashes doubled, because Graphviz still expands escString sequences such
+as ``\\N`` (the node's id) inside HTML-like labels, even when written ``&#92;N``. Node ids
+are generated (``n0``, ``l1``), never user text.
+Long tensors and long texts are cut short *before* they are formatted, so the picture
+is linear in the size of the graph. Nothing here computes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numbers import fmt
+from ..architecture.model import shape_text
+from .formulas import partial
+
+MAX_ITEMS = 4  # tensor entries shown in a label before eliding
+MAX_TEXT = 48  # characters of an expression or formula shown in a label
+DIGITS = 6
+TERMS_PER_LINE = 6
+GRADIENT_COLOR = "#a33a2a"  # gradients in red, values in black  # of the total parameter formula under an architecture
+
+_FONT = 'fontname="Helvetica"'
+# (shape, style, fill, border) per role
+_STYLES = {
+    "input": ("ellipse", "filled", "#e3f2e1", "#3d7a3a"),
+    "param": ("box", "filled", "#fdf0d5", "#a8741a"),
+    "step": ("box", "rounded,filled", "#e1ecf8", "#2f5d8a"),
+    "sub": ("box", "rounded,filled,dashed", "#f4f7fb", "#6b86a3"),
+}
+_LAYER_STYLES = {True: ("#e1ecf8", "#2f5d8a"), False: ("#f0f0f0", "#7a7a7a")}
+
+
+def html(text: str) -> str:
+    """User text for an HTML-like label: \\ doubled, & < > " escaped, line breaks flattened."""
+    text = " ".join(str(text).split()).replace("\\", "\\\\")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def short_value(value) -> str:
+    """0.3; [0.5, -0.4]; [0.1, 0.2, 0.3, 0.4, … (12)]; 3×2 [[0.2, -0.5], [0.7, 0.1], …]."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return fmt(float(array), DIGITS)
+    shape = "×".join(map(str, array.shape))
+    if array.ndim == 1:
+        items = ", ".join(fmt(x, DIGITS) for x in array[:MAX_ITEMS])
+        more = f", … ({shape})" if array.shape[0] > MAX_ITEMS else ""
+        return f"[{items}{more}]"
+    rows = []
+    for row in array.reshape(array.shape[0], -1)[: MAX_ITEMS // 2]:
+        tail = ", …" if row.shape[0] > MAX_ITEMS else ""
+        rows.append("[" + ", ".join(fmt(x, DIGITS) for x in row[:MAX_ITEMS]) + tail + "]")
+    more = ", …" if array.shape[0] > MAX_ITEMS // 2 else ""
+    return f"{shape} [{', '.join(rows)}{more}]"
+
+
+def _label(lines: list[str]) -> str:
+    """An HTML-like label; the first line (already escaped) is bold."""
+    head, *rest = lines
+    return "<<B>" + head + "</B>" + "".join("<BR/>" + line for line in rest) + ">"
+
+
+def _header(kind: str, title: str, rankdir: str, ranksep: float) -> list[str]:
+    return [
+        f"digraph {kind} {{",
+        f'  graph [rankdir={rankdir}, {_FONT}, fontsize=14, labelloc=t, label=<<B>{html(title)}</B>>, nodesep=0.35, ranksep={ranksep}];',
+        f"  node [{_FONT}, fontsize=11, penwidth=1.2];",
+        f'  edge [{_FONT}, fontsize=9, color="#555555", fontcolor="#333333", arrowsize=0.7];',
+    ]
+
+
+# -- graph problems ---------------------------------------------------------------------
+
+
+def _local_text(local) -> str:
+    """∂xw0/∂x0 = w0 = 0.3 (escaped); a tensor's value on a second line to keep edges narrow."""
+    head = partial(_clip(local.node, 24), _clip(local.operand, 24))
+    formula = _clip(local.formula)
+    if local.kind == "vjp" or local.value is None:
+        return html(f"{head}: G ↦ {formula}")
+    value = short_value(local.value)
+    first = html(f"{head} = {formula}" if formula != value else head)
+    if np.ndim(local.value) == 0:
+        return f"{first} = {html(value)}"
+    tail = " (element-wise)" if local.kind == "diagonal" else ""
+    return f"{first}<BR/>= {html(value + tail)}"
+
+
+def _node_lines(solution, node, row) -> list[str]:
+    out = solution.problem.output
+    gradient = f"d{out}/d{_clip(node.name, 24) if node.role == 'sub' else node.name} = {short_value(solution.grads[node.index])}"
+    value = f"= {short_value(row.value)}"
+    if node.is_leaf:
+        lines = [node.name, node.role, value]
+    elif node.role == "sub":
+        lines = [_clip(node.name), f"{node.op.name}, in step {node.step}", value]
+    else:
+        lines = [node.name, _clip(row.expression or node.op.name), value]
+    return [html(line) for line in lines] + [f'<FONT COLOR="{GRADIENT_COLOR}">{html(gradient)}</FONT>']
+
+
+def graph_dot(solution) -> str:
+    problem = solution.problem
+    graph = problem.graph
+    kinked = {kink.node for kink in solution.kinks}
+    lines = _header("computation", problem.title or problem.id, "LR", 0.7)
+    for node, row in zip(graph.nodes, solution.rows):
+        shape, style, fill, color = _STYLES[node.role]
+        extra = ", peripheries=2" if node.name == problem.output else ""
+        if node.name in kinked:
+            extra += f', xlabel=<<FONT COLOR="{GRADIENT_COLOR}">kink</FONT>>'
+        lines.append(f'  n{node.index} [shape={shape}, style="{style}", fillcolor="{fill}", color="{color}"{extra}, '
+                     f"label={_label(_node_lines(solution, node, row))}];")
+    for node, row in zip(graph.nodes, solution.rows):
+        local_of = iter(row.locals)  # one local derivative per operand that is a node, in order
+        for operand in node.operands:
+            if isinstance(operand, int):
+                local = next(local_of)
+                lines.append(f"  n{operand} -> n{node.index} [label=<{_local_text(local)}>];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# -- architectures ----------------------------------------------------------------------
+
+
+def architecture_dot(solution) -> str:
+    problem = solution.problem
+    network = solution.network
+    lines = _header("network", problem.title or problem.id, "TB", 0.3)
+    fill, color = _LAYER_STYLES[False]
+    lines.append(f'  l0 [shape=box, style="rounded,filled", fillcolor="{fill}", color="{color}", '
+                 f"label={_label([html('input'), html(shape_text(network.input_shape))])}];")
+    for row in network.rows:
+        fill, color = _LAYER_STYLES[row.params > 0]
+        head = f"{row.name}: {row.type}" if row.name else f"layer {row.index}: {row.type}"
+        body = [html(head), html(f"output {shape_text(row.output_shape)}"), html(f"params {row.params_text}")]
+        if row.non_trainable:
+            body.append(html(f"non-trainable {row.non_trainable_text}"))
+        if row.buffers:
+            body.append(html(f"buffers {row.buffers_text}"))
+        lines.append(f'  l{row.index} [shape=box, style="rounded,filled", fillcolor="{fill}", color="{color}", label={_label(body)}];')
+    previous = 0
+    for row in network.rows:
+        lines.append(f"  l{previous} -> l{row.index};")
+        previous = row.index
+    terms = network.formula_text.split(" + ")  # a long sum, a few terms to a line
+    written = "<BR/>+ ".join(html(" + ".join(terms[i : i + TERMS_PER_LINE])) for i in range(0, len(terms), TERMS_PER_LINE))
+    lines.append(f"  total [shape=plaintext, label=<<B>learnable parameters</B><BR/>{written}>];")
+    lines.append(f"  l{previous} -> total [style=invis];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_dot(solution) -> str:
+    """DOT text for either kind of problem."""
+    if solution.problem.kind == "graph":
+        return graph_dot(solution)
+    return architecture_dot(solution)

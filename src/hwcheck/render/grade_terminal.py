@@ -1,0 +1,154 @@
+"""Grading on the terminal: a table per sheet, a class summary, a progress bar, and the
+screen of the interactive checker.
+
+Everything a student wrote (answers, names, feedback quoting answers) goes into rich as
+``Text(...)``, never as markup, so an answer such as ``[1024]`` is shown, not eaten as a
+style tag.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from ..numbers import fmt
+
+_STATUS = {
+    "correct": ("✓ correct", "green"),
+    "alternative": ("✓ correct*", "green"),
+    "wrong": ("✗ wrong", "red"),
+    "rounded": ("≈ rounded", "yellow"),
+    "missing": ("– missing", "red"),
+    "unreadable": ("? unreadable", "red"),
+}
+
+
+def _score(x: float) -> str:
+    return fmt(x)
+
+
+def sheet_table(sheet, show_answers: bool = False):
+    """One sheet: each question's verdict, points and feedback, with the total as the title."""
+    title = Text.assemble((sheet.student, "bold"), f" — {_score(sheet.score)} / {_score(sheet.max_score)}  ", (sheet.file, "dim"))
+    if sheet.error:
+        return Group(Text.assemble(("✗ ", "red"), title), Text(f"  not graded: {sheet.error}", style="red"), *_warnings(sheet))
+    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    table.add_column("Question", no_wrap=True)
+    table.add_column("Ask")
+    table.add_column("Answer")
+    if show_answers:
+        table.add_column("Expected")
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Points", justify="right", no_wrap=True)
+    table.add_column("Feedback")
+    for r in sheet.results:
+        label, style = _STATUS.get(r.status, (r.status, ""))
+        row = [Text(r.id), Text(r.ask), Text(r.answer_text or "")]
+        if show_answers:
+            row.append(Text(_expected_text(r.expected)))
+        row += [Text(label, style=style), Text(f"{_score(r.earned)}/{_score(r.points)}"), Text(r.feedback)]
+        table.add_row(*row)
+    return Group(table, *_warnings(sheet))
+
+
+def _warnings(sheet) -> list:
+    return [Text(f"  warning: {w}", style="yellow") for w in sheet.warnings]
+
+
+def _expected_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "[" + ", ".join(_expected_text(v) for v in value) + "]"
+    return fmt(value) if isinstance(value, float) else str(value)
+
+
+def summary_table(sheets) -> Table:
+    """The class at a glance: one row per sheet."""
+    table = Table(title=Text("Summary", style="bold"), title_justify="left")
+    for name, justify in (("Student", "left"), ("File", "left"), ("Score", "right"), ("Wrong", "right"), ("Missing", "right"), ("Note", "left")):
+        table.add_column(name, justify=justify)
+    for s in sheets:
+        wrong = sum(r.status in ("wrong", "rounded", "unreadable") for r in s.results)
+        missing = sum(r.status == "missing" for r in s.results)
+        note = Text(s.error or "", style="red") if s.error else Text(f"{len(s.warnings)} warning(s)" if s.warnings else "")
+        table.add_row(Text(s.student), Text(s.file), Text(f"{_score(s.score)}/{_score(s.max_score)}"), str(wrong), str(missing), note)
+    graded = [s for s in sheets if not s.error]
+    mean = sum(s.score for s in graded) / len(graded) if graded else 0.0
+    table.caption = f"{len(sheets)} sheet(s), {len(sheets) - len(graded)} unreadable, {sum(s.all_correct for s in sheets)} all correct, mean {fmt(round(mean, 3))}"
+    return table
+
+
+def print_grades(sheets, show_answers: bool = False, summary_only: bool = False, width: int | None = None) -> None:
+    console = Console(width=width, soft_wrap=False, highlight=False)
+    if not summary_only:
+        for sheet in sheets:
+            console.print(sheet_table(sheet, show_answers))
+            console.print()
+    if summary_only or len(sheets) > 1:
+        console.print(summary_table(sheets))
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable]:
+    """A progress bar on stderr when it is a terminal; a no-op when piped or redirected."""
+    if not sys.stderr.isatty() or total < 2:
+        yield lambda done, result: None
+        return
+    progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = progress.add_task("grading", total=total)
+    with progress:
+        yield lambda done, result: progress.update(task, completed=done)
+
+
+class CheckerScreen:
+    """What the interactive checker shows and asks; the checker's logic never touches rich."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(highlight=False)
+
+    def intro(self, title: str, count: int, total: float, tries: int) -> None:
+        self.console.print(Text(title, style="bold"))
+        self.console.print(Text(f"{count} questions, {_score(total)} points, {tries} tr{'ies' if tries != 1 else 'y'} each."))
+        self.console.print(Text("Type an answer (0.4, -3/4, 1e-6, [1, 2], [16, 32, 32]); h for a hint, s to skip, q to quit."))
+
+    def question(self, number: int, count: int, qid: str, ask: str, points: float) -> None:
+        self.console.print()
+        self.console.print(Text.assemble((f"[{number}/{count}] ", "dim"), (qid, "bold"), f"  {ask}  ({_score(points)} point{'s' if points != 1 else ''})"))
+
+    def ask(self) -> str | None:
+        """A line typed by the student; None at end of input (Ctrl-D)."""
+        try:
+            return self.console.input("answer> ")
+        except EOFError:
+            return None
+
+    def correct(self, feedback: str) -> None:
+        self.console.print(Text(f"✓ {feedback}", style="green"))
+
+    def wrong(self, feedback: str, tries_left: int, close: bool = False) -> None:
+        left = f" ({tries_left} tr{'ies' if tries_left != 1 else 'y'} left)" if tries_left else " (no tries left)"
+        mark, style = ("≈", "yellow") if close else ("✗", "red")
+        self.console.print(Text(f"{mark} {feedback}{left}", style=style))
+
+    def unreadable(self, message: str) -> None:
+        self.console.print(Text(f"? {message} (this does not use a try)", style="yellow"))
+
+    def hint(self, text: str) -> None:
+        self.console.print(Text(f"hint: {text}", style="cyan"))
+
+    def reveal(self, expected: str) -> None:
+        self.console.print(Text(f"the answer: {expected}", style="dim"))
+
+    def score(self, score: float, total: float) -> None:
+        self.console.print()
+        self.console.print(Text(f"Score: {_score(score)} / {_score(total)}", style="bold"))
+
+    def saved(self, path: str, command: str) -> None:
+        self.console.print(Text(f"Saved your answers to {path}; check it again with: {command}"))

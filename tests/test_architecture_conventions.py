@@ -1,0 +1,114 @@
+"""`convention: pytorch` (the default) and `convention: keras`, where the two count differently.
+
+Keras' numbers are worked by hand from its layer definitions: SimpleRNN and LSTM keep one
+bias vector per gate, GRU (reset_after=True, the default) two; BatchNormalization's moving
+mean and variance are non-trainable weights; padding='same' gives ⌈in/stride⌉ for any stride.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hwcheck.architecture import solve_architecture
+from hwcheck.problem import load_problem
+
+
+def solve(tmp_path, input_shape: str, *layers: str, convention: str | None = None):
+    text = f"id: t\nkind: architecture\ninput: {input_shape}\n"
+    if convention:
+        text += f"convention: {convention}\n"
+    text += "layers:\n" + "".join(f"  - {layer}\n" for layer in layers)
+    path = tmp_path / "net.yaml"
+    path.write_text(text, encoding="utf-8")
+    return solve_architecture(load_problem(path))
+
+
+@pytest.mark.parametrize("kind, pytorch, keras", [
+    # PyTorch: W_ih + W_hh + b_ih + b_hh; Keras: kernel + recurrent kernel + one bias
+    ("rnn", 416, 400),    # 16·8 + 16·16 + 16 (+ 16)
+    ("lstm", 1664, 1600),  # 4·16·8 + 4·16·16 + 4·16 (+ 4·16)
+    ("gru", 1248, 1248),   # 3·16·8 + 3·16·16 + 3·16 + 3·16 in both: Keras' reset_after keeps two biases
+])
+def test_recurrent_biases(tmp_path, kind, pytorch, keras):
+    layer = f"{{name: R, type: {kind}, hidden: 16}}"
+    assert solve(tmp_path, "[10, 8]", layer).expected("params(R)").value == pytorch
+    assert solve(tmp_path, "[10, 8]", layer, convention="keras").expected("params(R)").value == keras
+
+
+def test_keras_lstm_formula_has_one_bias(tmp_path):
+    row = solve(tmp_path, "[10, 8]", "{type: lstm, hidden: 16}", convention="keras").network.rows[0]
+    assert row.params_text == "4·16·8 + 4·16·16 + 4·16 = 1600"
+
+
+def test_bidirectional_two_layer_lstm_under_both_conventions(tmp_path):
+    layer = "{name: R, type: lstm, hidden: 20, layers: 2, bidirectional: true}"
+    # PyTorch: (2560 + 4960)·... worked in test_architecture_layers: 5120 + 9920 = 15,040
+    assert solve(tmp_path, "[7, 10]", layer).expected("params").value == 15040
+    # Keras, one bias of 4·20 = 80 fewer per layer and direction (4 of them):
+    # layer 1: 2·(800 + 1600 + 80) = 4960; layer 2: 2·(3200 + 1600 + 80) = 9760; 14,720
+    keras = solve(tmp_path, "[7, 10]", layer, convention="keras")
+    assert keras.expected("params").value == 14720
+    assert keras.expected("R").value == [7, 40]
+
+
+def test_batchnorm_statistics(tmp_path):
+    layer = "{name: bn, type: batchnorm}"
+    torch_net = solve(tmp_path, "[64, 8, 8]", layer).network
+    keras_net = solve(tmp_path, "[64, 8, 8]", layer, convention="keras").network
+    # learnable in both: γ and β, 64 + 64 = 128
+    assert torch_net.trainable == keras_net.trainable == 128
+    # PyTorch keeps running mean and variance as buffers, outside the parameter count
+    assert (torch_net.non_trainable, torch_net.buffers, torch_net.total) == (0, 128, 128)
+    # Keras counts moving mean and variance as non-trainable weights: total 128 + 128
+    assert (keras_net.non_trainable, keras_net.buffers, keras_net.total) == (128, 0, 256)
+    assert keras_net.rows[0].non_trainable_text == "64 + 64 = 128 (moving mean, variance)"
+    assert torch_net.rows[0].buffers_text == "64 + 64 = 128 (running mean, variance)"
+    assert keras_net.memory_text.startswith("256 × 4 B = 1024 B")
+
+
+def test_keras_same_with_stride_two(tmp_path):
+    row = solve(tmp_path, "[3, 32, 32]", "{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}",
+                convention="keras").network.rows[0]
+    # ⌈32/2⌉ = 16; TensorFlow pads (16 − 1)·2 + 3 − 32 = 1: 0 before, 1 after
+    assert row.output_shape == (8, 16, 16)
+    assert [s.expr for s in row.steps] == ["8", "⌈32/2⌉ = 16"]
+    assert any("pads 0 before and 1 after" in note for note in row.notes)
+
+
+def test_keras_same_with_stride_two_on_an_odd_size(tmp_path):
+    row = solve(tmp_path, "[3, 33, 33]", "{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}",
+                convention="keras").network.rows[0]
+    # ⌈33/2⌉ = 17; padding 16·2 + 3 − 33 = 2: 1 before, 1 after
+    assert row.output_shape == (8, 17, 17)
+    assert any("pads 1 before and 1 after" in note for note in row.notes)
+
+
+def test_keras_same_pooling(tmp_path):
+    row = solve(tmp_path, "[1, 33, 33]", "{type: maxpool2d, kernel: 2, padding: same}", convention="keras").network.rows[0]
+    assert row.output_shape == (1, 17, 17)  # ⌈33/2⌉
+
+
+def test_same_with_stride_one_is_the_same_in_both(tmp_path):
+    layer = "{name: A, type: conv2d, filters: 2, kernel: 4, padding: same}"
+    assert solve(tmp_path, "[1, 9, 9]", layer).expected("A").value == [2, 9, 9]
+    assert solve(tmp_path, "[1, 9, 9]", layer, convention="keras").expected("A").value == [2, 9, 9]
+
+
+def test_the_caption_and_json_name_the_convention(tmp_path):
+    torch_solution = solve(tmp_path, "[4]", "{type: dense, units: 2}")
+    keras_solution = solve(tmp_path, "[4]", "{type: dense, units: 2}", convention="keras")
+    assert torch_solution.network.convention_note.startswith("PyTorch convention:")
+    assert keras_solution.network.convention_note.startswith("Keras convention:")
+    assert torch_solution.to_json()["convention"] == "pytorch"
+    assert keras_solution.to_json()["convention"] == "keras"
+
+
+def test_convention_is_case_insensitive(tmp_path):
+    assert solve(tmp_path, "[4]", "{type: dense, units: 2}", convention="Keras").problem.convention == "keras"
+
+
+def test_hints_follow_the_convention(tmp_path):
+    torch_hint = solve(tmp_path, "[10, 8]", "{name: R, type: lstm, hidden: 16}").hint("params(R)")
+    keras_hint = solve(tmp_path, "[10, 8]", "{name: R, type: lstm, hidden: 16}", convention="keras").hint("params(R)")
+    assert "4·H + 4·H" in torch_hint
+    assert "4·H + 4·H" not in keras_hint and "4·H" in keras_hint

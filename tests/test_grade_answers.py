@@ -1,0 +1,82 @@
+"""Reading what students write: numbers, fractions, lists, shapes, counts — or saying why not."""
+
+import numpy as np
+import pytest
+
+from hwcheck.grade.answers import COUNT, SCALAR, SHAPE, TENSOR, Target, Unreadable, answer_text, read_answer
+
+REAL = Target.of(0.4, exact=False)
+VECTOR = Target.of(np.array([0.1, 0.2]), exact=False)
+SHAPE_1 = Target.of([1024], exact=True)
+SHAPE_3 = Target.of([16, 32, 32], exact=True)
+COUNT_T = Target.of(557057, exact=True)
+
+
+def test_forms_of_expected_values():
+    assert Target.of(np.array(0.94), False).form == SCALAR  # the graph solver's 0-d arrays
+    assert Target.of(np.array([[1.0, 2.0]]), False).form == TENSOR
+    assert Target.of([1, 2], True).form == SHAPE
+    assert Target.of(np.int64(5), True).form == COUNT
+
+
+@pytest.mark.parametrize("raw, value", [(0.4, 0.4), (2, 2.0), ("2/5", 0.4), ("-3/4", -0.75), ("1e-6", 1e-6), ("−0.2", -0.2), (" 0.5 ", 0.5)])
+def test_real_numbers(raw, value):
+    assert read_answer(raw, REAL) == pytest.approx(value)
+
+
+def test_vectors_and_matrices_as_yaml_lists_and_quoted_lists():
+    assert read_answer([0.1, "1/5"], VECTOR).tolist() == pytest.approx([0.1, 0.2])
+    assert read_answer("[0.1, 2/5]", VECTOR).tolist() == pytest.approx([0.1, 0.4])
+    assert read_answer([[1, 0], [0, 1]], VECTOR).shape == (2, 2)  # read; judged wrong later
+
+
+@pytest.mark.parametrize("raw", [[1024], "[1024]", "(1024)", 1024, "1024"])
+def test_one_dimensional_shape_in_any_natural_spelling(raw):
+    assert read_answer(raw, SHAPE_1) == (1024,)
+
+
+@pytest.mark.parametrize("raw", [[16, 32, 32], "(16, 32, 32)", "16x32x32", "16 × 32 × 32", "[16, 32, 32]"])
+def test_shapes(raw):
+    assert read_answer(raw, SHAPE_3) == (16, 32, 32)
+
+
+@pytest.mark.parametrize("raw, value", [(557057, 557057), ("557,057", 557057), ("557 057", 557057), ("5.57057e5", 557057), (557057.0, 557057)])
+def test_counts(raw, value):
+    got = read_answer(raw, COUNT_T)
+    assert got == value and isinstance(got, int)
+
+
+def test_a_fractional_count_is_read_but_not_an_int():
+    assert read_answer(0.5, COUNT_T) == 0.5
+
+
+@pytest.mark.parametrize(
+    "raw, text",
+    [("about 0.4", "about 0.4"), ("1/0", "1/0"), (True, "True"), ("nan", "nan"), (["a", 1], "[a, 1]"), ({"x": 1}, "{'x': 1}")],
+)
+def test_unreadable_answers_carry_the_text_written(raw, text):
+    with pytest.raises(Unreadable) as caught:
+        read_answer(raw, REAL if not isinstance(raw, list) else VECTOR)
+    assert caught.value.text == text
+
+
+def test_ragged_matrix_is_unreadable():
+    with pytest.raises(Unreadable, match="different lengths"):
+        read_answer([[1, 2], [3]], VECTOR)
+
+
+def test_count_written_as_list_is_unreadable():
+    with pytest.raises(Unreadable, match="one whole number"):
+        read_answer([557057], COUNT_T)
+
+
+def test_answer_text_is_what_was_written():
+    assert answer_text("2/5") == "2/5"
+    assert answer_text([1024]) == "[1024]"
+    assert answer_text(0.30000000000000004) == "0.3"
+
+
+def test_expected_values_are_tidied_for_json():
+    assert Target.of(np.array(0.9400000000000001), False).plain() == 0.94
+    assert Target.of(np.array([0.1 + 0.2, 1.0]), False).plain() == [0.3, 1.0]
+    assert Target.of([1024], True).plain() == [1024]
