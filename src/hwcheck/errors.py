@@ -9,14 +9,13 @@ stderr and exits with code 2; nothing else ever reaches the user as a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 EXIT_INPUT_ERROR = 2
 
 
-@dataclass(frozen=True)
-class Pos:
-    """A 1-based line and column in a source file."""
+class Pos(NamedTuple):
+    """A 1-based line and column in a source file (a tuple: cheap to make per YAML value)."""
 
     line: int
     column: int

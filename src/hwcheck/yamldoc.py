@@ -12,6 +12,7 @@ subclasses :class:`YMap` and :class:`YList`, which also remember positions.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,15 +81,26 @@ def _pos(mark) -> Pos:
 
 _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
+_IMPLICIT_STARTS = frozenset(k for k in _resolver.yaml_implicit_resolvers if k)  # y, n, 0-9, ~, ...
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?")  # plain 12, -0.5: Python reads them alike
 
 
 def _scalar(event, file: str) -> Any:
     """The Python value of a plain scalar, resolved as PyYAML's safe loader would."""
     tag = event.tag
+    value = event.value
     if tag in (None, "!"):
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag == "tag:yaml.org,2002:str":
-        return event.value
+        if event.style is None:  # plain scalars: settle the common cases without the resolver
+            if value and value[0] not in _IMPLICIT_STARTS:
+                return value  # no implicit type starts with this character: a string
+            if _DECIMAL.fullmatch(value):
+                return float(value) if "." in value else int(value)
+        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)
+    if tag == _STR:
+        return value
+    if tag == "tag:yaml.org,2002:merge":
+        raise InputError.at(file, _pos(event.start_mark), "YAML merge keys ('<<') are not supported; write the keys out")
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
         return _constructor.construct_object(node)
@@ -139,8 +151,9 @@ def parse_yaml(text: str, file: str) -> Any:
                 parent.quoted.add(key)
             pending_key[-1] = NO_KEY
 
+    parser = _Loader(text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        while (event := parser.get_event()) is not None:
             kind = type(event)
             if kind is yaml.DocumentStartEvent:
                 documents += 1
@@ -190,6 +203,8 @@ def parse_yaml(text: str, file: str) -> Any:
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise InputError.at(file, None, f"YAML error: {message}") from None
+    finally:
+        parser.dispose()
     return root
 
 
