@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import hwcheck
-from hwcheck.draw import picture_format, run_dot, write_atomically
+from hwcheck.draw import picture_format, run_dot
+from hwcheck.files import write_atomic
 from hwcheck.errors import InputError
 from hwcheck.render.dot import html, render_dot, short_value
 from support import PROBLEMS, run_cli
@@ -253,7 +254,7 @@ def test_dot_that_fails_is_one_line(tmp_path):
         run_dot(str(broken), "digraph {", "svg")
 
 
-def test_write_atomically_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
     target = tmp_path / "g.svg"
     target.write_bytes(b"old")
 
@@ -262,6 +263,6 @@ def test_write_atomically_keeps_the_old_file_when_writing_fails(tmp_path, monkey
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError):
-        write_atomically(target, b"new")
+        write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]

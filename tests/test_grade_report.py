@@ -7,7 +7,7 @@ import os
 import pytest
 
 from hwcheck.grade import Grader
-from hwcheck.grade.files import write_atomic
+from hwcheck.files import write_atomic
 from hwcheck.grade.report import gradescope_json, report_json, write_gradescope, write_report
 from hwcheck.grade.sheets import Entry, Sheet
 from test_grade_fakes import residual_solution

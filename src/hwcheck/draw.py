@@ -8,13 +8,12 @@ and a failed run leaves an earlier picture in place. Every refusal is an InputEr
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from .errors import InputError
+from .files import check_writable, write_atomic
 
 PICTURE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 DOT_TIMEOUT = 60.0  # seconds; dot is quick on homework-sized graphs, this only stops a runaway
@@ -54,30 +53,6 @@ def run_dot(dot: str, text: str, format: str, timeout: float = DOT_TIMEOUT) -> b
     return done.stdout
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    folder = path.parent
-    if not folder.is_dir():
-        raise InputError.at(str(path), None, f"the folder '{folder}' does not exist")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot") -> Path:
     """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf)."""
     from . import load_problem, solve
@@ -85,15 +60,14 @@ def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_T
 
     output = Path(output)
     format = picture_format(output)
+    check_writable(output, "picture")
     dot = find_dot(dot_program)
     text = render_dot(solve(load_problem(problem)))
     try:
-        write_atomically(output, run_dot(dot, text, format, timeout))
-    except IsADirectoryError:
-        raise InputError.at(str(output), None, "is a folder; give a file name such as graph.svg") from None
+        write_atomic(output, run_dot(dot, text, format, timeout))
     except PermissionError as error:
         raise InputError.at(str(output), None, f"cannot write here: {error.strerror}") from None
     return output
 
 
-__all__ = ["draw_problem", "picture_format", "run_dot", "write_atomically", "PICTURE_FORMATS", "INSTALL_HINT"]
+__all__ = ["draw_problem", "picture_format", "run_dot", "PICTURE_FORMATS", "INSTALL_HINT"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EXIT_INPUT_ERROR, InputError
-from .files import check_writable, write_atomic
+from ..files import check_writable, write_atomic
 
 NO_SHEETS_HELP = (
     "error: no answer sheets given, and no terminal to ask the questions on.\n"

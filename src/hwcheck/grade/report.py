@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ..problem import Problem
-from .files import write_atomic
+from ..files import write_atomic
 from .model import QuestionResult, SheetResult
 
 REPORT_SUFFIXES = (".json", ".csv")

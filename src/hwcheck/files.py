@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import InputError
+from .errors import InputError
 
 
 def check_writable(path: str | Path, what: str = "report") -> None:
@@ -26,16 +26,18 @@ def check_writable(path: str | Path, what: str = "report") -> None:
         raise InputError.at(str(path), None, f"cannot write in folder '{folder}'")
 
 
-def write_atomic(path: str | Path, text: str, encoding: str = "utf-8", newline: str | None = None) -> None:
+def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8", newline: str | None = None) -> None:
+    """Write text (or bytes) to `path` completely, or leave what was there untouched."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
-            handle.write(text)
+        binary = isinstance(data, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": encoding, "newline": newline})) as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is meant to be shared
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; reports and pictures are meant to be shared
         os.replace(temp, target)
     except BaseException:
         try:
