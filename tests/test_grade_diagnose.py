@@ -64,10 +64,10 @@ def test_other_answers_are_passed_keyed_by_ask_and_carried_forward_is_named():
     r = result(Grader(solution), {"T1.w0": 0.2, "T1.b0": 0.2, "T1.z": "2/5", "T1.w1": 0.401, "T1.b1": 1, "T1.x0": "junk"}, "T1.b0")
     assert r.mistakes == ("carried-forward",) and "carried forward" in r.feedback
     asked = dict(solution.mistake_calls)
-    # the sheet's other readable answers, keyed by ask, never the question's own answer;
-    # answers equal to the expected value itself (dz/db1 = 1) cannot carry an error and are
-    # left out, while 0.401 (right within the tolerance, but not the value) is passed.
-    assert asked["dz/db0"] == {"dz/dw0": 0.2, "z": 0.4, "dz/dw1": 0.401}
+    # the sheet's other readable answers judged wrong, keyed by ask, never the question's
+    # own answer; right answers — dz/db1 = 1, and 0.401 within the tolerance of 0.4 — cannot
+    # carry an error forward and are left out.
+    assert asked["dz/db0"] == {"dz/dw0": 0.2, "z": 0.4}
 
 
 def test_a_mistake_of_another_form_never_matches():

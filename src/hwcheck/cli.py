@@ -176,6 +176,21 @@ def draw(
     draw_problem(problem, output)
 
 
+EXIT_INTERNAL_ERROR = 3
+
+
+def _internal_error(error: Exception) -> None:
+    """A bug in hwcheck, not in the input: one line (the traceback with HWCHECK_DEBUG=1),
+    and an exit code that no script can take for "some answer wrong" (1)."""
+    import os
+
+    if os.environ.get("HWCHECK_DEBUG"):
+        raise error
+    print(f"error: internal error in hwcheck ({type(error).__name__}: {error}); please report it, "
+          "with the files involved (HWCHECK_DEBUG=1 shows the traceback)", file=sys.stderr)
+    sys.exit(EXIT_INTERNAL_ERROR)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every refusal into one line per fault, exit 2."""
     try:
@@ -197,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as error:  # typer's (click's) usage errors carry format_message and exit_code
         if not hasattr(error, "format_message") or not hasattr(error, "exit_code"):
-            raise
+            _internal_error(error)
         if type(error).__name__.startswith("NoArgsIsHelp"):
             sys.exit(0)  # the help was already printed
         command = getattr(getattr(error, "ctx", None), "command_path", None) or "hwcheck"

@@ -63,10 +63,7 @@ def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_T
     check_writable(output, "picture")
     dot = find_dot(dot_program)
     text = render_dot(solve(load_problem(problem)))
-    try:
-        write_atomic(output, run_dot(dot, text, format, timeout))
-    except PermissionError as error:
-        raise InputError.at(str(output), None, f"cannot write here: {error.strerror}") from None
+    write_atomic(output, run_dot(dot, text, format, timeout))
     return output
 
 

@@ -30,6 +30,13 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8", n
     """Write text (or bytes) to `path` completely, or leave what was there untouched."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    try:
+        _write_then_rename(target, folder, data, encoding, newline)
+    except OSError as error:  # a full disk, a read-only folder, a name that is a folder...
+        raise InputError.at(str(path), None, f"cannot write: {error.strerror or error}; nothing was written") from None
+
+
+def _write_then_rename(target: Path, folder: Path, data, encoding: str, newline: str | None) -> None:
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     try:
         binary = isinstance(data, bytes)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 
 import numpy as np
 
@@ -28,6 +27,18 @@ def parse_number(value: object) -> float:
     """A finite float from an int, float or string such as '2/5', '-3/4', '1e-6'."""
     if isinstance(value, bool) or value is None:
         raise NotANumber(f"{value!r} is not a number")
+    try:
+        result = _to_float(value)
+    except (OverflowError, ValueError) as exc:  # 10**400, or more digits than Python converts
+        if isinstance(exc, NotANumber):
+            raise
+        raise NotANumber("the number is too large for float64") from None
+    if not math.isfinite(result):
+        raise NotANumber(f"{value!r} is not a finite number")
+    return result
+
+
+def _to_float(value: object) -> float:
     if isinstance(value, (int, float)):
         result = float(value)
     elif isinstance(value, str):
@@ -38,14 +49,13 @@ def parse_number(value: object) -> float:
             match = _FRACTION.fullmatch(text)
             if not match:
                 raise NotANumber(f"'{value}' is not a number (write e.g. 0.4, -3/4 or 1e-6)")
-            denominator = float(match.group(2))
-            if denominator == 0:
+            from fractions import Fraction  # only here: keeps start-up light
+
+            if Fraction(match.group(2)) == 0:
                 raise NotANumber(f"'{value}' divides by zero")
             result = float(Fraction(match.group(1)) / Fraction(match.group(2)))
     else:
         raise NotANumber(f"{value!r} is not a number")
-    if not math.isfinite(result):
-        raise NotANumber(f"{value!r} is not a finite number")
     return result
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import FaultList, InputError, Pos, did_you_mean
 from .numbers import NotANumber, parse_number
 from .yamldoc import YList, YMap, load_yaml_file, position_of
@@ -28,8 +30,12 @@ class Tolerance:
     rel: float = 0.01
     abs: float = 1e-6
 
-    def allows(self, answer: float, expected: float) -> bool:
-        return abs(answer - expected) <= self.abs + self.rel * abs(expected)
+    def allows(self, answer, expected) -> bool:
+        """Scalars or arrays (element-wise); a non-finite expected value needs equality."""
+        answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
+        finite = np.isfinite(expected)
+        close = np.abs(answer - np.where(finite, expected, 0.0)) <= self.abs + self.rel * np.abs(np.where(finite, expected, 0.0))
+        return bool(np.all(np.where(finite, close, answer == expected)))
 
 
 @dataclass(frozen=True)

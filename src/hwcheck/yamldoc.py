@@ -82,6 +82,7 @@ def _pos(mark) -> Pos:
 _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
+_MAX_DIGITS = 400  # longer numbers are refused (Python will not even convert 4,300+ digits)
 _IMPLICIT_STARTS = frozenset(k for k in _resolver.yaml_implicit_resolvers if k)  # y, n, 0-9, ~, ...
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?")  # plain 12, -0.5: Python reads them alike
 
@@ -94,17 +95,19 @@ def _scalar(event, file: str) -> Any:
         if event.style is None:  # plain scalars: settle the common cases without the resolver
             if value and value[0] not in _IMPLICIT_STARTS:
                 return value  # no implicit type starts with this character: a string
-            if _DECIMAL.fullmatch(value):
+            if _DECIMAL.fullmatch(value) and len(value) <= _MAX_DIGITS:
                 return float(value) if "." in value else int(value)
         tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)
     if tag == _STR:
         return value
     if tag == "tag:yaml.org,2002:merge":
         raise InputError.at(file, _pos(event.start_mark), "YAML merge keys ('<<') are not supported; write the keys out")
+    if len(value) > _MAX_DIGITS and tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        raise InputError.at(file, _pos(event.start_mark), f"a number of {len(value):,} characters is too long; no homework needs it")
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
         return _constructor.construct_object(node)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError):
         raise InputError.at(file, _pos(event.start_mark), f"cannot read {event.value!r} as {tag.rsplit(':', 1)[-1]}")
 
 

@@ -38,14 +38,27 @@ class KeyProblem(ValueError):
     """A key's value cannot be used; the message says what to write instead."""
 
 
+MAX_SIZE = 10**9  # no layer of a real network has a size beyond this
+
+
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_size(key: str, value: Any) -> None:
+    """Refuse absurd sizes before any arithmetic is done with them."""
+    if _whole(value) and value > MAX_SIZE:
+        raise KeyProblem(f"{key} is larger than {MAX_SIZE:,}; give the sizes of a real network")
 
 
 def _axes(key: str, value: Any, ndim: int, minimum: int, what: str) -> tuple[int, ...]:
     """An int for every axis, or a list with one int per axis."""
     pair = "a pair [h, w]" if ndim == 2 else None
     shape_hint = f"a {what} whole number" + (f" or {pair}" if pair else "")
+    check_size(key, value)
+    if isinstance(value, list):
+        for item in value:
+            check_size(key, item)
     if _whole(value):
         if value < minimum:
             raise KeyProblem(f"{key} must be {shape_hint}, not {value}")
@@ -62,6 +75,7 @@ def _axes(key: str, value: Any, ndim: int, minimum: int, what: str) -> tuple[int
 def read_value(key: str, value: Any, spec: Key, ndim: int) -> Any:
     """The normalised value of one key, or KeyProblem."""
     if spec.kind == COUNT:
+        check_size(key, value)
         if not _whole(value) or value < 1:
             raise KeyProblem(f"{key} must be a positive whole number, not {value!r}")
         return value

@@ -14,7 +14,7 @@ from ..errors import FaultList, Pos, did_you_mean
 from ..problem import Question, Tolerance, read_questions
 from ..yamldoc import YList, YMap
 from .calc import compute
-from .keys import KeyProblem, default_value, read_value
+from .keys import MAX_SIZE, KeyProblem, default_value, read_value
 from .layers import LAYER_TYPES
 from .model import CONVENTIONS, ArchitectureProblem, LayerFault, LayerSpec, parse_ask
 
@@ -65,6 +65,9 @@ def _read_input(data: YMap, faults: FaultList) -> tuple[int, ...] | None:
             or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)):
         faults.add(data.where("input"), f"input must be a list of positive sizes without the batch dimension, "
                                         f"e.g. [3, 32, 32], not {value!r}")
+        return None
+    if max(value) > MAX_SIZE:
+        faults.add(data.where("input"), f"input sizes above {MAX_SIZE:,} are not a real network's; give the real shape")
         return None
     return tuple(value)
 

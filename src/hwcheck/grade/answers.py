@@ -123,7 +123,10 @@ def answer_text(raw: Any) -> str:
 
 def _read_count(raw: Any) -> int | float:
     if isinstance(raw, str) and _GROUPED_INT.fullmatch(raw.strip()):
-        return int(re.sub(r"[, _]", "", raw.strip()))
+        digits = re.sub(r"[, _]", "", raw.strip())
+        if len(digits) > 30:  # no network has 10^30 parameters; int() of thousands of digits fails
+            raise Unreadable(answer_text(raw), "that number is far too large for a parameter count")
+        return int(digits)
     if isinstance(raw, (list, tuple)):
         raise Unreadable(answer_text(raw), f"'{answer_text(raw)}' is a list; a parameter count is one whole number")
     number = _number(raw)

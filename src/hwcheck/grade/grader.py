@@ -45,7 +45,7 @@ class Reading:
     problem: str | None = None  # why it could not be read (unreadable or conflicting)
     missing: bool = False
     key: tuple | None = None  # for reusing work on the same answer across a class
-    exactly_right: bool = False  # equal to the expected value itself, not just within tolerance
+    right: bool = False  # within the question's tolerance of the expected value
 
 
 class Grader:
@@ -78,7 +78,9 @@ class Grader:
             return result
         matched = match_entries(sheet, self.index)
         readings = [self._read(item, matched.get(item.question.id, ())) for item in self.items]
-        answers = {r.item.question.ask: plain_value(r.value) for r in readings if r.value is not None and not r.exactly_right}
+        # Only wrong answers can carry an error forward; leaving the right ones out also lets
+        # the solver's work be reused across a class (most sheets differ only in those).
+        answers = {r.item.question.ask: plain_value(r.value) for r in readings if r.value is not None and not r.right}
         for reading in readings:
             result.results.append(self._judged(reading, answers))
         result.score = sum(r.earned for r in result.results)
@@ -93,10 +95,7 @@ class Grader:
             value = read_answer(raw, item.target)
         except Unreadable as exc:
             return Reading(item, exc.text, problem=f"could not read '{exc.text}': {exc.reason}")
-        # An answer equal to the expected value itself cannot carry an error forward, so it
-        # is left out of what the solver gets: same result, and the solver's work can be
-        # reused across a class (most sheets differ only in their right answers).
-        return Reading(item, raw, value, key=_key(item, raw), exactly_right=same(value, item.target, _EXACT))
+        return Reading(item, raw, value, key=_key(item, raw), right=same(value, item.target, item.tolerance))
 
     def _judged(self, reading: Reading, answers: dict[str, Any]) -> QuestionResult:
         """:meth:`judge`, reusing the result of a right answer already seen in this run.
@@ -187,7 +186,6 @@ def _key(item: Item, raw: Any) -> tuple | None:
     return None
 
 
-_EXACT = Tolerance(rel=1e-9, abs=1e-12)
 
 
 def _equal(a: Any, b: Any, item: Item) -> bool:

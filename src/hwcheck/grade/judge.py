@@ -46,7 +46,7 @@ def same(answer: Any, target: Target, tolerance: Tolerance) -> bool:
         return isinstance(answer, float) and tolerance.allows(answer, target.value)
     if not isinstance(answer, np.ndarray) or answer.shape != target.value.shape:
         return False
-    return bool(np.all(np.abs(answer - target.value) <= tolerance.abs + tolerance.rel * np.abs(target.value)))
+    return tolerance.allows(answer, target.value)
 
 
 def form_problem(answer: Any, target: Target) -> str | None:

@@ -137,34 +137,39 @@ def backward(
         if logits is not None:
             p_index = node.operands[0]
             p, y = values[p_index], args[1]
-            _accumulate(grads, logits, g * (p * np.sum(y) - y), values, node, record, (p_index, 0), graph)
+            _accumulate(grads, logits, g * softmax_ce_gradient(p, y), values, node, record, (p_index, 0))
             with np.errstate(all="ignore"):  # shown for p itself; may be ±inf where p underflowed
                 grads[p_index] = np.where(y != 0, -g * y / p, 0.0)
             if record is not None:
                 record[(index, 0)] = grads[p_index]
             skip.add(p_index)
             if isinstance(node.operands[1], int):
-                _accumulate(grads, node.operands[1], -g * log_softmax(values[logits]), values, node, record, (index, 1), graph)
+                _accumulate(grads, node.operands[1], -g * log_softmax(values[logits]), values, node, record, (index, 1))
             continue
         rule = rules.get(index) if rules else None
         with np.errstate(all="ignore"):
             local = (rule or node.op.vjp)(g, args, values[index])
         for k, operand in enumerate(node.operands):
             if isinstance(operand, int):
-                _accumulate(grads, operand, local[k], values, node, record, (index, k), graph)
+                _accumulate(grads, operand, local[k], values, node, record, (index, k))
     for index, g in enumerate(grads):
         if g is None:
             grads[index] = np.zeros_like(values[index])
     return grads
 
 
-def _accumulate(grads: list, operand: int, contribution, values: list, consumer: Node, record=None, edge=None, graph=None) -> None:
+def softmax_ce_gradient(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """d/dh of −Σ y·log softmax(h), row by row: p·Σ_j y_j − y (= p − y for one-hot rows)."""
+    return p * np.sum(y, axis=-1, keepdims=True) - y
+
+
+def _accumulate(grads: list, operand: int, contribution, values: list, consumer: Node, record=None, edge=None) -> None:
     contribution = unbroadcast(np.asarray(contribution, dtype=float), np.shape(values[operand]))
     if record is not None:
         record[edge] = contribution
-    # An infinite gradient is a fault, except into data such as labels (d/dy of −y·log p
-    # is −log p, infinite where p = 0): nothing flows on from an input, and no one trains it.
-    if not np.all(np.isfinite(contribution)) and not (graph is not None and graph.nodes[operand].role == "input"):
+    # An infinite gradient is a fault, except into an operation's data argument (the labels
+    # of cross_entropy: d/dy of −y·log p is −log p, infinite where p = 0), which no one trains.
+    if not np.all(np.isfinite(contribution)) and not (edge is not None and edge[1] in consumer.op.data_args):
         raise NumericFault(consumer, f"the local derivative of {consumer.name} is not finite at these values")
     grads[operand] = contribution if grads[operand] is None else grads[operand] + contribution
 

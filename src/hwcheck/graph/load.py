@@ -39,6 +39,7 @@ class GraphProblem(Problem):
     values: list = field(default_factory=list)  # forward value of every node
     grads: list = field(default_factory=list)  # d(output)/d(node) for every node
     edge_values: dict = field(default_factory=dict)  # (consumer, k) -> g · ∂consumer/∂operand
+    other_grads: dict = field(default_factory=dict)  # step -> d(step)/d(node), for questions about other steps
 
     def leaves(self) -> dict[str, np.ndarray]:
         return {**self.inputs, **self.params}
@@ -195,7 +196,7 @@ def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], lat
                 raise BuildError(f"uses itself ('{step}'); a step may use leaves and earlier steps only", node.column)
             if node.name in later:
                 raise BuildError(f"uses '{node.name}', which is defined later; move step '{node.name}' above this one", node.column)
-            known = [n for n in graph.index if NAME.fullmatch(n)]
+            known = _names(graph)
             raise BuildError(f"unknown name '{node.name}'{did_you_mean(node.name, known)}", node.column)
         if isinstance(node, E.BinOp):
             stack += [node.left, node.right]
@@ -231,11 +232,16 @@ def _read_wrt(data: YMap, graph: Graph, params: dict, failed: set[str], faults: 
         if name in failed:
             continue
         if not isinstance(name, str) or name not in graph.index or not NAME.fullmatch(name):
-            known = [n for n in graph.index if NAME.fullmatch(n)]
+            known = _names(graph)
             faults.add(pos, f"wrt: unknown name {name!r}{did_you_mean(str(name), known)}")
         else:
             result.append(name)
     return result
+
+
+def _names(graph: Graph) -> list[str]:
+    """The names a user gave (leaves and steps), not the texts of inner operations."""
+    return [n for n in graph.index if NAME.fullmatch(n)]
 
 
 def default_questions(problem: GraphProblem) -> list[Question]:
@@ -250,7 +256,7 @@ def default_questions(problem: GraphProblem) -> list[Question]:
 
 def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultList) -> None:
     graph, values = problem.graph, problem.values
-    known = [n for n in graph.index if NAME.fullmatch(n)]
+    known = _names(graph)
     for question in questions:
         ask = parse_ask(question.ask)
         if ask is None:
@@ -263,7 +269,12 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
         else:
             if ask.output is not None and np.ndim(values[graph.index[ask.output]]) != 0:
                 faults.add(question.pos, f"question '{question.id}': d{ask.output}/d... needs a scalar '{ask.output}'")
-            elif ask.index is not None:
+            elif ask.output not in (None, problem.output) and ask.output not in problem.other_grads:
+                try:  # a gradient of another step: one more backward pass, checked here
+                    problem.other_grads[ask.output] = backward(graph, values, graph.index[ask.output])
+                except NumericFault as fault:
+                    faults.add(question.pos, f"question '{question.id}': step '{fault.node.step}': {fault.message}")
+            if ask.index is not None:
                 shape = np.shape(values[graph.index[ask.name]])
                 if len(ask.index) != len(shape) or any(i >= n for i, n in zip(ask.index, shape)):
                     faults.add(question.pos, f"question '{question.id}': index {list(ask.index)} does not fit '{ask.name}' of shape {list(shape)} (indices are 0-based)")

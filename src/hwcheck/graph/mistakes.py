@@ -18,7 +18,7 @@ from ..numbers import NotANumber, fmt_value, parse_number
 from ..solution import Mistake
 from .ask import GraphAsk, parse_ask
 from .build import evaluate
-from .engine import NumericFault, args_of, backward, forward, fused_logits
+from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
 from .ops import DomainError
 from .paths import count_paths, list_paths, nodes_between
 
@@ -151,10 +151,10 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                         value,
                     ))
         logits = fused_logits(graph, node)
-        if logits is not None and i in on_paths:
+        if logits is not None:
             p, y = values[node.operands[0]], args_of(node, values)[1]
             upstream = solution.gradients_of(ask.output)[i]
-            value = rerun(seed_at=logits, seed=upstream * (y - p * np.sum(y)))
+            value = rerun(seed_at=logits, seed=-upstream * softmax_ce_gradient(p, y))
             if value is not None:
                 found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is p - y, not y - p", value))
     return found
@@ -214,8 +214,8 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
         except (NotANumber, ValueError):
             continue
         truth = solution.gradients_of(other.output)[index] if other.is_gradient else problem.values[index]
-        if given.shape != np.shape(truth) or np.allclose(given, truth, rtol=1e-3, atol=1e-9):
-            continue  # only wrong earlier answers can carry an error forward
+        if given.shape != np.shape(truth) or np.array_equal(given, truth):
+            continue  # the grader passes the answers it judged wrong; a right value carries nothing
         if other.is_gradient and other.output == ask.output and ask.is_gradient:
             grad_overrides[index] = given
             used.append(f"{text} = {fmt_value(given)}")

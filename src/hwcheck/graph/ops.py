@@ -41,6 +41,7 @@ class Op:
     alternatives: tuple[tuple[str, Vjp], ...] = ()  # other valid subgradients at kinks
     domain: Callable[[Sequence[Array]], str | None] | None = None
     constant_args: tuple[int, ...] = ()  # operands that must be numbers (leaky_relu's slope)
+    data_args: tuple[int, ...] = ()  # operands that are data, never trained (cross_entropy's labels)
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -79,7 +80,8 @@ def _pow_domain(args):
 def _pow_vjp(g, args, out):
     base, exponent = args
     with np.errstate(all="ignore"):
-        d_base = g * exponent * np.power(base, exponent - 1.0)
+        # PyTorch: the derivative of a**0 is 0 everywhere, also at a = 0 (not 0·inf).
+        d_base = np.where(exponent == 0, 0.0, g * exponent * np.power(base, exponent - 1.0))
         # PyTorch: d(a**b)/db = a**b · ln a, taken as 0 where a == 0 and b ≥ 0.
         log_base = np.log(np.where(base > 0, base, 1.0))
         d_exponent = g * np.where((base == 0) & (exponent >= 0), 0.0, out * np.where(base > 0, log_base, np.nan))
@@ -270,7 +272,7 @@ _OPS: list[Op] = [
     Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), ("Gᵀ",), elementwise=False, vjp_form=True),
     Op("softmax", 1, softmax, _softmax_vjp, ("diag({out}) - {out}·{out}ᵀ",), elementwise=False, domain=_vector_domain("softmax")),
     Op("log_softmax", 1, log_softmax, _log_softmax_vjp, ("I - 1·softmax({0})ᵀ",), elementwise=False, domain=_vector_domain("log_softmax")),
-    Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, ("-{1}/{0}", "-log({0})"), elementwise=False, domain=_cross_entropy_domain),
+    Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, ("-{1}/{0}", "-log({0})"), elementwise=False, domain=_cross_entropy_domain, data_args=(1,)),
     Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, ("2·({0} - {1})/n", "-2·({0} - {1})/n"), elementwise=False),
 ]
 

@@ -22,7 +22,7 @@ from ..solution import Alternative, Expected, Mistake, RichDisplay
 from . import expr as E
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
-from .engine import Kink, args_of, backward, fused_logits, kinks, vjp_edge
+from .engine import Kink, NumericFault, args_of, backward, fused_logits, kinks, softmax_ce_gradient, vjp_edge
 from .load import GraphProblem
 from .ops import unbroadcast
 from .paths import count_paths, list_paths
@@ -167,9 +167,12 @@ class GraphSolution(RichDisplay):
     def gradients_of(self, output: str) -> list[np.ndarray]:
         if output == self.problem.output:
             return self.grads
-        cache = self.__dict__.setdefault("_other_outputs", {})
+        cache = self.problem.other_grads  # filled and checked at load for every question asking
         if output not in cache:
-            cache[output] = backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
+            try:
+                cache[output] = backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
+            except NumericFault as fault:
+                raise KeyError(f"d{output}/d...: {fault.message}") from None
         return cache[output]
 
     def alternative_gradients(self, output: str) -> list[tuple[str, list[np.ndarray]]]:
@@ -182,7 +185,10 @@ class GraphSolution(RichDisplay):
             for kink in self.kinks:
                 node = graph.nodes[graph.index[kink.node]]
                 for note, rule in node.op.alternatives:
-                    found.append((f"{kink.node}: {note}", backward(graph, values, start, {node.index: rule})))
+                    try:
+                        found.append((f"{kink.node}: {note}", backward(graph, values, start, {node.index: rule})))
+                    except NumericFault:
+                        pass  # this other subgradient leads to an infinite derivative further down
             cache[output] = found
         return cache[output]
 
@@ -371,9 +377,10 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
         p, y = values[p_index], args_of(node, values)[1]
         with np.errstate(all="ignore"):
             upstream = np.where(y != 0, -y / p, 0.0)  # dL/dp for L = −Σ y log p
-            jacobian = np.diag(p) - np.outer(p, p)  # ∂p_j/∂h_i = p_j(δ_ij − p_i), symmetric
-            through = jacobian.T @ upstream
-        shortcut = p * np.sum(y) - y
+            # ∂p_j/∂h_i = p_j(δ_ij − p_i), one symmetric Jacobian per row of logits.
+            jacobian = p[..., :, None] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
+            through = np.einsum("...ij,...j->...i", jacobian, upstream)
+        shortcut = softmax_ce_gradient(p, y)
         agree = bool(np.all(np.isfinite(through)) and np.allclose(through, shortcut, rtol=1e-9, atol=1e-12))
         found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree))
     return found
