@@ -41,12 +41,6 @@ def _root(
     """
 
 
-def _output_format_names() -> list[str]:
-    from .render import FORMATS
-
-    return list(FORMATS)
-
-
 @app.command()
 def solve(
     problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),

@@ -105,11 +105,6 @@ class ArchitectureSolution(RichDisplay):
             data["mistake"] = self.mistake
         return data
 
-    def __rich__(self):
-        from ..render.architecture_terminal import render_architecture_terminal
-
-        return render_architecture_terminal(self)
-
     # -- helpers -----------------------------------------------------------------------
     def _parse(self, ask: str) -> tuple[str, str | None]:
         names = self.problem.layer_names

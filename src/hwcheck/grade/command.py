@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import EXIT_INPUT_ERROR, InputError
 from ..files import check_writable, write_atomic
+from .report import REPORT_SUFFIXES
 
 NO_SHEETS_HELP = (
     "error: no answer sheets given, and no terminal to ask the questions on.\n"
@@ -40,7 +41,7 @@ def _check_options(options: GradeOptions) -> None:
     if options.tries < 1:
         raise InputError.at("--tries", None, f"must be at least 1, not {options.tries}")
     for report in options.reports:
-        if Path(report).suffix.lower() not in (".json", ".csv"):
+        if Path(report).suffix.lower() not in REPORT_SUFFIXES:
             raise InputError.at(report, None, "--report writes .json (the contract's JSON) or .csv (a gradebook); name the file so")
         check_writable(report)
     if options.gradescope:
@@ -65,7 +66,7 @@ def run_grade(options: GradeOptions) -> int:
             return EXIT_INPUT_ERROR
         return _interactive(solve(problem), options)
 
-    from .batch import collect_sheets, exit_code, grade_files, paused_gc
+    from .batch import collect_sheets, exit_code, grade_files
     from .grader import Grader
 
     files = collect_sheets(options.sheets, exclude=[options.problem])
@@ -77,10 +78,9 @@ def run_grade(options: GradeOptions) -> int:
 
     from ..render.grade_terminal import print_grades, progress_bar
 
-    with paused_gc():
-        with progress_bar(len(files)) as on_progress:
-            results = grade_files(grader, files, on_progress)
-        _write_reports(options, problem, results)
+    with progress_bar(len(files)) as on_progress:
+        results = grade_files(grader, files, on_progress)  # pauses the cyclic GC itself
+    _write_reports(options, problem, results)
     print_grades(results, options.show_answers, options.summary, options.width)
     return exit_code(results)
 

@@ -12,7 +12,6 @@ WRONG = "wrong"
 ROUNDED = "rounded"  # the right value, rounded too coarsely to be inside the tolerance
 MISSING = "missing"
 UNREADABLE = "unreadable"
-STATUSES = (CORRECT, ALTERNATIVE, WRONG, ROUNDED, MISSING, UNREADABLE)
 
 
 @dataclass(slots=True)

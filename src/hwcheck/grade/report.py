@@ -39,11 +39,6 @@ def result_json(r: QuestionResult) -> dict[str, Any]:
     }
 
 
-def sheet_json(sheet: SheetResult) -> dict[str, Any]:
-    """One sheet as the contract's JSON object."""
-    return {**_sheet_head(sheet), "results": [result_json(r) for r in sheet.results]}
-
-
 def _sheet_head(sheet: SheetResult) -> dict[str, Any]:
     return {
         "file": sheet.file,

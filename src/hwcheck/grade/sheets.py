@@ -7,7 +7,6 @@ class folder does not stop the others from being graded.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -67,6 +66,8 @@ def sheet_from_data(data: Any, file: str) -> Sheet:
             pos = data.key_pos[key]
             sheet.warnings.append(f"line {pos.line}: unknown key '{key}'{did_you_mean(str(key), SHEET_KEYS)} ignored; a sheet has student and answers")
     if "answers" not in data:
+        import difflib  # only on this error path
+
         close = difflib.get_close_matches("answers", [str(k) for k in data], n=1, cutoff=0.6)
         hint = f" ('{close[0]}' should be 'answers')" if close else ""
         if "kind" in data and ("steps" in data or "layers" in data):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numbers import fmt_count
+from ..numbers import fmt_count, plain_float
 
 
 def plain(value):
     """A float64 scalar or array as JSON-ready floats; a non-finite number becomes None."""
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
-        number = float(array)
-        return number if np.isfinite(number) else None
+        return plain_float(array)
     return [plain(item) for item in array]
 
 

@@ -21,8 +21,12 @@ from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
 from .ops import DomainError
 from .paths import count_paths, list_paths, nodes_between
+from .solve import pick
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
+# Mistakes in one local derivative re-run the backward pass once per operation on the paths,
+# so they are tried when the paths hold at most this many operations (homework sizes).
+MAX_NODES_FOR_EDGE_MISTAKES = 200
 _ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
 
@@ -31,22 +35,17 @@ def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[
     key = (ask.name, ask.output)
     if key not in cache:
         cache[key] = _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)
-    found = [Mistake(m.code, m.description, _pick(m.value, ask.index)) for m in cache[key]]
+    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in cache[key]]
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:
         found.append(carried)
-    right = _pick(solution.expected(_ask_text(ask)).value, None)
+    right = pick(solution.expected(_ask_text(ask)).value, None)
     return _distinct(found, right)
 
 
 def _ask_text(ask: GraphAsk) -> str:
     base = f"d{ask.output}/d{ask.name}" if ask.is_gradient else ask.name
     return base + (f"[{','.join(map(str, ask.index))}]" if ask.index is not None else "")
-
-
-def _pick(value, index):
-    value = np.asarray(value, dtype=float)
-    return value if index is None else value[index]
 
 
 def _distinct(mistakes: list[Mistake], right) -> list[Mistake]:
@@ -122,7 +121,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
         if value is not None:
             found.append(Mistake("relu-gate-ignored", f"the ReLU gate of {', '.join(closed)} was ignored: its derivative is 0 where its input is ≤ 0, not 1", value))
 
-    for i in on_paths:
+    for i in on_paths if len(on_paths) <= MAX_NODES_FOR_EDGE_MISTAKES else ():
         node = graph.nodes[i]
         if node.op is None:
             continue
@@ -232,7 +231,7 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
             result = values[graph.index[ask.name]]
     except NumericFault:
         return None
-    return Mistake("carried-forward", f"consistent with your own earlier answer{'s' if len(used) > 1 else ''} ({'; '.join(used)}): the error is carried forward, the method here is right", _pick(result, ask.index))
+    return Mistake("carried-forward", f"consistent with your own earlier answer{'s' if len(used) > 1 else ''} ({'; '.join(used)}): the error is carried forward, the method here is right", pick(result, ask.index))
 
 
 def _as_array(answer) -> np.ndarray:

@@ -171,15 +171,6 @@ def _vector_domain(name):
     return check
 
 
-def _same_shape_domain(name):
-    def check(args):
-        if args[0].shape != args[1].shape:
-            return f"{name} needs two arguments of the same shape, got {list(args[0].shape)} and {list(args[1].shape)}"
-        return None
-
-    return check
-
-
 def _cross_entropy(p, y):
     # −Σ y log p, with 0 · log 0 taken as 0 (a class with y = 0 contributes nothing).
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -34,16 +34,25 @@ def count_paths(graph: Graph, start: int) -> list[int]:
 def list_paths(graph: Graph, start: int, target: int, counts: list[int]) -> list[list[Edge]]:
     """Every path from `start` down to `target`, each a list of edges from the top."""
     paths: list[list[Edge]] = []
-    stack: list[tuple[int, list[Edge]]] = [(target, [])]
+    # Each record is (node, the edge that led up to it, index of the parent record), so a
+    # step costs O(1) and each path is rebuilt once, when it reaches the start.
+    records: list[tuple[int, Edge | None, int]] = [(target, None, -1)]
+    stack = [0]
     while stack:
-        node, upward = stack.pop()
+        at = stack.pop()
+        node = records[at][0]
         if node == start:
-            paths.append(list(reversed(upward)))
+            path, i = [], at
+            while records[i][1] is not None:
+                path.append(records[i][1])
+                i = records[i][2]
+            paths.append(path)  # walking the parents back gives the edges from the top down
             continue
         # Push in reverse so that the first consumer is explored first.
         for consumer, k in reversed(graph.consumers[node]):
             if consumer <= start and counts[consumer] > 0:
-                stack.append((consumer, upward + [(consumer, k)]))
+                records.append((consumer, (consumer, k), at))
+                stack.append(len(records) - 1)
     return paths
 
 

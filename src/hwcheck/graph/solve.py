@@ -28,6 +28,7 @@ from .ops import unbroadcast
 from .paths import count_paths, list_paths
 
 MAX_LISTED_PATHS = 8  # list paths one by one up to this many; above it, show the sum
+MAX_LISTED_PATH_LENGTH = 64  # a product of more factors than this helps nobody: show the sum
 MAX_JACOBIAN_ENTRIES = 144  # show a full local Jacobian up to 12 × 12
 
 
@@ -131,12 +132,12 @@ class GraphSolution(RichDisplay):
         parsed = self._parse(ask)
         graph = self.problem.graph
         if not parsed.is_gradient:
-            return Expected(ask, _pick(self.problem.values[graph.index[parsed.name]], parsed.index), exact=False)
+            return Expected(ask, pick(self.problem.values[graph.index[parsed.name]], parsed.index), exact=False)
         grads = self.gradients_of(parsed.output)
-        value = _pick(grads[graph.index[parsed.name]], parsed.index)
+        value = pick(grads[graph.index[parsed.name]], parsed.index)
         alternatives = []
         for note, alt in self.alternative_gradients(parsed.output):
-            other = _pick(alt[graph.index[parsed.name]], parsed.index)
+            other = pick(alt[graph.index[parsed.name]], parsed.index)
             if not np.allclose(other, value, rtol=0, atol=0):
                 alternatives.append(Alternative(other, f"also a valid subgradient at a kink ({note})"))
         return Expected(ask, value, exact=False, alternatives=tuple(alternatives))
@@ -209,8 +210,9 @@ class GraphSolution(RichDisplay):
         return count_paths(self.problem.graph, self.problem.graph.index[self.problem.output])
 
 
-def _pick(value, index):
-    value = np.asarray(value)
+def pick(value, index):
+    """The whole value, or the element an ask such as NAME[i, j] points at."""
+    value = np.asarray(value, dtype=float)
     return value if index is None else value[index]
 
 
@@ -233,7 +235,9 @@ def solve_graph(problem: GraphProblem) -> GraphSolution:
         index = graph.index[name]
         listed = []
         if 0 < counts[index] <= MAX_LISTED_PATHS:
-            listed = [solution.chain_path(edges, output) for edges in list_paths(graph, output, index, counts)]
+            paths = list_paths(graph, output, index, counts)
+            if max(map(len, paths)) <= MAX_LISTED_PATH_LENGTH:
+                listed = [solution.chain_path(edges, output) for edges in paths]
         contributions = by_name[name].contributions if name in by_name else []
         solution.gradients.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions))
     return solution

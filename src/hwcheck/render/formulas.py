@@ -29,6 +29,12 @@ def value_text(value) -> str:
     return fmt_factor(float(array)) if array.ndim == 0 else fmt_value(array)
 
 
+def shape_text(value) -> str:
+    """'scalar', '3', '3×2'."""
+    shape = np.shape(value)
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
 def is_scalar(value) -> bool:
     return value is not None and np.ndim(value) == 0
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..numbers import fmt
+from .long_table import LONG_TABLE_ROWS, LongTable
 
 _STATUS = {
     "correct": ("✓ correct", "green"),
@@ -69,11 +70,19 @@ def _expected_text(value) -> str:
     return fmt(value) if isinstance(value, float) else str(value)
 
 
-def summary_table(sheets) -> Table:
-    """The class at a glance: one row per sheet."""
-    table = Table(title=Text("Summary", style="bold"), title_justify="left")
-    for name, justify in (("Student", "left"), ("File", "left"), ("Score", "right"), ("Wrong", "right"), ("Missing", "right"), ("Note", "left")):
-        table.add_column(name, justify=justify)
+MAX_SHEET_TABLES = 50  # beyond this many sheets the terminal shows the summary only
+
+
+def summary_table(sheets) -> Table | LongTable:
+    """The class at a glance: one row per sheet (a LongTable for a big class: rich's Table
+    takes about a millisecond a row)."""
+    columns = (("Student", "left"), ("File", "left"), ("Score", "right"), ("Wrong", "right"), ("Missing", "right"), ("Note", "left"))
+    if len(sheets) > LONG_TABLE_ROWS:
+        table = LongTable(Text("Summary", style="bold"), [name for name, _ in columns])
+    else:
+        table = Table(title=Text("Summary", style="bold"), title_justify="left")
+        for name, justify in columns:
+            table.add_column(name, justify=justify)
     for s in sheets:
         wrong = sum(r.status in ("wrong", "rounded", "unreadable") for r in s.results)
         missing = sum(r.status == "missing" for r in s.results)
@@ -87,12 +96,17 @@ def summary_table(sheets) -> Table:
 
 def print_grades(sheets, show_answers: bool = False, summary_only: bool = False, width: int | None = None) -> None:
     console = Console(width=width, soft_wrap=False, highlight=False)
-    if not summary_only:
+    if not summary_only and len(sheets) <= MAX_SHEET_TABLES:
         for sheet in sheets:
             console.print(sheet_table(sheet, show_answers))
             console.print()
     if summary_only or len(sheets) > 1:
-        console.print(summary_table(sheets))
+        table = summary_table(sheets)
+        console.print(table)
+        if isinstance(table, LongTable):
+            console.print(Text(table.caption))
+        if not summary_only and len(sheets) > MAX_SHEET_TABLES:
+            console.print(Text(f"({len(sheets):,} sheets: the feedback per question is in --report FILE.json or FILE.csv)", style="dim"))
 
 
 @contextmanager

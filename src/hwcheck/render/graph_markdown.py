@@ -5,17 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..numbers import fmt_value
-from .formulas import MAX_TERMS, path_count_text
+from .formulas import MAX_TERMS, path_count_text, shape_text
 from .tex import tex_expr, tex_factor, tex_name, tex_partial, tex_value
 
 
 def _m(tex: str) -> str:
     return f"${tex}$"
-
-
-def _shape(value) -> str:
-    shape = np.shape(value)
-    return "scalar" if shape == () else "×".join(map(str, shape))
 
 
 def _local_tex(local) -> str:
@@ -33,12 +28,12 @@ def render_graph_markdown(solution, check=None) -> str:
     lines += ["## Given", "", "| name | kind | value | shape |", "| --- | --- | --- | --- |"]
     for row in solution.rows:
         if row.expression is None:
-            lines.append(f"| {_m(tex_name(row.name))} | {row.role} | {_m(tex_value(row.value))} | {_shape(row.value)} |")
+            lines.append(f"| {_m(tex_name(row.name))} | {row.role} | {_m(tex_value(row.value))} | {shape_text(row.value)} |")
 
     lines += ["", "## Forward pass", "", "| step | expression | with numbers | value |", "| --- | --- | --- | --- |"]
     for row in solution.rows:
         if row.expression is not None:
-            lines.append(f"| {_m(tex_expr(row.name))} | {_m(tex_expr(row.expression))} | {_m(tex_expr(row.substituted) if np.ndim(row.value) == 0 else tex_expr(row.substituted))} | {_m(tex_value(row.value))} |")
+            lines.append(f"| {_m(tex_expr(row.name))} | {_m(tex_expr(row.expression))} | {_m(tex_expr(row.substituted))} | {_m(tex_value(row.value))} |")
 
     lines += ["", "## Local derivatives", "", "| derivative | formula | value |", "| --- | --- | --- |"]
     for row in solution.rows:

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..numbers import fmt_value
 from .long_table import LONG_TABLE_ROWS, LongTable
-from .formulas import MAX_TERMS, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .formulas import MAX_TERMS, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
 
 
 def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
@@ -23,11 +23,6 @@ def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
-
-
-def _shape(value) -> str:
-    shape = np.shape(value)
-    return "scalar" if shape == () else "×".join(str(n) for n in shape)
 
 
 def _local_value(local) -> str:
@@ -48,13 +43,13 @@ def render_graph_terminal(solution, check=None):
     given = _table("Given", "name", "kind", "value", *(["shape"] if tensors else []), rows=len(solution.rows))
     for row in solution.rows:
         if row.expression is None:
-            given.add_row(Text(row.name), row.role, Text(fmt_value(row.value)), *([_shape(row.value)] if tensors else []))
+            given.add_row(Text(row.name), row.role, Text(fmt_value(row.value)), *([shape_text(row.value)] if tensors else []))
     parts.append(given)
 
     forward = _table("Forward pass", "step", "expression", "with numbers", "value", *(["shape"] if tensors else []), rows=len(solution.rows))
     for row in solution.rows:
         if row.expression is not None:
-            forward.add_row(Text(row.name), Text(row.expression), Text(row.substituted), Text(fmt_value(row.value)), *([_shape(row.value)] if tensors else []))
+            forward.add_row(Text(row.name), Text(row.expression), Text(row.substituted), Text(fmt_value(row.value)), *([shape_text(row.value)] if tensors else []))
     parts.append(forward)
 
     local = _table("Local derivatives", "derivative", "formula", "value", rows=len(solution.rows))

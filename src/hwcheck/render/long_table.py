@@ -25,10 +25,6 @@ class LongTable:
     def add_row(self, *cells) -> None:
         self.rows.append([cell.plain if isinstance(cell, Text) else str(cell) for cell in cells])
 
-    @property
-    def row_count(self) -> int:
-        return len(self.rows)
-
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths = [len(c) for c in self.columns]
         for row in self.rows:
