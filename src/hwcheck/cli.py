@@ -46,7 +46,7 @@ def solve(
     problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
     format: str = typer.Option("terminal", "--format", "-f", help="terminal, json, markdown, latex or dot."),
     check: bool = typer.Option(False, "--check", help="Also check every gradient by central finite differences."),
-    width: Optional[int] = typer.Option(None, "--width", help="Terminal width for the tables (default: the terminal's)."),
+    width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
 ) -> None:
     """Work a problem out: every value, local derivative, chain-rule path and gradient,
     or every layer's shape and parameter count.
@@ -115,7 +115,7 @@ def grade(
     tries: int = typer.Option(3, "--tries", help="Interactive: tries per question."),
     save: Optional[Path] = typer.Option(None, "--save", help="Interactive: write the answers given as a sheet to hand in."),
     student: Optional[str] = typer.Option(None, "--student", help="Interactive: the name written into the --save sheet."),
-    width: Optional[int] = typer.Option(None, "--width", help="Terminal width for the tables (default: the terminal's)."),
+    width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
 ) -> None:
     """Grade answer sheets against a problem, or, with no sheets, check answers one
     question at a time in the terminal. Exit 0 when every answer is correct, 1 when

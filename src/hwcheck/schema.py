@@ -29,7 +29,7 @@ def _questions(ask_description: str) -> dict:
         "items": {
             "type": "object",
             "properties": {
-                "id": {"type": "string", "description": "unique in the file, e.g. T1.a"},
+                "id": {"type": ["string", "number"], "description": "unique in the file, e.g. T1.a"},
                 "ask": {"type": "string", "description": ask_description},
                 "points": {**NUMBER, "description": "default 1"},
                 "tolerance": TOLERANCE,
@@ -68,7 +68,7 @@ def _graph() -> dict:
                 "minProperties": 1,
             },
             "output": {"type": "string", "pattern": NAME},
-            "wrt": {"type": "array", "items": {"type": "string", "pattern": NAME}},
+            "wrt": {"anyOf": [{"type": "string", "pattern": NAME}, {"type": "array", "items": {"type": "string", "pattern": NAME}}]},
             "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]"),
         },
         "required": ["id", "kind", "steps"],
@@ -84,7 +84,7 @@ def _key_schema(key) -> dict:
     by_kind = {
         K.COUNT: whole,
         K.SIZE: {"anyOf": [whole, pair]},
-        K.PADDING: {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}, {"enum": ["valid", "same"]}]},
+        K.PADDING: {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}, {"enum": ["valid", *key.words]}]},
         K.NONNEG: {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}]},
         K.FLAG: {"type": "boolean"},
         K.RATE: {"type": "number", "minimum": 0, "maximum": 1},
