@@ -20,15 +20,18 @@ from .problem import Problem, load_problem
 
 def solve(problem: "Problem | str"):
     """Solve a problem (or the problem file at a path) and return its Solution."""
-    if isinstance(problem, str) or hasattr(problem, "__fspath__"):
-        problem = load_problem(problem)
-    if problem.kind == "graph":
-        from .graph.solve import solve_graph
+    from .gcpause import paused_gc
 
-        return solve_graph(problem)
-    from .architecture.solve import solve_architecture
+    with paused_gc():  # keeps a 30,000-step graph linear: see gcpause.py
+        if isinstance(problem, str) or hasattr(problem, "__fspath__"):
+            problem = load_problem(problem)
+        if problem.kind == "graph":
+            from .graph.solve import solve_graph
 
-    return solve_architecture(problem)
+            return solve_graph(problem)
+        from .architecture.solve import solve_architecture
+
+        return solve_architecture(problem)
 
 
 __all__ = ["InputError", "Problem", "load_problem", "solve", "__version__"]

@@ -7,6 +7,7 @@ Every fault found is collected, so a teacher sees all of them at once.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ class Tolerance:
 
     def allows(self, answer, expected) -> bool:
         """Scalars or arrays (element-wise); a non-finite expected value needs equality."""
+        if isinstance(answer, float) and isinstance(expected, float):  # the common case, fast
+            if not math.isfinite(expected):
+                return answer == expected
+            return abs(answer - expected) <= self.abs + self.rel * abs(expected)
         answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
         finite = np.isfinite(expected)
         close = np.abs(answer - np.where(finite, expected, 0.0)) <= self.abs + self.rel * np.abs(np.where(finite, expected, 0.0))
@@ -61,6 +66,13 @@ class Problem:
 
 def load_problem(path: str | Path) -> Problem:
     """Read, check and return a problem file; raises InputError naming every fault."""
+    from .gcpause import paused_gc
+
+    with paused_gc():
+        return _load_problem(path)
+
+
+def _load_problem(path: str | Path) -> Problem:
     file = str(path)
     data = load_yaml_file(path, "problem file")
     faults = FaultList(file)

@@ -9,12 +9,11 @@ in one path does not throw away the rest of the class.
 
 from __future__ import annotations
 
-import gc
 import os
 from pathlib import Path
-from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
+from ..gcpause import paused_gc
 from .grader import Grader
 from .model import SheetResult
 
@@ -72,23 +71,6 @@ def grade_files(
             if on_progress is not None:
                 on_progress(done, result)
     return results
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while results pile up by the thousand.
-
-    Results hold no reference cycles (reference counting frees what is dropped); the
-    collector would only rescan the ever-growing heap, which made grading a class of
-    10,000 several times slower.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def exit_code(results: list[SheetResult]) -> int:
