@@ -122,3 +122,21 @@ def test_writing_into_a_read_only_place_is_one_clean_error(tmp_path):
 
     with pytest.raises(InputError, match="cannot write"):
         write_atomic(tmp_path / "missing-folder" / "r.json", "{}")
+
+
+def test_check_of_a_big_leaf_compares_only_the_checked_elements(tmp_path):
+    from hwcheck.graph.check import MAX_CHECKED_ELEMENTS, finite_difference_check
+
+    # L = sum(w * w) over 100 elements: dL/dw = 2w; the first 64 are checked, and say so.
+    values = ", ".join(str(i / 10) for i in range(100))
+    solution = solve_text(tmp_path, f"id: big\nkind: graph\nparams: {{w: [{values}]}}\nsteps:\n  L: sum(w * w)\n")
+    (finding,) = finite_difference_check(solution)
+    assert finding.ok and finding.note == f"checked the first {MAX_CHECKED_ELEMENTS} of 100 elements"
+    assert finding.numeric == pytest.approx([2 * i / 10 for i in range(MAX_CHECKED_ELEMENTS)], abs=1e-6)
+
+
+def test_a_big_tensor_is_shown_by_shape_and_first_elements():
+    from hwcheck.numbers import fmt_value
+
+    assert fmt_value(np.arange(200.0).reshape(10, 20)) == "10×20 tensor [0, 1, 2, 3, 4, 5, …]"
+    assert fmt_value([[1.0, 0.5], [0.25, 2.0]]) == "[[1, 0.5], [0.25, 2]]"

@@ -28,7 +28,9 @@ class Fault:
     pos: Pos | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<input>"
+        if self.file is None:
+            return self.message
+        where = self.file
         if self.pos is not None:
             where += f":{self.pos.line}:{self.pos.column}"
         return f"{where}: {self.message}"

@@ -30,6 +30,8 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8", n
     """Write text (or bytes) to `path` completely, or leave what was there untouched."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    if target.exists() and not target.is_file():
+        raise InputError.at(str(path), None, "is not a regular file (a folder, device or pipe); give a file name")
     try:
         _write_then_rename(target, folder, data, encoding, newline)
     except OSError as error:  # a full disk, a read-only folder, a name that is a folder...

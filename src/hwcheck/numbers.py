@@ -75,6 +75,9 @@ def fmt(x: float, digits: int = 12) -> str:
     return text
 
 
+MAX_SHOWN_ELEMENTS = 144  # larger tensors are shown by shape and first elements
+
+
 def fmt_value(value, digits: int | None = None) -> str:
     """A scalar or array as a person writes it: 0.3, [0.1, 0.2], [[1, 0], [0, 1]].
 
@@ -84,6 +87,9 @@ def fmt_value(value, digits: int | None = None) -> str:
     array = np.asarray(value)
     if array.ndim == 0:
         return fmt(float(array), digits or 12)
+    if array.size > MAX_SHOWN_ELEMENTS:  # a 500×500 matrix is not read element by element
+        first = ", ".join(fmt(x, digits or 6) for x in array.flat[:6])
+        return f"{'×'.join(map(str, array.shape))} tensor [{first}, …]"
     return "[" + ", ".join(fmt_value(item, digits or 6) for item in array) + "]"
 
 

@@ -230,11 +230,13 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise InputError.at(name, None, f"no such {what}; check the path")
     if p.is_dir():
         raise InputError.at(name, None, f"is a directory; give a {what} (.yaml)")
+    if not p.is_file():  # a FIFO or a device would block or never end
+        raise InputError.at(name, None, f"is not a regular file; give a {what} (.yaml)")
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError.at(name, None, f"{size:,} bytes is too large for a {what} (limit {MAX_FILE_BYTES:,})")
-        data = p.read_bytes()
+        with p.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the size was a lie
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for a {what}")
     except OSError as exc:
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if b"\x00" in data:

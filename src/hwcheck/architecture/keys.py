@@ -28,6 +28,7 @@ class Key:
     default: Any = REQUIRED
     example: str = ""  # shown when the key is missing: "add e.g. filters: 16"
     words: tuple[str, ...] = ()  # strings a PADDING key accepts
+    maximum: int | None = None  # a COUNT's largest sensible value, when far below MAX_SIZE
 
     @property
     def required(self) -> bool:
@@ -78,6 +79,8 @@ def read_value(key: str, value: Any, spec: Key, ndim: int) -> Any:
         check_size(key, value)
         if not _whole(value) or value < 1:
             raise KeyProblem(f"{key} must be a positive whole number, not {value!r}")
+        if spec.maximum is not None and value > spec.maximum:
+            raise KeyProblem(f"{key} is at most {spec.maximum:,}, not {value:,}")
         return value
     if spec.kind == SIZE:
         return _axes(key, value, ndim, 1, "positive")

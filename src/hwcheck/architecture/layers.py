@@ -363,7 +363,7 @@ class Embedding(LayerType):
 
 class Recurrent(LayerType):
     learnable = True
-    keys = {"hidden": Key(COUNT, example="hidden: 128"), "layers": Key(COUNT, 1), "bidirectional": Key(FLAG, False),
+    keys = {"hidden": Key(COUNT, example="hidden: 128"), "layers": Key(COUNT, 1, maximum=1000), "bidirectional": Key(FLAG, False),
             "bias": Key(FLAG, True), "return_sequences": Key(FLAG, True)}
     min_rank = max_rank = 2
     expects = "[L, features]"

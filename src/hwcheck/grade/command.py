@@ -10,15 +10,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_INPUT_ERROR, InputError
+from ..errors import InputError
 from ..files import check_writable, write_atomic
 from .report import REPORT_SUFFIXES
 
 NO_SHEETS_HELP = (
-    "error: no answer sheets given, and no terminal to ask the questions on.\n"
-    "  grade sheets:        hwcheck grade PROBLEM.yaml SHEET.yaml... (or a folder of sheets)\n"
-    "  check interactively: run 'hwcheck grade PROBLEM.yaml' in a terminal\n"
-    "  blank sheet:         hwcheck template PROBLEM.yaml -o SHEET.yaml\n"
+    "no answer sheets given, and no terminal to ask the questions on: give sheets "
+    "(hwcheck grade PROBLEM.yaml SHEET.yaml... or a folder), run 'hwcheck grade PROBLEM.yaml' "
+    "in a terminal to be asked, or make a blank sheet with 'hwcheck template PROBLEM.yaml -o SHEET.yaml'"
 )
 
 
@@ -62,8 +61,7 @@ def run_grade(options: GradeOptions) -> int:
     problem = load_problem(options.problem)
     if not options.sheets:
         if not sys.stdin.isatty():  # nobody to answer: say how to call it rather than wait
-            sys.stderr.write(NO_SHEETS_HELP)
-            return EXIT_INPUT_ERROR
+            raise InputError.at(None, None, NO_SHEETS_HELP)
         return _interactive(solve(problem), options)
 
     from .batch import collect_sheets, exit_code, grade_files

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any, Iterable
 
 import numpy as np
@@ -153,7 +153,9 @@ def _is_cut_short(answer: float, expected: float, digits: int) -> bool:
 def _truncate_sig(x: float, digits: int) -> float:
     d = Decimal(repr(x))
     exponent = d.adjusted() - digits + 1
-    return float(d.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_DOWN))
+    with localcontext() as context:
+        context.prec = max(context.prec, digits + 30)  # an answer may carry 30+ digits
+        return float(d.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_DOWN))
 
 
 def _flatten(value: Any) -> Iterable[Any]:

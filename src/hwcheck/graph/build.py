@@ -82,8 +82,11 @@ def _fold(op: Op, values: list[float], column: int) -> float:
     args = [np.asarray(v, dtype=float) for v in values]
     if op.domain and (problem := op.domain(args)):
         raise BuildError(problem, column)
-    with np.errstate(all="ignore"):
-        result = op.forward(*args)
+    try:
+        with np.errstate(all="ignore"):
+            result = op.forward(*args)
+    except DomainError as exc:
+        raise BuildError(str(exc), column) from None
     if not np.all(np.isfinite(result)):
         raise BuildError("this constant overflows float64 (or is undefined)", column)
     return float(result)

@@ -60,6 +60,9 @@ def read_value(raw, pos: Pos, what: str, faults: FaultList) -> np.ndarray | None
             faults.add(pos, f"{what}: mixes numbers and lists; a matrix is a list of rows of numbers")
             return None
         widths = {len(r) for r in rows}
+        if 0 in widths:
+            faults.add(pos, f"{what}: a matrix row is empty; give at least one number per row")
+            return None
         if len(widths) != 1:
             faults.add(pos, f"{what}: ragged matrix (rows of lengths {sorted(widths)}); every row needs the same length")
             return None
@@ -210,8 +213,11 @@ def _read_output(data: YMap, step_names: list, failed: set[str], faults: FaultLi
     if not step_names:
         return ""
     output = data.get("output", step_names[-1])
+    if not isinstance(output, str):
+        faults.add(data.where("output"), "output must be one step's name, e.g. output: z")
+        return str(step_names[-1])
     if output in failed:
-        return str(output)
+        return output
     if not isinstance(output, str) or output not in step_names:
         faults.add(data.where("output"), f"output {output!r} is not a step{did_you_mean(str(output), map(str, step_names))}; name one of the steps")
         return str(step_names[-1])
@@ -229,7 +235,7 @@ def _read_wrt(data: YMap, graph: Graph, params: dict, failed: set[str], faults: 
     result = []
     for i, name in enumerate(names):
         pos = raw.where(i) if isinstance(raw, YList) else data.where("wrt")
-        if name in failed:
+        if isinstance(name, str) and name in failed:
             continue
         if not isinstance(name, str) or name not in graph.index or not NAME.fullmatch(name):
             known = _names(graph)

@@ -76,7 +76,7 @@ def render_graph_markdown(solution, check=None) -> str:
     if check is not None:
         lines += ["## Finite-difference check (central, float64)", "", "| name | backprop | finite difference | relative error | note |", "| --- | --- | --- | --- | --- |"]
         for f in check:
-            lines.append(f"| {_m(tex_name(f.name))} | {fmt_value(f.backprop, 8)} | {fmt_value(f.numeric, 8)} | {f.relative_error:.1e} | {f.note or ('ok' if f.ok else 'MISMATCH')} |")
+            lines.append(f"| {_m(tex_name(f.name))} | {fmt_value(f.backprop, 8)} | {fmt_value(f.numeric, 8)} | {f.relative_error:.1e} | {'ok' if f.ok else 'MISMATCH'}{'; ' + f.note if f.note else ''} |")
         lines.append("")
     return "\n".join(lines)
 

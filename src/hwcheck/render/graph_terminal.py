@@ -123,5 +123,5 @@ def _softmax(s):
 def _check(findings):
     table = _table("Finite-difference check (central, float64)", "name", "backprop", "finite difference", "relative error", "note")
     for f in findings:
-        table.add_row(Text(f.name), Text(fmt_value(f.backprop, 8)), Text(fmt_value(f.numeric, 8)), f"{f.relative_error:.1e}", Text(f.note or ("ok" if f.ok else "MISMATCH"), style="green" if f.ok and not f.note else "yellow"))
+        table.add_row(Text(f.name), Text(fmt_value(f.backprop, 8)), Text(fmt_value(f.numeric, 8)), f"{f.relative_error:.1e}", Text(("ok" if f.ok else "MISMATCH") + (f"; {f.note}" if f.note else ""), style="green" if f.ok and not f.note else "yellow"))
     return table

@@ -282,7 +282,7 @@ def _kinks(solution) -> list[str]:
 def _check(findings) -> list[str]:
     rows = []
     for f in findings:
-        note = f.note or ("ok" if f.ok else "MISMATCH")
+        note = ("ok" if f.ok else "MISMATCH") + (f"; {f.note}" if f.note else "")
         rows.append([f"${tex_name(f.name)}$", f"${tex_tensor(f.backprop, 8, scalar_digits=8)}$", f"${tex_tensor(f.numeric, 8, scalar_digits=8)}$",
                      f"${tex_number(f.relative_error, 2)}$", tex_text(note)])
     return [r"\subsection*{Finite-difference check (central, float64)}",
