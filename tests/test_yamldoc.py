@@ -50,3 +50,10 @@ def test_merge_keys_are_refused_with_a_position():
     with pytest.raises(InputError) as info:
         parse_yaml("base: &b {x: 1}\nother:\n  <<: *b\n", "f.yaml")
     assert str(info.value) == "f.yaml:3:3: YAML merge keys ('<<') are not supported; write the keys out"
+
+
+@pytest.mark.parametrize("word", ["yes", "Yes", "YES", "yEs", "no", "NO", "on", "ON", "oN", "off", "true", "tRUE",
+                                  "False", "null", "Null", "NULL", "nul", "y", "n", "T1.z", "Tanh", "~"])
+def test_plain_words_read_as_pyyaml_reads_them(word):
+    text = f"a: {word}\n"
+    assert parse_yaml(text, "f.yaml") == yaml.safe_load(text)

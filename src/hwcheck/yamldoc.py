@@ -12,7 +12,9 @@ subclasses :class:`YMap` and :class:`YList`, which also remember positions.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,10 @@ _constructor = yaml.constructor.SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
 _MAX_DIGITS = 400  # longer numbers are refused (Python will not even convert 4,300+ digits)
 _IMPLICIT_STARTS = frozenset(k for k in _resolver.yaml_implicit_resolvers if k)  # y, n, 0-9, ~, ...
+# The only plain words YAML 1.1 reads as something other than a string (PyYAML's patterns).
+_WORDS = frozenset(
+    w for base in ("yes", "no", "true", "false", "on", "off", "null") for w in (base, base.capitalize(), base.upper())
+)
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?")  # plain 12, -0.5: Python reads them alike
 
 
@@ -93,8 +99,8 @@ def _scalar(event, file: str) -> Any:
     value = event.value
     if tag in (None, "!"):
         if event.style is None:  # plain scalars: settle the common cases without the resolver
-            if value and value[0] not in _IMPLICIT_STARTS:
-                return value  # no implicit type starts with this character: a string
+            if value and (value[0] not in _IMPLICIT_STARTS or (value[0].isalpha() and value not in _WORDS)):
+                return value  # a string: no implicit type starts so (only bools and nulls are words)
             if _DECIMAL.fullmatch(value) and len(value) <= _MAX_DIGITS:
                 return float(value) if "." in value else int(value)
         tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)
@@ -224,21 +230,24 @@ def _block_start(text: str, mark) -> Pos:
 
 def read_text(path: str | Path, what: str = "file") -> str:
     """Read a UTF-8 text file, refusing directories, binaries and huge files clearly."""
-    p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise InputError.at(name, None, f"no such {what}; check the path")
-    if p.is_dir():
+    try:
+        mode = os.stat(path).st_mode  # one stat: this runs once per sheet of a class
+    except FileNotFoundError:
+        raise InputError.at(name, None, f"no such {what}; check the path") from None
+    except OSError as exc:  # a symlink loop, a name too long, no permission...
+        raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
         raise InputError.at(name, None, f"is a directory; give a {what} (.yaml)")
-    if not p.is_file():  # a FIFO or a device would block or never end
+    if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
         raise InputError.at(name, None, f"is not a regular file; give a {what} (.yaml)")
     try:
-        with p.open("rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the size was a lie
-        if len(data) > MAX_FILE_BYTES:
-            raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for a {what}")
     except OSError as exc:
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for a {what}")
     if b"\x00" in data:
         raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
     try:
