@@ -49,9 +49,8 @@ def _branches(graph, values) -> list[np.ndarray]:
     """Which side of its kink every kinked operation is on (the sign that decides it)."""
     signs = []
     for node in graph.nodes:
-        if node.op is not None and node.op.kinks is not None:
-            args = args_of(node, values)
-            signs.append(np.sign(args[0] - args[1]) if node.op.name in ("max", "min") else np.sign(args[0]))
+        if node.op is not None and node.op.kink_at is not None:
+            signs.append(np.sign(node.op.kink_at(args_of(node, values))))
     return signs
 
 

@@ -90,14 +90,14 @@ def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np
 def kinks(graph: Graph, values: list) -> list[Kink]:
     found = []
     for node in graph.nodes:
-        if node.op is None or node.op.kinks is None:
+        if node.op is None or node.op.kink_at is None:
             continue
         args = args_of(node, values)
-        mask = np.asarray(node.op.kinks(args))
+        mask = np.asarray(node.op.kink_at(args)) == 0
         if not mask.any():
             continue
         names = [graph.operand_name(o) for o in node.operands]
-        if node.op.name in ("max", "min"):
+        if node.op.kink_is_tie:
             where = f"{names[0]} = {names[1]} = {fmt_value(np.broadcast_arrays(*args)[0][mask] if mask.ndim else args[0])}"
         else:
             where = f"{names[0]} = 0" + (f" at {int(mask.sum())} of {mask.size} elements" if mask.ndim else "")

@@ -36,7 +36,10 @@ class Op:
     symbol: str | None = None  # '+', '*', ... for infix operators
     elementwise: bool = True  # local Jacobian is diagonal (after broadcasting)
     vjp_form: bool = False  # derivatives are written as G ↦ ... rather than ∂
-    kinks: Callable[[Sequence[Array]], Array] | None = None  # mask of elements at a kink
+    # The quantity whose zeros are the kinks and whose sign says which side of a kink an
+    # element is on: the input of relu/abs, a − b for max/min (where a kink is a tie).
+    kink_at: Callable[[Sequence[Array]], Array] | None = None
+    kink_is_tie: bool = False
     kink_rule: str = ""  # how PyTorch resolves the kink, for the report
     alternatives: tuple[tuple[str, Vjp], ...] = ()  # other valid subgradients at kinks
     domain: Callable[[Sequence[Array]], str | None] | None = None
@@ -219,13 +222,13 @@ _OPS: list[Op] = [
     Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), ("1",)),
     Op(
         "relu", 1, lambda a: np.where(a > 0, a, 0.0), lambda g, a, o: (_where(a[0] > 0, g),), ("[{0} > 0]",),
-        kinks=lambda a: a[0] == 0, kink_rule="relu'(0) = 0, as PyTorch",
+        kink_at=lambda a: a[0], kink_rule="relu'(0) = 0, as PyTorch",
         alternatives=(("relu'(0) = 1", lambda g, a, o: (_where(a[0] >= 0, g),)),),
     ),
     Op(
         "leaky_relu", 2, lambda a, s: np.where(a > 0, a, s * a), lambda g, a, o: (g * np.where(a[0] > 0, 1.0, a[1]), np.zeros_like(a[1])),
         ("[{0} > 0] + {1}·[{0} ≤ 0]", "0"), constant_args=(1,),
-        kinks=lambda a: a[0] == 0, kink_rule="leaky_relu'(0) = slope, as PyTorch",
+        kink_at=lambda a: a[0], kink_rule="leaky_relu'(0) = slope, as PyTorch",
         alternatives=(("leaky_relu'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, a[1]), np.zeros_like(a[1]))),),
     ),
     Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), ("{out}·(1 - {out})",)),
@@ -235,7 +238,7 @@ _OPS: list[Op] = [
     Op("sqrt", 1, np.sqrt, lambda g, a, o: (g / (2.0 * o),), ("1/(2·{out})",), domain=lambda a: "square root of a negative number" if np.any(a[0] < 0) else None),
     Op(
         "abs", 1, np.abs, lambda g, a, o: (g * np.sign(a[0]),), ("sign({0})",),
-        kinks=lambda a: a[0] == 0, kink_rule="abs'(0) = 0, as PyTorch",
+        kink_at=lambda a: a[0], kink_rule="abs'(0) = 0, as PyTorch",
         alternatives=(
             ("abs'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, -1.0),)),
             ("abs'(0) = -1", lambda g, a, o: (g * np.where(a[0] > 0, 1.0, -1.0),)),
@@ -243,7 +246,7 @@ _OPS: list[Op] = [
     ),
     Op(
         "max", 2, np.maximum, _max_vjp, ("[{0} > {1}] (½ at a tie)", "[{1} > {0}] (½ at a tie)"),
-        kinks=lambda a: a[0] == a[1], kink_rule="a tie splits the gradient evenly, as PyTorch",
+        kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch",
         alternatives=(
             ("the whole gradient to the first argument at the tie", lambda g, a, o: _max_vjp(g, a, o, 1.0)),
             ("the whole gradient to the second argument at the tie", lambda g, a, o: _max_vjp(g, a, o, 0.0)),
@@ -251,7 +254,7 @@ _OPS: list[Op] = [
     ),
     Op(
         "min", 2, np.minimum, _min_vjp, ("[{0} < {1}] (½ at a tie)", "[{1} < {0}] (½ at a tie)"),
-        kinks=lambda a: a[0] == a[1], kink_rule="a tie splits the gradient evenly, as PyTorch",
+        kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch",
         alternatives=(
             ("the whole gradient to the first argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 1.0)),
             ("the whole gradient to the second argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 0.0)),
