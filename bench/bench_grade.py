@@ -11,7 +11,7 @@ and unreadable answers, and a few broken files — then times, in the same proce
 Prints the ratio 2/1 (goal ≤ 2.5×) and the peak memory (tracemalloc's peak for the
 grading run, and the process's maximum resident set size).
 
-    /work/main/.venv/bin/python bench/bench_grade.py [--sheets N]
+    .venv/bin/python bench/bench_grade.py [--sheets N]
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ from hwcheck.grade.batch import collect_sheets, grade_files, paused_gc
 from hwcheck.grade.grader import Grader
 from hwcheck.grade.report import write_report
 
-PROBLEM = Path(__file__).resolve().parents[1] / ".." / "shared" / "spec" / "examples" / "residual_relu.yaml"
-if not PROBLEM.exists():
-    PROBLEM = Path("/work/shared/spec/examples/residual_relu.yaml")
+PROBLEM = Path(__file__).resolve().parents[1] / "problems" / "residual_relu.yaml"
 
 RIGHT = {"T1.z": "0.62", "T1.w0": "-0.2", "T1.w1": "2/5", "T1.b0": "-0.2", "T1.b1": "1", "T1.x0": "0.94"}
 VARIANTS = {

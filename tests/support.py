@@ -11,8 +11,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
-# The contract's examples live beside the repository in ../shared; CI copies them there too.
-CONTRACT = ROOT.parent / "shared" / "spec" / "examples"
+# A copy of the contract's examples (../shared/spec/examples), kept in the repository so that
+# a clone anywhere passes; test_contract_copy.py checks it has not drifted when ../shared exists.
+CONTRACT = ROOT / "tests" / "contract"
+SHARED_CONTRACT = ROOT.parent / "shared" / "spec" / "examples"
+# The installed console script, found beside the interpreter that runs the tests (a venv's bin/).
+HWCHECK = str(Path(sys.executable).with_name("hwcheck"))
 
 
 def run_cli(*args: str, input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -30,5 +34,28 @@ def run_cli(*args: str, input: str | None = None, env: dict | None = None) -> su
 def contract_example(name: str) -> Path:
     path = CONTRACT / name
     if not path.exists():
-        pytest.fail(f"contract example {path} is missing: the tests expect ../shared/spec/examples beside the repo")
+        pytest.fail(f"contract example {path} is missing from tests/contract/")
     return path
+
+
+# Contract examples that use features of issues still open. Tests over every example expect
+# them to fail (strict xfail), so a mark fails as soon as its feature lands and must go.
+PENDING = {
+    "hw4.yaml": "issue 12: assignments",
+    "numpy_net.yaml": "issue 11: code problems",
+    "residual_relu_vary.yaml": "issue 12: variants",
+    "softmax_ce_t4.yaml": "issues 10 and 12: partial credit and formula answers",
+}
+
+
+def is_problem_file(path: Path) -> bool:
+    """A problem, not an answer sheet (sheets have `answers:` at the top level)."""
+    return not any(line.startswith("answers:") for line in path.read_text(encoding="utf-8").splitlines())
+
+
+def contract_problems() -> list:
+    """Every problem among the contract's examples, as pytest params; pending ones xfail."""
+    return [
+        pytest.param(path, id=path.name, marks=[pytest.mark.xfail(strict=True, reason=PENDING[path.name])] if path.name in PENDING else [])
+        for path in sorted(CONTRACT.glob("*.yaml")) if is_problem_file(path)
+    ]

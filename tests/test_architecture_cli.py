@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from support import CONTRACT
 
 ROOT = Path(__file__).resolve().parent.parent
 MLP = str(ROOT / "problems" / "mlp_params.yaml")
 CONV = str(ROOT / "problems" / "conv_shapes.yaml")
-BOB = str(ROOT.parent / "shared" / "spec" / "examples" / "bob_mlp_params.yaml")  # the contract, beside the repository
+BOB = str(CONTRACT / "bob_mlp_params.yaml")
 
 
 def hwcheck(*args: str) -> subprocess.CompletedProcess:

@@ -13,9 +13,10 @@ from hwcheck.architecture import MISTAKES, solve_architecture
 from hwcheck.errors import InputError
 from hwcheck.problem import load_problem
 from hwcheck.yamldoc import load_yaml_file
+from support import CONTRACT
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT.parent / "shared" / "spec" / "examples"  # the contract, beside the repository (CI copies it there too)
+EXAMPLES = CONTRACT
 PROBLEMS = ROOT / "problems"
 
 

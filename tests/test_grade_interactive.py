@@ -8,9 +8,9 @@ import pexpect
 from hwcheck.grade import Grader
 from hwcheck.grade.interactive import run_checker
 from test_grade_fakes import residual_solution
+from support import CONTRACT, HWCHECK
 
-HWCHECK = "/work/main/.venv/bin/hwcheck"
-RESIDUAL = "/work/shared/spec/examples/residual_relu.yaml"
+RESIDUAL = str(CONTRACT / "residual_relu.yaml")
 
 
 class ScriptedScreen:

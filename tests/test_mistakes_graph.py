@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import hwcheck
+from support import CONTRACT
 
-EXAMPLES = Path("/work/shared/spec/examples")
+EXAMPLES = CONTRACT
 
 
 def solve_text(tmp_path, text: str):

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from hwcheck.schema import problem_schema
-from support import CONTRACT, PROBLEMS, run_cli
+from support import CONTRACT, PROBLEMS, contract_problems, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -19,14 +19,7 @@ def validator():
     return jsonschema.Draft202012Validator(schema)
 
 
-def _problems():
-    for path in sorted(PROBLEMS.glob("*.yaml")) + sorted(CONTRACT.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        if "answers" not in data:
-            yield path
-
-
-@pytest.mark.parametrize("path", list(_problems()), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in sorted(PROBLEMS.glob("*.yaml"))] + contract_problems())
 def test_every_valid_problem_passes(validator, path):
     assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == []
 
