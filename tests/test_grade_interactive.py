@@ -75,7 +75,7 @@ def test_carried_forward_answers_reach_the_solver():
 
 
 def spawn(*args, tmp_path):
-    return pexpect.spawn(HWCHECK, ["grade", RESIDUAL, *args], encoding="utf-8", timeout=30, dimensions=(50, 200), cwd=str(tmp_path), env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})
+    return pexpect.spawn(HWCHECK, ["grade", RESIDUAL, *args], encoding="utf-8", timeout=90, dimensions=(50, 200), cwd=str(tmp_path), env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})
 
 
 def answer(child, text):

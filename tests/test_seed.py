@@ -1,4 +1,4 @@
-"""The seed homework's own numbers (../shared/seed), worked by hand.
+"""The seed homework's own numbers (the seed text in the steering repository), worked by hand.
 
 Problem 1 (T1): x0 = 1, w0 = 0.3, w1 = -0.2, b0 = 0.1, b1 = -0.3.
   xw0 = 0.3, xwb0 = 0.4, x1 = relu(0.4) = 0.4, xw1 = 0.4 * -0.2 = -0.08,
