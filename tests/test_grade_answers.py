@@ -80,3 +80,23 @@ def test_expected_values_are_tidied_for_json():
     assert Target.of(np.array(0.9400000000000001), False).plain() == 0.94
     assert Target.of(np.array([0.1 + 0.2, 1.0]), False).plain() == [0.3, 1.0]
     assert Target.of([1024], True).plain() == [1024]
+
+
+def test_shape_split_reads_separators_with_any_spacing():
+    assert read_answer("( 16 ,32 x  32 )", SHAPE_3) == (16, 32, 32)
+    assert read_answer("16*32×32", SHAPE_3) == (16, 32, 32)
+    with pytest.raises(Unreadable, match="is not a shape"):
+        read_answer(" x , ", SHAPE_3)
+
+
+def test_a_shape_of_a_million_spaces_is_graded_not_a_hang(tmp_path):
+    # The separator regex once began with \s*: 60,000 spaces took 18 s (quadratic), a million
+    # would take over an hour. run_cli's timeout (120 s) guards against a hang; the time per
+    # character is measured in bench/bench_answers.py.
+    from support import CONTRACT, run_cli
+
+    sheet = tmp_path / "spaces.yaml"
+    sheet.write_text("answers:\n  T2.A: '1" + " " * 1_000_000 + "2'\n  T3: '5" + " " * 1_000_000 + "7'\n", encoding="utf-8")
+    done = run_cli("grade", CONTRACT / "mlp_params.yaml", sheet, "--summary")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "spaces" in done.stdout

@@ -25,7 +25,9 @@ from ..yamldoc import parse_yaml
 
 COUNT, SHAPE, SCALAR, TENSOR = "count", "shape", "scalar", "tensor"
 _GROUPED_INT = re.compile(r"[+-]?\d{1,3}(?:[, _]\d{3})+")
-_SHAPE_SEPARATORS = re.compile(r"\s*(?:,|x|X|×|\*)\s*")
+# No `\s*` around the separators: on a run of spaces that leads to no separator, the
+# regex engine would retry from every space (quadratic); the parts are stripped instead.
+_SHAPE_SEPARATORS = re.compile(r"[,xX×*]")
 
 
 class Unreadable(ValueError):
@@ -150,7 +152,8 @@ def _split_shape_text(text: str) -> list:
     stripped = text.strip()
     if stripped[:1] in "([" and stripped[-1:] in ")]":
         stripped = stripped[1:-1]
-    parts = [p for p in _SHAPE_SEPARATORS.split(stripped) if p != ""]
+    parts = [p.strip() for p in _SHAPE_SEPARATORS.split(stripped)]
+    parts = [p for p in parts if p]
     if not parts:
         raise Unreadable(text, f"'{text}' is not a shape (write e.g. [16, 32, 32])")
     return parts

@@ -74,9 +74,14 @@ def report_json(problem: Problem, sheets: list[SheetResult]) -> str:
     return f'{{"problem": {encode(problem.id)}, "sheets": [{body}]}}\n'
 
 
-def _cell(text: str) -> str:
-    """Neutralise spreadsheet formulas: a student named '=HYPERLINK(...)' stays text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(text: str) -> str:
+    """A text cell a spreadsheet never runs as a formula: '=HYPERLINK(...)' gets a leading
+    quote (OWASP's advice for CSV injection). Every text cell goes through here; numbers
+    (points, totals) are written as numbers."""
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
 def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
@@ -88,7 +93,7 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     ids = [q.id for q in problem.questions]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Student", "File", *ids, "Total", "Max", "Error"])
+    writer.writerow([text_cell(c) for c in ("Student", "File", *ids, "Total", "Max", "Error")])
     for sheet in sheets:
         if sheet.error:
             points = [""] * len(ids)
@@ -97,7 +102,7 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
             earned = {r.id: number(r.earned) for r in sheet.results}
             points = [earned.get(i, "") for i in ids]
             total = number(sheet.score)
-        writer.writerow([_cell(sheet.student), _cell(sheet.file), *points, total, number(sheet.max_score), sheet.error or ""])
+        writer.writerow([text_cell(sheet.student), text_cell(sheet.file), *points, total, number(sheet.max_score), text_cell(sheet.error or "")])
     return out.getvalue()
 
 
