@@ -72,8 +72,8 @@ class Grader:
         return self.grade(read_sheet(path))
 
     def grade(self, sheet: Sheet) -> SheetResult:
-        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error)
-        if sheet.error:
+        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error, skipped=sheet.skipped)
+        if sheet.error or sheet.skipped:
             result.warnings = sheet.warnings
             return result
         matched = match_entries(sheet, self.index)

@@ -35,6 +35,7 @@ class Sheet:
     entries: list[Entry] = field(default_factory=list)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    skipped: str | None = None  # not an answer sheet at all (a problem file): why
 
 
 def read_sheet(path: str | Path) -> Sheet:
@@ -66,6 +67,9 @@ def sheet_from_data(data: Any, file: str) -> Sheet:
             pos = data.key_pos[key]
             sheet.warnings.append(f"line {pos.line}: unknown key '{key}'{did_you_mean(str(key), SHEET_KEYS)} ignored; a sheet has student and answers")
     if "answers" not in data:
+        if "kind" in data and "id" in data:  # a problem file left among the sheets: set aside, with a note
+            sheet.skipped = f"a problem file (id: {data['id']}, kind: {data['kind']}), not an answer sheet"
+            return sheet
         import difflib  # only on this error path
 
         close = difflib.get_close_matches("answers", [str(k) for k in data], n=1, cutoff=0.6)
