@@ -89,8 +89,14 @@ def sheet_from_data(data: Any, file: str, text: str | None = None) -> Sheet:
         pos = data.where("answers")
         sheet.error = f"{file}:{pos.line}:{pos.column}: 'answers' must be a mapping of question id (or ask) to answer"
         return sheet
-    sheet.entries = [Entry(str(key), as_written(value, answers.where(key), text), answers.key_pos.get(key)) for key, value in answers.items()]
+    sheet.entries = [
+        Entry(str(key), as_written(value, answers.where(key), text) if type(value) in _REWRITTEN else value, answers.key_pos.get(key))
+        for key, value in answers.items()
+    ]
     return sheet
+
+
+_REWRITTEN = (bool, YList)  # the only types as_written may change: a type test per answer is all it costs
 
 
 def as_written(value: Any, pos: Pos | None, text: str | None) -> Any:
