@@ -115,3 +115,13 @@ def test_one_student_name_on_two_sheets_is_flagged_on_each(tmp_path):
     assert y["warnings"] == [f"student 'alice  smith' is also the name on {folder / 'a' / 'x.yaml'}; check who is who"]
     assert carol["warnings"] == []
     assert f"warning: student 'Alice Smith' is also the name on {folder / 'b' / 'y.yaml'}" in done.stdout
+
+
+def test_a_report_written_into_the_class_folder_is_not_listed_on_the_next_run(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(ALICE, folder / "alice.yaml")
+    for _ in range(2):
+        done = run_cli("grade", PROBLEM, folder, "--report", folder / "grades.json", "--report", folder / "grades.csv")
+        assert done.returncode == 1 and "not graded" not in done.stdout
+    assert json.loads((folder / "grades.json").read_text(encoding="utf-8"))["skipped"] == []

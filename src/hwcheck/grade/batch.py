@@ -44,7 +44,9 @@ def collect(paths: Iterable[str | Path], problem: str | Path | None = None, outp
     """
     problem_id = _identity(problem) if problem is not None else None
     problem_paths = {os.path.abspath(problem), os.path.realpath(problem)} if problem is not None else set()
+    outputs = list(outputs)
     output_ids = {ident: (label, path) for label, path in outputs if (ident := _identity(path)) is not None}
+    reports = {os.path.abspath(path) for _, path in outputs}  # this run's own reports in the folder: not listed
     inodes = {ident[1] for ident in output_ids} | ({problem_id[1]} if problem_id else set())
     result = Collected()
     seen: set[str] = set()
@@ -71,8 +73,8 @@ def collect(paths: Iterable[str | Path], problem: str | Path | None = None, outp
             for file, inode, link, reason in _walk(text):
                 if reason is None:
                     add(file, inode, link)
-                elif os.path.abspath(file) not in seen:
-                    seen.add(os.path.abspath(file))
+                elif (absolute := os.path.abspath(file)) not in seen and absolute not in reports:
+                    seen.add(absolute)
                     result.skipped.append(Skipped(file, reason))
         else:
             add(text, None, True)  # a missing file is kept, and reported when read

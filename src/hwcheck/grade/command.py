@@ -51,10 +51,9 @@ def _check_options(options: GradeOptions) -> None:
         raise InputError.at("--report" if options.reports else "--gradescope", None, "needs answer sheets to grade")
     if options.save:
         check_writable(options.save, "answer sheet")
-    # Sheets found inside folders are checked against the outputs when collected, still
-    # before any grading; the files named here are checked now, before the problem is read.
-    inputs = [("problem file", options.problem)] + [("answer sheet", s) for s in options.sheets if not Path(s).is_dir()]
-    check_outputs(_outputs(options), inputs)
+    # The sheets, named or found in folders, are checked against the outputs as they are
+    # collected (one stat each, however many), still before any grading.
+    check_outputs(_outputs(options), [("problem file", options.problem)])
 
 
 def _outputs(options: GradeOptions) -> list[tuple[str, str]]:
