@@ -2,6 +2,7 @@
 without a sheet still gets a results.json, links to the problem are the problem, and one
 student name on two sheets is flagged."""
 
+import csv
 import json
 import os
 import shutil
@@ -108,7 +109,11 @@ def test_one_student_name_on_two_sheets_is_flagged_on_each(tmp_path):
     (folder / "a" / "x.yaml").write_text("student: Alice Smith\nanswers: {T1.z: 0.62}\n")
     (folder / "b" / "y.yaml").write_text("student: alice  smith\nanswers: {T1.z: 0.62}\n")
     (folder / "b" / "carol.yaml").write_text("student: Carol\nanswers: {T1.z: 0.62}\n")
-    done = run_cli("grade", PROBLEM, folder, "--report", tmp_path / "r.json", "--width", "200")
+    done = run_cli("grade", PROBLEM, folder, "--report", tmp_path / "r.json", "--report", tmp_path / "r.csv", "--width", "200")
+    with open(tmp_path / "r.csv", newline="", encoding="utf-8-sig") as handle:
+        warnings = {row["Student"]: row["Warnings"] for row in csv.DictReader(handle)}
+    assert warnings == {"Alice Smith": f"student 'Alice Smith' is also the name on {folder / 'b' / 'y.yaml'}; check who is who",
+                        "Carol": "", "alice  smith": f"student 'alice  smith' is also the name on {folder / 'a' / 'x.yaml'}; check who is who"}
     sheets = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["sheets"]
     x, carol, y = sheets  # folders in order: a/x.yaml, then b/carol.yaml, b/y.yaml
     assert x["warnings"] == [f"student 'Alice Smith' is also the name on {folder / 'b' / 'y.yaml'}; check who is who"]

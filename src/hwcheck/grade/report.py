@@ -88,7 +88,8 @@ def text_cell(text: str) -> str:
 
 
 def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
-    """One row per sheet: Student, File, one column per question id, Total, Max, Error.
+    """One row per sheet: Student, File, one column per question id, Total, Max, Error,
+    Warnings (joined with '; ': unknown keys, a name on two sheets, ...).
 
     An unreadable sheet has blank points and total (not 0), so an import into a
     gradebook does not post a zero over a submission nobody could read.
@@ -96,7 +97,7 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     ids = [q.id for q in problem.questions]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([text_cell(c) for c in ("Student", "File", *ids, "Total", "Max", "Error")])
+    writer.writerow([text_cell(c) for c in ("Student", "File", *ids, "Total", "Max", "Error", "Warnings")])
     for sheet in sheets:
         if sheet.error:
             points = [""] * len(ids)
@@ -105,7 +106,8 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
             earned = {r.id: number(r.earned) for r in sheet.results}
             points = [earned.get(i, "") for i in ids]
             total = number(sheet.score)
-        writer.writerow([text_cell(sheet.student), text_cell(sheet.file), *points, total, number(sheet.max_score), text_cell(sheet.error or "")])
+        writer.writerow([text_cell(sheet.student), text_cell(sheet.file), *points, total, number(sheet.max_score), text_cell(sheet.error or ""),
+                         text_cell("; ".join(sheet.warnings))])
     return out.getvalue()
 
 
