@@ -130,3 +130,16 @@ def test_a_report_written_into_the_class_folder_is_not_listed_on_the_next_run(tm
         done = run_cli("grade", PROBLEM, folder, "--report", folder / "grades.json", "--report", folder / "grades.csv")
         assert done.returncode == 1 and "not graded" not in done.stdout
     assert json.loads((folder / "grades.json").read_text(encoding="utf-8"))["skipped"] == []
+
+
+def test_names_taken_from_file_names_are_not_flagged(tmp_path):
+    # One folder per student, each with answers.yaml and no student: key: every sheet is
+    # "answers" by its file name, which claims no one.
+    for who in ("ann", "ben"):
+        (tmp_path / who).mkdir()
+        (tmp_path / who / "answers.yaml").write_text("answers: {T1.z: 0.62}\n")
+    (tmp_path / "ben" / "extra.yaml").write_text("student: answers\nanswers: {T1.z: 0.62}\n")
+    done = run_cli("grade", PROBLEM, tmp_path, "--report", tmp_path / "r.json")
+    sheets = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["sheets"]
+    assert done.returncode == 1 and [s["student"] for s in sheets] == ["answers"] * 3
+    assert [s["warnings"] for s in sheets] == [[], [], []]

@@ -152,9 +152,14 @@ def set_aside(results: list[SheetResult], skipped: list[Skipped]) -> tuple[list[
 
 def flag_duplicate_students(sheets: list[SheetResult]) -> None:
     """Warn on every sheet whose student name another sheet also gives (ignoring case and
-    spacing, as a person would): two sheets for one person, or a name copied from a friend."""
+    spacing, as a person would): two sheets for one person, or a name copied from a friend.
+
+    Only names written on the sheets (``student:``) count: a name taken from the file's
+    name, such as ``answers`` for every ``NAME/answers.yaml``, claims no one."""
     by_name: dict[str, list[SheetResult]] = {}
     for sheet in sheets:
+        if not sheet.named:
+            continue
         by_name.setdefault(" ".join(sheet.student.split()).casefold(), []).append(sheet)
     for same in by_name.values():
         if len(same) > 1:

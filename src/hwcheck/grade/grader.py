@@ -73,7 +73,7 @@ class Grader:
         return self.grade(read_sheet(path))
 
     def grade(self, sheet: Sheet) -> SheetResult:
-        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error, skipped=sheet.skipped)
+        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error, skipped=sheet.skipped, named=sheet.named)
         if sheet.error or sheet.skipped:
             result.warnings = sheet.warnings
             return result

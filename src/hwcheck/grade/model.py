@@ -58,6 +58,7 @@ class SheetResult:
     results: list[QuestionResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. keys that match no question
     skipped: str | None = None  # not an answer sheet (a problem file): why; then not graded
+    named: bool = False  # the name was written on the sheet, not taken from the file's name
 
     @property
     def all_correct(self) -> bool:

@@ -38,6 +38,7 @@ class Sheet:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     skipped: str | None = None  # not an answer sheet at all (a problem file): why
+    named: bool = False  # the student's name was written on the sheet (not the file's name)
 
 
 def read_sheet(path: str | Path) -> Sheet:
@@ -63,9 +64,10 @@ def sheet_from_data(data: Any, file: str, text: str | None = None) -> Sheet:
         what = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
         return Sheet(file, student, error=f"{file}: the sheet is {what}; write 'answers:' followed by one 'id: value' line per question")
     name = data.get("student")
+    written = ""
     if name is not None and not isinstance(name, (dict, list)):
-        student = str(as_written(name, data.where("student"), text)).strip() or student
-    sheet = Sheet(file, student)
+        written = str(as_written(name, data.where("student"), text)).strip()
+    sheet = Sheet(file, written or student, named=bool(written))
     for key in data:
         if key not in SHEET_KEYS:
             pos = data.key_pos[key]
