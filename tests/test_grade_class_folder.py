@@ -143,3 +143,14 @@ def test_names_taken_from_file_names_are_not_flagged(tmp_path):
     sheets = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["sheets"]
     assert done.returncode == 1 and [s["student"] for s in sheets] == ["answers"] * 3
     assert [s["warnings"] for s in sheets] == [[], [], []]
+
+
+def test_gradescope_submission_with_the_problem_beside_the_sheet(tmp_path):
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copy(ALICE, submission / "answers.yaml")
+    shutil.copy(PROBLEM, submission / "homework.yaml")  # the handout, uploaded with the answers
+    done = run_cli("grade", PROBLEM, submission, "--gradescope", tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert done.returncode == 1 and data["score"] == 9
+    assert f"Not graded: {submission / 'homework.yaml'}: a problem file (id: residual-relu, kind: graph), not an answer sheet" in data["output"]

@@ -83,8 +83,6 @@ def run_grade(options: GradeOptions) -> int:
     files = collected.files
     if not files and not options.gradescope:
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(collected.skipped))
-    if options.gradescope and len(files) > 1:
-        raise InputError.at("--gradescope", None, f"grades one submission at a time, and {len(files)} sheets were found; give one sheet")
     grader = Grader(solve(problem), show_answers=options.show_answers)  # solved once for the whole run
 
     from ..render.grade_terminal import print_grades, progress_bar
@@ -92,6 +90,8 @@ def run_grade(options: GradeOptions) -> int:
     with progress_bar(len(files)) as on_progress:
         results = grade_files(grader, files, on_progress)  # pauses the cyclic GC itself
     sheets, skipped = set_aside(results, collected.skipped)
+    if options.gradescope and len(sheets) > 1:  # counted once read: a copy of the problem beside the sheet is set aside
+        raise InputError.at("--gradescope", None, f"grades one submission at a time, and {len(sheets)} sheets were found; give one sheet")
     if not sheets and not options.gradescope:  # every file given was, once read, a problem file
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(skipped))
     flag_duplicate_students(sheets)
