@@ -130,6 +130,8 @@ def print_grades(sheets, show_answers: bool = False, summary_only: bool = False,
         console.print(line)
     if skipped and not sheets:
         console.print(Text("no answer sheet was graded", style="red"))
+    if skipped:
+        console.print()
     if summary_only or len(sheets) > 1:
         table = summary_table(sheets)
         table.caption = summary_caption(sheets, skipped)
