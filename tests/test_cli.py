@@ -142,3 +142,26 @@ def test_python_api_returns_plain_data():
     assert data["gradients"]["b1"] == pytest.approx(1.0)
     html = solution._repr_html_()
     assert "Forward pass" in html
+
+
+def test_validate_goes_on_after_a_duplicate_question_id(tmp_path):
+    # Every fault in the file: the duplicate's own points, the questions after it, and the
+    # asks (checked against the graph, which is fine).
+    bad = tmp_path / "dup.yaml"
+    bad.write_text("id: dup\nkind: graph\ninputs: {x: 1}\nsteps:\n  y: x * 2\nquestions:\n"
+                   "  - {id: Q1, ask: y}\n  - {id: Q1, ask: dy/dx, points: oops}\n  - {id: Q2, ask: dy/dq}\n")
+    result = run_cli("validate", bad)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: {bad}:8:10: question id 'Q1' is used twice (first at line 7); ids are unique",
+        f"error: {bad}:8:34: points: 'oops' is not a number (write e.g. 0.4, -3/4 or 1e-6)",
+        f"error: {bad}:9:5: question 'Q2': unknown name 'q'",
+    ]
+
+
+def test_validate_counts_questions_in_words(tmp_path):
+    one = tmp_path / "one.yaml"
+    one.write_text("id: one\nkind: graph\ninputs: {x: 1}\nsteps:\n  y: x * 2\nquestions:\n  - {id: Q1, ask: dy/dx}\n")
+    result = run_cli("validate", one)
+    assert result.returncode == 0 and result.stdout == f"{one}: ok (graph, 1 question)\n"
+    assert "# 1 question, 1 point." in run_cli("template", one).stdout

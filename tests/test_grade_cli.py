@@ -101,7 +101,15 @@ def test_a_class_folder_with_broken_sheets(tmp_path, capsys):
         rows = list(csv.DictReader(handle))
     assert [r["Student"] for r in rows] == ["alice", "carol", "dan", "erin", "frank", "gina"]
     assert [r["Total"] for r in rows] == ["9", "11", "", "", "", ""]
-    assert "Summary" in out and "6 sheet(s), 4 unreadable, 1 all correct" in out
+    out = " ".join(out.split())
+    assert "Summary" in out and "6 sheets: 2 graded, 4 unreadable, 1 all correct; mean 10 / 11 over 2 sheets; 4 unreadable sheets are left out of the mean" in out
+    # every file is accounted for: the problem itself and the notes are listed, not graded
+    skipped = json.loads((tmp_path / "r.json").read_text())["skipped"]
+    assert [(Path(s["file"]).name, s["reason"]) for s in skipped] == [
+        ("notes.txt", "not a YAML answer sheet (.txt); sheets are .yaml or .yml files"),
+        ("residual_relu.yaml", "the problem file itself, not an answer sheet"),
+    ]
+    assert f"not graded: {folder / 'notes.txt'}: not a YAML answer sheet (.txt)" in out
 
 
 def test_files_and_folders_mixed_each_sheet_once(tmp_path, capsys):
@@ -110,10 +118,10 @@ def test_files_and_folders_mixed_each_sheet_once(tmp_path, capsys):
     run(["grade", RESIDUAL, str(folder / "carol.yml"), str(folder), "--report", str(report), "--summary"], capsys)
     sheets = json.loads(report.read_text())["sheets"]
     files = [Path(s["file"]).name for s in sheets]
-    assert files[0] == "carol.yml" and files.count("carol.yml") == 1 and len(files) == 7
-    # a copy of the problem among the sheets is reported for what it is
-    problem_copy = sheets[files.index("residual_relu.yaml")]
-    assert "looks like a problem file" in problem_copy["error"]
+    assert files[0] == "carol.yml" and files.count("carol.yml") == 1 and len(files) == 6
+    # a copy of the problem among the sheets is recognised, set aside and noted, not graded
+    skipped = {Path(s["file"]).name: s["reason"] for s in json.loads(report.read_text())["skipped"]}
+    assert skipped["residual_relu.yaml"] == "a problem file (id: residual-relu, kind: graph), not an answer sheet"
 
 
 def test_a_missing_path_is_reported_and_the_rest_graded(tmp_path, capsys):

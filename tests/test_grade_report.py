@@ -54,8 +54,8 @@ def test_csv_reads_back_with_the_csv_module(tmp_path):
     write_report(str(path), problem, sheets)
     with open(path, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["Student", "File", "T1.z", "T1.w0", "T1.w1", "T1.b0", "T1.b1", "T1.x0", "Total", "Max", "Error"]
-    assert rows[0] == {**rows[0], "Student": "alice", "T1.z": "1", "T1.x0": "0", "Total": "9", "Max": "11", "Error": ""}
+    assert list(rows[0]) == ["Student", "File", "T1.z", "T1.w0", "T1.w1", "T1.b0", "T1.b1", "T1.x0", "Total", "Max", "Error", "Warnings"]
+    assert rows[0] == {**rows[0], "Student": "alice", "T1.z": "1", "T1.x0": "0", "Total": "9", "Max": "11", "Error": "", "Warnings": ""}
     assert rows[1]["Student"] == "'=HYPERLINK(\"x\")"  # not a formula in a spreadsheet
     assert rows[1]["File"] == "class/=evil.yaml"
     assert rows[2]["Total"] == "" and rows[2]["T1.z"] == "" and rows[2]["Error"].startswith("class/broken.yaml")
@@ -122,3 +122,17 @@ def test_atomic_write_replaces_and_is_readable_by_others(tmp_path):
     write_atomic(str(path), "{}\n")
     assert path.read_text() == "{}\n" and os.listdir(tmp_path) == ["report.json"]
     assert path.stat().st_mode & 0o044  # not left at mkstemp's 0600
+
+
+def test_every_csv_text_cell_is_neutralised_also_the_error(tmp_path):
+    # A sheet named '=1+2.yaml' that cannot be read: its file name starts the Error cell too.
+    problem, _ = graded()
+    grader = Grader(residual_solution())
+    broken = grader.grade(Sheet("=1+2.yaml", "@who", error="=1+2.yaml:1:9: YAML syntax error: ..."))
+    path = tmp_path / "grades.csv"
+    write_report(str(path), problem, [broken])
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        row = list(csv.DictReader(handle))[0]
+    assert (row["Student"], row["File"]) == ("'@who", "'=1+2.yaml")
+    assert row["Error"] == "'=1+2.yaml:1:9: YAML syntax error: ..."
+    assert (row["Total"], row["Max"]) == ("", "11")  # numbers stay numbers

@@ -78,6 +78,7 @@ def validate(
     Example: hwcheck validate problems/*.yaml
     """
     from . import load_problem
+    from .words import plural
 
     failed = []
     for path in problems:
@@ -86,7 +87,7 @@ def validate(
         except InputError as error:
             failed.extend(error.faults)
             continue
-        typer.echo(f"{path}: ok ({problem.kind}, {len(problem.questions)} questions)")
+        typer.echo(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})")
     if failed:
         raise InputError(failed)
 

@@ -8,6 +8,7 @@ system and is atomic — flush it to disk, and ``os.replace`` it over the target
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -15,15 +16,57 @@ from .errors import InputError
 
 
 def check_writable(path: str | Path, what: str = "report") -> None:
-    """Refuse, before any work is done, a path whose folder is missing or not writable."""
+    """Refuse, before any work is done, a path whose folder is missing or not writable, or
+    that is a folder, a FIFO or a device (writing would replace it, or block)."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
+    try:
+        mode = os.stat(target).st_mode
+    except (OSError, ValueError):
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         raise InputError.at(str(path), None, f"is a folder; give a file name for the {what}")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise InputError.at(str(path), None, f"is a {_special(mode)}, not a regular file; give a file name for the {what}")
     if not folder.is_dir():
         raise InputError.at(str(path), None, f"folder '{folder}' does not exist; create it first")
     if not os.access(folder, os.W_OK):
         raise InputError.at(str(path), None, f"cannot write in folder '{folder}'")
+
+
+def _special(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "socket" if stat.S_ISSOCK(mode) else "special file"
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when two paths name one file: equal once resolved (symlinked folders, '..'),
+    or, for existing files, the same device and inode (hard links, symlinks)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        first, second = os.stat(a), os.stat(b)
+    except (OSError, ValueError):
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def check_outputs(outputs: list[tuple[str, str]], inputs: list[tuple[str, str]]) -> None:
+    """Refuse, before any work, an output that is one of the inputs or another output.
+
+    ``outputs`` and ``inputs`` are (what, path) pairs, e.g. ("--report", "r.json") and
+    ("problem file", "p.yaml"): writing one would destroy the other.
+    """
+    for index, (option, path) in enumerate(outputs):
+        for what, other in inputs:
+            if same_file(path, other):
+                raise InputError.at(path, None, f"{option} would overwrite the {what} {other}; write it to another file")
+        for earlier, other in outputs[:index]:
+            if same_file(path, other):
+                raise InputError.at(path, None, f"{earlier} and {option} both name this file; give each its own")
 
 
 def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8", newline: str | None = None) -> None:

@@ -163,10 +163,9 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
             faults.add(item.where("id"), "question id must be text such as T1.a")
             continue
         qid = str(qid)
-        if qid in seen:
+        if qid in seen:  # a fault, and the rest of the question is still checked: every fault at once
             faults.add(item.where("id") if "id" in item else pos, f"question id '{qid}' is used twice (first at line {seen[qid].line}); ids are unique")
-            continue
-        seen[qid] = pos
+        seen.setdefault(qid, pos)
         points = 1.0
         if "points" in item:
             try:

@@ -204,6 +204,8 @@ def parse_yaml(text: str, file: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if mark is not None and (text[mark.index:mark.index + 1] == "\t" or "tab character" in problem):
+            problem = "a tab; YAML indents with spaces only: replace the tabs with spaces"
         raise InputError.at(file, _pos(mark) if mark else None, f"YAML syntax error: {problem}") from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -248,12 +250,48 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
         raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for a {what}")
-    if b"\x00" in data:
+    return decode_text(data, name, what)
+
+
+def decode_text(data: bytes, name: str, what: str = "file") -> str:
+    """UTF-8 (with or without a byte-order mark), or UTF-16 with its byte-order mark (what
+    Windows Notepad and PowerShell's ``>`` save); anything else is refused, saying what it
+    looks like and where the first byte that is not UTF-8 is."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            if encoding.startswith("utf-32"):  # YAML allows it, but no editor a student uses writes it
+                raise InputError.at(name, None, f"is {encoding.upper()} text; save it as UTF-8")
+            try:
+                text = data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise InputError.at(name, None, f"starts as {encoding.upper()} but has a bad byte at offset {exc.start + len(bom)}; save it as UTF-8") from None
+            break
+    else:
+        if b"\x00" in data:
+            if _looks_utf16(data):
+                raise InputError.at(name, None, "looks like UTF-16 text without a byte-order mark; save it as UTF-8")
+            raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            column = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
+            raise InputError.at(name, Pos(line, column), f"is not UTF-8 text (byte 0x{data[exc.start]:02X} here; Latin-1 or "
+                                f"Windows-1252?); save it as UTF-8") from None
+    if "\x00" in text:
         raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError.at(name, None, f"is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
+    return text
+
+
+# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xef\xbb\xbf", "utf-8"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """ASCII text saved as UTF-16: a NUL in every other byte."""
+    sample = data[:200]
+    return len(sample) >= 4 and (sample[1::2].count(0) == len(sample[1::2]) or sample[0::2].count(0) == len(sample[0::2]))
 
 
 def load_yaml_file(path: str | Path, what: str = "file") -> Any:

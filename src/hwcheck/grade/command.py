@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..files import check_writable, write_atomic
+from ..files import check_outputs, check_writable, write_atomic
 from .report import REPORT_SUFFIXES
 
 NO_SHEETS_HELP = (
@@ -51,6 +51,18 @@ def _check_options(options: GradeOptions) -> None:
         raise InputError.at("--report" if options.reports else "--gradescope", None, "needs answer sheets to grade")
     if options.save:
         check_writable(options.save, "answer sheet")
+    # The sheets, named or found in folders, are checked against the outputs as they are
+    # collected (one stat each, however many), still before any grading.
+    check_outputs(_outputs(options), [("problem file", options.problem)])
+
+
+def _outputs(options: GradeOptions) -> list[tuple[str, str]]:
+    outputs = [("--report", r) for r in options.reports]
+    if options.gradescope:
+        outputs.append(("--gradescope", options.gradescope))
+    if options.save:
+        outputs.append(("--save", options.save))
+    return outputs
 
 
 def run_grade(options: GradeOptions) -> int:
@@ -64,32 +76,47 @@ def run_grade(options: GradeOptions) -> int:
             raise InputError.at(None, None, NO_SHEETS_HELP)
         return _interactive(solve(problem), options)
 
-    from .batch import collect_sheets, exit_code, grade_files
+    from .batch import collect, exit_code, flag_duplicate_students, grade_files, set_aside
     from .grader import Grader
 
-    files = collect_sheets(options.sheets, exclude=[options.problem])
-    if not files:
-        raise InputError.at(" ".join(options.sheets), None, "no answer sheets (*.yaml, *.yml) found there")
-    if options.gradescope and len(files) != 1:
-        raise InputError.at("--gradescope", None, f"grades one submission at a time, and {len(files)} sheets were found; give one sheet")
+    collected = collect(options.sheets, problem=options.problem, outputs=_outputs(options))
+    files = collected.files
+    if not files and not options.gradescope:
+        raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(collected.skipped))
     grader = Grader(solve(problem), show_answers=options.show_answers)  # solved once for the whole run
 
     from ..render.grade_terminal import print_grades, progress_bar
 
     with progress_bar(len(files)) as on_progress:
         results = grade_files(grader, files, on_progress)  # pauses the cyclic GC itself
-    _write_reports(options, problem, results)
-    print_grades(results, options.show_answers, options.summary, options.width)
-    return exit_code(results)
+    sheets, skipped = set_aside(results, collected.skipped)
+    if options.gradescope and len(sheets) > 1:  # counted once read: a copy of the problem beside the sheet is set aside
+        raise InputError.at("--gradescope", None, f"grades one submission at a time, and {len(sheets)} sheets were found; give one sheet")
+    if not sheets and not options.gradescope:  # every file given was, once read, a problem file
+        raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(skipped))
+    flag_duplicate_students(sheets)
+    _write_reports(options, problem, sheets, skipped)
+    print_grades(sheets, options.show_answers, options.summary, options.width, skipped)
+    # A Gradescope submission without a sheet is the student's to fix (exit 1, with a
+    # results.json saying so), not a failure of the autograder (exit 2, no results).
+    return exit_code(sheets) if sheets else 1
 
 
-def _write_reports(options: GradeOptions, problem, results) -> None:
+def _nothing_to_grade(skipped) -> str:
+    if not skipped:
+        return "no answer sheets (*.yaml, *.yml) found there"
+    shown = "; ".join(f"{s.file}: {s.reason}" for s in skipped[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    return f"no answer sheets (*.yaml, *.yml) found there, only other files: {shown}{more}"
+
+
+def _write_reports(options: GradeOptions, problem, sheets, skipped) -> None:
     from .report import write_gradescope, write_report
 
     for report in options.reports:
-        write_report(report, problem, results)
+        write_report(report, problem, sheets, skipped)
     if options.gradescope:
-        write_gradescope(options.gradescope, problem, results[0])
+        write_gradescope(options.gradescope, problem, sheets[0] if sheets else None, skipped)
 
 
 def _interactive(solution, options: GradeOptions) -> int:
@@ -101,7 +128,7 @@ def _interactive(solution, options: GradeOptions) -> int:
     grader = Grader(solution, show_answers=False)  # answers are revealed only when tries run out
     screen = CheckerScreen()
     result = run_checker(grader, screen, options.tries, reveal=options.show_answers)
-    if options.save:
+    if options.save:  # checked against the problem file before the first question
         write_atomic(options.save, sheet_text(solution.problem, options.student, result.typed))
         screen.saved(options.save, f"hwcheck grade {options.problem} {options.save}")
     return 0 if result.all_correct else 1
@@ -114,6 +141,7 @@ def run_template(problem_path: str, output: str | None = None) -> int:
 
     if output:
         check_writable(output, "answer sheet")
+        check_outputs([("-o", output)], [("problem file", problem_path)])
     text = template_text(load_problem(problem_path), problem_path)
     if output:
         write_atomic(output, text)

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..problem import Question, Tolerance
 from ..solution import Expected, Solution
 from . import model
-from .answers import Target, Unreadable, answer_text, read_answer
+from .answers import Target, Unreadable, answer_text, read_answer_noted
 from .diagnose import MistakeCache, describe, matching_mistakes
 from .judge import Verdict, judge, same
 from .model import QuestionResult, SheetResult
@@ -46,6 +46,7 @@ class Reading:
     missing: bool = False
     key: tuple | None = None  # for reusing work on the same answer across a class
     right: bool = False  # within the question's tolerance of the expected value
+    note: str | None = None  # how it was read, when worth saying (a decimal comma)
 
 
 class Grader:
@@ -72,8 +73,8 @@ class Grader:
         return self.grade(read_sheet(path))
 
     def grade(self, sheet: Sheet) -> SheetResult:
-        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error)
-        if sheet.error:
+        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error, skipped=sheet.skipped, named=sheet.named)
+        if sheet.error or sheet.skipped:
             result.warnings = sheet.warnings
             return result
         matched = match_entries(sheet, self.index)
@@ -92,10 +93,10 @@ class Grader:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return Reading(item, raw, missing=True)
         try:
-            value = read_answer(raw, item.target)
+            value, note = read_answer_noted(raw, item.target)
         except Unreadable as exc:
             return Reading(item, exc.text, problem=f"could not read '{exc.text}': {exc.reason}")
-        return Reading(item, raw, value, key=_key(item, raw), right=same(value, item.target, item.tolerance))
+        return Reading(item, raw, value, key=_key(item, raw), right=same(value, item.target, item.tolerance), note=note)
 
     def _judged(self, reading: Reading, answers: dict[str, Any]) -> QuestionResult:
         """:meth:`judge`, reusing the result of a right answer already seen in this run.
@@ -154,12 +155,14 @@ class Grader:
             result.earned = q.points
             result.note = verdict.note
             result.feedback = f"correct ({verdict.note})" if verdict.note else "correct"
+            if reading.note:
+                result.feedback += f"; {reading.note}"
             return result
         others = {ask: value for ask, value in answers.items() if ask != q.ask}
         mistakes = [] if verdict.form_problem else matching_mistakes(self.mistakes, q.ask, reading.value, item.target, item.tolerance, others)
         result.mistakes = tuple(m.code for m in mistakes)
         result.diagnosis = describe(mistakes)
-        result.feedback = self._wrong_feedback(verdict, result.diagnosis) + shown
+        result.feedback = self._wrong_feedback(verdict, result.diagnosis) + (f"; {reading.note}" if reading.note else "") + shown
         if verdict.rounding:
             result.status = model.ROUNDED
         return result

@@ -34,6 +34,17 @@ class QuestionResult:
         return self.status in (CORRECT, ALTERNATIVE)
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file given or found among the sheets that is not an answer sheet, and why.
+
+    Every file is accounted for: these are listed in the terminal and the JSON report,
+    and never enter the scores."""
+
+    file: str
+    reason: str
+
+
 @dataclass(slots=True)
 class SheetResult:
     """One graded sheet. Its question results may be shared with other sheets graded by
@@ -46,6 +57,8 @@ class SheetResult:
     error: str | None = None  # the sheet could not be graded at all
     results: list[QuestionResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. keys that match no question
+    skipped: str | None = None  # not an answer sheet (a problem file): why; then not graded
+    named: bool = False  # the name was written on the sheet, not taken from the file's name
 
     @property
     def all_correct(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..problem import Problem
 from ..files import write_atomic
-from .model import QuestionResult, SheetResult
+from .model import QuestionResult, SheetResult, Skipped
 
 REPORT_SUFFIXES = (".json", ".csv")
 
@@ -50,8 +50,9 @@ def _sheet_head(sheet: SheetResult) -> dict[str, Any]:
     }
 
 
-def report_json(problem: Problem, sheets: list[SheetResult]) -> str:
-    """The contract's JSON, one sheet per line.
+def report_json(problem: Problem, sheets: list[SheetResult], skipped: list[Skipped] = ()) -> str:
+    """The contract's JSON, one sheet per line; then ``skipped``, the files that are not
+    answer sheets, each with the reason.
 
     Indented JSON goes through the json module's pure-Python encoder (several times
     slower on a class of thousands); one compact line per sheet keeps the C encoder and
@@ -71,16 +72,24 @@ def report_json(problem: Problem, sheets: list[SheetResult]) -> str:
         head = encode(_sheet_head(sheet))  # '{...}': the results go in before its closing brace
         lines.append(f'{head[:-1]}, "results": [{", ".join(parts)}]}}')
     body = "\n" + ",\n".join(lines) + "\n" if lines else ""
-    return f'{{"problem": {encode(problem.id)}, "sheets": [{body}]}}\n'
+    others = ",\n".join(encode({"file": s.file, "reason": s.reason}) for s in skipped)
+    others = f"\n{others}\n" if others else ""
+    return f'{{"problem": {encode(problem.id)}, "sheets": [{body}], "skipped": [{others}]}}\n'
 
 
-def _cell(text: str) -> str:
-    """Neutralise spreadsheet formulas: a student named '=HYPERLINK(...)' stays text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(text: str) -> str:
+    """A text cell a spreadsheet never runs as a formula: '=HYPERLINK(...)' gets a leading
+    quote (OWASP's advice for CSV injection). Every text cell goes through here; numbers
+    (points, totals) are written as numbers."""
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
 def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
-    """One row per sheet: Student, File, one column per question id, Total, Max, Error.
+    """One row per sheet: Student, File, one column per question id, Total, Max, Error,
+    Warnings (joined with '; ': unknown keys, a name on two sheets, ...).
 
     An unreadable sheet has blank points and total (not 0), so an import into a
     gradebook does not post a zero over a submission nobody could read.
@@ -88,7 +97,7 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     ids = [q.id for q in problem.questions]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Student", "File", *ids, "Total", "Max", "Error"])
+    writer.writerow([text_cell(c) for c in ("Student", "File", *ids, "Total", "Max", "Error", "Warnings")])
     for sheet in sheets:
         if sheet.error:
             points = [""] * len(ids)
@@ -97,17 +106,22 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
             earned = {r.id: number(r.earned) for r in sheet.results}
             points = [earned.get(i, "") for i in ids]
             total = number(sheet.score)
-        writer.writerow([_cell(sheet.student), _cell(sheet.file), *points, total, number(sheet.max_score), sheet.error or ""])
+        writer.writerow([text_cell(sheet.student), text_cell(sheet.file), *points, total, number(sheet.max_score), text_cell(sheet.error or ""),
+                         text_cell("; ".join(sheet.warnings))])
     return out.getvalue()
 
 
-def gradescope_json(problem: Problem, sheet: SheetResult) -> str:
+def gradescope_json(problem: Problem, sheet: SheetResult | None, skipped: list[Skipped] = ()) -> str:
     """Gradescope's results.json for one submission: one test per question.
 
     Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/ — top-level
     ``score`` and ``tests`` with ``name``, ``number``, ``score``, ``max_score``,
-    ``status`` and ``output``.
+    ``status`` and ``output``. ``sheet`` is None when the submission holds no answer
+    sheet: the student then gets score 0 and is told what was found and what to hand in,
+    instead of Gradescope's "autograder failed".
     """
+    if sheet is None:
+        return _gradescope_without_sheet(problem, skipped)
     tests = [
         {
             "name": f"{r.id}: {r.ask}",
@@ -123,13 +137,34 @@ def gradescope_json(problem: Problem, sheet: SheetResult) -> str:
     lines = [f"{problem.title or problem.id}: {number(sheet.score)} / {number(sheet.max_score)}"]
     if sheet.error:
         # Every question fails visibly, so the student sees what the sheet was worth.
-        data["tests"] = [
-            {"name": f"{q.id}: {q.ask}", "number": q.id, "score": 0, "max_score": number(q.points), "status": "failed", "output": "not graded: the answer sheet could not be read"}
-            for q in problem.questions
-        ]
+        data["tests"] = _failed_tests(problem, "not graded: the answer sheet could not be read")
         lines.append(f"Your answer sheet could not be read: {sheet.error}")
     lines.extend(sheet.warnings)
+    lines.extend(f"Not graded: {s.file}: {s.reason}" for s in skipped)
     data["output"] = "\n".join(lines)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _failed_tests(problem: Problem, why: str) -> list[dict[str, Any]]:
+    """Every question failed, so the student sees what the sheet was worth."""
+    return [
+        {"name": f"{q.id}: {q.ask}", "number": q.id, "score": 0, "max_score": number(q.points), "status": "failed", "output": why}
+        for q in problem.questions
+    ]
+
+
+def _gradescope_without_sheet(problem: Problem, skipped: list[Skipped]) -> str:
+    total = number(sum(q.points for q in problem.questions))
+    lines = [f"{problem.title or problem.id}: 0 / {total}", "No answer sheet was found in your submission."]
+    if skipped:
+        lines.append("Found:")
+        lines.extend(f"  {s.file}: {s.reason}" for s in skipped)
+    else:
+        lines.append("The submission holds no files.")
+    lines.append("Hand in one YAML answer sheet, e.g. answers.yaml, with 'answers:' followed by one 'id: value' line "
+                 "per question (a blank one: hwcheck template PROBLEM.yaml -o answers.yaml). "
+                 "If a file above is your sheet, rename it to end in .yaml and submit again.")
+    data = {"score": 0, "output": "\n".join(lines), "tests": _failed_tests(problem, "not graded: no answer sheet was found in the submission")}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -137,15 +172,16 @@ def _gradescope_output(feedback: str, answer: str | None) -> str:
     return f"Your answer: {answer}\n{feedback}" if answer is not None else feedback
 
 
-def write_report(path: str, problem: Problem, sheets: list[SheetResult]) -> None:
-    """Write a .json or .csv report, completely or not at all."""
+def write_report(path: str, problem: Problem, sheets: list[SheetResult], skipped: list[Skipped] = ()) -> None:
+    """Write a .json or .csv report, completely or not at all. The CSV is a gradebook, one
+    row per sheet: the skipped files are in the JSON report (and the terminal) only."""
     if path.lower().endswith(".csv"):
         # UTF-8 with a byte-order mark: Excel then reads accented names right; Canvas and
         # the csv module (encoding='utf-8-sig') read it too.
         write_atomic(path, report_csv(problem, sheets), encoding="utf-8-sig", newline="")
     else:
-        write_atomic(path, report_json(problem, sheets))
+        write_atomic(path, report_json(problem, sheets, skipped))
 
 
-def write_gradescope(path: str, problem: Problem, sheet: SheetResult) -> None:
-    write_atomic(path, gradescope_json(problem, sheet))
+def write_gradescope(path: str, problem: Problem, sheet: SheetResult | None, skipped: list[Skipped] = ()) -> None:
+    write_atomic(path, gradescope_json(problem, sheet, skipped))

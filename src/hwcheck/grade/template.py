@@ -13,6 +13,7 @@ from typing import Mapping
 from ..errors import InputError
 from ..numbers import fmt
 from ..problem import Problem
+from ..words import plural
 from ..yamldoc import YMap, parse_yaml
 
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./()\[\],+-]*")
@@ -38,7 +39,7 @@ def template_text(problem: Problem, problem_path: str | None = None) -> str:
     """A blank sheet: every question's id as a key, its ask and points as a comment."""
     total = sum(q.points for q in problem.questions)
     lines = [f"# Answer sheet for {problem.id}" + (f": {problem.title}" if problem.title else "")]
-    lines.append(f"# {len(problem.questions)} questions, {_points(total)}. Write each answer after its colon:")
+    lines.append(f"# {plural(len(problem.questions), 'question')}, {_points(total)}. Write each answer after its colon:")
     lines.append("# a number (0.4, -3/4, 1e-6), a vector or matrix ([0.1, -0.2], [[1, 0], [0, 1]]), or a shape ([16, 32, 32]).")
     if problem_path:
         lines.append(f"# Check it with: hwcheck grade {problem_path} THIS_FILE.yaml")

@@ -120,12 +120,15 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
     problem = GraphProblem(**common, inputs=inputs, params=params, steps=steps, graph=graph)
     problem.output = _read_output(data, section_names(data, "steps"), failed, faults)
     problem.wrt = _read_wrt(data, graph, params, failed, faults)
+    graph_ok = not faults  # a fault among the questions does not stop the graph's own checks
     questions = read_questions(data, problem.tolerance, faults)
-    if not faults:
+    if graph_ok:
+        found = len(faults.faults)
         _run_passes(problem, data, faults)
+        graph_ok = len(faults.faults) == found
     if questions is None:
         questions = default_questions(problem)
-    elif not faults:
+    elif graph_ok:
         _check_asks(questions, problem, faults)
     problem.questions = questions
     return problem

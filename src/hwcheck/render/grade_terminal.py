@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..numbers import fmt
+from ..words import plural
 from .long_table import LONG_TABLE_ROWS, LongTable
 
 _STATUS = {
@@ -86,22 +87,54 @@ def summary_table(sheets) -> Table | LongTable:
     for s in sheets:
         wrong = sum(r.status in ("wrong", "rounded", "unreadable") for r in s.results)
         missing = sum(r.status == "missing" for r in s.results)
-        note = Text(s.error or "", style="red") if s.error else Text(f"{len(s.warnings)} warning(s)" if s.warnings else "")
+        note = Text(s.error or "", style="red") if s.error else Text(plural(len(s.warnings), "warning") if s.warnings else "")
         table.add_row(Text(s.student), Text(s.file), Text(f"{_score(s.score)}/{_score(s.max_score)}"), str(wrong), str(missing), note)
-    graded = [s for s in sheets if not s.error]
-    mean = sum(s.score for s in graded) / len(graded) if graded else 0.0
-    table.caption = f"{len(sheets)} sheet(s), {len(sheets) - len(graded)} unreadable, {sum(s.all_correct for s in sheets)} all correct, mean {fmt(round(mean, 3))}"
+    table.caption = summary_caption(sheets)
     return table
 
 
-def print_grades(sheets, show_answers: bool = False, summary_only: bool = False, width: int | None = None) -> None:
+def summary_caption(sheets, skipped=()) -> str:
+    """'30 sheets: 28 graded, 2 unreadable, 5 all correct; mean 7.2 / 11 over 28 sheets;
+    2 unreadable sheets are left out of the mean' — as their totals are blank in the CSV."""
+    graded = [s for s in sheets if not s.error]
+    unreadable = len(sheets) - len(graded)
+    parts = [f"{plural(len(sheets), 'sheet')}: {len(graded):,} graded, {unreadable:,} unreadable, {sum(s.all_correct for s in sheets):,} all correct"]
+    if graded:
+        mean = sum(s.score for s in graded) / len(graded)
+        parts.append(f"mean {fmt(round(mean, 3))} / {_score(graded[0].max_score)} over {plural(len(graded), 'sheet')}")
+    if unreadable:
+        parts.append(f"{plural(unreadable, 'unreadable sheet')} {'is' if unreadable == 1 else 'are'} left out of the mean")
+    if skipped:
+        parts.append(f"{plural(len(skipped), 'other file')} not graded (listed above)")
+    return "; ".join(parts)
+
+
+MAX_SKIPPED_SHOWN = 20
+
+
+def skipped_lines(skipped) -> list:
+    """One line per file that is not an answer sheet (the first few of a long list)."""
+    lines = [Text(f"not graded: {s.file}: {s.reason}", style="yellow") for s in skipped[:MAX_SKIPPED_SHOWN]]
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        lines.append(Text(f"... and {len(skipped) - MAX_SKIPPED_SHOWN:,} more (every one is in --report FILE.json)", style="yellow"))
+    return lines
+
+
+def print_grades(sheets, show_answers: bool = False, summary_only: bool = False, width: int | None = None, skipped=()) -> None:
     console = Console(width=width, soft_wrap=False, highlight=False)
     if not summary_only and len(sheets) <= MAX_SHEET_TABLES:
         for sheet in sheets:
             console.print(sheet_table(sheet, show_answers))
             console.print()
+    for line in skipped_lines(skipped):
+        console.print(line)
+    if skipped and not sheets:
+        console.print(Text("no answer sheet was graded", style="red"))
+    if skipped:
+        console.print()
     if summary_only or len(sheets) > 1:
         table = summary_table(sheets)
+        table.caption = summary_caption(sheets, skipped)
         console.print(table)
         if isinstance(table, LongTable):
             console.print(Text(table.caption))
@@ -129,12 +162,12 @@ class CheckerScreen:
 
     def intro(self, title: str, count: int, total: float, tries: int) -> None:
         self.console.print(Text(title, style="bold"))
-        self.console.print(Text(f"{count} questions, {_score(total)} points, {tries} tr{'ies' if tries != 1 else 'y'} each."))
+        self.console.print(Text(f"{plural(count, 'question')}, {plural(total, 'point')}, {plural(tries, 'try', 'tries')} each."))
         self.console.print(Text("Type an answer (0.4, -3/4, 1e-6, [1, 2], [16, 32, 32]); h for a hint, s to skip, q to quit."))
 
     def question(self, number: int, count: int, qid: str, ask: str, points: float) -> None:
         self.console.print()
-        self.console.print(Text.assemble((f"[{number}/{count}] ", "dim"), (qid, "bold"), f"  {ask}  ({_score(points)} point{'s' if points != 1 else ''})"))
+        self.console.print(Text.assemble((f"[{number}/{count}] ", "dim"), (qid, "bold"), f"  {ask}  ({plural(points, 'point')})"))
 
     def ask(self) -> str | None:
         """A line typed by the student; None at end of input (Ctrl-D)."""
@@ -147,7 +180,7 @@ class CheckerScreen:
         self.console.print(Text(f"✓ {feedback}", style="green"))
 
     def wrong(self, feedback: str, tries_left: int, close: bool = False) -> None:
-        left = f" ({tries_left} tr{'ies' if tries_left != 1 else 'y'} left)" if tries_left else " (no tries left)"
+        left = f" ({plural(tries_left, 'try', 'tries')} left)" if tries_left else " (no tries left)"
         mark, style = ("≈", "yellow") if close else ("✗", "red")
         self.console.print(Text(f"{mark} {feedback}{left}", style=style))
 
