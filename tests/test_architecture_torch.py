@@ -95,7 +95,11 @@ def torchinfo_mult_adds(module, output_shape) -> int:
     out = [1, *output_shape]
     total = 0
     for pname, param in target.named_parameters():
-        if pname in ("weight", "bias"):
+        if pname in ("weight", "bias") and name in ("Linear", "Embedding"):
+            # after torchinfo's pull request #318: once per position, prod(output_size[:-1]);
+            # the embedding likewise (its README's LSTM example, 378.46M, needs it)
+            total += param.numel() * prod(out[:-1])
+        elif pname in ("weight", "bias"):
             total += param.numel() * (prod(out[:1] + out[2:]) if "Conv" in name else out[0])
         else:  # weight_ih_l0 ...: once per time step
             total += param.numel() * prod(out[:2])

@@ -77,8 +77,20 @@ class LayerType:
         return Counted()
 
     def mult_adds(self, params: int, shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, str]:
-        # torchinfo: (batch = 1) × every weight and bias of a Linear, norm or embedding
+        # torchinfo: (batch = 1) × every weight and bias of a norm layer, once
         return params, count(params)
+
+
+def per_position(params: int, positions: tuple[int, ...]) -> tuple[int, str]:
+    """Mult-adds of a layer applied at every position: each weight and bias once per position.
+
+    torchinfo after its pull request #318 counts ``nn.Linear`` on ``[L, F]`` as
+    ``params·L`` (``prod(output_size[:-1])``); an embedding likewise once per index.
+    """
+    total = params * prod(positions)
+    if prod(positions) == 1:
+        return total, count(total)
+    return total, f"{count(params)}·{'·'.join(map(str, positions))} = {count(total)}"
 
 
 def _bias(layer: LayerSpec, ctx: Context, factors: tuple[int, ...]) -> list[Term]:
@@ -101,6 +113,9 @@ class Dense(LayerType):
     def params(self, layer, shape, ctx):
         units = layer.options["units"]
         return Counted((Term((shape[-1], units), "weight"), *_bias(layer, ctx, (units,))))
+
+    def mult_adds(self, params, shape, out):
+        return per_position(params, shape[:-1])  # once per position along the other axes
 
 
 AXES = {1: (("L", "length"),), 2: (("H", "height"), ("W", "width"))}
@@ -359,6 +374,9 @@ class Embedding(LayerType):
 
     def params(self, layer, shape, ctx):
         return Counted((Term((layer.options["num"], layer.options["dim"]), "weight"),))
+
+    def mult_adds(self, params, shape, out):
+        return per_position(params, shape)  # once per index looked up
 
 
 class Recurrent(LayerType):
