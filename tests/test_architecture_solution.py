@@ -186,7 +186,7 @@ def test_solve_with_a_mistake_switched_on():
     with pytest.raises(ValueError, match="did you mean 'forgot-bias'"):
         solve_architecture(problem, mistake="forgot-biases")
     assert set(MISTAKES) == {"forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding",
-                             "forgot-input-channels", "one-gate", "bn-stats-learnable"}
+                             "forgot-input-channels", "one-gate", "bn-stats-learnable", "per-head-projections"}
 
 
 def test_a_mistake_that_breaks_the_network_gives_no_answer(tmp_path):

@@ -15,11 +15,13 @@ from math import prod
 
 from .arith import (count, pad_text, same_keras, same_pad_keras, same_pad_pytorch, slide,
                     slide_divides, transpose_slide)
-from .keys import COUNT, FLAG, NONNEG, NUMBER, PADDING, RATE, SIZE, Key
+from .keys import COUNT, FLAG, LAYERS, NONNEG, NUMBER, PADDING, RATE, SIZE, Key
 from .model import LayerFault, LayerSpec, ShapeStep, Term, shape_text
 
+# The catalogue of counting mistakes, in the order a diagnosis lists them; each layer type
+# names the ones it invites (`LayerType.mistakes`), and a test checks the two agree.
 MISTAKES = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding",
-            "forgot-input-channels", "one-gate", "bn-stats-learnable")
+            "forgot-input-channels", "one-gate", "bn-stats-learnable", "per-head-projections")
 
 
 @dataclass
@@ -66,6 +68,7 @@ class LayerType:
     shape_rule = ""
     weight_rule = "no parameters"
     learnable = False  # whether the type has weights at all (for hints)
+    mistakes: tuple[str, ...] = ()  # the counting mistakes (codes of MISTAKES) this type invites
 
     def param_rule(self, convention: str) -> str:
         return f"{self.name}: {self.weight_rule}"
@@ -76,9 +79,19 @@ class LayerType:
     def params(self, layer: LayerSpec, shape: tuple[int, ...], ctx: Context) -> Counted:
         return Counted()
 
-    def mult_adds(self, params: int, shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[int, str]:
+    def mult_adds(self, params: int, shape: tuple[int, ...], out: tuple[int, ...],
+                  terms: tuple[Term, ...] = ()) -> tuple[int, str]:
         # torchinfo: (batch = 1) × every weight and bias of a norm layer, once
         return params, count(params)
+
+    def branches(self, layer: LayerSpec) -> tuple[tuple[str, tuple[LayerSpec, ...]], ...]:
+        """A block's branches as (name, layers); a plain layer has none."""
+        return ()
+
+    def combine(self, layer: LayerSpec, shape: tuple[int, ...], outputs: tuple[tuple[int, ...], ...],
+                ctx: Context) -> Shaped:
+        """A block's output from its branches' outputs (only blocks have branches)."""
+        raise NotImplementedError  # pragma: no cover - only called when branches() is not empty
 
 
 def per_position(params: int, positions: tuple[int, ...]) -> tuple[int, str]:
@@ -102,6 +115,7 @@ def _bias(layer: LayerSpec, ctx: Context, factors: tuple[int, ...]) -> list[Term
 class Dense(LayerType):
     learnable = True
     name = "dense"
+    mistakes = ("forgot-bias",)
     keys = {"units": Key(COUNT, example="units: 10"), "bias": Key(FLAG, True)}
     shape_rule = "dense: the last axis becomes units; the other axes stay"
     weight_rule = "in·units weights + units biases (in = the size of the input's last axis)"
@@ -114,7 +128,7 @@ class Dense(LayerType):
         units = layer.options["units"]
         return Counted((Term((shape[-1], units), "weight"), *_bias(layer, ctx, (units,))))
 
-    def mult_adds(self, params, shape, out):
+    def mult_adds(self, params, shape, out, terms=()):
         return per_position(params, shape[:-1])  # once per position along the other axes
 
 
@@ -191,6 +205,7 @@ def _check_groups(layer: LayerSpec, channels: int, filters: int) -> int:
 
 class Conv(LayerType):
     learnable = True
+    mistakes = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding", "forgot-input-channels")
     keys = {"filters": Key(COUNT, example="filters: 16"), "kernel": Key(SIZE, example="kernel: 3"),
             "stride": Key(SIZE, 1), "padding": Key(PADDING, 0, words=("same",)), "dilation": Key(SIZE, 1),
             "groups": Key(COUNT, 1), "bias": Key(FLAG, True)}
@@ -219,12 +234,13 @@ class Conv(LayerType):
             weight = (o["filters"], *o["kernel"])
         return Counted((Term(weight, "weight"), *_bias(layer, ctx, (o["filters"],))))
 
-    def mult_adds(self, params, shape, out):
+    def mult_adds(self, params, shape, out, terms=()):
         # torchinfo: every weight and bias once per output position (channels aside)
         return params * prod(out[1:]), f"{count(params)}·{'·'.join(map(str, out[1:]))} = {count(params * prod(out[1:]))}"
 
 
 class ConvTranspose2d(Conv):
+    mistakes = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "forgot-input-channels")
     keys = {"filters": Key(COUNT, example="filters: 16"), "kernel": Key(SIZE, example="kernel: 3"),
             "stride": Key(SIZE, 1), "padding": Key(PADDING, 0), "output_padding": Key(NONNEG, 0),
             "dilation": Key(SIZE, 1), "groups": Key(COUNT, 1), "bias": Key(FLAG, True)}
@@ -265,6 +281,7 @@ class ConvTranspose2d(Conv):
 
 
 class Pool(LayerType):
+    mistakes = ("forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding")
     def __init__(self, name: str, ndim: int, how: str):
         self.name, self.ndim, self.how = name, ndim, how
         self.min_rank = self.max_rank = ndim + 1
@@ -292,7 +309,7 @@ class Pool(LayerType):
                                       dilation=o.get("dilation", (1,) * self.ndim), ceil_mode=o["ceil_mode"], pool=True)
         return Shaped((shape[0], *sizes), (ShapeStep("C (unchanged)", str(shape[0])), *steps), tuple(notes + more))
 
-    def mult_adds(self, params, shape, out):
+    def mult_adds(self, params, shape, out, terms=()):
         return 0, "0"
 
 
@@ -320,6 +337,7 @@ class Flatten(LayerType):
 
 class BatchNorm(LayerType):
     learnable = True
+    mistakes = ("bn-stats-learnable",)
     name = "batchnorm"
     max_rank = 3
     expects = "[C], [C, L] or [C, H, W]"
@@ -375,12 +393,13 @@ class Embedding(LayerType):
     def params(self, layer, shape, ctx):
         return Counted((Term((layer.options["num"], layer.options["dim"]), "weight"),))
 
-    def mult_adds(self, params, shape, out):
+    def mult_adds(self, params, shape, out, terms=()):
         return per_position(params, shape)  # once per index looked up
 
 
 class Recurrent(LayerType):
     learnable = True
+    mistakes = ("forgot-bias", "one-gate")
     keys = {"hidden": Key(COUNT, example="hidden: 128"), "layers": Key(COUNT, 1, maximum=1000), "bidirectional": Key(FLAG, False),
             "bias": Key(FLAG, True), "return_sequences": Key(FLAG, True)}
     min_rank = max_rank = 2
@@ -388,6 +407,7 @@ class Recurrent(LayerType):
 
     def __init__(self, name: str, gates: int):
         self.name, self.gates = name, gates
+        self.mistakes = ("forgot-bias", "one-gate") if gates > 1 else ("forgot-bias",)
         self.shape_rule = (f"{name}: [L, features] becomes [L, directions·hidden], or [directions·hidden] "
                            "with return_sequences: false")
 
@@ -424,10 +444,130 @@ class Recurrent(LayerType):
             terms += _bias(layer, ctx, front + (hidden,)) * self.bias_vectors(ctx.convention)
         return Counted(tuple(terms))
 
-    def mult_adds(self, params, shape, out):
+    def mult_adds(self, params, shape, out, terms=()):
         # torchinfo: each weight and bias once per time step; the module itself always returns all L steps
         steps = shape[0]
         return params * steps, f"{count(params)}·{steps} = {count(params * steps)}"
+
+
+def _heads(layer: LayerSpec, width: int) -> int:
+    heads = layer.options["heads"]
+    if width % heads:
+        raise LayerFault(layer, f"heads {heads} does not divide the embedding size {width} ({width}/{heads} is not whole); "
+                         f"each head gets E/heads of the {width} features: use a number of heads that divides {width}",
+                         key="heads")
+    return heads
+
+
+def _attention_terms(layer: LayerSpec, width: int, bias: bool, ctx: Context, front: tuple[int, ...] = ()) -> list[Term]:
+    """nn.MultiheadAttention(E, heads): in_proj_weight [3E, E] (query, key, value), in_proj_bias [3E],
+    out_proj [E, E] + [E]: 4·E·E + 4·E. Each head uses E/heads of the projected features,
+    so the heads add no parameters."""
+    copies = (layer.options["heads"],) if ctx.applies("per-head-projections", layer, layer.options["heads"] > 1) else ()
+    terms = [Term(front + copies + (3, width, width), "weight")]
+    terms += _bias(layer, ctx, front + copies + (3, width)) if bias else []
+    terms += [Term(front + copies + (width, width), "weight")]
+    terms += _bias(layer, ctx, front + copies + (width,)) if bias else []
+    return terms
+
+
+def _once_per_position(params: int, shape: tuple[int, ...], terms: tuple[Term, ...]) -> tuple[int, str]:
+    """torchinfo: weights and biases once per position (L), norm scales and shifts once."""
+    norms = sum(term.value for term in terms if term.role in ("scale", "shift"))
+    projected, positions = params - norms, shape[0]
+    total = projected * positions + norms
+    if not norms:
+        return total, f"{count(projected)}·{positions} = {count(total)}"
+    return total, f"{count(projected)}·{positions} + {count(norms)} = {count(total)}"
+
+
+class MultiheadAttention(LayerType):
+    learnable = True
+    name = "multihead_attention"
+    keys = {"heads": Key(COUNT, example="heads: 8"), "bias": Key(FLAG, True)}
+    min_rank = max_rank = 2
+    expects = "[L, E]"
+    shape_rule = "multihead_attention: [L, E] stays [L, E] (self-attention; each of the heads sees E/heads features)"
+    weight_rule = ("3·E·E query, key and value weights + 3·E biases + E·E output weights + E biases = 4·E·E + 4·E "
+                   "(the heads split E, they add no parameters)")
+    mistakes = ("forgot-bias", "per-head-projections")
+
+    def output(self, layer, shape, ctx):
+        width = shape[1]
+        heads = _heads(layer, width)
+        return Shaped(shape, (ShapeStep("E (unchanged)", str(width)),),
+                      (f"{heads} heads of E/heads = {width}/{heads} = {width // heads} features each",))
+
+    def params(self, layer, shape, ctx):
+        return Counted(tuple(_attention_terms(layer, shape[1], layer.options["bias"], ctx)))
+
+    def mult_adds(self, params, shape, out, terms=()):
+        # torchinfo counts in_proj_weight and out_proj.weight, not named plain "weight", once per step L
+        return _once_per_position(params, shape, terms)
+
+
+class TransformerEncoder(LayerType):
+    learnable = True
+    name = "transformer_encoder"
+    keys = {"heads": Key(COUNT, example="heads: 8"), "ff": Key(COUNT, 2048), "layers": Key(COUNT, 1, maximum=1000),
+            "norm_first": Key(FLAG, False)}
+    min_rank = max_rank = 2
+    expects = "[L, E]"
+    shape_rule = "transformer_encoder: [L, E] stays [L, E] (self-attention, then a feed-forward E → ff → E, each added back)"
+    weight_rule = ("per layer: self-attention 4·E·E + 4·E, feed-forward E·ff + ff + ff·E + E, two layer norms 2·E + 2·E; "
+                   "× layers")
+    mistakes = ("forgot-bias", "per-head-projections")
+
+    def output(self, layer, shape, ctx):
+        o, width = layer.options, shape[1]
+        heads = _heads(layer, width)
+        order = "norm, then sublayer, then add" if o["norm_first"] else "sublayer, add, then norm"
+        stacked = f"{o['layers']} layers, each: " if o["layers"] > 1 else ""
+        return Shaped(shape, (ShapeStep("E (unchanged)", str(width)),),
+                      (f"{stacked}self-attention ({heads} heads of {width // heads}), feed-forward {width} → {o['ff']} → {width}; "
+                       f"{order} (norm_first: {'true' if o['norm_first'] else 'false'})",))
+
+    def params(self, layer, shape, ctx):
+        # nn.TransformerEncoderLayer(E, heads, ff): self_attn, linear1 [ff, E] + [ff], linear2 [E, ff] + [E],
+        # norm1 and norm2 (γ, β of E each); nn.TransformerEncoder stacks `layers` copies of it
+        o, width = layer.options, shape[1]
+        front = (o["layers"],) if o["layers"] > 1 else ()
+        terms = _attention_terms(layer, width, True, ctx, front)
+        terms += [Term(front + (width, o["ff"]), "weight"), *_bias(layer, ctx, front + (o["ff"],))]
+        terms += [Term(front + (o["ff"], width), "weight"), *_bias(layer, ctx, front + (width,))]
+        terms += [Term(front + (width,), role) for role in ("scale", "shift", "scale", "shift")]
+        return Counted(tuple(terms))
+
+    def mult_adds(self, params, shape, out, terms=()):
+        # as torchinfo counts the parts: attention and linear layers once per position, norms once
+        return _once_per_position(params, shape, terms)
+
+
+class Residual(LayerType):
+    learnable = True
+    name = "residual"
+    keys = {"layers": Key(LAYERS, example="layers: [{type: conv2d, filters: 64, kernel: 3, padding: 1}]"),
+            "shortcut": Key(LAYERS, (), example="shortcut: [{type: conv2d, filters: 128, kernel: 1, stride: 2}]")}
+    expects = "any shape its first layers take"
+    shape_rule = ("residual: carry the shape through the main branch (layers) and through the shortcut (the identity "
+                  "when empty); the two must be equal, and the output, main + shortcut, has that shape")
+    weight_rule = "the parameters of the layers in both branches; the addition has none"
+
+    def branches(self, layer):
+        return (("main", layer.options["layers"]), ("shortcut", layer.options["shortcut"]))
+
+    def combine(self, layer, shape, outputs, ctx):
+        main, shortcut = outputs
+        identity = not layer.options["shortcut"]
+        written = "identity: the block's input" if identity else "shortcut"
+        if main != shortcut:
+            raise LayerFault(layer, f"the main branch gives {shape_text(main)} but the shortcut ({written}) gives "
+                             f"{shape_text(shortcut)}; they are added, so their shapes must be equal: "
+                             "give the shortcut a projection (e.g. a conv2d with kernel 1 and the main branch's filters "
+                             "and stride) or change the main branch")
+        step = ShapeStep("main + shortcut", f"{shape_text(main)} + {shape_text(shortcut)} = {shape_text(main)}",
+                         "the identity" if identity else "")
+        return Shaped(main, (step,))
 
 
 class Activation(LayerType):
@@ -444,6 +584,7 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in (
     Embedding(), Recurrent("rnn", 1), Recurrent("lstm", 4), Recurrent("gru", 3),
     Activation("relu"), Activation("sigmoid"), Activation("tanh"), Activation("softmax"),
     Activation("leaky_relu", {"slope": Key(NUMBER, 0.01)}), Activation("gelu"),
+    Residual(), MultiheadAttention(), TransformerEncoder(),
 )}
 
 

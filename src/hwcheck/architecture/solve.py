@@ -32,6 +32,8 @@ DESCRIPTIONS = {
     "one-gate": "counted one gate instead of four (LSTM) or three (GRU)",
     "bn-stats-learnable": ("counted batch norm's running mean and variance as learnable parameters "
                            "(they are buffers in PyTorch, non-trainable weights in Keras)"),
+    "per-head-projections": ("gave every attention head its own E×E projections (heads·4·E·E); the heads split "
+                             "E between them, so the projections are 4·E·E in all"),
 }
 CARRIED_FORWARD = "carried-forward"
 
@@ -68,15 +70,18 @@ class ArchitectureSolution(RichDisplay):
         what, name = self._parse(ask)
         convention = self.problem.convention
         if what == "shape":
+            layers = self.problem.all_layers
             layer = self._layer(name)
-            rules = _unique(LAYER_TYPES[spec.type].shape_rule for spec in self.problem.layers[:layer.index])
-            return (f"Start from the input {shape_text(self.problem.input)} (no batch axis, channels first) and carry the "
-                    f"shape through layers 1 to {layer.index}, one at a time:\n" + "\n".join(f"- {r}" for r in rules))
+            upto = layers[:layers.index(layer) + 1]
+            rules = _unique(LAYER_TYPES[spec.type].shape_rule for spec in upto)
+            return (f"Start from the input {shape_text(self.problem.input)} (no batch axis, {_layout(convention)}) and carry "
+                    f"the shape through layers 1 to {layer.number or layer.index}, "
+                    "one at a time:\n" + "\n".join(f"- {r}" for r in rules))
         if name is not None:
             layer = self._layer(name)
             return (LAYER_TYPES[layer.type].param_rule(convention)
                     + ".\nTake the sizes from the shape that goes into this layer (the output of the layer before).")
-        rules = _unique(LAYER_TYPES[spec.type].param_rule(convention) for spec in self.problem.layers
+        rules = _unique(LAYER_TYPES[spec.type].param_rule(convention) for spec in self.problem.all_layers
                         if LAYER_TYPES[spec.type].learnable)
         return ("Add up the learnable parameters of every layer, weights and biases (don't forget the bias terms); "
                 "activations, pooling, flatten and dropout have none:\n" + "\n".join(f"- {r}" for r in rules))
@@ -88,11 +93,7 @@ class ArchitectureSolution(RichDisplay):
             "id": self.problem.id,
             "kind": "architecture",
             "input": list(net.input_shape),
-            "layers": [{
-                "name": row.name, "type": row.type, "output_shape": list(row.output_shape), "params": row.params,
-                "input_shape": list(row.input_shape), "params_formula": row.params_text,
-                "non_trainable_params": row.non_trainable, "mult_adds": row.mult_adds,
-            } for row in net.rows],
+            "layers": [_row_json(row) for row in net.rows],
             "total_params": net.total,
             "trainable_params": net.trainable,
             "formula": net.formula,
@@ -116,7 +117,7 @@ class ArchitectureSolution(RichDisplay):
         return parsed
 
     def _layer(self, name: str) -> LayerSpec:
-        return next(layer for layer in self.problem.layers if layer.name == name)
+        return next(layer for layer in self.problem.all_layers if layer.name == name)
 
     def _variant(self, code: str) -> tuple[Network | None, dict[int, str]]:
         """The network worked out with one mistake switched on (None if it then cannot run)."""
@@ -136,13 +137,14 @@ class ArchitectureSolution(RichDisplay):
 
     def _carried_forward(self, what: str, name: str | None, right: Any, answers: Mapping[str, Any]) -> list[Mistake]:
         """Answers that follow, by correct working, from the student's own wrong shape earlier on."""
-        target = self._layer(name).index if name is not None else len(self.problem.layers) + 1
+        layers = self.problem.all_layers
+        before = layers[:layers.index(self._layer(name))] if name is not None else layers
         found: list[Mistake] = []
-        for layer in reversed(self.problem.layers[:target - 1]):  # the nearest earlier layer first
+        for layer in reversed(before):  # the nearest earlier layer first
             if layer.name is None or layer.name == name:
                 continue
             given = as_shape(answers.get(layer.name))
-            if given is None or given == self.network.rows[layer.index - 1].output_shape:
+            if given is None or given == self.network.find(layer.index).output_shape:
                 continue
             network = try_compute(self.problem.input, self.problem.layers, self.problem.convention,
                                   override={layer.index: given})
@@ -167,6 +169,22 @@ def solve_architecture(problem: ArchitectureProblem, mistake: str | None = None)
         except LayerFault as fault:
             raise InputError.at(problem.file, fault.pos, fault.message) from None
     return ArchitectureSolution(problem, network, mistake)
+
+
+def _row_json(row) -> dict:
+    """One layer for the JSON; a block also lists the layers of each branch (``main``, ``shortcut``)."""
+    data = {
+        "name": row.name, "type": row.type, "output_shape": list(row.output_shape), "params": row.params,
+        "input_shape": list(row.input_shape), "params_formula": row.params_text,
+        "non_trainable_params": row.non_trainable, "mult_adds": row.mult_adds,
+    }
+    for branch in row.branches:
+        data[branch.name] = [_row_json(inner) for inner in branch.rows]
+    return data
+
+
+def _layout(convention: str) -> str:
+    return "channels last, as Keras" if convention == "keras" else "channels first"
 
 
 def _value(network: Network, what: str, name: str | None) -> Any:
