@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from .arith import count, memory_text
-from .layers import LAYER_TYPES, Context, check_rank
+from .layers import LAYER_TYPES, Context, Shaped, check_rank
 from .model import Branch, LayerFault, LayerRow, LayerSpec, Network, Term
 
 CONVENTION_NOTES = {
@@ -96,7 +96,15 @@ class _Walker:
         for name, layers in kind.branches(layer):
             rows, out = self.chain(layers, shape, source, layer, name)
             branches.append(Branch(name, tuple(rows), out))
-        shaped = kind.combine(layer, shape, tuple(branch.output_shape for branch in branches), self.ctx)
+        outputs = tuple(branch.output_shape for branch in branches)
+        try:
+            shaped = kind.combine(layer, shape, outputs, self.ctx)
+        except LayerFault:
+            if not self.override:
+                raise
+            # following a student's wrong shape inside one branch: the branches no longer
+            # agree, but the working after the block goes on from the main branch's shape
+            shaped = Shaped(outputs[0])
         inner = [row for branch in branches for row in branch.rows]
         out = tuple(self.override.get(layer.index, shaped.shape))
         return LayerRow(
