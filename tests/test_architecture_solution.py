@@ -278,7 +278,7 @@ def test_json_has_the_contract_keys():
 
 
 def test_json_keras_totals(tmp_path):
-    s = write(tmp_path, "id: t\nkind: architecture\nconvention: keras\ninput: [8, 4, 4]\nlayers: [{type: batchnorm}]\n")
+    s = write(tmp_path, "id: t\nkind: architecture\nconvention: keras\ninput: [4, 4, 8]\nlayers: [{type: batchnorm}]\n")
     data = s.to_json()
     # γ, β learnable: 16; moving mean and variance non-trainable: 16; Keras' total 32
     assert (data["trainable_params"], data["non_trainable_params"], data["total_params"]) == (16, 16, 32)

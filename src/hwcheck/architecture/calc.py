@@ -13,11 +13,13 @@ from .arith import count, memory_text
 from .layers import LAYER_TYPES, Context, Shaped, check_rank
 from .model import Branch, LayerFault, LayerRow, LayerSpec, Network, Term
 
+LAYOUTS = {"pytorch": "no batch axis, channels first", "keras": "no batch axis, channels last"}
 CONVENTION_NOTES = {
     "pytorch": ("PyTorch convention: recurrent layers keep two bias vectors per gate (b_ih and b_hh); "
                 "batch-norm running mean and variance are buffers, not parameters; "
                 "padding 'same' only with stride 1"),
-    "keras": ("Keras convention: recurrent layers keep one bias vector per gate (GRU two, as with reset_after=True); "
+    "keras": ("Keras convention: shapes are channels last ([H, W, C], [L, C]), as model.summary() prints them; "
+              "convolution kernels are [k_h, k_w, C_in, filters]; recurrent layers keep one bias vector per gate (GRU two, as with reset_after=True); "
               "batch-norm moving mean and variance are non-trainable parameters; "
               "padding 'same' with any stride gives ⌈in/stride⌉"),
 }
@@ -66,7 +68,7 @@ class _Walker:
               block: LayerSpec | None, branch: str | None) -> LayerRow:
         ctx = self.ctx
         kind = LAYER_TYPES[layer.type]
-        check_rank(kind, layer, shape, source)
+        check_rank(kind, layer, shape, source, ctx)
         place = {"index": layer.index, "name": layer.name, "type": layer.type, "input_shape": shape,
                  "number": layer.number or str(layer.index), "block": block.label if block else None, "branch": branch}
         if kind.branches(layer):
@@ -142,7 +144,7 @@ def _network(convention: str, input_shape: tuple[int, ...], rows: list[LayerRow]
         convention=convention, input_shape=input_shape, rows=tuple(rows), trainable=trainable,
         non_trainable=non_trainable, total=total, buffers=sum(row.buffers for row in rows), mult_adds=mult_adds,
         formula=formula, formula_text=f"{formula} = {count(trainable)}", param_bytes=param_bytes, memory_text=memory,
-        convention_note=CONVENTION_NOTES[convention],
+        convention_note=CONVENTION_NOTES[convention], layout_text=LAYOUTS[convention],
         counts_text=f"trainable {count(trainable)} · non-trainable {count(non_trainable)} · total {count(total)}",
         mult_adds_total_text=count(mult_adds),
     )

@@ -1,8 +1,9 @@
 """Every layer type in one place each: its keys and defaults, its shape arithmetic, its
 parameter formula and its mult-adds (micrograd-style locality).
 
-Shapes are channels first and carry no batch axis: ``[features]``, ``[C, L]``,
-``[C, H, W]``, ``[L, features]`` for sequences. Formulas and defaults are PyTorch's; the
+Shapes carry no batch axis and are channels first (``[features]``, ``[C, L]``,
+``[C, H, W]``, ``[L, features]`` for sequences), or channels last under Keras' convention
+(``[L, C]``, ``[H, W, C]``: see :func:`split_channels`). Formulas and defaults are PyTorch's; the
 :class:`Context` says which framework's counting to follow where they differ, and which
 typical student mistake (if any) to make on purpose, so that the grader can recognise
 the answer that mistake gives.
@@ -39,6 +40,25 @@ class Context:
         return True
 
 
+def channels_last(ctx: Context) -> bool:
+    """Keras lays images and signals out channels last ([H, W, C], [L, C]), as model.summary() prints them."""
+    return ctx.convention == "keras"
+
+
+def split_channels(shape: tuple[int, ...], ctx: Context) -> tuple[int, tuple[int, ...]]:
+    """(channels, spatial sizes) of an image or signal in the convention's layout."""
+    return (shape[-1], shape[:-1]) if channels_last(ctx) else (shape[0], shape[1:])
+
+
+def join_channels(channels: int, spatial, ctx: Context) -> tuple[int, ...]:
+    return (*spatial, channels) if channels_last(ctx) else (channels, *spatial)
+
+
+def channel_steps(channel: ShapeStep, spatial, ctx: Context) -> tuple[ShapeStep, ...]:
+    """The working in the order of the axes: C first (PyTorch) or last (Keras)."""
+    return (*spatial, channel) if channels_last(ctx) else (channel, *spatial)
+
+
 @dataclass(frozen=True)
 class Shaped:
     shape: tuple[int, ...]
@@ -65,6 +85,7 @@ class LayerType:
     ndim: int = 1  # how many axes a kernel/stride/padding pair covers
     min_rank, max_rank = 1, None
     expects = "[..., features]"
+    expects_keras = ""  # the input it needs written channels last, when that differs
     shape_rule = ""
     weight_rule = "no parameters"
     learnable = False  # whether the type has weights at all (for hints)
@@ -214,6 +235,7 @@ class Conv(LayerType):
         self.name, self.ndim = name, ndim
         self.min_rank = self.max_rank = ndim + 1
         self.expects = "[C, L]" if ndim == 1 else "[C, H, W]"
+        self.expects_keras = "[L, C]" if ndim == 1 else "[H, W, C]"
         k = "k" if ndim == 1 else "k_h·k_w"
         self.shape_rule = (f"{name}: channels become filters; each spatial size becomes "
                            "⌊(in + 2·padding − dilation·(kernel − 1) − 1)/stride⌋ + 1 ('same' keeps it, stride 1)")
@@ -221,17 +243,20 @@ class Conv(LayerType):
 
     def output(self, layer, shape, ctx):
         o = layer.options
-        _check_groups(layer, shape[0], o["filters"])
-        sizes, steps, notes = _windows(layer, shape[1:], ctx, kernel=o["kernel"], stride=o["stride"],
+        channels, spatial = split_channels(shape, ctx)
+        _check_groups(layer, channels, o["filters"])
+        sizes, steps, notes = _windows(layer, spatial, ctx, kernel=o["kernel"], stride=o["stride"],
                                        padding=o["padding"], dilation=o["dilation"])
-        return Shaped((o["filters"], *sizes), (ShapeStep("C (filters)", str(o["filters"])), *steps), tuple(notes))
+        return Shaped(join_channels(o["filters"], sizes, ctx),
+                      channel_steps(ShapeStep("C (filters)", str(o["filters"])), steps, ctx), tuple(notes))
 
     def params(self, layer, shape, ctx):
         o = layer.options
-        per_group = shape[0] // o["groups"]
-        weight = (o["filters"], per_group, *o["kernel"])
-        if ctx.applies("forgot-input-channels", layer, per_group != 1):
-            weight = (o["filters"], *o["kernel"])
+        per_group = split_channels(shape, ctx)[0] // o["groups"]
+        forgot = ctx.applies("forgot-input-channels", layer, per_group != 1)
+        ins = () if forgot else (per_group,)
+        # PyTorch stores the weight [filters, C_in/groups, k_h, k_w]; Keras its kernel [k_h, k_w, C_in/groups, filters]
+        weight = (*o["kernel"], *ins, o["filters"]) if channels_last(ctx) else (o["filters"], *ins, *o["kernel"])
         return Counted((Term(weight, "weight"), *_bias(layer, ctx, (o["filters"],))))
 
     def mult_adds(self, params, shape, out, terms=()):
@@ -253,9 +278,13 @@ class ConvTranspose2d(Conv):
 
     def output(self, layer, shape, ctx):
         o = layer.options
-        _check_groups(layer, shape[0], o["filters"])
+        channels, spatial = split_channels(shape, ctx)
+        _check_groups(layer, channels, o["filters"])
+        if channels_last(ctx) and o["groups"] != 1:
+            raise LayerFault(layer, "Keras' Conv2DTranspose takes no groups; write groups: 1, or set convention: pytorch",
+                             key="groups")
         sizes, steps = [], []
-        for axis, size in enumerate(shape[1:]):
+        for axis, size in enumerate(spatial):
             label, axis_name = AXES[2][axis]
             k, s, d, p, op = (o[key][axis] for key in ("kernel", "stride", "dilation", "padding", "output_padding"))
             if op >= max(s, d):
@@ -270,13 +299,18 @@ class ConvTranspose2d(Conv):
                 raise LayerFault(layer, f"output {axis_name} {result.expr} ≤ 0; use less padding", key="padding")
             sizes.append(result.out)
             steps.append(ShapeStep(label, result.expr))
-        return Shaped((o["filters"], *sizes), (ShapeStep("C (filters)", str(o["filters"])), *_merge_axes(steps)))
+        return Shaped(join_channels(o["filters"], sizes, ctx),
+                      channel_steps(ShapeStep("C (filters)", str(o["filters"])), _merge_axes(steps), ctx))
 
     def params(self, layer, shape, ctx):
         o = layer.options
-        weight = (shape[0], o["filters"] // o["groups"], *o["kernel"])  # PyTorch stores [C_in, C_out/g, k_h, k_w]
-        if ctx.applies("forgot-input-channels", layer, shape[0] != 1):
-            weight = weight[1:]
+        channels = split_channels(shape, ctx)[0]
+        ins = () if ctx.applies("forgot-input-channels", layer, channels != 1) else (channels,)
+        # PyTorch stores [C_in, C_out/g, k_h, k_w]; Keras' Conv2DTranspose its kernel [k_h, k_w, filters, C_in]
+        if channels_last(ctx):
+            weight = (*o["kernel"], o["filters"], *ins)
+        else:
+            weight = (*ins, o["filters"] // o["groups"], *o["kernel"])
         return Counted((Term(weight, "weight"), *_bias(layer, ctx, (o["filters"],))))
 
 
@@ -286,6 +320,7 @@ class Pool(LayerType):
         self.name, self.ndim, self.how = name, ndim, how
         self.min_rank = self.max_rank = ndim + 1
         self.expects = "[C, L]" if ndim == 1 else "[C, H, W]"
+        self.expects_keras = "[L, C]" if ndim == 1 else "[H, W, C]"
         self.keys = {"kernel": Key(SIZE, example="kernel: 2"), "stride": Key(SIZE, None),
                      "padding": Key(PADDING, 0, words=("same",)), "ceil_mode": Key(FLAG, False)}
         if how == "max":
@@ -305,9 +340,11 @@ class Pool(LayerType):
         if o["padding"] == "same" and ctx.convention != "keras":
             raise LayerFault(layer, "PyTorch's pooling layers take no 'same' padding; write a number, or set convention: keras",
                              key="padding")
-        sizes, steps, more = _windows(layer, shape[1:], ctx, kernel=o["kernel"], stride=stride, padding=o["padding"],
+        channels, spatial = split_channels(shape, ctx)
+        sizes, steps, more = _windows(layer, spatial, ctx, kernel=o["kernel"], stride=stride, padding=o["padding"],
                                       dilation=o.get("dilation", (1,) * self.ndim), ceil_mode=o["ceil_mode"], pool=True)
-        return Shaped((shape[0], *sizes), (ShapeStep("C (unchanged)", str(shape[0])), *steps), tuple(notes + more))
+        return Shaped(join_channels(channels, sizes, ctx),
+                      channel_steps(ShapeStep("C (unchanged)", str(channels)), steps, ctx), tuple(notes + more))
 
     def mult_adds(self, params, shape, out, terms=()):
         return 0, "0"
@@ -316,13 +353,15 @@ class Pool(LayerType):
 class GlobalPool(LayerType):
     min_rank = 2
     expects = "[C, ...]"
+    expects_keras = "[..., C]"
 
     def __init__(self, name: str):
         self.name = name
-        self.shape_rule = f"{name}: [C, ...] becomes [C], one value per channel"
+        self.shape_rule = f"{name}: [C, ...] ([..., C] under Keras) becomes [C], one value per channel"
 
     def output(self, layer, shape, ctx):
-        return Shaped((shape[0],), (ShapeStep("C (one value per channel)", str(shape[0])),))
+        channels = split_channels(shape, ctx)[0]
+        return Shaped((channels,), (ShapeStep("C (one value per channel)", str(channels)),))
 
 
 class Flatten(LayerType):
@@ -341,19 +380,22 @@ class BatchNorm(LayerType):
     name = "batchnorm"
     max_rank = 3
     expects = "[C], [C, L] or [C, H, W]"
+    expects_keras = "[C], [L, C] or [H, W, C]"
     shape_rule = "batchnorm: the shape stays"
-    weight_rule = "C scales γ + C shifts β (C = the channel axis, the first)"
+    weight_rule = "C scales γ + C shifts β (C = the channel axis: the first, the last under Keras)"
 
     def param_rule(self, convention):
         stats = ("buffers, not parameters" if convention == "pytorch" else "non-trainable parameters")
         return f"batchnorm: {self.weight_rule}; the running mean and variance (C + C) are {stats}"
 
     def output(self, layer, shape, ctx):
-        module = "BatchNorm2d" if len(shape) == 3 else "BatchNorm1d"
-        return Shaped(shape, notes=(f"normalizes each of the {shape[0]} channels (PyTorch: {module})",))
+        channels = split_channels(shape, ctx)[0]
+        module = ("Keras: BatchNormalization(axis=-1)" if channels_last(ctx)
+                  else f"PyTorch: {'BatchNorm2d' if len(shape) == 3 else 'BatchNorm1d'}")
+        return Shaped(shape, notes=(f"normalizes each of the {channels} channels ({module})",))
 
     def params(self, layer, shape, ctx):
-        c = shape[0]
+        c = split_channels(shape, ctx)[0]
         learned = (Term((c,), "scale"), Term((c,), "shift"))
         running = (Term((c,), "running"), Term((c,), "running"))
         if ctx.applies("bn-stats-learnable", layer):
@@ -588,18 +630,20 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in (
 )}
 
 
-def check_rank(kind: LayerType, layer: LayerSpec, shape: tuple[int, ...], source: LayerSpec | None) -> None:
+def check_rank(kind: LayerType, layer: LayerSpec, shape: tuple[int, ...], source: LayerSpec | None,
+               ctx: Context | None = None) -> None:
     """Refuse an input whose rank the layer cannot take, saying where it came from."""
     rank = len(shape)
     if rank >= kind.min_rank and (kind.max_rank is None or rank <= kind.max_rank):
         return
+    expects = kind.expects_keras if ctx is not None and channels_last(ctx) and kind.expects_keras else kind.expects
     given = source.title if source else "the input"
     need = f"rank {kind.min_rank}" if kind.max_rank == kind.min_rank else f"rank ≥ {kind.min_rank}"
     if kind.max_rank not in (None, kind.min_rank):
         need = f"rank {kind.min_rank} to {kind.max_rank}"
-    message = f"needs an input {kind.expects} ({need}), but {given} gives {shape_text(shape)} (rank {rank})"
+    message = f"needs an input {expects} ({need}), but {given} gives {shape_text(shape)} (rank {rank})"
     if source is not None and source.type in ("flatten", "global_avgpool", "global_maxpool", "dense") and rank < kind.min_rank:
-        message += f"; a {layer.type} cannot come after {source.type}: move {source.type} after the last layer that needs {kind.expects}"
+        message += f"; a {layer.type} cannot come after {source.type}: move {source.type} after the last layer that needs {expects}"
     else:
         message += "; check `input` and the layers before this one"
     raise LayerFault(layer, message)

@@ -169,6 +169,7 @@ class Network:
     param_bytes: int
     memory_text: str  # "557,057 × 4 B = 2,228,228 B ≈ 2.23 MB"
     convention_note: str
+    layout_text: str  # "no batch axis, channels first" (PyTorch) or "..., channels last" (Keras)
     counts_text: str  # "trainable 557,057 · non-trainable 0 · total 557,057"
     mult_adds_total_text: str
 

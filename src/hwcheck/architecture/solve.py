@@ -74,7 +74,7 @@ class ArchitectureSolution(RichDisplay):
             layer = self._layer(name)
             upto = layers[:layers.index(layer) + 1]
             rules = _unique(LAYER_TYPES[spec.type].shape_rule for spec in upto)
-            return (f"Start from the input {shape_text(self.problem.input)} (no batch axis, {_layout(convention)}) and carry "
+            return (f"Start from the input {shape_text(self.problem.input)} ({self.network.layout_text}) and carry "
                     f"the shape through layers 1 to {layer.number or layer.index}, "
                     "one at a time:\n" + "\n".join(f"- {r}" for r in rules))
         if name is not None:
@@ -181,10 +181,6 @@ def _row_json(row) -> dict:
     for branch in row.branches:
         data[branch.name] = [_row_json(inner) for inner in branch.rows]
     return data
-
-
-def _layout(convention: str) -> str:
-    return "channels last, as Keras" if convention == "keras" else "channels first"
 
 
 def _value(network: Network, what: str, name: str | None) -> Any:

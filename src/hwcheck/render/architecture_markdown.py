@@ -73,7 +73,7 @@ def render_architecture_markdown(solution) -> str:
     if solution.mistake:
         out += [f"> Worked with the mistake `{solution.mistake}` made on purpose.", ""]
     out += [
-        f"Input: {math(shape_text(network.input_shape))} (no batch axis, channels first). {_prose(network.convention_note)}.",
+        f"Input: {math(shape_text(network.input_shape))} ({network.layout_text}). {_prose(network.convention_note)}.",
         "",
         "| # | layer | type | input → output shape | parameters | mult-adds | running total |",
         "| ---: | --- | --- | --- | --- | ---: | ---: |",

@@ -76,7 +76,7 @@ def architecture_body(solution) -> list[str]:
     lines = [rf"Problem \texttt{{{tex_text(problem.id)}}}: output shapes and learnable parameters.", ""]
     if solution.mistake:
         lines += [rf"\emph{{Worked with the mistake \texttt{{{tex_text(solution.mistake)}}} made on purpose.}}", ""]
-    lines += [f"Input: {_m(shape_text(network.input_shape))} (no batch axis, channels first). {tex_text(network.convention_note)}.", ""]
+    lines += [f"Input: {_m(shape_text(network.input_shape))} ({tex_text(network.layout_text)}). {tex_text(network.convention_note)}.", ""]
     lines += _summary(network)
     lines += [r"\subsection*{Layer by layer}"]
     for row in network.walk():
