@@ -450,6 +450,7 @@ class Recurrent(LayerType):
     def __init__(self, name: str, gates: int):
         self.name, self.gates = name, gates
         self.mistakes = ("forgot-bias", "one-gate") if gates > 1 else ("forgot-bias",)
+        self.weight_rule = "per layer and direction: input weights, recurrent weights and biases for each gate"
         self.shape_rule = (f"{name}: [L, features] becomes [L, directions·hidden], or [directions·hidden] "
                            "with return_sequences: false")
 
