@@ -256,3 +256,30 @@ def test_shipped_block_problems_solve_in_every_format(name):
     for fmt in ("json", "markdown", "latex", "dot"):
         done = run_cli("solve", PROBLEMS / f"{name}.yaml", "--format", fmt)
         assert done.returncode == 0 and done.stdout, (fmt, done.stderr)
+
+
+def test_the_schema_checks_layers_inside_blocks():
+    jsonschema = pytest.importorskip("jsonschema")
+    from hwcheck.schema import problem_schema
+
+    validator = jsonschema.Draft202012Validator(problem_schema())
+    good = {"id": "a", "kind": "architecture", "input": [4, 8, 8],
+            "layers": [{"type": "residual", "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": 1}]}]}
+    assert list(validator.iter_errors(good)) == []
+    bad = {"id": "a", "kind": "architecture", "input": [4, 8, 8],
+           "layers": [{"type": "residual", "layers": [{"type": "dense"}]}]}  # units missing inside the branch
+    assert list(validator.iter_errors(bad))
+
+
+@pytest.mark.parametrize("body, shape, params", [
+    ("  - {name: B, type: residual, layers: [{type: conv2d, filters: 4, kernel: 3, padding: 1}]}\n", "[8, 8, 4]",
+     3 * 3 * 4 * 4 + 4),  # Keras: Conv2D kernel [3, 3, 4, 4] + 4, added to its input by Add()
+    ("  - {name: B, type: multihead_attention, heads: 4}\n", "[10, 256]", 263168),  # MultiHeadAttention(4, key_dim=64)
+    ("  - {name: B, type: transformer_encoder, heads: 8}\n", "[10, 512]", 3152384),  # KerasHub TransformerEncoder
+])
+def test_blocks_under_keras(tmp_path, body, shape, params):
+    path = tmp_path / "net.yaml"
+    path.write_text(f"id: t\nkind: architecture\nconvention: keras\ninput: {shape}\nlayers:\n{body}", encoding="utf-8")
+    s = solve_architecture(load_problem(path))
+    assert s.expected("params(B)").value == params
+    assert s.expected("B").value == [int(n) for n in shape.strip("[]").split(",")]
