@@ -21,6 +21,12 @@ from torch_layers import EXAMPLES, module_for, torchinfo_mult_adds  # noqa: E402
 CONTAINERS = ("residual", "transformer_encoder")  # torchinfo counts their parts; worked by hand in test_architecture_blocks
 
 
+def write_problem(tmp_path, shape: str, layers: str):
+    path = tmp_path / "net.yaml"
+    path.write_text(f"id: t\nkind: architecture\ninput: {shape}\nlayers:{layers}", encoding="utf-8")
+    return load_problem(path)
+
+
 def check(problem):
     """Each top-level layer as a torch module on a batch of one: shape, parameters, buffers, mult-adds."""
     solution = solve_architecture(problem)
@@ -102,9 +108,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_layer_options_agree_with_torch(case, tmp_path):
     shape, layers = CASES[case]
-    path = tmp_path / f"{case}.yaml"
-    path.write_text(f"id: {case}\nkind: architecture\ninput: {shape}\nlayers:{layers}", encoding="utf-8")
-    check(load_problem(path))
+    check(write_problem(tmp_path, shape, layers))
 
 
 @pytest.mark.filterwarnings("ignore:Using padding=.same.")
@@ -112,9 +116,7 @@ def test_layer_options_agree_with_torch(case, tmp_path):
 def test_every_layer_type_agrees_with_torch(kind, tmp_path):
     """Parametrized over the registry: a new layer type without a torch module or an example fails."""
     shape, layer = EXAMPLES[kind]
-    path = tmp_path / f"{kind}.yaml"
-    path.write_text(f"id: {kind}\nkind: architecture\ninput: {shape}\nlayers:\n  - {layer}\n", encoding="utf-8")
-    check(load_problem(path))
+    check(write_problem(tmp_path, shape, f"\n  - {layer}\n"))
 
 
 @pytest.mark.parametrize("layer, shape, params", [
@@ -122,8 +124,6 @@ def test_every_layer_type_agrees_with_torch(kind, tmp_path):
     ("{type: transformer_encoder, heads: 8}", "[3, 512]", 3152384),  # contract §7b: E = 512, 8 heads, ff 2048
 ])
 def test_contract_block_counts_agree_with_torch(layer, shape, params, tmp_path):
-    path = tmp_path / "net.yaml"
-    path.write_text(f"id: t\nkind: architecture\ninput: {shape}\nlayers:\n  - {layer}\n", encoding="utf-8")
-    problem = load_problem(path)
-    assert solve_architecture(problem).expected("params").value == params
-    check(problem)
+    net = write_problem(tmp_path, shape, f"\n  - {layer}\n")
+    assert solve_architecture(net).expected("params").value == params
+    check(net)

@@ -19,10 +19,22 @@ from .arith import (count, pad_text, same_keras, same_pad_keras, same_pad_pytorc
 from .keys import COUNT, FLAG, LAYERS, NONNEG, NUMBER, PADDING, RATE, SIZE, Key
 from .model import LayerFault, LayerSpec, ShapeStep, Term, shape_text
 
-# The catalogue of counting mistakes, in the order a diagnosis lists them; each layer type
-# names the ones it invites (`LayerType.mistakes`), and a test checks the two agree.
-MISTAKES = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding",
-            "forgot-input-channels", "one-gate", "bn-stats-learnable", "per-head-projections")
+# The catalogue of counting mistakes, code → what the student did, in the order a diagnosis
+# lists them; each layer type names the ones it invites (`LayerType.mistakes`), and a test
+# checks the two agree.
+MISTAKES = {
+    "forgot-bias": "left out the biases",
+    "forgot-padding": "left out the padding in the output-size formula",
+    "forgot-plus-one": "left out the + 1 at the end of the output-size formula",
+    "forgot-stride": "ignored the stride (a pooling layer's stride defaults to its kernel)",
+    "wrong-rounding": "rounded the wrong way: ⌈…⌉ where PyTorch floors, or ⌊…⌋ where ceil_mode rounds up",
+    "forgot-input-channels": "left out the input channels in the weights (filters·k·k instead of filters·C_in·k·k)",
+    "one-gate": "counted one gate instead of four (LSTM) or three (GRU)",
+    "bn-stats-learnable": ("counted batch norm's running mean and variance as learnable parameters "
+                           "(they are buffers in PyTorch, non-trainable weights in Keras)"),
+    "per-head-projections": ("gave every attention head its own E×E projections (heads·4·E·E); the heads split "
+                             "E between them, so the projections are 4·E·E in all"),
+}
 
 
 @dataclass
@@ -524,16 +536,26 @@ def _once_per_position(params: int, shape: tuple[int, ...], terms: tuple[Term, .
     return total, f"{count(projected)}·{positions} + {count(norms)} = {count(total)}"
 
 
-class MultiheadAttention(LayerType):
+class Attention(LayerType):
+    """Layers on a sequence [L, E] that attend over it; [L, E] in and out, counted per position."""
+
     learnable = True
-    name = "multihead_attention"
-    keys = {"heads": Key(COUNT, example="heads: 8"), "bias": Key(FLAG, True)}
     min_rank = max_rank = 2
     expects = "[L, E]"
+    mistakes = ("forgot-bias", "per-head-projections")
+
+    def mult_adds(self, params, shape, out, terms=()):
+        # torchinfo counts in_proj_weight and out_proj.weight (not plain "weight") once per step,
+        # and a transformer layer's linear layers once per position; norms once
+        return _once_per_position(params, shape, terms)
+
+
+class MultiheadAttention(Attention):
+    name = "multihead_attention"
+    keys = {"heads": Key(COUNT, example="heads: 8"), "bias": Key(FLAG, True)}
     shape_rule = "multihead_attention: [L, E] stays [L, E] (self-attention; each of the heads sees E/heads features)"
     weight_rule = ("3·E·E query, key and value weights + 3·E biases + E·E output weights + E biases = 4·E·E + 4·E "
                    "(the heads split E, they add no parameters)")
-    mistakes = ("forgot-bias", "per-head-projections")
 
     def output(self, layer, shape, ctx):
         width = shape[1]
@@ -544,22 +566,14 @@ class MultiheadAttention(LayerType):
     def params(self, layer, shape, ctx):
         return Counted(tuple(_attention_terms(layer, shape[1], layer.options["bias"], ctx)))
 
-    def mult_adds(self, params, shape, out, terms=()):
-        # torchinfo counts in_proj_weight and out_proj.weight, not named plain "weight", once per step L
-        return _once_per_position(params, shape, terms)
 
-
-class TransformerEncoder(LayerType):
-    learnable = True
+class TransformerEncoder(Attention):
     name = "transformer_encoder"
     keys = {"heads": Key(COUNT, example="heads: 8"), "ff": Key(COUNT, 2048), "layers": Key(COUNT, 1, maximum=1000),
             "norm_first": Key(FLAG, False)}
-    min_rank = max_rank = 2
-    expects = "[L, E]"
     shape_rule = "transformer_encoder: [L, E] stays [L, E] (self-attention, then a feed-forward E → ff → E, each added back)"
     weight_rule = ("per layer: self-attention 4·E·E + 4·E, feed-forward E·ff + ff + ff·E + E, two layer norms 2·E + 2·E; "
                    "× layers")
-    mistakes = ("forgot-bias", "per-head-projections")
 
     def output(self, layer, shape, ctx):
         o, width = layer.options, shape[1]
@@ -580,10 +594,6 @@ class TransformerEncoder(LayerType):
         terms += [Term(front + (o["ff"], width), "weight"), *_bias(layer, ctx, front + (width,))]
         terms += [Term(front + (width,), role) for role in ("scale", "shift", "scale", "shift")]
         return Counted(tuple(terms))
-
-    def mult_adds(self, params, shape, out, terms=()):
-        # as torchinfo counts the parts: attention and linear layers once per position, norms once
-        return _once_per_position(params, shape, terms)
 
 
 class Residual(LayerType):

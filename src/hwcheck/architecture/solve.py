@@ -22,19 +22,6 @@ from .model import ArchitectureProblem, LayerFault, LayerSpec, Network, parse_as
 # only the count of the layer where they are made.
 SHAPE_MISTAKES = ("forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding")
 
-DESCRIPTIONS = {
-    "forgot-bias": "left out the biases",
-    "forgot-padding": "left out the padding in the output-size formula",
-    "forgot-plus-one": "left out the + 1 at the end of the output-size formula",
-    "forgot-stride": "ignored the stride (a pooling layer's stride defaults to its kernel)",
-    "wrong-rounding": "rounded the wrong way: ⌈…⌉ where PyTorch floors, or ⌊…⌋ where ceil_mode rounds up",
-    "forgot-input-channels": "left out the input channels in the weights (filters·k·k instead of filters·C_in·k·k)",
-    "one-gate": "counted one gate instead of four (LSTM) or three (GRU)",
-    "bn-stats-learnable": ("counted batch norm's running mean and variance as learnable parameters "
-                           "(they are buffers in PyTorch, non-trainable weights in Keras)"),
-    "per-head-projections": ("gave every attention head its own E×E projections (heads·4·E·E); the heads split "
-                             "E between them, so the projections are 4·E·E in all"),
-}
 CARRIED_FORWARD = "carried-forward"
 
 
@@ -201,7 +188,7 @@ def _where(code: str, touched: dict[int, str], what: str, target: int | None) ->
 
 def _describe(code: str, labels: list[str]) -> str:
     where = f" (layer{'s' if len(labels) > 1 else ''} {', '.join(labels)})" if labels else ""
-    return f"you {DESCRIPTIONS[code]}{where}"
+    return f"you {MISTAKES[code]}{where}"
 
 
 def _unique(items) -> list[str]:
