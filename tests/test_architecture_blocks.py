@@ -283,3 +283,16 @@ def test_blocks_under_keras(tmp_path, body, shape, params):
     s = solve_architecture(load_problem(path))
     assert s.expected("params(B)").value == params
     assert s.expected("B").value == [int(n) for n in shape.strip("[]").split(",")]
+
+
+def test_mistakes_are_blamed_on_the_layers_inside_a_block(tmp_path):
+    s = solve(tmp_path, BLOCK, "[4, 8, 8]")
+    found = {m.code: m for m in s.mistakes("params(B)")}
+    # filters·k·k without C_in: c1 8·3·3 = 72, c2 8·3·3 = 72, proj 8·1·1 = 8, bn 16: 168
+    assert found["forgot-input-channels"].value == 168
+    assert found["forgot-input-channels"].description.endswith("(layers c1, c2, proj)")
+    # the stride forgotten in c1 and proj changes the shapes, not B's count; in the next block's input it does not
+    # matter either (C keeps its input's size), so only B's shape is wrong
+    shape = {m.code: m for m in s.mistakes("B")}
+    assert shape["forgot-stride"].value == [8, 8, 8]
+    assert shape["forgot-stride"].description.endswith("(layers c1, proj)")

@@ -42,7 +42,7 @@ class ArchitectureSolution(RichDisplay):
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
         what, name = self._parse(ask)
         right = _value(self.network, what, name)
-        target = self._layer(name).index if name is not None else None
+        target = self.network.find(self._layer(name).index) if name is not None else None
         found = []
         for code in MISTAKES:
             network, touched = self._variant(code)
@@ -50,7 +50,7 @@ class ArchitectureSolution(RichDisplay):
                 continue
             value = _value(network, what, name)
             if value != right:
-                found.append(Mistake(code, _describe(code, _where(code, touched, what, target)), value))
+                found.append(Mistake(code, _describe(code, _where(code, touched, what, self.network, target)), value))
         return found + self._carried_forward(what, name, right, self._by_ask(answers or {}))
 
     def hint(self, ask: str) -> str:
@@ -176,14 +176,17 @@ def _value(network: Network, what: str, name: str | None) -> Any:
     return network.trainable if name is None else network.row(name).params
 
 
-def _where(code: str, touched: dict[int, str], what: str, target: int | None) -> list[str]:
-    """The layers where a mistake made a difference to this ask."""
+def _where(code: str, touched: dict[int, str], what: str, network: Network, target) -> list[str]:
+    """The layers where a mistake made a difference to this ask (``target``: the asked layer's row)."""
     if target is None:
         return list(touched.values())
+    order = {row.index: position for position, row in enumerate(network.walk())}  # the order of the working
+    inside = {row.index for row in target.walk()}  # the layer, and a block's layers
     if what == "params" and code not in SHAPE_MISTAKES:
-        return [label for index, label in touched.items() if index == target]
-    last = target - 1 if what == "params" else target  # a layer's count depends on the shapes before it
-    return [label for index, label in touched.items() if index <= last]
+        return [label for index, label in touched.items() if index in inside]
+    # a shape depends on every layer worked out before it; a count on the shapes going into it
+    last = order[target.index] - (1 if what == "params" and not target.branches else 0)
+    return [label for index, label in touched.items() if order[index] <= last]
 
 
 def _describe(code: str, labels: list[str]) -> str:
