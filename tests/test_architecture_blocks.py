@@ -296,3 +296,16 @@ def test_mistakes_are_blamed_on_the_layers_inside_a_block(tmp_path):
     shape = {m.code: m for m in s.mistakes("B")}
     assert shape["forgot-stride"].value == [8, 8, 8]
     assert shape["forgot-stride"].description.endswith("(layers c1, proj)")
+
+
+def test_a_mistake_in_one_branch_still_gives_an_answer(tmp_path):
+    body = ("  - name: B\n    type: residual\n"
+            "    layers: [{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: 1}]\n"
+            "    shortcut: [{type: conv2d, filters: 8, kernel: 1, stride: 2}]\n")
+    s = solve(tmp_path, body, "[4, 8, 8]")
+    assert s.expected("B").value == [8, 4, 4]
+    # without its padding the main branch gives ⌊(8 − 1·(3 − 1) − 1)/2⌋ + 1 = 3 while the shortcut
+    # (no padding to forget) gives 4: a student who forgot the padding answers the main branch's [8, 3, 3]
+    found = {m.code: m.value for m in s.mistakes("B")}
+    assert found["forgot-padding"] == [8, 3, 3]
+    # the correct network itself still refuses branches that disagree (test_branch_shapes_must_agree)

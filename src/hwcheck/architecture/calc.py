@@ -19,7 +19,8 @@ CONVENTION_NOTES = {
                 "batch-norm running mean and variance are buffers, not parameters; "
                 "padding 'same' only with stride 1"),
     "keras": ("Keras convention: shapes are channels last ([H, W, C], [L, C]), as model.summary() prints them; "
-              "convolution kernels are [k_h, k_w, C_in, filters]; recurrent layers keep one bias vector per gate (GRU two, as with reset_after=True); "
+              "convolution kernels are [k_h, k_w, C_in, filters]; "
+              "recurrent layers keep one bias vector per gate (GRU two, as with reset_after=True); "
               "batch-norm moving mean and variance are non-trainable parameters; "
               "padding 'same' with any stride gives ⌈in/stride⌉"),
 }
@@ -102,10 +103,10 @@ class _Walker:
         try:
             shaped = kind.combine(layer, shape, outputs, self.ctx)
         except LayerFault:
-            if not self.override:
+            if not (self.override or self.ctx.mistake):
                 raise
-            # following a student's wrong shape inside one branch: the branches no longer
-            # agree, but the working after the block goes on from the main branch's shape
+            # following a student's wrong shape or mistake inside one branch: the branches no
+            # longer agree, but a student goes on from the main branch's shape
             shaped = Shaped(outputs[0])
         inner = [row for branch in branches for row in branch.rows]
         out = tuple(self.override.get(layer.index, shaped.shape))
