@@ -184,10 +184,6 @@ class Network:
                 return row
         raise KeyError(name)
 
-    def find(self, index: int) -> LayerRow:
-        """The row of the layer with this LayerSpec.index."""
-        return next(row for row in self.walk() if row.index == index)
-
 
 @dataclass
 class ArchitectureProblem(Problem):

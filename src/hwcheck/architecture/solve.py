@@ -42,7 +42,7 @@ class ArchitectureSolution(RichDisplay):
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
         what, name = self._parse(ask)
         right = _value(self.network, what, name)
-        target = self.network.find(self._layer(name).index) if name is not None else None
+        target = self.network.row(name) if name is not None else None
         found = []
         for code in MISTAKES:
             network, touched = self._variant(code)
@@ -127,11 +127,12 @@ class ArchitectureSolution(RichDisplay):
         layers = self.problem.all_layers
         before = layers[:layers.index(self._layer(name))] if name is not None else layers
         found: list[Mistake] = []
+        shapes = {row.index: row.output_shape for row in self.network.walk()}
         for layer in reversed(before):  # the nearest earlier layer first
             if layer.name is None or layer.name == name:
                 continue
             given = as_shape(answers.get(layer.name))
-            if given is None or given == self.network.find(layer.index).output_shape:
+            if given is None or given == shapes[layer.index]:
                 continue
             network = try_compute(self.problem.input, self.problem.layers, self.problem.convention,
                                   override={layer.index: given})
