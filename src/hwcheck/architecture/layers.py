@@ -453,7 +453,6 @@ class Embedding(LayerType):
 
 class Recurrent(LayerType):
     learnable = True
-    mistakes = ("forgot-bias", "one-gate")
     keys = {"hidden": Key(COUNT, example="hidden: 128"), "layers": Key(COUNT, 1, maximum=1000), "bidirectional": Key(FLAG, False),
             "bias": Key(FLAG, True), "return_sequences": Key(FLAG, True)}
     min_rank = max_rank = 2

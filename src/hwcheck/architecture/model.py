@@ -78,17 +78,15 @@ class Term:
 
 
 def flatten_layers(layers) -> list[LayerSpec]:
-    """Every layer in reading order: a block, then its main branch, then its shortcut."""
+    """Every layer in reading order (LayerSpec.index): a block, then the layers of its branches."""
     flat: list[LayerSpec] = []
-    stack = list(reversed(layers))
+    stack = list(layers)
     while stack:  # iterative: nesting depth never reaches the recursion limit
         layer = stack.pop()
         flat.append(layer)
-        for key in ("shortcut", "layers"):
-            inner = layer.options.get(key)
-            if isinstance(inner, tuple):
-                stack.extend(reversed(inner))
-    return flat
+        stack.extend(inner for value in layer.options.values() if isinstance(value, tuple)
+                     for inner in value if isinstance(inner, LayerSpec))
+    return sorted(flat, key=lambda layer: layer.index)
 
 
 @dataclass(frozen=True)
