@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from support import run_cli
+
 from hwcheck.architecture import solve_architecture
 from hwcheck.problem import load_problem
 
@@ -54,7 +56,7 @@ def test_bidirectional_two_layer_lstm_under_both_conventions(tmp_path):
 def test_batchnorm_statistics(tmp_path):
     layer = "{name: bn, type: batchnorm}"
     torch_net = solve(tmp_path, "[64, 8, 8]", layer).network
-    keras_net = solve(tmp_path, "[64, 8, 8]", layer, convention="keras").network
+    keras_net = solve(tmp_path, "[8, 8, 64]", layer, convention="keras").network  # channels last
     # learnable in both: γ and β, 64 + 64 = 128
     assert torch_net.trainable == keras_net.trainable == 128
     # PyTorch keeps running mean and variance as buffers, outside the parameter count
@@ -67,31 +69,31 @@ def test_batchnorm_statistics(tmp_path):
 
 
 def test_keras_same_with_stride_two(tmp_path):
-    row = solve(tmp_path, "[3, 32, 32]", "{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}",
+    row = solve(tmp_path, "[32, 32, 3]", "{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}",
                 convention="keras").network.rows[0]
     # ⌈32/2⌉ = 16; TensorFlow pads (16 − 1)·2 + 3 − 32 = 1: 0 before, 1 after
-    assert row.output_shape == (8, 16, 16)
-    assert [s.expr for s in row.steps] == ["8", "⌈32/2⌉ = 16"]
+    assert row.output_shape == (16, 16, 8)
+    assert [s.expr for s in row.steps] == ["⌈32/2⌉ = 16", "8"]  # in the order of the axes: H, W, then C
     assert any("pads 0 before and 1 after" in note for note in row.notes)
 
 
 def test_keras_same_with_stride_two_on_an_odd_size(tmp_path):
-    row = solve(tmp_path, "[3, 33, 33]", "{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}",
+    row = solve(tmp_path, "[33, 33, 3]", "{type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}",
                 convention="keras").network.rows[0]
     # ⌈33/2⌉ = 17; padding 16·2 + 3 − 33 = 2: 1 before, 1 after
-    assert row.output_shape == (8, 17, 17)
+    assert row.output_shape == (17, 17, 8)
     assert any("pads 1 before and 1 after" in note for note in row.notes)
 
 
 def test_keras_same_pooling(tmp_path):
-    row = solve(tmp_path, "[1, 33, 33]", "{type: maxpool2d, kernel: 2, padding: same}", convention="keras").network.rows[0]
-    assert row.output_shape == (1, 17, 17)  # ⌈33/2⌉
+    row = solve(tmp_path, "[33, 33, 1]", "{type: maxpool2d, kernel: 2, padding: same}", convention="keras").network.rows[0]
+    assert row.output_shape == (17, 17, 1)  # ⌈33/2⌉
 
 
 def test_same_with_stride_one_is_the_same_in_both(tmp_path):
     layer = "{name: A, type: conv2d, filters: 2, kernel: 4, padding: same}"
     assert solve(tmp_path, "[1, 9, 9]", layer).expected("A").value == [2, 9, 9]
-    assert solve(tmp_path, "[1, 9, 9]", layer, convention="keras").expected("A").value == [2, 9, 9]
+    assert solve(tmp_path, "[9, 9, 1]", layer, convention="keras").expected("A").value == [9, 9, 2]
 
 
 def test_the_caption_and_json_name_the_convention(tmp_path):
@@ -112,3 +114,78 @@ def test_hints_follow_the_convention(tmp_path):
     keras_hint = solve(tmp_path, "[10, 8]", "{name: R, type: lstm, hidden: 16}", convention="keras").hint("params(R)")
     assert "4·H + 4·H" in torch_hint
     assert "4·H + 4·H" not in keras_hint and "4·H" in keras_hint
+
+
+# -- Keras lays shapes out channels last (issue 8 §4) -----------------------------------
+
+def test_keras_reads_and_writes_channels_last(tmp_path):
+    layer = "{name: A, type: conv2d, filters: 32, kernel: 3}"
+    keras = solve(tmp_path, "[32, 32, 3]", layer, convention="keras")
+    # a 32×32 RGB image, as model.summary() prints it; Conv2D(32, 3) has a kernel [3, 3, 3, 32]
+    # and 32 biases: 3·3·3·32 + 32 = 896 (reading the 32 as channels would give 32·32·3·3 + 32 = 9248)
+    assert keras.expected("params(A)").value == 896
+    assert keras.expected("A").value == [30, 30, 32]  # ⌊(32 − 2 − 1)/1⌋ + 1 = 30, channels last
+    assert keras.network.rows[0].params_text == "3·3·3·32 + 32 = 896"
+    assert keras.network.formula == "3×3×3×32 + 32"
+    # the same layer under PyTorch, channels first: [3, 32, 32] → [32, 30, 30], weight [32, 3, 3, 3]
+    pytorch = solve(tmp_path, "[3, 32, 32]", layer)
+    assert pytorch.expected("A").value == [32, 30, 30]
+    assert pytorch.network.formula == "32×3×3×3 + 32"
+
+
+def test_keras_channels_last_through_a_small_cnn(tmp_path):
+    s = solve(tmp_path, "[28, 28, 1]",
+              "{name: c, type: conv2d, filters: 8, kernel: 3, padding: same}",
+              "{name: bn, type: batchnorm}",
+              "{name: p, type: maxpool2d, kernel: 2}",
+              "{name: d, type: dense, units: 4}",
+              "{name: g, type: global_avgpool}",
+              "{name: f, type: dense, units: 10}", convention="keras")
+    assert s.expected("c").value == [28, 28, 8]
+    assert s.expected("params(bn)").value == 16  # γ, β over the last axis, 8 channels
+    assert s.network.row("bn").non_trainable == 16  # moving mean and variance
+    assert s.expected("p").value == [14, 14, 8]  # ⌊(28 − 1·(2 − 1) − 1)/2⌋ + 1 = 14, channels kept last
+    assert s.expected("d").value == [14, 14, 4]  # Dense acts on the last axis, the channels: 8·4 + 4
+    assert s.expected("params(d)").value == 36
+    assert s.expected("g").value == [4]  # GlobalAveragePooling2D keeps the channels
+    assert s.expected("params(f)").value == 50  # 4·10 + 10
+
+
+def test_keras_conv1d_is_length_then_channels(tmp_path):
+    s = solve(tmp_path, "[100, 16]", "{name: A, type: conv1d, filters: 4, kernel: 5, stride: 2}", convention="keras")
+    assert s.expected("A").value == [48, 4]  # ⌊(100 − 4 − 1)/2⌋ + 1 = 48
+    assert s.network.rows[0].terms[0].factors == (5, 16, 4)  # Conv1D kernel [k, C_in, filters]
+
+
+def test_keras_mistakes_follow_the_layout(tmp_path):
+    s = solve(tmp_path, "[32, 32, 3]", "{name: A, type: conv2d, filters: 32, kernel: 3, padding: 1}", convention="keras")
+    found = {m.code: m.value for m in s.mistakes("params(A)")}
+    assert found["forgot-input-channels"] == 320  # 3·3·32 + 32
+    assert found["forgot-bias"] == 864  # 3·3·3·32
+    assert {m.code: m.value for m in s.mistakes("A")}["forgot-padding"] == [30, 30, 32]
+
+
+def test_keras_rank_errors_name_the_channels_last_layout(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text("id: t\nkind: architecture\nconvention: keras\ninput: [10]\nlayers:\n"
+                    "  - {type: conv2d, filters: 2, kernel: 1}\n", encoding="utf-8")
+    done = run_cli("validate", path)
+    assert done.returncode == 2
+    assert "layer 1 (conv2d): needs an input [H, W, C] (rank 3), but the input gives [10] (rank 1)" in done.stderr
+
+
+def test_keras_outputs_say_channels_last(tmp_path):
+    from hwcheck.render.architecture_markdown import render_architecture_markdown
+    keras = solve(tmp_path, "[8, 8, 3]", "{name: A, type: conv2d, filters: 2, kernel: 3}", convention="keras")
+    assert "(no batch axis, channels last)" in render_architecture_markdown(keras)
+    assert "no batch axis, channels last" in keras.hint("A")
+    pytorch = solve(tmp_path, "[3, 8, 8]", "{type: conv2d, filters: 2, kernel: 3}")
+    assert "(no batch axis, channels first)" in render_architecture_markdown(pytorch)
+
+
+def test_keras_transposed_convolution_takes_no_groups(tmp_path):
+    s = solve(tmp_path, "[8, 8, 4]", "{name: T, type: conv_transpose2d, filters: 2, kernel: 3, stride: 2}",
+              convention="keras")
+    # (8 − 1)·2 − 0 + 1·(3 − 1) + 0 + 1 = 17; Conv2DTranspose kernel [3, 3, 2, 4] + 2 biases
+    assert s.expected("T").value == [17, 17, 2]
+    assert s.expected("params(T)").value == 3 * 3 * 2 * 4 + 2

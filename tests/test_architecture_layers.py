@@ -54,7 +54,10 @@ def test_dense_acts_on_the_last_axis(tmp_path):
     r = row(tmp_path, "[5, 8]", "{type: dense, units: 4}")
     assert r.output_shape == (5, 4)
     assert r.params == 36  # 8·4 + 4
-    assert r.mult_adds == 36  # torchinfo counts batch × params, not L × params
+    # torchinfo after its pull request #318: nn.Linear counts every weight and bias once per
+    # position (prod(output_size[:-1])): 36·5 = 180, not 36
+    assert r.mult_adds == 180
+    assert r.mult_adds_text == "36·5 = 180"
 
 
 # -- conv2d ---------------------------------------------------------------------------
@@ -276,7 +279,7 @@ def test_embedding(tmp_path):
     r = row(tmp_path, "[50]", "{type: embedding, num: 1000, dim: 16}")
     assert r.output_shape == (50, 16)
     assert r.params_text == "1000·16 = 16,000"
-    assert r.mult_adds == 16000
+    assert r.mult_adds == 800000  # 16,000 once per index looked up: 16,000·50
 
 
 @pytest.mark.parametrize("kind", ["relu", "sigmoid", "tanh", "softmax", "leaky_relu", "gelu"])

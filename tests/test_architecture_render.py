@@ -58,7 +58,7 @@ def test_terminal_seed_total_written_out():
 def test_terminal_buffers_and_non_trainable(tmp_path):
     pytorch = terminal_text(solved("vgg_block"))
     assert "buffers: 64 + 64 = 128 (running mean, variance)" in pytorch
-    keras = terminal_text(write(tmp_path, "id: t\nkind: architecture\nconvention: keras\ninput: [8, 4, 4]\n"
+    keras = terminal_text(write(tmp_path, "id: t\nkind: architecture\nconvention: keras\ninput: [4, 4, 8]\n"
                                           "layers: [{type: batchnorm}]\n"))
     assert "non-trainable: 8 + 8 = 16 (moving mean, variance)" in keras
     assert "Keras convention:" in keras

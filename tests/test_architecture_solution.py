@@ -186,7 +186,7 @@ def test_solve_with_a_mistake_switched_on():
     with pytest.raises(ValueError, match="did you mean 'forgot-bias'"):
         solve_architecture(problem, mistake="forgot-biases")
     assert set(MISTAKES) == {"forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding",
-                             "forgot-input-channels", "one-gate", "bn-stats-learnable"}
+                             "forgot-input-channels", "one-gate", "bn-stats-learnable", "per-head-projections"}
 
 
 def test_a_mistake_that_breaks_the_network_gives_no_answer(tmp_path):
@@ -278,7 +278,7 @@ def test_json_has_the_contract_keys():
 
 
 def test_json_keras_totals(tmp_path):
-    s = write(tmp_path, "id: t\nkind: architecture\nconvention: keras\ninput: [8, 4, 4]\nlayers: [{type: batchnorm}]\n")
+    s = write(tmp_path, "id: t\nkind: architecture\nconvention: keras\ninput: [4, 4, 8]\nlayers: [{type: batchnorm}]\n")
     data = s.to_json()
     # γ, β learnable: 16; moving mean and variance non-trainable: 16; Keras' total 32
     assert (data["trainable_params"], data["non_trainable_params"], data["total_params"]) == (16, 16, 32)

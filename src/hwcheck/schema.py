@@ -89,14 +89,16 @@ def _key_schema(key) -> dict:
         K.FLAG: {"type": "boolean"},
         K.RATE: {"type": "number", "minimum": 0, "maximum": 1},
         K.NUMBER: {"type": "number"},
+        K.LAYERS: {"type": "array", "items": {"$ref": "#/$defs/layer"}},  # a block's branch: layers again
     }
     schema = dict(by_kind.get(key.kind, {}))
     if not key.required and key.default is not None:
-        schema["default"] = key.default
+        schema["default"] = list(key.default) if isinstance(key.default, tuple) else key.default
     return schema
 
 
-def _architecture() -> dict:
+def _layers() -> list[dict]:
+    """One schema per layer type, from the registry."""
     from .architecture.layers import LAYER_TYPES
 
     layers = []
@@ -108,13 +110,17 @@ def _architecture() -> dict:
             "required": ["type", *[k for k, v in keys.items() if v.required]],
             "additionalProperties": False,
         })
+    return layers
+
+
+def _architecture() -> dict:
     return {
         "title": "kind: architecture — output shapes and learnable parameters",
         "type": "object",
         "properties": {
             **_common("architecture"),
-            "input": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "description": "shape without the batch dimension, channels first"},
-            "layers": {"type": "array", "items": {"anyOf": layers}, "minItems": 1},
+            "input": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "description": "shape without the batch dimension, channels first (channels last under convention: keras)"},
+            "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
             "convention": {"enum": ["pytorch", "keras"], "default": "pytorch"},
             "questions": _questions("a layer NAME (its output shape), params(NAME) or params"),
         },
@@ -129,4 +135,5 @@ def problem_schema() -> dict:
         "$id": "https://hwcheck.invalid/problem.schema.json",
         "title": "hwcheck problem file",
         "oneOf": [_graph(), _architecture()],
+        "$defs": {"layer": {"anyOf": _layers()}},
     }

@@ -11,10 +11,10 @@
 
 from .layers import LAYER_TYPES, MISTAKES
 from .load import KIND_KEYS, load_architecture
-from .model import ArchitectureProblem, LayerFault, LayerRow, LayerSpec, Network, ShapeStep, Term
+from .model import ArchitectureProblem, Branch, LayerFault, LayerRow, LayerSpec, Network, ShapeStep, Term
 from .solve import ArchitectureSolution, solve_architecture
 
 __all__ = [
-    "KIND_KEYS", "LAYER_TYPES", "MISTAKES", "ArchitectureProblem", "ArchitectureSolution", "LayerFault", "LayerRow",
+    "KIND_KEYS", "LAYER_TYPES", "MISTAKES", "ArchitectureProblem", "ArchitectureSolution", "Branch", "LayerFault", "LayerRow",
     "LayerSpec", "Network", "ShapeStep", "Term", "load_architecture", "solve_architecture",
 ]

@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from .arith import count, memory_text
-from .layers import LAYER_TYPES, Context, check_rank
-from .model import LayerFault, LayerRow, LayerSpec, Network, Term
+from .layers import LAYER_TYPES, Context, Shaped, check_rank
+from .model import Branch, LayerFault, LayerRow, LayerSpec, Network, Term
 
+LAYOUTS = {"pytorch": "no batch axis, channels first", "keras": "no batch axis, channels last"}
 CONVENTION_NOTES = {
     "pytorch": ("PyTorch convention: recurrent layers keep two bias vectors per gate (b_ih and b_hh); "
                 "batch-norm running mean and variance are buffers, not parameters; "
                 "padding 'same' only with stride 1"),
-    "keras": ("Keras convention: recurrent layers keep one bias vector per gate (GRU two, as with reset_after=True); "
+    "keras": ("Keras convention: shapes are channels last ([H, W, C], [L, C]), as model.summary() prints them; "
+              "convolution kernels are [k_h, k_w, C_in, filters]; "
+              "recurrent layers keep one bias vector per gate (GRU two, as with reset_after=True); "
               "batch-norm moving mean and variance are non-trainable parameters; "
               "padding 'same' with any stride gives ⌈in/stride⌉"),
 }
@@ -38,51 +41,111 @@ def compute(input_shape: Sequence[int], layers: Sequence[LayerSpec], convention:
 
     ``ctx`` (whose convention then wins over ``convention``) carries a mistake to make on
     purpose and records where it changed something; ``override`` replaces the output
-    shape of the layers with these 1-based indices (a student's earlier answer, to
-    follow an error forward).
+    shape of the layers with these indices (LayerSpec.index; a student's earlier answer,
+    to follow an error forward).
     """
-    ctx = ctx or Context(convention)
-    shape = tuple(input_shape)
-    source: LayerSpec | None = None
-    rows: list[LayerRow] = []
-    running = 0
-    for layer in layers:
+    walker = _Walker(ctx or Context(convention), override or {})
+    rows, _ = walker.chain(layers, tuple(input_shape), None)
+    return _network(walker.ctx.convention, tuple(input_shape), rows)
+
+
+class _Walker:
+    """Carries the shape through a list of layers, and through each branch of a block."""
+
+    def __init__(self, ctx: Context, override: Mapping[int, tuple[int, ...]]):
+        self.ctx, self.override = ctx, override
+        self.running = 0  # learnable parameters so far, in the order the rows are worked out
+
+    def chain(self, layers: Sequence[LayerSpec], shape: tuple[int, ...], source: LayerSpec | None,
+              block: LayerSpec | None = None, branch: str | None = None) -> tuple[list[LayerRow], tuple[int, ...]]:
+        rows: list[LayerRow] = []
+        for layer in layers:
+            row = self.layer(layer, shape, source, block, branch)
+            rows.append(row)
+            shape, source = row.output_shape, layer
+        return rows, shape
+
+    def layer(self, layer: LayerSpec, shape: tuple[int, ...], source: LayerSpec | None,
+              block: LayerSpec | None, branch: str | None) -> LayerRow:
+        ctx = self.ctx
         kind = LAYER_TYPES[layer.type]
-        check_rank(kind, layer, shape, source)
+        check_rank(kind, layer, shape, source, ctx)
+        place = {"index": layer.index, "name": layer.name, "type": layer.type, "input_shape": shape,
+                 "number": layer.number or str(layer.index), "block": block.label if block else None, "branch": branch}
+        if kind.branches(layer):
+            return self._block(kind, layer, shape, source, place)
         shaped = kind.output(layer, shape, ctx)
         counted = kind.params(layer, shape, ctx)
-        out = tuple(override[layer.index]) if override and layer.index in override else shaped.shape
+        out = tuple(self.override.get(layer.index, shaped.shape))
         params = sum(term.value for term in counted.trainable)
         stats = sum(term.value for term in counted.running)
-        running += params
+        self.running += params
         keras = ctx.convention == "keras"
-        macs, macs_text = kind.mult_adds(params, shape, out)
-        rows.append(LayerRow(
-            index=layer.index, name=layer.name, type=layer.type, input_shape=shape, output_shape=out,
-            steps=shaped.steps, terms=counted.trainable, params=params, params_text=_sum_text(counted.trainable),
+        macs, macs_text = kind.mult_adds(params, shape, out, counted.trainable)
+        return LayerRow(
+            **place, output_shape=out, steps=shaped.steps, terms=counted.trainable, params=params,
+            params_text=_sum_text(counted.trainable),
             non_trainable=stats if keras else 0,
             non_trainable_text=f"{_sum_text(counted.running)} (moving mean, variance)" if keras and stats else "0",
             buffers=0 if keras else stats,
             buffers_text=f"{_sum_text(counted.running)} (running mean, variance)" if stats and not keras else "0",
-            mult_adds=macs, mult_adds_text=macs_text, running_total=running, running_total_text=count(running),
+            mult_adds=macs, mult_adds_text=macs_text, running_total=self.running, running_total_text=count(self.running),
             notes=shaped.notes,
-        ))
-        shape, source = out, layer
-    return _network(ctx.convention, tuple(input_shape), rows)
+        )
+
+    def _block(self, kind, layer: LayerSpec, shape: tuple[int, ...], source: LayerSpec | None, place: dict) -> LayerRow:
+        """Each branch from the block's input, then the branches joined; the counts are the branches'."""
+        branches = []
+        for name, layers in kind.branches(layer):
+            rows, out = self.chain(layers, shape, source, layer, name)
+            branches.append(Branch(name, tuple(rows), out))
+        outputs = tuple(branch.output_shape for branch in branches)
+        try:
+            shaped = kind.combine(layer, shape, outputs, self.ctx)
+        except LayerFault:
+            if not (self.override or self.ctx.mistake):
+                raise
+            # following a student's wrong shape or mistake inside one branch: the branches no
+            # longer agree, but a student goes on from the main branch's shape
+            shaped = Shaped(outputs[0])
+        inner = [row for branch in branches for row in branch.rows]
+        out = tuple(self.override.get(layer.index, shaped.shape))
+        return LayerRow(
+            **place, output_shape=out, steps=shaped.steps, terms=(), branches=tuple(branches),
+            params=sum(row.params for row in inner), params_text=_parts_text([row.params for row in inner]),
+            non_trainable=sum(row.non_trainable for row in inner),
+            non_trainable_text=_stats_text([row.non_trainable for row in inner], "moving"),
+            buffers=sum(row.buffers for row in inner), buffers_text=_stats_text([row.buffers for row in inner], "running"),
+            mult_adds=sum(row.mult_adds for row in inner), mult_adds_text=_parts_text([row.mult_adds for row in inner]),
+            running_total=self.running, running_total_text=count(self.running), notes=shaped.notes,
+        )
+
+
+def _stats_text(parts: Sequence[int], which: str) -> str:
+    """A block's batch-norm statistics, worded as a norm layer's: ``256 + 256 = 512 (running mean, variance)``."""
+    return f"{_parts_text(parts)} ({which} mean, variance)" if sum(parts) else "0"
+
+
+def _parts_text(parts: Sequence[int]) -> str:
+    """A block's count as the sum of its layers' (those that have any): ``9408 + 128 = 9536``."""
+    parts = [part for part in parts if part]
+    if len(parts) <= 1:
+        return count(sum(parts))
+    return f"{' + '.join(count(part) for part in parts)} = {count(sum(parts))}"
 
 
 def _network(convention: str, input_shape: tuple[int, ...], rows: list[LayerRow]) -> Network:
     trainable = sum(row.params for row in rows)
     non_trainable = sum(row.non_trainable for row in rows)
     total = trainable + non_trainable
-    formula = " + ".join(term.text("×") for row in rows for term in row.terms) or "0"
+    formula = " + ".join(term.text("×") for top in rows for row in top.walk() for term in row.terms) or "0"
     param_bytes, memory = memory_text(total)
     mult_adds = sum(row.mult_adds for row in rows)
     return Network(
         convention=convention, input_shape=input_shape, rows=tuple(rows), trainable=trainable,
         non_trainable=non_trainable, total=total, buffers=sum(row.buffers for row in rows), mult_adds=mult_adds,
         formula=formula, formula_text=f"{formula} = {count(trainable)}", param_bytes=param_bytes, memory_text=memory,
-        convention_note=CONVENTION_NOTES[convention],
+        convention_note=CONVENTION_NOTES[convention], layout_text=LAYOUTS[convention],
         counts_text=f"trainable {count(trainable)} · non-trainable {count(non_trainable)} · total {count(total)}",
         mult_adds_total_text=count(mult_adds),
     )

@@ -20,6 +20,7 @@ NONNEG = "nonneg"  # ≥ 0 or a pair: output_padding
 FLAG = "flag"  # true or false
 RATE = "rate"  # a probability 0 ≤ p ≤ 1
 NUMBER = "number"  # any finite number
+LAYERS = "layers"  # a list of layers (a block's branch); read by the loader, which knows positions
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def read_value(key: str, value: Any, spec: Key, ndim: int) -> Any:
 
 def default_value(spec: Key, ndim: int) -> Any:
     """The default, spread over the axes for sizes (None stays None: 'same as kernel')."""
+    if spec.kind == LAYERS:
+        return tuple(spec.default)
     if spec.default is None or spec.kind not in (SIZE, NONNEG, PADDING):
         return spec.default
     return (spec.default,) * ndim

@@ -14,9 +14,9 @@ from ..errors import FaultList, Pos, did_you_mean
 from ..problem import Question, Tolerance, read_questions
 from ..yamldoc import YList, YMap
 from .calc import compute
-from .keys import MAX_SIZE, KeyProblem, default_value, read_value
+from .keys import LAYERS, MAX_SIZE, KeyProblem, default_value, read_value
 from .layers import LAYER_TYPES
-from .model import CONVENTIONS, ArchitectureProblem, LayerFault, LayerSpec, parse_ask
+from .model import CONVENTIONS, ArchitectureProblem, LayerFault, LayerSpec, flatten_layers, parse_ask
 
 KIND_KEYS = ("input", "layers", "convention")
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
@@ -30,7 +30,7 @@ def load_architecture(data: YMap, common: dict, faults: FaultList) -> Architectu
     before = len(faults.faults)
     layers = _read_layers(data, faults)
     layers_ok = len(faults.faults) == before
-    names = [layer.name for layer in layers if layer.name is not None]
+    names = [layer.name for layer in flatten_layers(layers) if layer.name is not None]
     questions = read_questions(data, common["tolerance"], faults)
     if questions is None:
         questions = default_questions(layers, common["tolerance"])
@@ -48,7 +48,8 @@ def load_architecture(data: YMap, common: dict, faults: FaultList) -> Architectu
 
 def default_questions(layers: list[LayerSpec], tolerance: Tolerance) -> list[Question]:
     """Contract §1b: the output shape of every named layer, then `params`."""
-    questions = [Question(layer.name, layer.name, 1.0, tolerance, layer.pos) for layer in layers if layer.name is not None]
+    questions = [Question(layer.name, layer.name, 1.0, tolerance, layer.pos)
+                 for layer in flatten_layers(layers) if layer.name is not None]
     return questions + [Question("params", "params", 1.0, tolerance, None)]
 
 
@@ -89,61 +90,99 @@ def _read_layers(data: YMap, faults: FaultList) -> list[LayerSpec]:
     if not isinstance(raw, YList) or not raw:
         faults.add(data.where("layers"), "layers is a non-empty list of mappings such as {name: A, type: dense, units: 10}")
         return []
-    layers: list[LayerSpec] = []
-    seen: dict[str, Pos] = {}
-    for offset, item in enumerate(raw):
-        layer = _read_layer(offset + 1, item, raw.where(offset), seen, faults)
-        if layer is not None:
-            layers.append(layer)
-    return layers
+    return _LayerReader(faults).read_list(raw, "", 0)
 
 
-def _read_layer(index: int, item: Any, pos: Pos, seen: dict[str, Pos], faults: FaultList) -> LayerSpec | None:
-    if not isinstance(item, YMap):
-        faults.add(pos, f"layer {index}: each layer is a mapping such as {{type: relu}} or {{name: A, type: dense, units: 10}}")
-        return None
-    name = _read_name(index, item, seen, faults)
-    label = name if name is not None else str(index)
-    kind_name = item.get("type")
-    if not isinstance(kind_name, str) or kind_name not in LAYER_TYPES:
-        known = ", ".join(LAYER_TYPES)
-        if kind_name is None:
-            faults.add(item.pos, f"layer {label}: missing 'type'; write one of {known}")
-        else:
-            faults.add(item.where("type"), f"layer {label}: unknown type '{kind_name}'"
-                                           f"{did_you_mean(str(kind_name), LAYER_TYPES)}; known types: {known}")
-        return None
-    kind = LAYER_TYPES[kind_name]
-    title = f"layer {label} ({kind_name})"
-    options: dict[str, Any] = {}
-    ok = True
-    for key, value in item.items():
-        if key in ("type", "name"):
-            continue
-        if key not in kind.keys:
-            takes = f"{kind_name} takes {', '.join(kind.keys)} (and name)" if kind.keys else f"{kind_name} takes no keys but name"
-            faults.add(item.key_pos[key], f"{title}: unknown key '{key}'{did_you_mean(str(key), kind.keys)}; {takes}")
-            ok = False
-            continue
-        try:
-            options[key] = read_value(key, value, kind.keys[key], kind.ndim)
-        except KeyProblem as problem:
-            faults.add(item.where(key), f"{title}: {problem}")
-            ok = False
-    for key, spec in kind.keys.items():
-        if key in options or key in item:
-            continue
-        if spec.required:
-            faults.add(item.pos, f"{title}: missing '{key}'; add e.g. {spec.example or key + ': 1'}")
-            ok = False
-        else:
-            options[key] = default_value(spec, kind.ndim)
-    if not ok:
-        return None
-    return LayerSpec(index, kind_name, name, options, item.pos, dict(item.value_pos))
+MAX_NESTING = 16  # blocks inside blocks; a real network nests two or three deep
 
 
-def _read_name(index: int, item: YMap, seen: dict[str, Pos], faults: FaultList) -> str | None:
+class _LayerReader:
+    """Reads a list of layers, and the lists inside blocks, numbering them in reading order."""
+
+    def __init__(self, faults: FaultList):
+        self.faults = faults
+        self.seen: dict[str, Pos] = {}
+        self.count = 0  # LayerSpec.index of the last layer read
+
+    def read_list(self, raw: YList, prefix: str, depth: int) -> list[LayerSpec] | None:
+        """The layers of ``raw``; None when one of them is faulty (the faults are recorded)."""
+        layers: list[LayerSpec] = []
+        ok = True
+        for offset, item in enumerate(raw):
+            layer = self._read_layer(f"{prefix}{offset + 1}", item, raw.where(offset), depth)
+            ok = ok and layer is not None
+            if layer is not None:
+                layers.append(layer)
+        return layers if depth == 0 or ok else None
+
+    def _read_layer(self, number: str, item: Any, pos: Pos, depth: int) -> LayerSpec | None:
+        self.count += 1
+        index, faults = self.count, self.faults
+        if not isinstance(item, YMap):
+            faults.add(pos, f"layer {number}: each layer is a mapping such as {{type: relu}} or {{name: A, type: dense, units: 10}}")
+            return None
+        name = _read_name(number, item, self.seen, faults)
+        label = name if name is not None else number
+        kind_name = item.get("type")
+        if not isinstance(kind_name, str) or kind_name not in LAYER_TYPES:
+            known = ", ".join(LAYER_TYPES)
+            if kind_name is None:
+                faults.add(item.pos, f"layer {label}: missing 'type'; write one of {known}")
+            else:
+                faults.add(item.where("type"), f"layer {label}: unknown type '{kind_name}'"
+                                               f"{did_you_mean(str(kind_name), LAYER_TYPES)}; known types: {known}")
+            return None
+        kind = LAYER_TYPES[kind_name]
+        title = f"layer {label} ({kind_name})"
+        options: dict[str, Any] = {}
+        ok = True
+        for key, value in item.items():
+            if key in ("type", "name"):
+                continue
+            if key not in kind.keys:
+                takes = f"{kind_name} takes {', '.join(kind.keys)} (and name)" if kind.keys else f"{kind_name} takes no keys but name"
+                faults.add(item.key_pos[key], f"{title}: unknown key '{key}'{did_you_mean(str(key), kind.keys)}; {takes}")
+                ok = False
+                continue
+            if kind.keys[key].kind == LAYERS:
+                inner = self._read_branch(title, key, item, number, depth)
+                ok = ok and inner is not None
+                options[key] = inner
+                continue
+            try:
+                options[key] = read_value(key, value, kind.keys[key], kind.ndim)
+            except KeyProblem as problem:
+                faults.add(item.where(key), f"{title}: {problem}")
+                ok = False
+        for key, spec in kind.keys.items():
+            if key in options or key in item:
+                continue
+            if spec.required:
+                faults.add(item.pos, f"{title}: missing '{key}'; add e.g. {spec.example or key + ': 1'}")
+                ok = False
+            else:
+                options[key] = default_value(spec, kind.ndim)
+        if not ok:
+            return None
+        return LayerSpec(index, kind_name, name, options, item.pos, dict(item.value_pos), number)
+
+    def _read_branch(self, title: str, key: str, item: YMap, number: str, depth: int) -> tuple[LayerSpec, ...] | None:
+        """A block's branch: a list of layers, numbered 3.1, 3.2 (main) or 3.s1 (shortcut)."""
+        raw = item[key]
+        spec = LAYER_TYPES[item["type"]].keys[key]
+        if not isinstance(raw, YList) or (spec.required and not raw):
+            empty = "" if spec.required else " (or [] for the identity)"
+            self.faults.add(item.where(key), f"{title}: {key} is a{' non-empty' if spec.required else ''} list of layers"
+                                             f"{empty}, e.g. {spec.example}")
+            return None
+        if depth + 1 > MAX_NESTING:
+            self.faults.add(item.where(key), f"{title}: blocks are nested more than {MAX_NESTING} deep; flatten the network")
+            return None
+        inner = self.read_list(raw, f"{number}.{'s' if key == 'shortcut' else ''}", depth + 1)
+        return tuple(inner) if inner is not None else None
+
+
+def _read_name(index: str, item: YMap, seen: dict[str, Pos], faults: FaultList) -> str | None:
     if "name" not in item:
         return None
     name = item["name"]

@@ -23,17 +23,18 @@ CONVENTIONS = ("pytorch", "keras")
 class LayerSpec:
     """One layer as written in the problem file, keys checked and defaults filled in."""
 
-    index: int  # 1-based position in `layers`
+    index: int  # 1-based, unique: the position in reading order (for a chain, the position in `layers`)
     type: str
     name: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)  # a block's branches are tuples of LayerSpec
     pos: Pos | None = None
     key_pos: Mapping[str, Pos] = field(default_factory=dict, compare=False, repr=False)
+    number: str = ""  # where it sits: "3"; inside block 3, "3.1" (main branch) or "3.s1" (shortcut)
 
     @property
     def label(self) -> str:
-        """The name, or the 1-based index for an unnamed layer."""
-        return self.name if self.name is not None else str(self.index)
+        """The name, or the position (``3``, ``3.1``, ``3.s1``) for an unnamed layer."""
+        return self.name if self.name is not None else (self.number or str(self.index))
 
     @property
     def title(self) -> str:
@@ -76,9 +77,38 @@ class Term:
         return times.join(str(f) for f in self.factors)
 
 
+def flatten_layers(layers) -> list[LayerSpec]:
+    """Every layer in reading order (LayerSpec.index): a block, then the layers of its branches."""
+    flat: list[LayerSpec] = []
+    stack = list(layers)
+    while stack:  # iterative: nesting depth never reaches the recursion limit
+        layer = stack.pop()
+        flat.append(layer)
+        stack.extend(inner for value in layer.options.values() if isinstance(value, tuple)
+                     for inner in value if isinstance(inner, LayerSpec))
+    return sorted(flat, key=lambda layer: layer.index)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch of a block (``main`` or ``shortcut``): its rows and what comes out of it."""
+
+    name: str
+    rows: tuple["LayerRow", ...]
+    output_shape: tuple[int, ...]
+
+    @property
+    def identity(self) -> bool:
+        return not self.rows
+
+
 @dataclass(frozen=True)
 class LayerRow:
-    """A solved layer: shapes, parameters and mult-adds, each with its working."""
+    """A solved layer: shapes, parameters and mult-adds, each with its working.
+
+    A block (``residual``) holds its ``branches``; its parameters, mult-adds and
+    statistics are those of the layers inside it, and it has no terms of its own.
+    """
 
     index: int
     name: str | None
@@ -98,10 +128,21 @@ class LayerRow:
     running_total: int
     running_total_text: str
     notes: tuple[str, ...] = ()
+    number: str = ""  # "3", "3.1", "3.s1": see LayerSpec.number
+    branches: tuple[Branch, ...] = ()
+    block: str | None = None  # the label of the enclosing block, if any
+    branch: str | None = None  # which of its branches: "main" or "shortcut"
 
     @property
     def label(self) -> str:
-        return self.name if self.name is not None else str(self.index)
+        return self.name if self.name is not None else (self.number or str(self.index))
+
+    def walk(self):
+        """This row after the rows inside it, in the order they are worked out."""
+        for branch in self.branches:
+            for row in branch.rows:
+                yield from row.walk()
+        yield self
 
     @property
     def shape_text(self) -> str:
@@ -126,11 +167,17 @@ class Network:
     param_bytes: int
     memory_text: str  # "557,057 × 4 B = 2,228,228 B ≈ 2.23 MB"
     convention_note: str
+    layout_text: str  # "no batch axis, channels first" (PyTorch) or "..., channels last" (Keras)
     counts_text: str  # "trainable 557,057 · non-trainable 0 · total 557,057"
     mult_adds_total_text: str
 
-    def row(self, name: str) -> LayerRow:
+    def walk(self):
+        """Every row, those inside a block before the block's own (post-order)."""
         for row in self.rows:
+            yield from row.walk()
+
+    def row(self, name: str) -> LayerRow:
+        for row in self.walk():
             if row.name == name:
                 return row
         raise KeyError(name)
@@ -146,8 +193,13 @@ class ArchitectureProblem(Problem):
     network: Network | None = field(default=None, repr=False, compare=False)
 
     @property
+    def all_layers(self) -> list[LayerSpec]:
+        """Every layer, those inside blocks too, in reading order."""
+        return flatten_layers(self.layers)
+
+    @property
     def layer_names(self) -> list[str]:
-        return [layer.name for layer in self.layers if layer.name is not None]
+        return [layer.name for layer in self.all_layers if layer.name is not None]
 
 
 class LayerFault(Exception):

@@ -22,17 +22,6 @@ from .model import ArchitectureProblem, LayerFault, LayerSpec, Network, parse_as
 # only the count of the layer where they are made.
 SHAPE_MISTAKES = ("forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding")
 
-DESCRIPTIONS = {
-    "forgot-bias": "left out the biases",
-    "forgot-padding": "left out the padding in the output-size formula",
-    "forgot-plus-one": "left out the + 1 at the end of the output-size formula",
-    "forgot-stride": "ignored the stride (a pooling layer's stride defaults to its kernel)",
-    "wrong-rounding": "rounded the wrong way: ⌈…⌉ where PyTorch floors, or ⌊…⌋ where ceil_mode rounds up",
-    "forgot-input-channels": "left out the input channels in the weights (filters·k·k instead of filters·C_in·k·k)",
-    "one-gate": "counted one gate instead of four (LSTM) or three (GRU)",
-    "bn-stats-learnable": ("counted batch norm's running mean and variance as learnable parameters "
-                           "(they are buffers in PyTorch, non-trainable weights in Keras)"),
-}
 CARRIED_FORWARD = "carried-forward"
 
 
@@ -53,7 +42,7 @@ class ArchitectureSolution(RichDisplay):
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
         what, name = self._parse(ask)
         right = _value(self.network, what, name)
-        target = self._layer(name).index if name is not None else None
+        target = self.network.row(name) if name is not None else None
         found = []
         for code in MISTAKES:
             network, touched = self._variant(code)
@@ -61,22 +50,25 @@ class ArchitectureSolution(RichDisplay):
                 continue
             value = _value(network, what, name)
             if value != right:
-                found.append(Mistake(code, _describe(code, _where(code, touched, what, target)), value))
+                found.append(Mistake(code, _describe(code, _where(code, touched, what, self.network, target)), value))
         return found + self._carried_forward(what, name, right, self._by_ask(answers or {}))
 
     def hint(self, ask: str) -> str:
         what, name = self._parse(ask)
         convention = self.problem.convention
         if what == "shape":
+            layers = self.problem.all_layers
             layer = self._layer(name)
-            rules = _unique(LAYER_TYPES[spec.type].shape_rule for spec in self.problem.layers[:layer.index])
-            return (f"Start from the input {shape_text(self.problem.input)} (no batch axis, channels first) and carry the "
-                    f"shape through layers 1 to {layer.index}, one at a time:\n" + "\n".join(f"- {r}" for r in rules))
+            upto = layers[:layers.index(layer) + 1]
+            rules = _unique(LAYER_TYPES[spec.type].shape_rule for spec in upto)
+            return (f"Start from the input {shape_text(self.problem.input)} ({self.network.layout_text}) and carry "
+                    f"the shape through layers 1 to {layer.number or layer.index}, "
+                    "one at a time:\n" + "\n".join(f"- {r}" for r in rules))
         if name is not None:
             layer = self._layer(name)
             return (LAYER_TYPES[layer.type].param_rule(convention)
                     + ".\nTake the sizes from the shape that goes into this layer (the output of the layer before).")
-        rules = _unique(LAYER_TYPES[spec.type].param_rule(convention) for spec in self.problem.layers
+        rules = _unique(LAYER_TYPES[spec.type].param_rule(convention) for spec in self.problem.all_layers
                         if LAYER_TYPES[spec.type].learnable)
         return ("Add up the learnable parameters of every layer, weights and biases (don't forget the bias terms); "
                 "activations, pooling, flatten and dropout have none:\n" + "\n".join(f"- {r}" for r in rules))
@@ -88,11 +80,7 @@ class ArchitectureSolution(RichDisplay):
             "id": self.problem.id,
             "kind": "architecture",
             "input": list(net.input_shape),
-            "layers": [{
-                "name": row.name, "type": row.type, "output_shape": list(row.output_shape), "params": row.params,
-                "input_shape": list(row.input_shape), "params_formula": row.params_text,
-                "non_trainable_params": row.non_trainable, "mult_adds": row.mult_adds,
-            } for row in net.rows],
+            "layers": [_row_json(row) for row in net.rows],
             "total_params": net.total,
             "trainable_params": net.trainable,
             "formula": net.formula,
@@ -116,7 +104,7 @@ class ArchitectureSolution(RichDisplay):
         return parsed
 
     def _layer(self, name: str) -> LayerSpec:
-        return next(layer for layer in self.problem.layers if layer.name == name)
+        return next(layer for layer in self.problem.all_layers if layer.name == name)
 
     def _variant(self, code: str) -> tuple[Network | None, dict[int, str]]:
         """The network worked out with one mistake switched on (None if it then cannot run)."""
@@ -136,13 +124,15 @@ class ArchitectureSolution(RichDisplay):
 
     def _carried_forward(self, what: str, name: str | None, right: Any, answers: Mapping[str, Any]) -> list[Mistake]:
         """Answers that follow, by correct working, from the student's own wrong shape earlier on."""
-        target = self._layer(name).index if name is not None else len(self.problem.layers) + 1
+        layers = self.problem.all_layers
+        before = layers[:layers.index(self._layer(name))] if name is not None else layers
         found: list[Mistake] = []
-        for layer in reversed(self.problem.layers[:target - 1]):  # the nearest earlier layer first
+        shapes = {row.index: row.output_shape for row in self.network.walk()}
+        for layer in reversed(before):  # the nearest earlier layer first
             if layer.name is None or layer.name == name:
                 continue
             given = as_shape(answers.get(layer.name))
-            if given is None or given == self.network.rows[layer.index - 1].output_shape:
+            if given is None or given == shapes[layer.index]:
                 continue
             network = try_compute(self.problem.input, self.problem.layers, self.problem.convention,
                                   override={layer.index: given})
@@ -169,25 +159,40 @@ def solve_architecture(problem: ArchitectureProblem, mistake: str | None = None)
     return ArchitectureSolution(problem, network, mistake)
 
 
+def _row_json(row) -> dict:
+    """One layer for the JSON; a block also lists the layers of each branch (``main``, ``shortcut``)."""
+    data = {
+        "name": row.name, "type": row.type, "output_shape": list(row.output_shape), "params": row.params,
+        "input_shape": list(row.input_shape), "params_formula": row.params_text,
+        "non_trainable_params": row.non_trainable, "mult_adds": row.mult_adds,
+    }
+    for branch in row.branches:
+        data[branch.name] = [_row_json(inner) for inner in branch.rows]
+    return data
+
+
 def _value(network: Network, what: str, name: str | None) -> Any:
     if what == "shape":
         return list(network.row(name).output_shape)
     return network.trainable if name is None else network.row(name).params
 
 
-def _where(code: str, touched: dict[int, str], what: str, target: int | None) -> list[str]:
-    """The layers where a mistake made a difference to this ask."""
+def _where(code: str, touched: dict[int, str], what: str, network: Network, target) -> list[str]:
+    """The layers where a mistake made a difference to this ask (``target``: the asked layer's row)."""
     if target is None:
         return list(touched.values())
+    order = {row.index: position for position, row in enumerate(network.walk())}  # the order of the working
+    inside = {row.index for row in target.walk()}  # the layer, and a block's layers
     if what == "params" and code not in SHAPE_MISTAKES:
-        return [label for index, label in touched.items() if index == target]
-    last = target - 1 if what == "params" else target  # a layer's count depends on the shapes before it
-    return [label for index, label in touched.items() if index <= last]
+        return [label for index, label in touched.items() if index in inside]
+    # a shape depends on every layer worked out before it; a count on the shapes going into it
+    last = order[target.index] - (1 if what == "params" and not target.branches else 0)
+    return [label for index, label in touched.items() if order[index] <= last]
 
 
 def _describe(code: str, labels: list[str]) -> str:
     where = f" (layer{'s' if len(labels) > 1 else ''} {', '.join(labels)})" if labels else ""
-    return f"you {DESCRIPTIONS[code]}{where}"
+    return f"you {MISTAKES[code]}{where}"
 
 
 def _unique(items) -> list[str]:

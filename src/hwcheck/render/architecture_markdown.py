@@ -48,6 +48,12 @@ def _shape_cell(row) -> str:
     return "<br>".join(lines)
 
 
+def _type_cell(row) -> str:
+    if row.block is None:
+        return escape(row.type)
+    return f"{escape(row.type)}<br>*{row.branch} of {escape(row.block)}*"
+
+
 def _params_cell(row) -> str:
     lines = [math(row.params_text)]
     if row.non_trainable:
@@ -67,13 +73,13 @@ def render_architecture_markdown(solution) -> str:
     if solution.mistake:
         out += [f"> Worked with the mistake `{solution.mistake}` made on purpose.", ""]
     out += [
-        f"Input: {math(shape_text(network.input_shape))} (no batch axis, channels first). {_prose(network.convention_note)}.",
+        f"Input: {math(shape_text(network.input_shape))} ({network.layout_text}). {_prose(network.convention_note)}.",
         "",
         "| # | layer | type | input → output shape | parameters | mult-adds | running total |",
         "| ---: | --- | --- | --- | --- | ---: | ---: |",
     ]
-    for row in network.rows:
-        cells = [str(row.index), escape(row.name or ""), escape(row.type), _shape_cell(row), _params_cell(row),
+    for row in network.walk():  # a block's layers, branch by branch, then the block (the addition)
+        cells = [row.number, escape(row.name or ""), _type_cell(row), _shape_cell(row), _params_cell(row),
                  math(row.mult_adds_text), math(row.running_total_text)]
         out.append("| " + " | ".join(cells) + " |")
     out += [

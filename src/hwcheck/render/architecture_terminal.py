@@ -25,6 +25,13 @@ def _shape_cell(row) -> Text:
     return cell
 
 
+def _type_cell(row) -> Text:
+    cell = Text(row.type)
+    if row.block is not None:
+        cell.append(f"\n{row.branch} of {row.block}", style="dim")
+    return cell
+
+
 def _params_cell(row) -> Text:
     cell = Text(row.params_text)
     if row.non_trainable:
@@ -46,8 +53,8 @@ def render_architecture_terminal(solution):
                             ("parameters", "left"), ("mult-adds", "right"), ("running total", "right")):
         table.add_column(column, justify=justify, overflow="fold")
     table.add_row("", Text("input", style="dim"), "", Text(shape_text(network.input_shape)), "", "", "")
-    for row in network.rows:
-        table.add_row(str(row.index), Text(row.name or "", style="bold"), Text(row.type), _shape_cell(row),
+    for row in network.walk():  # a block's layers, branch by branch, then the block (the addition)
+        table.add_row(row.number, Text(row.name or "", style="bold"), _type_cell(row), _shape_cell(row),
                       _params_cell(row), Text(row.mult_adds_text), Text(row.running_total_text))
     parts.append(table)
     totals = [

@@ -137,6 +137,37 @@ def graph_dot(solution) -> str:
 # -- architectures ----------------------------------------------------------------------
 
 
+def _layer_node(row) -> str:
+    """A layer's box; a block's is the addition its branches meet at."""
+    fill, color = _LAYER_STYLES[row.params > 0 and not row.branches]
+    head = f"{row.name}: {row.type}" if row.name else f"layer {row.number}: {row.type}"
+    body = [html(head), html(f"output {shape_text(row.output_shape)}"), html(f"params {row.params_text}")]
+    if row.branches:
+        body[1:1] = [html(" + ".join(branch.name for branch in row.branches))]
+    if row.non_trainable:
+        body.append(html(f"non-trainable {row.non_trainable_text}"))
+    if row.buffers:
+        body.append(html(f"buffers {row.buffers_text}"))
+    shape = "ellipse" if row.branches else "box"
+    return f'  l{row.index} [shape={shape}, style="rounded,filled", fillcolor="{fill}", color="{color}", label={_label(body)}];'
+
+
+def _edges(rows, previous: int, lines: list[str], into: str = "") -> int:
+    """Edges down a chain of layers from node ``l{previous}``; a block's branches fork there and
+    meet at the block's node (an empty shortcut is one edge labelled identity)."""
+    for row in rows:
+        for branch in row.branches:
+            if branch.identity:
+                lines.append(f'  l{previous} -> l{row.index} [label=<{html(branch.name)}: identity>, style=dashed];')
+            else:
+                last = _edges(branch.rows, previous, lines, f" [label=<{html(branch.name)}>]")
+                lines.append(f"  l{last} -> l{row.index};")
+        if not row.branches:
+            lines.append(f"  l{previous} -> l{row.index}{into};")
+        previous, into = row.index, ""
+    return previous
+
+
 def architecture_dot(solution) -> str:
     problem = solution.problem
     network = solution.network
@@ -144,19 +175,9 @@ def architecture_dot(solution) -> str:
     fill, color = _LAYER_STYLES[False]
     lines.append(f'  l0 [shape=box, style="rounded,filled", fillcolor="{fill}", color="{color}", '
                  f"label={_label([html('input'), html(shape_text(network.input_shape))])}];")
-    for row in network.rows:
-        fill, color = _LAYER_STYLES[row.params > 0]
-        head = f"{row.name}: {row.type}" if row.name else f"layer {row.index}: {row.type}"
-        body = [html(head), html(f"output {shape_text(row.output_shape)}"), html(f"params {row.params_text}")]
-        if row.non_trainable:
-            body.append(html(f"non-trainable {row.non_trainable_text}"))
-        if row.buffers:
-            body.append(html(f"buffers {row.buffers_text}"))
-        lines.append(f'  l{row.index} [shape=box, style="rounded,filled", fillcolor="{fill}", color="{color}", label={_label(body)}];')
-    previous = 0
-    for row in network.rows:
-        lines.append(f"  l{previous} -> l{row.index};")
-        previous = row.index
+    for row in network.walk():
+        lines.append(_layer_node(row))
+    previous = _edges(network.rows, 0, lines)
     terms = network.formula_text.split(" + ")  # a long sum, a few terms to a line
     written = "<BR/>+ ".join(html(" + ".join(terms[i : i + TERMS_PER_LINE])) for i in range(0, len(terms), TERMS_PER_LINE))
     lines.append(f"  total [shape=plaintext, label=<<B>learnable parameters</B><BR/>{written}>];")

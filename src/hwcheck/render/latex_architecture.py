@@ -21,15 +21,17 @@ def _m(text: str) -> str:
 
 def _summary(network) -> list[str]:
     rows = [["", tex_text("input"), "", _m(shape_text(network.input_shape)), "", ""]]
-    for row in network.rows:
-        rows.append([str(row.index), tex_text(row.name or ""), tex_text(row.type), _m(shape_text(row.output_shape)),
+    for row in network.walk():  # a block's layers, branch by branch, then the block (the addition)
+        rows.append([row.number, tex_text(row.name or ""), tex_text(row.type), _m(shape_text(row.output_shape)),
                      _m(count(row.params)), _m(row.running_total_text)])
     header = ["\\#", "layer", "type", "output shape", "parameters", "running total"]
     return [r"\subsection*{Summary}", table("rlllrr", header, rows)]
 
 
 def _layer(row) -> list[str]:
-    title = f"Layer {row.index}" + (f": {tex_text(row.name)}" if row.name else "") + f" ({tex_text(row.type)})"
+    title = f"Layer {row.number}" + (f": {tex_text(row.name)}" if row.name else "") + f" ({tex_text(row.type)})"
+    if row.block is not None:
+        title += f", {row.branch} branch of {tex_text(row.block)}"
     shapes = tex_arith(row.shape_text)
     if not row.steps and not row.notes and not row.terms and not row.buffers and not row.non_trainable:
         return [rf"\paragraph{{{title}}} ${shapes}$, no parameters."]
@@ -74,10 +76,10 @@ def architecture_body(solution) -> list[str]:
     lines = [rf"Problem \texttt{{{tex_text(problem.id)}}}: output shapes and learnable parameters.", ""]
     if solution.mistake:
         lines += [rf"\emph{{Worked with the mistake \texttt{{{tex_text(solution.mistake)}}} made on purpose.}}", ""]
-    lines += [f"Input: {_m(shape_text(network.input_shape))} (no batch axis, channels first). {tex_text(network.convention_note)}.", ""]
+    lines += [f"Input: {_m(shape_text(network.input_shape))} ({tex_text(network.layout_text)}). {tex_text(network.convention_note)}.", ""]
     lines += _summary(network)
     lines += [r"\subsection*{Layer by layer}"]
-    for row in network.rows:
+    for row in network.walk():
         lines += _layer(row)
     lines += _totals(network)
     lines += answers(solution, _answer)
