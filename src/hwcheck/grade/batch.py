@@ -113,7 +113,10 @@ def _graded(grader: Grader, files: list[str], workers: int) -> Iterator[Iterable
     """Each file's result, in file order: graded here, or by ``workers`` forked processes.
 
     Forked workers start with the problem loaded and solved (the Grader is inherited, never
-    sent): only file names go out, and results come back in chunks, in order.
+    sent): only file names go out, and results come back in chunks, in order. A worker
+    never writes to stdout or stderr (its errors travel back to this process, Ctrl-C is
+    ignored, the pool ends it with SIGTERM), so a stream lock that the progress bar's
+    thread held at the fork (CPython issue 84579) cannot block it.
     """
     if workers <= 1:
         yield map(grader.grade_file, files)
