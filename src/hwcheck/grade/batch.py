@@ -134,7 +134,7 @@ def _graded(grader: Grader, files: list[str], workers: int) -> Iterator[Iterable
 
 
 def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group: this process stops the pool and says so once;
+    # Ctrl-C reaches the whole process group: this process stops the pool and exits (130);
     # the workers must not each print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
