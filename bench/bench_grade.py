@@ -6,12 +6,14 @@ and unreadable answers, and a few broken files — then times, in the same proce
 
 1. merely parsing every file: ``yaml.load(text, Loader=yaml.CSafeLoader)`` after reading it;
 2. grading them all in one run: collecting the folder, solving the problem once, reading,
-   judging and diagnosing every sheet (no terminal output), and writing the JSON report.
+   judging and diagnosing every sheet (no terminal output), and writing the JSON report;
+   on worker processes as the command does for a big class, or with ``--workers 1`` in
+   this process alone. (bench_speed.py times the whole command as a user runs it.)
 
 Prints the ratio 2/1 (goal ≤ 2.5×) and the peak memory (tracemalloc's peak for the
 grading run, and the process's maximum resident set size).
 
-    .venv/bin/python bench/bench_grade.py [--sheets N]
+    .venv/bin/python bench/bench_grade.py [--sheets N] [--workers N]
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def safe_read_only(files: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def grade_all(folder: Path) -> tuple[float, list]:
+def grade_all(folder: Path, workers: int | None) -> tuple[float, list]:
     """What `hwcheck grade PROBLEM FOLDER --report r.json --show-answers` does, minus the terminal."""
     marks = [time.perf_counter()]
     files = collect_sheets([str(folder)])
@@ -92,7 +94,7 @@ def grade_all(folder: Path) -> tuple[float, list]:
     grader = Grader(solution, show_answers=True)
     marks.append(time.perf_counter())
     with paused_gc():
-        results = grade_files(grader, files)
+        results = grade_files(grader, files, workers=workers)
         marks.append(time.perf_counter())
         write_report(str(folder.parent / "report.json"), solution.problem, results)
     marks.append(time.perf_counter())
@@ -107,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="best of N timings")
+    parser.add_argument("--workers", type=int, help="grading processes (default: as hwcheck grade chooses)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hwcheck-bench-") as tmp:
         folder = Path(tmp) / "class"
@@ -121,7 +124,7 @@ def main() -> None:
             # Nothing from an earlier run stays alive, so each timing starts from the same heap.
             parse_times.append(parse_only(files))
             floor_times.append(safe_read_only(files))
-            elapsed, results = grade_all(folder)
+            elapsed, results = grade_all(folder, args.workers)
             grade_times.append(elapsed)
             wrong = sum(1 for s in results for r in s.results if not r.correct)
             diagnosed = sum(1 for s in results for r in s.results if r.diagnosis)
@@ -137,7 +140,7 @@ def main() -> None:
         print(f"ratio grade / parse: {grade / parse:.2f}×  (goal ≤ 2.5×)")
         print(f"  for reference: hwcheck's safe reading alone (read_text + parse_yaml) is {min(floor_times) / parse:.2f}× parse; grading without the JSON report {(grade - best[2]) / parse:.2f}×")
         tracemalloc.start()
-        grade_all(folder)
+        grade_all(folder, args.workers)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

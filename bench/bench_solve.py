@@ -1,19 +1,18 @@
-"""Benchmarks for `hwcheck solve` (issue 2). Prints ratios against baselines measured in
-the same run, because these machines are noisy.
+"""Benchmarks for `hwcheck solve` on long chains (issue 2): ratios measured in the same
+run, because these machines are noisy. (Start-up against bare imports is measured by
+bench_speed.py.)
 
-1. Start-up: wall time of `hwcheck solve problems/residual_relu.yaml` (output to a pipe)
-   as a ratio to a bare `python -c "import typer, rich, numpy, yaml"`. Goal ≤ 1.25×.
-2. Scaling: load + solve time of a 3,000-step and a 30,000-step chain, and their ratio
-   (10× the steps should cost about 10× the time: linear), plus peak memory.
+Scaling: load + solve time of a 3,000-step and a 30,000-step chain, and their ratio (10×
+the steps should cost about 10× the time: linear), plus peak memory, and the whole
+command on the 30,000-step chain in the JSON and terminal formats.
 
-Run: .venv/bin/python bench/bench_solve.py [--runs N]
+Run: .venv/bin/python bench/bench_solve.py
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,16 +20,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wall(argv: list[str], runs: int) -> float:
-    """Median wall time of a command, output discarded."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def chain_problem(steps: int) -> str:
@@ -61,22 +50,9 @@ def peak_memory_mib(path: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=9)
-    args = parser.parse_args()
-    python = sys.executable
-    hwcheck = str(Path(python).with_name("hwcheck"))
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    hwcheck = str(Path(sys.executable).with_name("hwcheck"))
     problem = str(ROOT / "problems" / "residual_relu.yaml")
-
-    # Interleave so that drift on a noisy machine hits both alike.
-    base, tool = [], []
-    for _ in range(args.runs):
-        base.append(wall([python, "-c", "import typer, rich, numpy, yaml"], 1))
-        tool.append(wall([hwcheck, "solve", problem], 1))
-    b, t = statistics.median(base), statistics.median(tool)
-    print(f"start-up: bare imports {b * 1000:.0f} ms, hwcheck solve {t * 1000:.0f} ms, ratio {t / b:.2f}x (goal <= 1.25x)")
-    t_json = wall([hwcheck, "solve", problem, "--format", "json"], args.runs)
-    print(f"          hwcheck solve --format json {t_json * 1000:.0f} ms, ratio {t_json / b:.2f}x")
 
     solve_time(problem)  # warm up (imports, first calls) so the 3k run is not charged for it
     with tempfile.TemporaryDirectory() as tmp:

@@ -234,7 +234,8 @@ def read_text(path: str | Path, what: str = "file") -> str:
     """Read a UTF-8 text file, refusing directories, binaries and huge files clearly."""
     name = str(path)
     try:
-        mode = os.stat(path).st_mode  # one stat: this runs once per sheet of a class
+        info = os.stat(path)  # one stat: this runs once per sheet of a class
+        mode = info.st_mode
     except FileNotFoundError:
         raise InputError.at(name, None, f"no such {what}; check the path") from None
     except OSError as exc:  # a symlink loop, a name too long, no permission...
@@ -245,7 +246,12 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise InputError.at(name, None, f"is not a regular file; give a {what} (.yaml)")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the size was a lie
+            # Ask for the size the stat gave, plus a byte: read(n) first allocates n bytes, and
+            # 5 MB for every sheet of a class cost more than the parsing. Bounded even if the
+            # size was a lie (a file that grew, a /proc file that claims 0 bytes).
+            data = handle.read(min(info.st_size, MAX_FILE_BYTES) + 1)
+            if len(data) > info.st_size:
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
     except OSError as exc:
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:

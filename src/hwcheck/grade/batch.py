@@ -9,14 +9,22 @@ in one path does not throw away the rest of the class.
 Every other file is accounted for: a file in a folder that is not YAML, the problem file
 itself (or a link to it) and a link to a folder are returned as :class:`Skipped`, with
 the reason, and listed in the terminal and the JSON report.
+
+A big class is graded on every core the process may use: the files are cut into chunks
+that worker processes grade while this one collects the results, in file order, so the
+reports and the exit code are exactly those of grading one file after another.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..errors import InputError
 from ..gcpause import paused_gc
@@ -131,12 +139,17 @@ def grade_files(
     grader: Grader,
     files: list[str],
     on_progress: Callable[[int, SheetResult], None] | None = None,
+    workers: int | None = None,
 ) -> list[SheetResult]:
-    """Grade each file; ``on_progress(done, result)`` after each one (for a progress bar)."""
+    """Grade each file, in order; ``on_progress(done, result)`` after each one (for a progress bar).
+
+    ``workers``: how many processes grade; by default :func:`default_workers`.
+    """
+    if workers is None:
+        workers = default_workers(len(files))
     results: list[SheetResult] = []
-    with paused_gc():
-        for done, file in enumerate(files, 1):
-            result = grader.grade_file(file)
+    with paused_gc(), _graded(grader, files, workers) as graded:
+        for done, result in enumerate(graded, 1):
             results.append(result)
             if on_progress is not None:
                 on_progress(done, result)
@@ -167,6 +180,62 @@ def flag_duplicate_students(sheets: list[SheetResult]) -> None:
                 others = [s.file for s in same if s is not sheet]
                 shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
                 sheet.warnings = [*sheet.warnings, f"student '{sheet.student}' is also the name on {shown}; check who is who"]
+# Forking a worker costs a few milliseconds and every result is sent back pickled, which
+# pays off only for a class of some size; chunks are big enough to keep that traffic low
+# and small enough that the workers finish together and the progress bar moves.
+PARALLEL_MIN_SHEETS = 1000
+CHUNK_SHEETS = 250
+MAX_WORKERS = 8
+
+
+def default_workers(sheets: int) -> int:
+    """One process per usable core for a class of ``PARALLEL_MIN_SHEETS`` or more on Linux; else 1.
+
+    Linux only: elsewhere worker processes are spawned afresh, importing and solving all
+    over again, or (macOS) forking is unsafe with some system libraries.
+    """
+    if sheets < PARALLEL_MIN_SHEETS or sys.platform != "linux":
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS, -(-sheets // CHUNK_SHEETS)))
+
+
+_grader: Grader | None = None  # the run's Grader, inherited by the forked workers
+
+
+@contextmanager
+def _graded(grader: Grader, files: list[str], workers: int) -> Iterator[Iterable[SheetResult]]:
+    """Each file's result, in file order: graded here, or by ``workers`` forked processes.
+
+    Forked workers start with the problem loaded and solved (the Grader is inherited, never
+    sent): only file names go out, and results come back in chunks, in order. A worker
+    never writes to stdout or stderr (its errors travel back to this process, Ctrl-C is
+    ignored, the pool ends it with SIGTERM), so a stream lock that the progress bar's
+    thread held at the fork (CPython issue 84579) cannot block it.
+    """
+    if workers <= 1:
+        yield map(grader.grade_file, files)
+        return
+    import multiprocessing  # deliberate: only a big class pays for importing it
+
+    global _grader
+    _grader = grader
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts) as pool:
+            chunks = [files[i : i + CHUNK_SHEETS] for i in range(0, len(files), CHUNK_SHEETS)]
+            yield chain.from_iterable(pool.imap(_grade_chunk, chunks))
+    finally:
+        _grader = None
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: this process stops the pool and exits (130);
+    # the workers must not each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _grade_chunk(files: list[str]) -> list[SheetResult]:
+    with paused_gc():
+        return [_grader.grade_file(file) for file in files]
 
 
 def exit_code(results: list[SheetResult]) -> int:
@@ -174,4 +243,4 @@ def exit_code(results: list[SheetResult]) -> int:
     return 0 if results and all(r.all_correct for r in results) else 1
 
 
-__all__ = ["collect", "collect_sheets", "grade_files", "set_aside", "flag_duplicate_students", "exit_code", "paused_gc"]
+__all__ = ["collect", "collect_sheets", "default_workers", "grade_files", "set_aside", "flag_duplicate_students", "exit_code", "paused_gc"]

@@ -6,7 +6,6 @@ for the terminal, to rich renderables printed by :func:`print_solution`.
 
 from __future__ import annotations
 
-import json
 import sys
 
 
@@ -21,6 +20,8 @@ def _terminal(solution, check=None):
 
 
 def _json(solution, check=None) -> str:
+    import json  # deliberate: the default terminal format does without it (start-up time)
+
     data = solution.to_json()
     if check is not None:
         data["check"] = [finding.to_json() for finding in check]
@@ -61,4 +62,7 @@ def print_solution(solution, format: str = "terminal", width: int | None = None,
         return
     from rich.console import Console
 
-    Console(width=width, soft_wrap=False).print(rendered)
+    # Every cell a user wrote is Text; the plain strings left (headers, roles, numbers) hold
+    # no ':name:' codes, so emoji replacement could change nothing, and turning it off spares
+    # loading rich's table of 4,000 emoji on every start.
+    Console(width=width, soft_wrap=False, emoji=False).print(rendered)

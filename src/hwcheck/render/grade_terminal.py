@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -148,6 +147,9 @@ def progress_bar(total: int) -> Iterator[Callable]:
     if not sys.stderr.isatty() or total < 2:
         yield lambda done, result: None
         return
+    # deliberate: rich.progress (and the live display under it) loads only when a bar is shown
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
     task = progress.add_task("grading", total=total)
     with progress:
