@@ -19,7 +19,7 @@ import pytest
 import hwcheck
 from hwcheck.render import FORMATS
 from hwcheck.render.latex import render_latex
-from hwcheck.render.tex import tex_arith, tex_expr, tex_tensor, tex_text
+from hwcheck.render.tex import tex_arith, tex_expr, tex_name, tex_tensor, tex_text
 from support import CONTRACT, PROBLEMS, run_cli
 
 SHIPPED = sorted(PROBLEMS.glob("*.yaml"))
@@ -251,3 +251,21 @@ def test_tex_tensor_elides_long_tensors():
     assert tex_tensor([1.0, 2.0]) == r"\begin{bmatrix}1 & 2\end{bmatrix}"
     assert r"\ddots" in tex_tensor(np.ones((10, 10)))
     assert tex_tensor(2.5e-7) == r"2.5 \times 10^{-7}"
+
+
+# -- issue 8: names of any length are typeset in linear time -----------------------------------
+
+
+def test_long_names_are_typeset_without_backtracking(tmp_path):
+    # A name of 30 letters without digits once took the name pattern 2^30 steps to refuse;
+    # each of these calls returned only after minutes before the fix.
+    long = "abcdefghij" * 3
+    assert tex_name(long) == rf"\mathit{{{long}}}"
+    assert tex_name(long + "!") == rf"\mathit{{{long}!}}"
+    assert tex_name("a_b_c" * 2000 + "_7") == r"\mathit{" + ("a_b_c" * 2000).replace("_", r"\_") + "}_{7}"
+    assert (tex_name("w0"), tex_name("x_1"), tex_name("a__1")) == ("w_{0}", "x_{1}", r"\mathit{a\_\_1}")
+    problem = tmp_path / "long.yaml"
+    problem.write_text(f"id: long\nkind: graph\ninputs: {{x: 2}}\nsteps:\n  {long}: x * x\n  {long}q: 3 * {long}\n")
+    solution = hwcheck.solve(str(problem))
+    assert rf"\mathit{{{long}q}}" in FORMATS["markdown"](solution)
+    compile_latex(render_latex(solution), tmp_path)

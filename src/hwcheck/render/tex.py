@@ -14,7 +14,10 @@ import numpy as np
 
 from ..numbers import fmt
 
-_NAME_DIGITS = re.compile(r"([A-Za-z]+(?:_?[A-Za-z]+)*)_?(\d+)")
+# Letters in words joined by single underscores, then digits. Unambiguous on purpose: the
+# former ``[A-Za-z]+(?:_?[A-Za-z]+)*`` could split a run of letters in 2ⁿ ways, and a
+# 25-letter name without digits took minutes to refuse. Each character here has one reading.
+_NAME_BASE = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)*")
 _FUNCTIONS = {
     "relu": r"\operatorname{ReLU}",
     "leaky_relu": r"\operatorname{LeakyReLU}",
@@ -80,9 +83,10 @@ _TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:e-?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.
 
 def tex_name(name: str) -> str:
     """w0 → w_{0}; x_hat → x\\_hat; a long name stays upright-free but escaped."""
-    match = _NAME_DIGITS.fullmatch(name)
-    if match:
-        base, digits = match.groups()
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    base = stem[:-1] if stem.endswith("_") else stem
+    if digits and _NAME_BASE.fullmatch(base):
         return f"{_escape(base)}_{{{digits}}}"
     return _escape(name)
 
