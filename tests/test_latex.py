@@ -269,3 +269,40 @@ def test_long_names_are_typeset_without_backtracking(tmp_path):
     solution = hwcheck.solve(str(problem))
     assert rf"\mathit{{{long}q}}" in FORMATS["markdown"](solution)
     compile_latex(render_latex(solution), tmp_path)
+
+
+MATMUL = """id: mm
+kind: graph
+inputs:
+  X: [[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 0, 1]]
+params:
+  W1: [[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]
+steps:
+  H: X @ W1
+  L: sum(H * H)
+output: L
+"""
+
+
+def test_a_tensor_local_derivative_is_true_as_written(tmp_path):
+    # ∂(XW₁)/∂W₁ written "Xᵀ·G = [8×6 matrix]" was false: Xᵀ·G is the VJP, 3×2 like W₁;
+    # the 8×6 matrix is the Jacobian. Each is now said for what it is, in every format.
+    problem = tmp_path / "mm.yaml"
+    problem.write_text(MATMUL)
+    solution = hwcheck.solve(str(problem))
+    local = solution.row("H").locals[1]
+    assert (local.vjp, local.operand_shape, local.node_shape) == (True, (3, 2), (4, 2))
+    # Row i = element i of H (row-major), column j = element j of W₁: H[0,0] = Σₖ X[0,k] W₁[k,0].
+    assert local.value[0].tolist() == [1, 0, 2, 0, 3, 0] and local.value[1].tolist() == [0, 1, 0, 2, 0, 3]
+    source = render_latex(solution)
+    assert r"\frac{\partial H}{\partial W_{1}}\colon\ G \mapsto X^{\top} \cdot G\ (3 \times 2);" in source
+    assert r"\text{Jacobian} = \begin{bmatrix}1 & 0 & 2 & 0 & 3 & 0 \\ 0 & 1 & 0 & 2 & 0 & 3" in source
+    assert "The Jacobian's rows are the 8 elements of $H$, its columns the 6 of $W_{1}$, both in row-major order." in source
+    assert r"X^{\top} \cdot G = \begin" not in source
+    markdown = FORMATS["markdown"](solution)
+    assert r"$G \mapsto X^{\top} \cdot G\ (3 \times 2)$" in markdown and "row-major" in markdown
+    dot = FORMATS["dot"](solution)
+    assert "∂H/∂W1: G ↦ Xᵀ·G (3×2)<BR/>Jacobian = 8×6 [[1, 0, 2, 0, …]" in dot
+    terminal = " ".join(run_cli("solve", problem).stdout.split())
+    assert "G ↦ Xᵀ·G (3×2)" in terminal and "(Jacobian 8×6: row i = element i of H, column j = element j of W1, row-major)" in terminal
+    compile_latex(source, tmp_path)

@@ -39,8 +39,13 @@ class LocalDerivative:
     ``kind`` says what ``value`` holds: "scalar" (a number), "gradient" (a scalar node
     of a tensor operand: shaped like the operand), "diagonal" (element-wise:
     the derivative of each element with respect to the same element), "jacobian" (the
-    full matrix, rows = output elements, columns = operand elements) or "vjp" (too large
-    or written as a vector–Jacobian product: only the formula is shown).
+    full matrix, rows = output elements, columns = operand elements, both in row-major
+    order) or "vjp" (too large or written as a vector–Jacobian product: only the formula
+    is shown).
+
+    ``vjp`` says the formula is a vector–Jacobian product ``G ↦ formula`` (G the upstream
+    gradient, the result shaped like the operand), not the derivative itself: Xᵀ·G is
+    3×2 for a 3×2 operand, while the Jacobian of a 4×2 node by it is 8×6.
     """
 
     node: str
@@ -48,6 +53,9 @@ class LocalDerivative:
     formula: str
     value: np.ndarray | None
     kind: str
+    vjp: bool = False
+    node_shape: tuple[int, ...] = ()
+    operand_shape: tuple[int, ...] = ()
 
 
 @dataclass
@@ -351,7 +359,7 @@ def _local(node: Node, k: int, args: list, out: np.ndarray, formula: str, operan
         kind, value = "jacobian", np.array(rows)
     else:
         kind, value = "vjp", None
-    return LocalDerivative(node.name, operand_name, formula, value, kind)
+    return LocalDerivative(node.name, operand_name, formula, value, kind, op.vjp_form, out_shape, operand_shape)
 
 
 def _contributions(graph, grads, index, counts, locals_by_edge, edge_values) -> list[Contribution]:

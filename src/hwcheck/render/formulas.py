@@ -7,6 +7,8 @@ as the sum of its consumers' contributions. Each format then typesets them its o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..numbers import fmt_count, fmt_factor, fmt_value
@@ -33,6 +35,25 @@ def shape_text(value) -> str:
     """'scalar', '3', '3×2'."""
     shape = np.shape(value)
     return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def shape_of(shape: tuple[int, ...]) -> str:
+    """'3×2' for a shape (as shape_text, for a shape rather than a value)."""
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def local_formula(local) -> str:
+    """A local derivative's formula as true as written: a vector–Jacobian product says so
+    (G ↦ Xᵀ·G, shaped like the operand), anything else is the derivative itself."""
+    if not local.vjp:
+        return local.formula
+    return f"G ↦ {local.formula}" + (f" ({shape_of(local.operand_shape)})" if local.operand_shape else "")
+
+
+def jacobian_note(local) -> str:
+    """What the rows and columns of a full Jacobian are (for a formula that is a VJP)."""
+    rows, columns = math.prod(local.node_shape), math.prod(local.operand_shape)
+    return f"Jacobian {rows}×{columns}: row i = element i of {local.node}, column j = element j of {local.operand}, row-major"
 
 
 def is_scalar(value) -> bool:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..numbers import fmt_value
 from .formulas import MAX_TERMS, path_count_text, shape_text
-from .tex import tex_expr, tex_factor, tex_name, tex_partial, tex_value
+from .tex import tex_expr, tex_factor, tex_jacobian_note, tex_local_formula, tex_name, tex_partial, tex_value
 
 
 def _m(tex: str) -> str:
@@ -17,6 +17,8 @@ def _local_tex(local) -> str:
     if local.kind == "vjp" or local.value is None:
         return "vector–Jacobian product"
     text = tex_value(local.value)
+    if local.kind == "jacobian" and local.vjp:
+        return text + tex_jacobian_note(local)
     return text + (r"\ \text{(element-wise)}" if local.kind == "diagonal" and np.ndim(local.value) > 0 else "")
 
 
@@ -38,7 +40,7 @@ def render_graph_markdown(solution, check=None) -> str:
     lines += ["", "## Local derivatives", "", "| derivative | formula | value |", "| --- | --- | --- |"]
     for row in solution.rows:
         for d in row.locals:
-            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_expr(d.formula))} | {_m(_local_tex(d))} |")
+            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_local_formula(d))} | {_m(_local_tex(d))} |")
 
     lines += ["", f"## Backward pass: $\\frac{{d {tex_name(out)}}}{{d\\,\\cdot}}$ summed over each node's consumers", ""]
     lines += ["| node | chain rule | value |", "| --- | --- | --- |"]

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..numbers import fmt_value
 from .long_table import LONG_TABLE_ROWS, LongTable
-from .formulas import MAX_TERMS, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .formulas import MAX_TERMS, jacobian_note, local_formula, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
 
 
 def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
@@ -30,6 +30,8 @@ def _local_value(local) -> str:
         return "(vector–Jacobian product)"
     if local.kind == "diagonal" and np.ndim(local.value) > 0:
         return f"{fmt_value(local.value)} (element-wise)"
+    if local.kind == "jacobian" and local.vjp:
+        return f"{fmt_value(local.value)} ({jacobian_note(local)})"
     return fmt_value(local.value)
 
 
@@ -55,7 +57,7 @@ def render_graph_terminal(solution, check=None):
     local = _table("Local derivatives", "derivative", "formula", "value", rows=len(solution.rows))
     for row in solution.rows:
         for d in row.locals:
-            local.add_row(Text(partial(d.node, d.operand)), Text(d.formula), Text(_local_value(d)))
+            local.add_row(Text(partial(d.node, d.operand)), Text(local_formula(d)), Text(_local_value(d)))
     parts.append(local)
 
     output = problem.output

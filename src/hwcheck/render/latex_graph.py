@@ -17,7 +17,7 @@ import numpy as np
 from ..numbers import fmt
 from .formulas import path_count_text, wrap
 from .latex import answers, table, wline
-from .tex import tex_expr, tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
+from .tex import tex_expr, tex_local_formula, tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
 
 MAX_LISTED_CLASSES = 10  # T4 with numbers, one line per class, up to this many classes
 _TOP_LEVEL_SUM = re.compile(r"\s[+-]\s")
@@ -83,10 +83,19 @@ def _tensor_local(local) -> str:
     head = _frac(local.node, local.operand)
     if local.kind == "vjp" or local.value is None:
         return rf"{head}\colon\ G \mapsto {formula}{note}"
+    if local.vjp:  # the formula is a VJP, the value the Jacobian: each said for what it is
+        vjp = tex_local_formula(local, lambda _: formula)
+        return rf"{head}\colon\ {vjp};\allowbreak\quad \text{{Jacobian}} = {tex_tensor(local.value)}{note}"
     value = tex_tensor(local.value)
     tail = r"\ \text{(element-wise)}" if local.kind == "diagonal" and np.ndim(local.value) > 0 else ""
     shown = f" = {formula}" if formula != value else ""
     return f"{head}{shown} = {value}{tail}{note}"
+
+
+def _jacobian_note(local) -> str:
+    rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
+    return (rf"\qquad The Jacobian's rows are the {rows} elements of ${_n(local.node)}$, its columns the {columns} "
+            rf"of ${_n(local.operand)}$, both in row-major order.")
 
 
 def _local(local) -> str:
@@ -138,6 +147,8 @@ def _forward(solution) -> list[str]:
             lines.append(wline(left))
             for local in row.locals:
                 lines.append(wline(r"\qquad " + _local(local)))
+                if local.vjp and local.kind == "jacobian":  # prose, so that it wraps
+                    lines.append(_jacobian_note(local))
     return lines
 
 

@@ -169,6 +169,24 @@ def tex_factor(value) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def tex_local_formula(local, expr=None) -> str:
+    """A local derivative's formula as TeX, a vector–Jacobian product written as one:
+    ``G ↦ Xᵀ·G (3×2)``, since Xᵀ·G is not the 8×6 Jacobian."""
+    formula = (expr or tex_expr)(local.formula)
+    if not local.vjp:
+        return formula
+    shape = r"\ (" + r" \times ".join(map(str, local.operand_shape)) + ")" if local.operand_shape else ""
+    return rf"G \mapsto {formula}{shape}"
+
+
+def tex_jacobian_note(local, name=None) -> str:
+    """What the rows and columns of a full Jacobian are, for a formula that is a VJP."""
+    name = name or tex_expr
+    rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
+    return (rf"\ \text{{(Jacobian: rows = the }}{rows}\text{{ elements of }}{name(local.node)}\text{{, columns = the }}{columns}"
+            rf"\text{{ of }}{name(local.operand)}\text{{, row-major)}}")
+
+
 def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
     return rf"\frac{{{d} {tex_expr(top)}}}{{{d} {tex_expr(bottom)}}}"
 
