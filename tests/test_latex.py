@@ -306,3 +306,17 @@ def test_a_tensor_local_derivative_is_true_as_written(tmp_path):
     terminal = " ".join(run_cli("solve", problem).stdout.split())
     assert "G ↦ Xᵀ·G (3×2)" in terminal and "(Jacobian 8×6: row i = element i of H, column j = element j of W1, row-major)" in terminal
     compile_latex(source, tmp_path)
+
+
+def test_control_characters_and_line_breaks_in_file_text_compile(tmp_path):
+    # A line break in a title ended \section's argument; U+007F and U+0001 stop pdflatex.
+    problem = tmp_path / "ctl.yaml"
+    problem.write_text('id: ctl\ntitle: "Line one\\n\\nline two \\x7f \\x01 tab\\there"\nkind: graph\n'
+                       'inputs: {x: 2}\nsteps:\n  y: x * x\nquestions:\n  - {id: "q\\n\\n1", ask: "dy/dx"}\n')
+    source = latex_of(problem)
+    assert r"\section*{Line one  line two [U+007F] [U+0001] tab here}" in source
+    assert "q  1 & " in source
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", source)
+    assert tex_text("a\nb\r\x00\x7f\x9f") == "a b [U+0000][U+007F][U+009F]"
+    compile_latex(source, tmp_path)
+    assert FORMATS["markdown"](hwcheck.solve(str(problem))).startswith("# Line one line two \x7f \x01 tab here\n")

@@ -25,7 +25,7 @@ def _local_tex(local) -> str:
 def render_graph_markdown(solution, check=None) -> str:
     problem = solution.problem
     out = problem.output
-    lines = [f"# {problem.title or problem.id}", "", f"Problem `{problem.id}`: a computation graph; gradients of `{out}`.", ""]
+    lines = [f"# {' '.join((problem.title or problem.id).split())}", "", f"Problem `{problem.id}`: a computation graph; gradients of `{out}`.", ""]
 
     lines += ["## Given", "", "| name | kind | value | shape |", "| --- | --- | --- | --- |"]
     for row in solution.rows:

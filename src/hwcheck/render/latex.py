@@ -38,7 +38,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 # Anything that slipped through unconverted would stop pdflatex ("Unicode character not
 # set up for use with LaTeX"); accented Latin letters are the exception tex_text allows.
-_UNSAFE = re.compile(r"[^\x00-\x7f\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
+# Control characters other than the line break are refused by pdflatex too (tex_text shows
+# them by code point; this is the last safety net).
+_UNSAFE = re.compile(r"[^\n\x20-\x7e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
 
 
 def wline(math: str) -> str:

@@ -9,6 +9,7 @@ expressions are rewritten token by token (``*`` → ``\\cdot``, ``**`` → a sup
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
@@ -268,6 +269,11 @@ def tex_text(text: str) -> str:
     for char in text:
         if char in _TEXT_SPECIAL:
             out.append(_TEXT_SPECIAL[char])
+        elif unicodedata.category(char) == "Cc":
+            # A line break would end a \section's argument (two end a paragraph); U+007F and
+            # the other control characters stop pdflatex. White space becomes a space; the
+            # rest is shown by its code point, the way a reader can look it up.
+            out.append(" " if char in "\t\n\r\v\f\x1c\x1d\x1e\x85" else f"[U+{ord(char):04X}]")
         elif char.isascii():
             out.append(char)
         elif char in _TEXT_UNICODE:
