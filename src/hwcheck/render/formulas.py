@@ -50,6 +50,13 @@ def local_formula(local) -> str:
     return f"G ↦ {local.formula}" + (f" ({shape_of(local.operand_shape)})" if local.operand_shape else "")
 
 
+def unshown_note(local) -> str:
+    """For a local derivative whose formula is the derivative itself but whose Jacobian is
+    too large to print (not a VJP: writing G ↦ 1 for a broadcast b would be false)."""
+    rows, columns = math.prod(local.node_shape), math.prod(local.operand_shape)
+    return f"Jacobian {rows}×{columns}, too large to show"
+
+
 def jacobian_note(local) -> str:
     """What the rows and columns of a full Jacobian are (for a formula that is a VJP)."""
     rows, columns = math.prod(local.node_shape), math.prod(local.operand_shape)

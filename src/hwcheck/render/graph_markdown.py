@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..numbers import fmt_value
-from .formulas import MAX_TERMS, path_count_text, shape_text
+from .formulas import MAX_TERMS, path_count_text, shape_text, unshown_note
 from .tex import tex_expr, tex_factor, tex_jacobian_note, tex_local_formula, tex_name, tex_partial, tex_value
 
 
@@ -14,6 +14,8 @@ def _m(tex: str) -> str:
 
 
 def _local_tex(local) -> str:
+    if local.kind == "vjp" and not local.vjp:
+        return r"\text{(" + unshown_note(local) + ")}"
     if local.kind == "vjp" or local.value is None:
         return "vector–Jacobian product"
     text = tex_value(local.value)

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..numbers import fmt_value
 from .long_table import LONG_TABLE_ROWS, LongTable
-from .formulas import MAX_TERMS, jacobian_note, local_formula, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .formulas import MAX_TERMS, jacobian_note, local_formula, unshown_note, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
 
 
 def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
@@ -27,7 +27,7 @@ def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
 
 def _local_value(local) -> str:
     if local.kind == "vjp":
-        return "(vector–Jacobian product)"
+        return "(vector–Jacobian product)" if local.vjp else f"({unshown_note(local)})"
     if local.kind == "diagonal" and np.ndim(local.value) > 0:
         return f"{fmt_value(local.value)} (element-wise)"
     if local.kind == "jacobian" and local.vjp:

@@ -81,6 +81,9 @@ def _tensor_local(local) -> str:
     """∂node/∂operand = formula = value, for tensors (element-wise, gradient or Jacobian)."""
     formula, note = _formula(local)
     head = _frac(local.node, local.operand)
+    if local.kind == "vjp" and not local.vjp:
+        rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
+        return rf"{head} = {formula}{note}\ \text{{(the Jacobian, }}{rows} \times {columns}\text{{, is too large to show)}}"
     if local.kind == "vjp" or local.value is None:
         return rf"{head}\colon\ G \mapsto {formula}{note}"
     if local.vjp:  # the formula is a VJP, the value the Jacobian: each said for what it is
@@ -117,7 +120,7 @@ def _given(solution) -> list[str]:
 
 def _forward(solution) -> list[str]:
     kinked = {kink.node for kink in solution.kinks}
-    any_vjp = any(local.kind == "vjp" or local.value is None for row in solution.rows for local in row.locals)
+    any_vjp = any(local.vjp for row in solution.rows for local in row.locals)
     lines = [
         r"\subsection*{Forward pass and local derivatives}",
         "Each step with its value; beside it, its local derivatives as differentials "
