@@ -174,8 +174,32 @@ def _vector_domain(name):
     return check
 
 
+def class_targets(shape: tuple[int, ...], y: Array) -> Array:
+    """The targets of cross_entropy(p, y) as rows over p's last axis (classes).
+
+    y shaped like p is used as it is (one-hot rows or distributions); y shaped like p
+    without its last axis holds integer class labels, as torch's ``cross_entropy`` takes
+    them (``y: [1, 0]`` for a batch of two), and becomes their one-hot rows. Anything
+    else is a DomainError saying which two shapes would do.
+    """
+    y = np.asarray(y, dtype=float)
+    shape = tuple(shape)
+    if y.shape == shape:
+        return y
+    if shape and y.shape == shape[:-1]:
+        classes = shape[-1]
+        if np.any(y != np.round(y)) or np.any(y < 0) or np.any(y >= classes):
+            raise DomainError(f"cross_entropy(p, y): class labels in y must be whole numbers from 0 to {classes - 1} (p has {classes} classes)")
+        onehot = np.zeros(shape)  # linear in p's size: no identity matrix of classes × classes
+        np.put_along_axis(onehot, y.astype(np.intp)[..., None], 1.0, axis=-1)
+        return onehot
+    labels = f" or {list(shape[:-1])} (integer class labels)" if shape else ""
+    raise DomainError(f"cross_entropy(p, y) needs y of shape {list(shape)} (one-hot rows or distributions, like p){labels}, got {list(y.shape)}")
+
+
 def _cross_entropy(p, y):
-    # −Σ y log p, with 0 · log 0 taken as 0 (a class with y = 0 contributes nothing).
+    # −Σ y log p over every element (a batch is summed), with 0 · log 0 taken as 0.
+    y = class_targets(p.shape, y)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(y != 0, y * np.log(np.where(p > 0, p, 1.0)), 0.0)
     return -np.sum(terms)
@@ -183,8 +207,10 @@ def _cross_entropy(p, y):
 
 def _cross_entropy_domain(args):
     p, y = args
-    if p.shape != y.shape:
-        return f"cross_entropy(p, y) needs p and y of the same shape, got {list(p.shape)} and {list(y.shape)}"
+    try:
+        y = class_targets(p.shape, y)
+    except DomainError as exc:
+        return exc.args[0]
     if np.any((p <= 0) & (y != 0)):
         return "log of a probability that is 0 (or negative) where y ≠ 0"
     return None
@@ -192,9 +218,11 @@ def _cross_entropy_domain(args):
 
 def _cross_entropy_vjp(g, args, out):
     p, y = args
+    targets = class_targets(p.shape, y)
     with np.errstate(all="ignore"):
-        d_p = np.where(y != 0, -g * y / p, 0.0)
-        d_y = -g * np.log(p)
+        d_p = np.where(targets != 0, -g * targets / p, 0.0)
+        # Class labels are indices, not a point one could move: no gradient (as torch).
+        d_y = -g * np.log(p) if y.shape == p.shape else np.zeros_like(y)
     return d_p, d_y
 
 

@@ -24,7 +24,7 @@ from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
 from .engine import Kink, NumericFault, args_of, backward, fused_logits, kinks, softmax_ce_gradient, vjp_edge
 from .load import GraphProblem
-from .ops import unbroadcast
+from .ops import class_targets, unbroadcast
 from .paths import count_paths, list_paths
 
 MAX_LISTED_PATHS = 8  # list paths one by one up to this many; above it, show the sum
@@ -386,7 +386,8 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
         if logits is None:
             continue
         p_index = node.operands[0]
-        p, y = values[p_index], args_of(node, values)[1]
+        p = values[p_index]
+        y = class_targets(p.shape, args_of(node, values)[1])  # class labels as one-hot rows
         with np.errstate(all="ignore"):
             upstream = np.where(y != 0, -y / p, 0.0)  # dL/dp for L = −Σ y log p
             # ∂p_j/∂h_i = p_j(δ_ij − p_i), one symmetric Jacobian per row of logits.

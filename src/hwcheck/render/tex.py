@@ -14,6 +14,7 @@ import unicodedata
 import numpy as np
 
 from ..numbers import fmt
+from .formulas import wrap
 
 # Letters in words joined by single underscores, then digits. Unambiguous on purpose: the
 # former ``[A-Za-z]+(?:_?[A-Za-z]+)*`` could split a run of letters in 2ⁿ ways, and a
@@ -189,7 +190,8 @@ def tex_jacobian_note(local, name=None) -> str:
 
 
 def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
-    return rf"\frac{{{d} {tex_expr(top)}}}{{{d} {tex_expr(bottom)}}}"
+    """∂top/∂bottom as a fraction, expressions parenthesised: ∂(H·H)/∂H, not ∂H·H/∂H."""
+    return rf"\frac{{{d} {tex_expr(wrap(top))}}}{{{d} {tex_expr(wrap(bottom))}}}"
 
 
 # -- additions for the LaTeX document (standalone pdflatex: the output must be ASCII) --------
