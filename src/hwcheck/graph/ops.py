@@ -7,8 +7,11 @@ hand, the kinks where a subgradient had to be chosen, and the other valid subgra
 there. Values are float64 NumPy arrays; shapes follow NumPy broadcasting, and the engine
 sums a broadcast operand's gradient back to its own shape (:func:`unbroadcast`).
 
-Formulas use ``{0}``, ``{1}`` for the operands' names and ``{out}`` for the result's;
-``G`` stands for the upstream gradient in vector–Jacobian forms.
+The formulas are typed terms (:mod:`.terms`): templates over the operands (``Arg(0)``,
+``Arg(1)``), the result (``Out()``), the upstream gradient G of a vector–Jacobian form and
+n, the number of elements. Everything else that lists operations — the parser's
+``FUNCTIONS``, the TeX names, the mistakes an operation invites, the docs table — is read
+from this registry.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+
+from . import terms as T
 
 Array = np.ndarray
 Vjp = Callable[[Array, Sequence[Array], Array], tuple]
@@ -32,7 +37,7 @@ class Op:
     arity: int
     forward: Callable[..., Array]
     vjp: Vjp
-    derivatives: tuple[str, ...]  # one hand-written formula per operand
+    derivatives: tuple[T.Term, ...]  # one formula per operand, as written by hand (a template)
     symbol: str | None = None  # '+', '*', ... for infix operators
     elementwise: bool = True  # local Jacobian is diagonal (after broadcasting)
     vjp_form: bool = False  # derivatives are written as G ↦ ... rather than ∂
@@ -45,6 +50,10 @@ class Op:
     domain: Callable[[Sequence[Array]], str | None] | None = None
     constant_args: tuple[int, ...] = ()  # operands that must be numbers (leaky_relu's slope)
     data_args: tuple[int, ...] = ()  # operands that are data, never trained (cross_entropy's labels)
+    function: bool = False  # called by name in the expression language: relu(a)
+    tex: str = ""  # the function's TeX name
+    mistakes: tuple[str, ...] = ()  # the mistake codes this operation invites (mistakes.py)
+    meaning: str = ""  # what it computes, for the docs table
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -239,68 +248,104 @@ def _dot_domain(args):
     return None
 
 
+# The operands, the result, G and n of the derivative formulas (see terms.py).
+_a, _b, _out, _G, _n = T.Arg(0), T.Arg(1), T.Out(), T.Upstream(), T.Count(0)
+_ONE, _TIE = T.Num(1), (T.Half(), " at a tie")
+_FORGOTTEN = "derivative-forgotten"  # the activation's local derivative left out (taken as 1)
+_CONFUSED = "derivative-confused"  # the activation itself used where its derivative belongs
+
 _OPS: list[Op] = [
-    Op("add", 2, np.add, lambda g, a, o: (g, g), ("1", "1"), symbol="+"),
-    Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), ("1", "-1"), symbol="-"),
-    Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), ("{1}", "{0}"), symbol="*"),
-    Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), ("1/{1}", "-{0}/{1}²"), symbol="/", domain=_div_domain),
-    Op("pow", 2, np.power, _pow_vjp, ("{1}·{0}^({1} - 1)", "{out}·ln({0})"), symbol="**", domain=_pow_domain),
-    Op("matmul", 2, _matmul, _matmul_vjp, ("G·{1}ᵀ", "{0}ᵀ·G"), symbol="@", elementwise=False, vjp_form=True),
-    Op("neg", 1, np.negative, lambda g, a, o: (-g,), ("-1",)),
-    Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), ("1",)),
+    Op("add", 2, np.add, lambda g, a, o: (g, g), (_ONE, _ONE), symbol="+", meaning="element-wise, NumPy broadcasting"),
+    Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), (_ONE, -_ONE), symbol="-", meaning="element-wise, NumPy broadcasting"),
+    Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), symbol="*", meaning="element-wise"),
+    Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), (_ONE / _b, -(_a / T.Power(_b, T.Num(2)))), symbol="/", domain=_div_domain, meaning="element-wise"),
+    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, meaning="element-wise power"),
+    Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True,
+       meaning="matrix product, NumPy semantics (vectors are rows/columns as NumPy does)"),
+    Op("neg", 1, np.negative, lambda g, a, o: (-g,), (-_ONE,), meaning="negation"),
+    Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), (_ONE,), meaning="a step that copies a value (`c: b`)"),
     Op(
-        "relu", 1, lambda a: np.where(a > 0, a, 0.0), lambda g, a, o: (_where(a[0] > 0, g),), ("[{0} > 0]",),
+        "relu", 1, lambda a: np.where(a > 0, a, 0.0), lambda g, a, o: (_where(a[0] > 0, g),), (T.Indicator(_a, ">", T.Num(0)),),
         kink_at=lambda a: a[0], kink_rule="relu'(0) = 0, as PyTorch",
         alternatives=(("relu'(0) = 1", lambda g, a, o: (_where(a[0] >= 0, g),)),),
+        function=True, tex=r"\operatorname{ReLU}", mistakes=(_FORGOTTEN, _CONFUSED), meaning="max(a, 0)",
     ),
     Op(
         "leaky_relu", 2, lambda a, s: np.where(a > 0, a, s * a), lambda g, a, o: (g * np.where(a[0] > 0, 1.0, a[1]), np.zeros_like(a[1])),
-        ("[{0} > 0] + {1}·[{0} ≤ 0]", "0"), constant_args=(1,),
+        (T.Indicator(_a, ">", T.Num(0)) + _b * T.Indicator(_a, "≤", T.Num(0)), T.Num(0)), constant_args=(1,),
         kink_at=lambda a: a[0], kink_rule="leaky_relu'(0) = slope, as PyTorch",
         alternatives=(("leaky_relu'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, a[1]), np.zeros_like(a[1]))),),
+        function=True, tex=r"\operatorname{LeakyReLU}", mistakes=(_FORGOTTEN, _CONFUSED), meaning="a if a > 0 else b·a; `b` must be a number",
     ),
-    Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), ("{out}·(1 - {out})",)),
-    Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), ("1 - {out}²",)),
-    Op("exp", 1, np.exp, lambda g, a, o: (g * o,), ("{out}",)),
-    Op("log", 1, np.log, lambda g, a, o: (g / a[0],), ("1/{0}",), domain=lambda a: "log of a number ≤ 0" if np.any(a[0] <= 0) else None),
-    Op("sqrt", 1, np.sqrt, lambda g, a, o: (g / (2.0 * o),), ("1/(2·{out})",), domain=lambda a: "square root of a negative number" if np.any(a[0] < 0) else None),
+    Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), (_out * T.Paren(1 - _out),),
+       function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED), meaning="1/(1 + e^(−a)), element-wise, computed stably"),
+    Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), (1 - T.Power(_out, T.Num(2)),),
+       function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED), meaning="element-wise"),
+    Op("exp", 1, np.exp, lambda g, a, o: (g * o,), (_out,), function=True, tex=r"\exp", meaning="element-wise"),
+    Op("log", 1, np.log, lambda g, a, o: (g / a[0],), (_ONE / _a,), domain=lambda a: "log of a number ≤ 0" if np.any(a[0] <= 0) else None,
+       function=True, tex=r"\log", meaning="natural logarithm, element-wise"),
+    Op("sqrt", 1, np.sqrt, lambda g, a, o: (g / (2.0 * o),), (_ONE / T.Paren(2 * _out),), domain=lambda a: "square root of a negative number" if np.any(a[0] < 0) else None,
+       function=True, tex=r"\operatorname{sqrt}", meaning="element-wise"),
     Op(
-        "abs", 1, np.abs, lambda g, a, o: (g * np.sign(a[0]),), ("sign({0})",),
+        "abs", 1, np.abs, lambda g, a, o: (g * np.sign(a[0]),), (T.Apply("sign", (_a,)),),
         kink_at=lambda a: a[0], kink_rule="abs'(0) = 0, as PyTorch",
         alternatives=(
             ("abs'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, -1.0),)),
             ("abs'(0) = -1", lambda g, a, o: (g * np.where(a[0] > 0, 1.0, -1.0),)),
         ),
+        function=True, tex=r"\operatorname{abs}", meaning="element-wise",
     ),
     Op(
-        "max", 2, np.maximum, _max_vjp, ("[{0} > {1}] (½ at a tie)", "[{1} > {0}] (½ at a tie)"),
+        "max", 2, np.maximum, _max_vjp, (T.Noted(T.Indicator(_a, ">", _b), _TIE), T.Noted(T.Indicator(_b, ">", _a), _TIE)),
         kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch",
         alternatives=(
             ("the whole gradient to the first argument at the tie", lambda g, a, o: _max_vjp(g, a, o, 1.0)),
             ("the whole gradient to the second argument at the tie", lambda g, a, o: _max_vjp(g, a, o, 0.0)),
         ),
+        function=True, tex=r"\max", meaning="element-wise",
     ),
     Op(
-        "min", 2, np.minimum, _min_vjp, ("[{0} < {1}] (½ at a tie)", "[{1} < {0}] (½ at a tie)"),
+        "min", 2, np.minimum, _min_vjp, (T.Noted(T.Indicator(_a, "<", _b), _TIE), T.Noted(T.Indicator(_b, "<", _a), _TIE)),
         kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch",
         alternatives=(
             ("the whole gradient to the first argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 1.0)),
             ("the whole gradient to the second argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 0.0)),
         ),
+        function=True, tex=r"\min", meaning="element-wise",
     ),
-    Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), ("1 (every element)",), elementwise=False),
-    Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), ("1/n (every element)",), elementwise=False),
-    Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), ("{1}", "{0}"), elementwise=False, domain=_dot_domain),
-    Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), ("Gᵀ",), elementwise=False, vjp_form=True),
-    Op("softmax", 1, softmax, _softmax_vjp, ("diag({out}) - {out}·{out}ᵀ",), elementwise=False, domain=_vector_domain("softmax")),
-    Op("log_softmax", 1, log_softmax, _log_softmax_vjp, ("I - 1·softmax({0})ᵀ",), elementwise=False, domain=_vector_domain("log_softmax")),
-    Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, ("-{1}/{0}", "-log({0})"), elementwise=False, domain=_cross_entropy_domain, data_args=(1,)),
-    Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, ("2·({0} - {1})/n", "-2·({0} - {1})/n"), elementwise=False),
+    Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), (T.Noted(_ONE, ("every element",)),), elementwise=False,
+       function=True, tex=r"\operatorname{sum}", meaning="over every element, to a scalar"),
+    Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), (T.Noted(_ONE / _n, ("every element",)),), elementwise=False,
+       function=True, tex=r"\operatorname{mean}", meaning="over every element, to a scalar"),
+    Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), elementwise=False, domain=_dot_domain,
+       function=True, tex=r"\operatorname{dot}", meaning="two vectors of the same length (as `torch.dot`)"),
+    Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), (T.Transpose(_G),), elementwise=False, vjp_form=True,
+       function=True, tex=r"\operatorname{transpose}", meaning="reverse the axes"),
+    Op("softmax", 1, softmax, _softmax_vjp, (T.Apply("diag", (_out,)) - _out * T.Transpose(_out),), elementwise=False, domain=_vector_domain("softmax"),
+       function=True, tex=r"\operatorname{softmax}", meaning="over the last axis, computed stably"),
+    Op("log_softmax", 1, log_softmax, _log_softmax_vjp, (T.Identity() - _ONE * T.Transpose(T.Apply("softmax", (_a,))),), elementwise=False,
+       domain=_vector_domain("log_softmax"), function=True, tex=r"\operatorname{log\_softmax}", meaning="over the last axis, computed stably"),
+    Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, (-(_b / _a), -T.Apply("log", (_a,))), elementwise=False, domain=_cross_entropy_domain,
+       data_args=(1,), function=True, tex=r"\operatorname{CE}",
+       meaning="−Σ b·log a summed over every element, a batch included; a probabilities, b one-hot rows or distributions shaped like a, "
+               "or integer class labels shaped like a without its last axis; 0·log 0 = 0"),
+    Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, (2 * T.Paren(_a - _b) / _n, -(2 * T.Paren(_a - _b) / _n)), elementwise=False,
+       function=True, tex=r"\operatorname{MSE}", meaning="mean of (a − b)²"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _OPS}
 BY_SYMBOL: dict[str, Op] = {op.symbol: op for op in _OPS if op.symbol}
-FUNCTIONS: dict[str, int] = {
-    name: OPS[name].arity
-    for name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "max", "min", "leaky_relu", "sum", "mean", "dot", "transpose", "softmax", "log_softmax", "cross_entropy", "mse")
+FUNCTIONS: dict[str, int] = {op.name: op.arity for op in _OPS if op.function}
+"""The functions the expression language can call, and their arities: from the registry."""
+
+# Functions that appear only inside derivative formulas: TeX name and NumPy form.
+MATH_FUNCTIONS: dict[str, tuple[str, Callable]] = {
+    "ln": (r"\ln", np.log),
+    "sign": (r"\operatorname{sign}", np.sign),
+    "diag": (r"\operatorname{diag}", lambda v: np.diag(v) if np.ndim(v) == 1 else np.vectorize(np.diag, signature="(n)->(n,n)")(v)),
 }
+
+
+def numpy_functions() -> dict[str, Callable]:
+    """Every function a formula may apply, as NumPy: for evaluating formulas in tests."""
+    return {**{name: np_form for name, (_, np_form) in MATH_FUNCTIONS.items()}, **{op.name: op.forward for op in _OPS if op.function}}

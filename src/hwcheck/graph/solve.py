@@ -20,6 +20,7 @@ import numpy as np
 from ..numbers import fmt_factor, fmt_value
 from ..solution import Alternative, Expected, Mistake, RichDisplay
 from . import expr as E
+from . import terms as T
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
 from .engine import Kink, NumericFault, args_of, backward, fused_logits, kinks, softmax_ce_gradient, vjp_edge
@@ -50,12 +51,14 @@ class LocalDerivative:
 
     node: str
     operand: str
-    formula: str
+    formula: T.Term
     value: np.ndarray | None
     kind: str
     vjp: bool = False
     node_shape: tuple[int, ...] = ()
     operand_shape: tuple[int, ...] = ()
+    node_term: T.Term | None = None  # the node and the operand as written in ∂node/∂operand
+    operand_term: T.Term | None = None
 
 
 @dataclass
@@ -270,25 +273,15 @@ def _edges(graph: Graph, row: StepRow):
             yield k, next(locals_iter)
 
 
-def _operand_text(graph: Graph, operand) -> str:
-    """An operand's name for use inside a formula: parenthesised if it is an expression."""
-    name = graph.operand_name(operand)
-    return name if _is_atomic(name) else f"({name})"
-
-
-def _is_atomic(text: str) -> bool:
-    """A name, a non-negative number, or one call such as relu(x0 * w0 + b0)."""
-    if text.replace("_", "a").replace(".", "0").isalnum():
-        return True
-    head, paren, _ = text.partition("(")
-    if not paren or not head.isidentifier() or not text.endswith(")"):
-        return False
-    depth = 0
-    for i, char in enumerate(text[len(head):]):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0:
-            return i == len(text) - len(head) - 1  # the first "(" closes at the very end
-    return False
+def operand_term(graph: Graph, operand) -> T.Term:
+    """An operand inside a formula: a step's name, a number, or an operation's expression,
+    parenthesised unless it is a name, a non-negative number or one call."""
+    if not isinstance(operand, int):
+        return T.Num(operand.value) if operand.value >= 0 else T.Paren(T.Num(operand.value))
+    node = graph.nodes[operand]
+    if node.role != "sub":
+        return T.Symbol(node.name)
+    return T.Code(node.expr) if T.is_atomic(node.expr) else T.Paren(T.Code(node.expr))
 
 
 def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
@@ -305,11 +298,12 @@ def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
     substituted = E.to_text(node.expr, by_value) if children else fmt_value(value)
     row = StepRow(node.name, node.role, expression, substituted, value, node.step)
     args = args_of(node, values)
-    names = [_operand_text(graph, o) for o in node.operands]
+    operands = tuple(operand_term(graph, o) for o in node.operands)
     for k, operand in enumerate(node.operands):
         if isinstance(operand, int):
-            formula = node.op.derivatives[k].format(*names, out=_operand_text(graph, node.index))
-            row.locals.append(_local(node, k, args, value, formula, graph.nodes[operand].name))
+            formula = T.instantiate(node.op.derivatives[k], operands, operand_term(graph, node.index))
+            row.locals.append(_local(node, k, args, value, formula, graph.nodes[operand].name,
+                                     differential_term(node), differential_term(graph.nodes[operand])))
     return row
 
 
@@ -330,7 +324,13 @@ def _substitute(operand, values) -> str:
     return fmt_factor(float(value)) if np.ndim(value) == 0 else fmt_value(value)
 
 
-def _local(node: Node, k: int, args: list, out: np.ndarray, formula: str, operand_name: str) -> LocalDerivative:
+def differential_term(node: Node) -> T.Term:
+    """A node as written after ∂ or d: its name, or its expression in parentheses."""
+    return T.Symbol(node.name) if node.role != "sub" else T.Paren(T.Code(node.expr))
+
+
+def _local(node: Node, k: int, args: list, out: np.ndarray, formula: T.Term, operand_name: str,
+           node_term: T.Term, operand_term: T.Term) -> LocalDerivative:
     """The value of ∂node/∂operand k, in the most readable form its shapes allow."""
     op = node.op
     operand_shape = np.shape(args[k])
@@ -359,7 +359,7 @@ def _local(node: Node, k: int, args: list, out: np.ndarray, formula: str, operan
         kind, value = "jacobian", np.array(rows)
     else:
         kind, value = "vjp", None
-    return LocalDerivative(node.name, operand_name, formula, value, kind, op.vjp_form, out_shape, operand_shape)
+    return LocalDerivative(node.name, operand_name, formula, value, kind, op.vjp_form, out_shape, operand_shape, node_term, operand_term)
 
 
 def _contributions(graph, grads, index, counts, locals_by_edge, edge_values) -> list[Contribution]:

@@ -21,6 +21,7 @@ import numpy as np
 from ..numbers import fmt
 from ..architecture.model import shape_text
 from .formulas import local_formula, partial, unshown_note
+from .typeset import unicode
 
 MAX_ITEMS = 4  # tensor entries shown in a label before eliding
 MAX_TEXT = 48  # characters of an expression or formula shown in a label
@@ -97,12 +98,12 @@ def _local_text(local) -> str:
     """∂xw0/∂x0 = w0 = 0.3 (escaped); a tensor's value on a second line to keep edges narrow."""
     head = partial(_clip(local.node, 24), _clip(local.operand, 24))
     if local.kind == "vjp" and not local.vjp:
-        return html(f"{head} = {_clip(local.formula)}") + f"<BR/>({html(unshown_note(local))})"
+        return html(f"{head} = {_clip(unicode(local.formula))}") + f"<BR/>({html(unshown_note(local))})"
     if local.kind == "vjp" or local.value is None:
-        return html(f"{head}: G ↦ {_clip(local.formula)}")
+        return html(f"{head}: G ↦ {_clip(unicode(local.formula))}")
     if local.vjp:  # a VJP formula is not the Jacobian: say which is which
         return f"{html(head + ': ' + _clip(local_formula(local)))}<BR/>Jacobian = {html(short_value(local.value))}"
-    formula = _clip(local.formula)
+    formula = _clip(unicode(local.formula))
     value = short_value(local.value)
     first = html(f"{head} = {formula}" if formula != value else head)
     if np.ndim(local.value) == 0:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..numbers import fmt_count, fmt_factor, fmt_value
+from .typeset import unicode
 
 
 def partial(top: str, bottom: str, d: str = "∂") -> str:
@@ -45,9 +46,10 @@ def shape_of(shape: tuple[int, ...]) -> str:
 def local_formula(local) -> str:
     """A local derivative's formula as true as written: a vector–Jacobian product says so
     (G ↦ Xᵀ·G, shaped like the operand), anything else is the derivative itself."""
+    formula = unicode(local.formula)
     if not local.vjp:
-        return local.formula
-    return f"G ↦ {local.formula}" + (f" ({shape_of(local.operand_shape)})" if local.operand_shape else "")
+        return formula
+    return f"G ↦ {formula}" + (f" ({shape_of(local.operand_shape)})" if local.operand_shape else "")
 
 
 def unshown_note(local) -> str:

@@ -6,7 +6,14 @@ import numpy as np
 
 from ..numbers import fmt_value
 from .formulas import MAX_TERMS, path_count_text, shape_text, unshown_note
-from .tex import tex_expr, tex_factor, tex_jacobian_note, tex_local_formula, tex_name, tex_partial, tex_value
+from .formulas import wrap
+from .tex import tex_expr, tex_factor, tex_name, tex_value
+from .typeset import tex_jacobian_note, tex_local
+
+
+def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
+    """∂top/∂bottom as a fraction, expressions parenthesised: ∂(H·H)/∂H, not ∂H·H/∂H."""
+    return rf"\frac{{{d} {tex_expr(wrap(top))}}}{{{d} {tex_expr(wrap(bottom))}}}"
 
 
 def _m(tex: str) -> str:
@@ -42,7 +49,7 @@ def render_graph_markdown(solution, check=None) -> str:
     lines += ["", "## Local derivatives", "", "| derivative | formula | value |", "| --- | --- | --- |"]
     for row in solution.rows:
         for d in row.locals:
-            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_local_formula(d))} | {_m(_local_tex(d))} |")
+            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_local(d))} | {_m(_local_tex(d))} |")
 
     lines += ["", f"## Backward pass: $\\frac{{d {tex_name(out)}}}{{d\\,\\cdot}}$ summed over each node's consumers", ""]
     lines += ["| node | chain rule | value |", "| --- | --- | --- |"]

@@ -14,13 +14,15 @@ import re
 
 import numpy as np
 
+from ..graph import expr as E
+from ..graph import terms as T
 from ..numbers import fmt
 from .formulas import path_count_text, wrap
 from .latex import answers, table, wline
-from .tex import tex_expr, tex_local_formula, tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
+from .tex import tex_expr, tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
+from .typeset import TEX, formula_body, tex, tex_local
 
 MAX_LISTED_CLASSES = 10  # T4 with numbers, one line per class, up to this many classes
-_TOP_LEVEL_SUM = re.compile(r"\s[+-]\s")
 
 
 # -- small pieces of notation -----------------------------------------------------------
@@ -50,12 +52,9 @@ def _heading(d: str, top: str, bottom: str) -> str:
 
 
 def _formula(local) -> tuple[str, str]:
-    """A local derivative's formula as TeX, and a trailing remark such as (½ at a tie)."""
-    formula, note = local.formula, ""
-    match = re.fullmatch(r"(.*?)\s+\(([^()]*\s[A-Za-z]{2,}[^()]*)\)", formula)
-    if match:
-        formula, note = match.group(1), r"\ \text{(" + tex_text(match.group(2)) + ")}"
-    return tex_expr(formula), note
+    """A local derivative's formula as TeX, and its remark in words such as (½ at a tie)."""
+    body, words = formula_body(local.formula)
+    return tex(body), (r"\ \text{(" + TEX.words(words) + ")}" if words else "")
 
 
 # -- local derivatives ------------------------------------------------------------------
@@ -67,7 +66,7 @@ def _differential(local) -> str:
     operand = _d(local.operand)
     if formula in ("1", "-1"):
         written = ("-" if formula == "-1" else "") + operand
-    elif _TOP_LEVEL_SUM.search(local.formula):  # 1 - y^2 times dx needs its parentheses
+    elif _has_sum(local.formula):  # 1 - y^2 times dx needs its parentheses
         written = rf"\bigl({formula}\bigr)\,{operand}"
     else:
         written = rf"{formula}\,{operand}"
@@ -75,6 +74,14 @@ def _differential(local) -> str:
     if value != formula:
         written += " = 0" if value == "0" else rf" = {value}\,{operand}"
     return f"{_d(local.node)} = {written}{note}"
+
+
+def _has_sum(term) -> bool:
+    """Whether a formula adds or subtracts anywhere (in its own terms or an operand's)."""
+    for t in T.walk(term):
+        if isinstance(t, T.Sum) or (isinstance(t, T.Code) and any(isinstance(e, E.BinOp) and e.op in "+-" for e in T.code_nodes(t.tree))):
+            return True
+    return False
 
 
 def _tensor_local(local) -> str:
@@ -87,7 +94,7 @@ def _tensor_local(local) -> str:
     if local.kind == "vjp" or local.value is None:
         return rf"{head}\colon\ G \mapsto {formula}{note}"
     if local.vjp:  # the formula is a VJP, the value the Jacobian: each said for what it is
-        vjp = tex_local_formula(local, lambda _: formula)
+        vjp = tex_local(local)
         return rf"{head}\colon\ {vjp};\allowbreak\quad \text{{Jacobian}} = {tex_tensor(local.value)}{note}"
     value = tex_tensor(local.value)
     tail = r"\ \text{(element-wise)}" if local.kind == "diagonal" and np.ndim(local.value) > 0 else ""

@@ -13,36 +13,15 @@ import unicodedata
 
 import numpy as np
 
+from ..graph.ops import MATH_FUNCTIONS, OPS
 from ..numbers import fmt
-from .formulas import wrap
 
 # Letters in words joined by single underscores, then digits. Unambiguous on purpose: the
 # former ``[A-Za-z]+(?:_?[A-Za-z]+)*`` could split a run of letters in 2ⁿ ways, and a
 # 25-letter name without digits took minutes to refuse. Each character here has one reading.
 _NAME_BASE = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)*")
-_FUNCTIONS = {
-    "relu": r"\operatorname{ReLU}",
-    "leaky_relu": r"\operatorname{LeakyReLU}",
-    "sigmoid": r"\sigma",
-    "tanh": r"\tanh",
-    "exp": r"\exp",
-    "log": r"\log",
-    "ln": r"\ln",
-    "sqrt": r"\operatorname{sqrt}",
-    "abs": r"\operatorname{abs}",
-    "max": r"\max",
-    "min": r"\min",
-    "sum": r"\operatorname{sum}",
-    "mean": r"\operatorname{mean}",
-    "dot": r"\operatorname{dot}",
-    "transpose": r"\operatorname{transpose}",
-    "softmax": r"\operatorname{softmax}",
-    "log_softmax": r"\operatorname{log\_softmax}",
-    "cross_entropy": r"\operatorname{CE}",
-    "mse": r"\operatorname{MSE}",
-    "sign": r"\operatorname{sign}",
-    "diag": r"\operatorname{diag}",
-}
+# Function names in TeX, from the op registry (and the maths-only functions of formulas).
+_FUNCTIONS = {**{name: tex for name, (tex, _) in MATH_FUNCTIONS.items()}, **{op.name: op.tex for op in OPS.values() if op.function}}
 _UNICODE = {
     "·": r" \cdot ",
     "²": "^{2}",
@@ -169,29 +148,6 @@ def tex_factor(value) -> str:
     """A number inside a product: negatives in parentheses."""
     text = tex_value(value)
     return f"({text})" if text.startswith("-") else text
-
-
-def tex_local_formula(local, expr=None) -> str:
-    """A local derivative's formula as TeX, a vector–Jacobian product written as one:
-    ``G ↦ Xᵀ·G (3×2)``, since Xᵀ·G is not the 8×6 Jacobian."""
-    formula = (expr or tex_expr)(local.formula)
-    if not local.vjp:
-        return formula
-    shape = r"\ (" + r" \times ".join(map(str, local.operand_shape)) + ")" if local.operand_shape else ""
-    return rf"G \mapsto {formula}{shape}"
-
-
-def tex_jacobian_note(local, name=None) -> str:
-    """What the rows and columns of a full Jacobian are, for a formula that is a VJP."""
-    name = name or tex_expr
-    rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
-    return (rf"\ \text{{(Jacobian: rows = the }}{rows}\text{{ elements of }}{name(local.node)}\text{{, columns = the }}{columns}"
-            rf"\text{{ of }}{name(local.operand)}\text{{, row-major)}}")
-
-
-def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
-    """∂top/∂bottom as a fraction, expressions parenthesised: ∂(H·H)/∂H, not ∂H·H/∂H."""
-    return rf"\frac{{{d} {tex_expr(wrap(top))}}}{{{d} {tex_expr(wrap(bottom))}}}"
 
 
 # -- additions for the LaTeX document (standalone pdflatex: the output must be ASCII) --------
