@@ -54,6 +54,9 @@ class Op:
     tex: str = ""  # the function's TeX name
     mistakes: tuple[str, ...] = ()  # the mistake codes this operation invites (mistakes.py)
     meaning: str = ""  # what it computes, for the docs table
+    # A point of its domain away from kinks and ties, one value per operand: the registry's
+    # tests check the VJP and the formulas there, and an op without one fails them.
+    example: tuple = ()
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -255,20 +258,21 @@ _FORGOTTEN = "derivative-forgotten"  # the activation's local derivative left ou
 _CONFUSED = "derivative-confused"  # the activation itself used where its derivative belongs
 
 _OPS: list[Op] = [
-    Op("add", 2, np.add, lambda g, a, o: (g, g), (_ONE, _ONE), symbol="+", meaning="element-wise, NumPy broadcasting"),
-    Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), (_ONE, -_ONE), symbol="-", meaning="element-wise, NumPy broadcasting"),
-    Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), symbol="*", meaning="element-wise"),
-    Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), (_ONE / _b, -(_a / T.Power(_b, T.Num(2)))), symbol="/", domain=_div_domain, meaning="element-wise"),
-    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, meaning="element-wise power"),
+    Op("add", 2, np.add, lambda g, a, o: (g, g), (_ONE, _ONE), symbol="+", meaning="element-wise, NumPy broadcasting", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
+    Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), (_ONE, -_ONE), symbol="-", meaning="element-wise, NumPy broadcasting", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
+    Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), symbol="*", meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
+    Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), (_ONE / _b, -(_a / T.Power(_b, T.Num(2)))), symbol="/", domain=_div_domain, meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
+    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, meaning="element-wise power", example=([0.5, 1.2, 2.0], [1.5, -0.3, 2.5])),
     Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True,
-       meaning="matrix product, NumPy semantics (vectors are rows/columns as NumPy does)"),
-    Op("neg", 1, np.negative, lambda g, a, o: (-g,), (-_ONE,), meaning="negation"),
-    Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), (_ONE,), meaning="a step that copies a value (`c: b`)"),
+       meaning="matrix product, NumPy semantics (vectors are rows/columns as NumPy does)", example=([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]], [[0.5, -1.0], [2.0, 0.3], [-0.7, 1.1]])),
+    Op("neg", 1, np.negative, lambda g, a, o: (-g,), (-_ONE,), meaning="negation", example=([0.5, -1.2, 2.0],)),
+    Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), (_ONE,), meaning="a step that copies a value (`c: b`)", example=([0.5, -1.2, 2.0],)),
     Op(
         "relu", 1, lambda a: np.where(a > 0, a, 0.0), lambda g, a, o: (_where(a[0] > 0, g),), (T.Indicator(_a, ">", T.Num(0)),),
         kink_at=lambda a: a[0], kink_rule="relu'(0) = 0, as PyTorch",
         alternatives=(("relu'(0) = 1", lambda g, a, o: (_where(a[0] >= 0, g),)),),
         function=True, tex=r"\operatorname{ReLU}", mistakes=(_FORGOTTEN, _CONFUSED), meaning="max(a, 0)",
+        example=([0.5, -1.2, 2.0],),
     ),
     Op(
         "leaky_relu", 2, lambda a, s: np.where(a > 0, a, s * a), lambda g, a, o: (g * np.where(a[0] > 0, 1.0, a[1]), np.zeros_like(a[1])),
@@ -276,16 +280,17 @@ _OPS: list[Op] = [
         kink_at=lambda a: a[0], kink_rule="leaky_relu'(0) = slope, as PyTorch",
         alternatives=(("leaky_relu'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, a[1]), np.zeros_like(a[1]))),),
         function=True, tex=r"\operatorname{LeakyReLU}", mistakes=(_FORGOTTEN, _CONFUSED), meaning="a if a > 0 else b·a; `b` must be a number",
+        example=([0.5, -1.2, 2.0], 0.1),
     ),
     Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), (_out * T.Paren(1 - _out),),
-       function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED), meaning="1/(1 + e^(−a)), element-wise, computed stably"),
+       function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED), meaning="1/(1 + e^(−a)), element-wise, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), (1 - T.Power(_out, T.Num(2)),),
-       function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED), meaning="element-wise"),
-    Op("exp", 1, np.exp, lambda g, a, o: (g * o,), (_out,), function=True, tex=r"\exp", meaning="element-wise"),
+       function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED), meaning="element-wise", example=([0.5, -1.2, 2.0],)),
+    Op("exp", 1, np.exp, lambda g, a, o: (g * o,), (_out,), function=True, tex=r"\exp", meaning="element-wise", example=([0.5, -1.2, 2.0],)),
     Op("log", 1, np.log, lambda g, a, o: (g / a[0],), (_ONE / _a,), domain=lambda a: "log of a number ≤ 0" if np.any(a[0] <= 0) else None,
-       function=True, tex=r"\log", meaning="natural logarithm, element-wise"),
+       function=True, tex=r"\log", meaning="natural logarithm, element-wise", example=([0.5, 1.2, 2.0],)),
     Op("sqrt", 1, np.sqrt, lambda g, a, o: (g / (2.0 * o),), (_ONE / T.Paren(2 * _out),), domain=lambda a: "square root of a negative number" if np.any(a[0] < 0) else None,
-       function=True, tex=r"\operatorname{sqrt}", meaning="element-wise"),
+       function=True, tex=r"\operatorname{sqrt}", meaning="element-wise", example=([0.5, 1.2, 2.0],)),
     Op(
         "abs", 1, np.abs, lambda g, a, o: (g * np.sign(a[0]),), (T.Apply("sign", (_a,)),),
         kink_at=lambda a: a[0], kink_rule="abs'(0) = 0, as PyTorch",
@@ -294,6 +299,7 @@ _OPS: list[Op] = [
             ("abs'(0) = -1", lambda g, a, o: (g * np.where(a[0] > 0, 1.0, -1.0),)),
         ),
         function=True, tex=r"\operatorname{abs}", meaning="element-wise",
+        example=([0.5, -1.2, 2.0],),
     ),
     Op(
         "max", 2, np.maximum, _max_vjp, (T.Noted(T.Indicator(_a, ">", _b), _TIE), T.Noted(T.Indicator(_b, ">", _a), _TIE)),
@@ -303,6 +309,7 @@ _OPS: list[Op] = [
             ("the whole gradient to the second argument at the tie", lambda g, a, o: _max_vjp(g, a, o, 0.0)),
         ),
         function=True, tex=r"\max", meaning="element-wise",
+        example=([0.5, -1.2, 2.0], [1.0, -2.0, 0.3]),
     ),
     Op(
         "min", 2, np.minimum, _min_vjp, (T.Noted(T.Indicator(_a, "<", _b), _TIE), T.Noted(T.Indicator(_b, "<", _a), _TIE)),
@@ -312,25 +319,26 @@ _OPS: list[Op] = [
             ("the whole gradient to the second argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 0.0)),
         ),
         function=True, tex=r"\min", meaning="element-wise",
+        example=([0.5, -1.2, 2.0], [1.0, -2.0, 0.3]),
     ),
     Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), (T.Noted(_ONE, ("every element",)),), elementwise=False,
-       function=True, tex=r"\operatorname{sum}", meaning="over every element, to a scalar"),
+       function=True, tex=r"\operatorname{sum}", meaning="over every element, to a scalar", example=([[0.5, -1.2], [2.0, 0.3]],)),
     Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), (T.Noted(_ONE / _n, ("every element",)),), elementwise=False,
-       function=True, tex=r"\operatorname{mean}", meaning="over every element, to a scalar"),
+       function=True, tex=r"\operatorname{mean}", meaning="over every element, to a scalar", example=([[0.5, -1.2], [2.0, 0.3]],)),
     Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), elementwise=False, domain=_dot_domain,
-       function=True, tex=r"\operatorname{dot}", meaning="two vectors of the same length (as `torch.dot`)"),
+       function=True, tex=r"\operatorname{dot}", meaning="two vectors of the same length (as `torch.dot`)", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), (T.Transpose(_G),), elementwise=False, vjp_form=True,
-       function=True, tex=r"\operatorname{transpose}", meaning="reverse the axes"),
+       function=True, tex=r"\operatorname{transpose}", meaning="reverse the axes", example=([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],)),
     Op("softmax", 1, softmax, _softmax_vjp, (T.Apply("diag", (_out,)) - _out * T.Transpose(_out),), elementwise=False, domain=_vector_domain("softmax"),
-       function=True, tex=r"\operatorname{softmax}", meaning="over the last axis, computed stably"),
+       function=True, tex=r"\operatorname{softmax}", meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("log_softmax", 1, log_softmax, _log_softmax_vjp, (T.Identity() - _ONE * T.Transpose(T.Apply("softmax", (_a,))),), elementwise=False,
-       domain=_vector_domain("log_softmax"), function=True, tex=r"\operatorname{log\_softmax}", meaning="over the last axis, computed stably"),
+       domain=_vector_domain("log_softmax"), function=True, tex=r"\operatorname{log\_softmax}", meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, (-(_b / _a), -T.Apply("log", (_a,))), elementwise=False, domain=_cross_entropy_domain,
        data_args=(1,), function=True, tex=r"\operatorname{CE}",
        meaning="−Σ b·log a summed over every element, a batch included; a probabilities, b one-hot rows or distributions shaped like a, "
-               "or integer class labels shaped like a without its last axis; 0·log 0 = 0"),
+               "or integer class labels shaped like a without its last axis; 0·log 0 = 0", example=([0.2, 0.5, 0.3], [0.1, 0.6, 0.3])),
     Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, (2 * T.Paren(_a - _b) / _n, -(2 * T.Paren(_a - _b) / _n)), elementwise=False,
-       function=True, tex=r"\operatorname{MSE}", meaning="mean of (a − b)²"),
+       function=True, tex=r"\operatorname{MSE}", meaning="mean of (a − b)²", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _OPS}
