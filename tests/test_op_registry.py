@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hwcheck.graph import terms as T
-from hwcheck.graph.ops import FUNCTIONS, MATH_FUNCTIONS, OPS, numpy_functions, unbroadcast
+from hwcheck.graph.ops import CALLS, FUNCTIONS, MATH_FUNCTIONS, OPS, numpy_functions, unbroadcast
 from hwcheck.render import optable
 from hwcheck.render.latex import document, wline
 from hwcheck.render.typeset import tex, unicode
@@ -96,7 +96,7 @@ def test_every_formula_typesets_in_unicode_and_tex(name):
         assert math_ and math_.isascii() and "?" not in math_
         for term in T.walk(formula):
             if isinstance(term, T.Apply):
-                assert term.func in OPS or term.func in MATH_FUNCTIONS, f"{name}: unknown function {term.func}"
+                assert term.func in FUNCTIONS or term.func in MATH_FUNCTIONS, f"{name}: unknown function {term.func}"
 
 
 def test_an_unknown_term_is_an_error_not_a_question_mark():
@@ -116,7 +116,8 @@ def test_every_formula_compiles_in_one_tex_document(tmp_path):
 
 
 def test_functions_tex_names_and_mistakes_come_from_the_registry():
-    assert FUNCTIONS == {op.name: op.arity for op in OPS.values() if op.function}
+    assert set(FUNCTIONS) == {op.called for op in OPS.values() if op.function}
+    assert all(CALLS[(op.called, op.arity)] is op for op in OPS.values() if op.function)
     for op in OPS.values():
         if op.function:
             assert op.tex and op.tex.isascii(), f"{op.name} has no TeX name"

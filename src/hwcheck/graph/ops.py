@@ -57,6 +57,20 @@ class Op:
     # A point of its domain away from kinks and ties, one value per operand: the registry's
     # tests check the VJP and the formulas there, and an op without one fails them.
     example: tuple = ()
+    call: str = ""  # the name it is called by, when several ops share one (sum(a), sum(a, axis))
+    params: tuple[str, ...] = ()  # its operands' names in the docs and the schema: ("a", "axis")
+
+    @property
+    def called(self) -> str:
+        return self.call or self.name
+
+    @property
+    def signature(self) -> str:
+        """How a student writes it: relu(a), sum(a, axis), a @ b."""
+        names = self.params or ("a", "b")[: self.arity]
+        if self.symbol:
+            return f"{names[0]} {self.symbol} {names[1]}"
+        return f"{self.called}({', '.join(names)})"
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -343,8 +357,19 @@ _OPS: list[Op] = [
 
 OPS: dict[str, Op] = {op.name: op for op in _OPS}
 BY_SYMBOL: dict[str, Op] = {op.symbol: op for op in _OPS if op.symbol}
-FUNCTIONS: dict[str, int] = {op.name: op.arity for op in _OPS if op.function}
-"""The functions the expression language can call, and their arities: from the registry."""
+CALLS: dict[tuple[str, int], Op] = {(op.called, op.arity): op for op in _OPS if op.function}
+"""The op a call means, by function name and number of arguments: sum(a) and sum(a, axis)."""
+
+
+def _arities(name: str) -> int | tuple[int, int]:
+    counts = sorted(arity for (called, arity) in CALLS if called == name)
+    return counts[0] if len(counts) == 1 else (counts[0], counts[-1])
+
+
+FUNCTIONS: dict[str, int | tuple[int, int]] = {called: _arities(called) for called, _ in CALLS}
+"""The functions the expression language can call and how many arguments each takes (a
+number, or the fewest and most): from the registry."""
+SIGNATURES: list[str] = [op.signature for op in _OPS if op.function]
 
 # Functions that appear only inside derivative formulas: TeX name and NumPy form.
 MATH_FUNCTIONS: dict[str, tuple[str, Callable]] = {
@@ -354,6 +379,10 @@ MATH_FUNCTIONS: dict[str, tuple[str, Callable]] = {
 }
 
 
+TEX_NAMES: dict[str, str] = {**{name: tex for name, (tex, _) in MATH_FUNCTIONS.items()}, **{op.called: op.tex for op in _OPS if op.function}}
+"""Every function a formula or an expression may apply, by name, in TeX."""
+
+
 def numpy_functions() -> dict[str, Callable]:
     """Every function a formula may apply, as NumPy: for evaluating formulas in tests."""
-    return {**{name: np_form for name, (_, np_form) in MATH_FUNCTIONS.items()}, **{op.name: op.forward for op in _OPS if op.function}}
+    return {**{name: np_form for name, (_, np_form) in MATH_FUNCTIONS.items()}, **{op.called: op.forward for op in _OPS if op.function and not op.call}}

@@ -17,20 +17,16 @@ _NAMES = (T.Symbol("a"), T.Symbol("b"))
 
 
 def syntax(op: Op) -> str:
-    names = [t.name for t in _NAMES[: op.arity]]
-    if op.symbol:
-        return f"a {op.symbol} b"
     if op.name == "neg":
         return "-a"
-    if op.name == "copy":
-        return "a (a step `c: a`)"
-    return f"{op.name}({', '.join(names)})"
+    return op.signature
 
 
 def derivative_texts(op: Op) -> list[str]:
     """Each operand's formula, with the operands called a and b and the result by its syntax."""
     out = T.Symbol(f"({syntax(op)})") if op.symbol or op.name == "neg" else T.Symbol(syntax(op))
-    texts = [unicode(T.instantiate(d, _NAMES[: op.arity], out)) for d in op.derivatives]
+    names = tuple(T.Symbol(name) for name in op.params) or _NAMES[: op.arity]
+    texts = [unicode(T.instantiate(d, names, out)) for d in op.derivatives]
     if op.vjp_form:
         texts = [f"G ↦ {text}" for text in texts]
     return texts

@@ -13,15 +13,14 @@ import unicodedata
 
 import numpy as np
 
-from ..graph.ops import MATH_FUNCTIONS, OPS
+from ..graph.ops import TEX_NAMES
 from ..numbers import fmt
 
 # Letters in words joined by single underscores, then digits. Unambiguous on purpose: the
 # former ``[A-Za-z]+(?:_?[A-Za-z]+)*`` could split a run of letters in 2ⁿ ways, and a
 # 25-letter name without digits took minutes to refuse. Each character here has one reading.
 _NAME_BASE = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)*")
-# Function names in TeX, from the op registry (and the maths-only functions of formulas).
-_FUNCTIONS = {**{name: tex for name, (tex, _) in MATH_FUNCTIONS.items()}, **{op.name: op.tex for op in OPS.values() if op.function}}
+_FUNCTIONS = TEX_NAMES  # from the op registry, and the maths-only functions of formulas
 _UNICODE = {
     "·": r" \cdot ",
     "²": "^{2}",

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..graph import expr as E
 from ..graph import terms as T
-from ..graph.ops import MATH_FUNCTIONS, OPS
+from ..graph.ops import TEX_NAMES
 from ..numbers import fmt, fmt_factor, fmt_value
 from .tex import tex_name, tex_tensor_factor, tex_text
 
@@ -225,10 +225,8 @@ def _ndim(value) -> int:
 
 def function_tex(name: str) -> str:
     """A function's TeX name: from the op registry, or one of the maths-only functions."""
-    if name in OPS and OPS[name].tex:
-        return OPS[name].tex
-    if name in MATH_FUNCTIONS:
-        return MATH_FUNCTIONS[name][0]
+    if name in TEX_NAMES:
+        return TEX_NAMES[name]
     raise KeyError(f"no TeX name for the function {name!r}: give its Op a tex= or add it to MATH_FUNCTIONS")
 
 
