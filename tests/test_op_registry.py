@@ -69,8 +69,8 @@ def test_formula_evaluated_is_the_vjp(name, k):
     g = np.random.default_rng(11).normal(size=out.shape)
     want = unbroadcast(np.asarray(op.vjp(g, args, out)[k], dtype=float), args[k].shape)
     formula = op.derivatives[k]
-    if op.vjp_form:
-        got = T.evaluate(formula, args, out, g=g, functions=numpy_functions())
+    if op.vjp_form:  # G ↦ formula, broadcast to the operand's shape (unsqueeze(G, axis))
+        got = np.broadcast_to(T.evaluate(formula, args, out, g=g, functions=numpy_functions()), want.shape)
     else:
         value = T.evaluate(formula, args, out, functions=numpy_functions())
         if op.elementwise or out.ndim == 0:  # the derivative of each element: g times it

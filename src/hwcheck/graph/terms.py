@@ -120,9 +120,11 @@ class Upstream(Term):
 
 @dataclass(frozen=True)
 class Count(Term):
-    """n, the number of elements of operand ``k``."""
+    """n, the number of elements of operand ``k`` (along the axis that operand ``axis``
+    names, for a reduction along one axis)."""
 
     k: int = 0
+    axis: int | None = None
 
 
 # -- structure ---------------------------------------------------------------------------
@@ -294,6 +296,8 @@ def evaluate(term: Term, args: list, out, g=None, functions: Mapping[str, Callab
         if isinstance(t, Identity):
             return np.eye(np.shape(args[0])[-1])
         if isinstance(t, Count):
+            if t.axis is not None:
+                return np.asarray(float(np.shape(args[t.k])[int(args[t.axis])]))
             return np.asarray(float(np.size(args[t.k])))
         if isinstance(t, Apply):
             return np.asarray(functions[t.func](*[ev(a) for a in t.args]), dtype=float)
