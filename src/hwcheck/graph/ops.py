@@ -16,6 +16,7 @@ from this registry.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -135,6 +136,19 @@ def _min_vjp(g, args, out, tie_a=0.5):
     a, b = args
     tie = a == b
     return g * ((a < b) + tie_a * tie), g * ((b < a) + (1.0 - tie_a) * tie)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # math.erf element by element: exact to double precision, no scipy
+
+
+def _Phi(x) -> Array:
+    """Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF."""
+    return 0.5 * (1.0 + np.asarray(_erf(np.asarray(x, dtype=float) / math.sqrt(2.0)), dtype=float))
+
+
+def _phi(x) -> Array:
+    """φ(x) = e^(−x²/2)/√(2π), the standard normal density (Φ' = φ)."""
+    return np.exp(-0.5 * np.square(x)) / math.sqrt(2.0 * math.pi)
 
 
 # -- tensor functions ---------------------------------------------------------------
@@ -300,6 +314,10 @@ _OPS: list[Op] = [
        function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED), meaning="1/(1 + e^(−a)), element-wise, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), (1 - T.Power(_out, T.Num(2)),),
        function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED), meaning="element-wise", example=([0.5, -1.2, 2.0],)),
+    # GELU as PyTorch's default (approximate="none"): a·Φ(a); (a·Φ(a))' = Φ(a) + a·φ(a).
+    Op("gelu", 1, lambda a: a * _Phi(a), lambda g, a, o: (g * (_Phi(a[0]) + a[0] * _phi(a[0])),), (T.Apply("Φ", (_a,)) + _a * T.Apply("φ", (_a,)),),
+       function=True, tex=r"\operatorname{GELU}", mistakes=(_FORGOTTEN, _CONFUSED),
+       meaning="a·Φ(a), Φ the standard normal CDF, exact (with erf), as PyTorch's default `approximate='none'`", example=([0.5, -1.2, 2.0],)),
     Op("exp", 1, np.exp, lambda g, a, o: (g * o,), (_out,), function=True, tex=r"\exp", meaning="element-wise", example=([0.5, -1.2, 2.0],)),
     Op("log", 1, np.log, lambda g, a, o: (g / a[0],), (_ONE / _a,), domain=lambda a: "log of a number ≤ 0" if np.any(a[0] <= 0) else None,
        function=True, tex=r"\log", meaning="natural logarithm, element-wise", example=([0.5, 1.2, 2.0],)),
@@ -375,6 +393,8 @@ SIGNATURES: list[str] = [op.signature for op in _OPS if op.function]
 MATH_FUNCTIONS: dict[str, tuple[str, Callable]] = {
     "ln": (r"\ln", np.log),
     "sign": (r"\operatorname{sign}", np.sign),
+    "Φ": (r"\Phi", _Phi),
+    "φ": (r"\varphi", _phi),
     "diag": (r"\operatorname{diag}", lambda v: np.diag(v) if np.ndim(v) == 1 else np.vectorize(np.diag, signature="(n)->(n,n)")(v)),
 }
 
