@@ -37,3 +37,24 @@ def test_gelu_matches_torch(tmp_path):
     torch.nn.functional.gelu(x).sum().backward()
     s = solve(tmp_path, f"id: g\nkind: graph\nparams:\n  x: {x.tolist()}\nsteps:\n  L: sum(gelu(x))\n")
     np.testing.assert_allclose(s.expected("dL/dx").value, x.grad.numpy(), rtol=1e-14)
+
+
+def test_softplus_and_log_sigmoid_by_hand(tmp_path):
+    # softplus(0) = ln 2, softplus'(0) = σ(0) = ½; softplus(ln 3) = ln 4, σ(ln 3) = 3/4.
+    # log σ(0) = −ln 2, (log σ)'(0) = ½; log σ(−ln 3) = ln(1/4), its slope 1 − σ(−ln 3) = 3/4.
+    # Far out: softplus(30) = 30 (PyTorch's threshold), log σ(−800) = −800 without overflow.
+    s = solve(tmp_path, f"id: s\nkind: graph\nparams:\n  x: [0.0, {math.log(3)}, 30.0]\n  z: [0.0, {-math.log(3)}, -800.0]\n"
+                        "steps:\n  a: softplus(x)\n  b: log_sigmoid(z)\n  L: sum(a) + sum(b)\n")
+    np.testing.assert_allclose(s.expected("a").value, [math.log(2), math.log(4), 30.0], rtol=1e-15)
+    np.testing.assert_allclose(s.expected("dL/dx").value, [0.5, 0.75, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(s.expected("b").value, [-math.log(2), math.log(0.25), -800.0], rtol=1e-15)
+    np.testing.assert_allclose(s.expected("dL/dz").value, [0.5, 0.75, 1.0], rtol=1e-15)
+
+
+def test_softplus_and_log_sigmoid_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    values = [0.5, -1.2, 2.0, 25.0, -40.0]
+    x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    (torch.nn.functional.softplus(x).sum() + torch.nn.functional.logsigmoid(x).sum()).backward()
+    s = solve(tmp_path, f"id: s\nkind: graph\nparams:\n  x: {values}\nsteps:\n  L: sum(softplus(x)) + sum(log_sigmoid(x))\n")
+    np.testing.assert_allclose(s.expected("dL/dx").value, x.grad.numpy(), rtol=1e-14)

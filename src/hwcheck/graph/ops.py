@@ -318,6 +318,16 @@ _OPS: list[Op] = [
     Op("gelu", 1, lambda a: a * _Phi(a), lambda g, a, o: (g * (_Phi(a[0]) + a[0] * _phi(a[0])),), (T.Apply("Φ", (_a,)) + _a * T.Apply("φ", (_a,)),),
        function=True, tex=r"\operatorname{GELU}", mistakes=(_FORGOTTEN, _CONFUSED),
        meaning="a·Φ(a), Φ the standard normal CDF, exact (with erf), as PyTorch's default `approximate='none'`", example=([0.5, -1.2, 2.0],)),
+    # softplus as PyTorch (beta=1, threshold=20): log(1 + eᵃ), and a itself above 20, where
+    # the two differ by less than e⁻²⁰ ≈ 2·10⁻⁹; its derivative is σ(a) (1 above 20).
+    Op("softplus", 1, lambda a: np.where(a > 20, a, np.log1p(np.exp(np.minimum(a, 20.0)))),
+       lambda g, a, o: (g * np.where(a[0] > 20, 1.0, _sigmoid(a[0])),), (T.Apply("sigmoid", (_a,)),),
+       function=True, tex=r"\operatorname{softplus}", mistakes=(_FORGOTTEN, _CONFUSED),
+       meaning="log(1 + eᵃ), as PyTorch (beta = 1, and a itself above threshold = 20)", example=([0.5, -1.2, 2.0],)),
+    # log σ(a) = min(a, 0) − log(1 + e^(−|a|)), stable for any a; (log σ)' = 1 − σ(a) = σ(−a).
+    Op("log_sigmoid", 1, lambda a: np.minimum(a, 0.0) - np.log1p(np.exp(-np.abs(a))), lambda g, a, o: (g * _sigmoid(-a[0]),),
+       (1 - T.Apply("sigmoid", (_a,)),), function=True, tex=r"\log\sigma",
+       meaning="log σ(a), computed stably (as `torch.nn.functional.logsigmoid`)", example=([0.5, -1.2, 2.0],)),
     Op("exp", 1, np.exp, lambda g, a, o: (g * o,), (_out,), function=True, tex=r"\exp", meaning="element-wise", example=([0.5, -1.2, 2.0],)),
     Op("log", 1, np.log, lambda g, a, o: (g / a[0],), (_ONE / _a,), domain=lambda a: "log of a number ≤ 0" if np.any(a[0] <= 0) else None,
        function=True, tex=r"\log", meaning="natural logarithm, element-wise", example=([0.5, 1.2, 2.0],)),
