@@ -58,3 +58,34 @@ def test_softplus_and_log_sigmoid_match_torch(tmp_path):
     (torch.nn.functional.softplus(x).sum() + torch.nn.functional.logsigmoid(x).sum()).backward()
     s = solve(tmp_path, f"id: s\nkind: graph\nparams:\n  x: {values}\nsteps:\n  L: sum(softplus(x)) + sum(log_sigmoid(x))\n")
     np.testing.assert_allclose(s.expected("dL/dx").value, x.grad.numpy(), rtol=1e-14)
+
+
+def test_bce_is_the_mean_with_torchs_clamps(tmp_path):
+    # p = (0.2, 0.5), y = (0, 1): L = −(ln 0.8 + ln 0.5)/2 = ln(2.5)/2.
+    # dL/dp = (p − y)/(p(1 − p))/n = (0.2/0.16, −0.5/0.25)/2 = (0.625, −1).
+    s = solve(tmp_path, "id: b\nkind: graph\ninputs:\n  y: [0, 1]\nparams:\n  p: [0.2, 0.5]\nsteps:\n  L: bce(p, y)\n")
+    assert float(s.expected("L").value) == pytest.approx(math.log(2.5) / 2, rel=1e-15)
+    np.testing.assert_allclose(s.expected("dL/dp").value, [0.625, -1.0], rtol=1e-15)
+    # A wrong certainty: p = 0 for y = 1 costs 100 (log clamped at −100), not infinity;
+    # its gradient is (0 − 1)/10⁻¹² per element, finite as in torch.
+    s = solve(tmp_path, "id: b\nkind: graph\ninputs:\n  y: [1, 0]\nparams:\n  p: [0.0, 0.0]\nsteps:\n  L: bce(p, y)\n")
+    assert float(s.expected("L").value) == 50.0
+    np.testing.assert_allclose(s.expected("dL/dp").value, [-0.5e12, 0.0], rtol=1e-15)
+
+
+def test_bce_refuses_what_is_not_a_probability(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("id: b\nkind: graph\ninputs:\n  y: [1, 0]\nparams:\n  p: [1.5, 0.2]\nsteps:\n  L: bce(p, y)\n")
+    with pytest.raises(hwcheck.InputError, match=r"bce\(p, y\) needs probabilities p from 0 to 1 \(apply sigmoid first\)"):
+        hwcheck.load_problem(path)
+
+
+def test_bce_matches_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    p = torch.tensor([0.2, 0.7, 0.9, 0.0], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0.0, 1.0, 0.6, 1.0], dtype=torch.float64)
+    loss = torch.nn.BCELoss()(p, y)
+    loss.backward()
+    s = solve(tmp_path, f"id: b\nkind: graph\ninputs:\n  y: {y.tolist()}\nparams:\n  p: {p.tolist()}\nsteps:\n  L: bce(p, y)\n")
+    assert float(s.expected("L").value) == pytest.approx(loss.item(), rel=1e-14)
+    np.testing.assert_allclose(s.expected("dL/dp").value, p.grad.numpy(), rtol=1e-14)

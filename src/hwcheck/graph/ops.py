@@ -266,6 +266,34 @@ def _cross_entropy_vjp(g, args, out):
     return d_p, d_y
 
 
+# Binary cross-entropy as torch.nn.BCELoss (reduction="mean"): each log clamped at −100,
+# so p = 0 or 1 gives a finite loss, and p(1 − p) kept ≥ 1e-12 in the gradient, as torch does.
+def _clamped_log(x):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), -100.0)
+
+
+def _bce(p, y):
+    return -np.mean(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
+
+
+def _bce_domain(args):
+    p, y = args
+    if p.shape != y.shape:
+        return f"bce(p, y) needs p and y of the same shape, got {list(p.shape)} and {list(y.shape)}"
+    if np.any((p < 0) | (p > 1)):
+        return "bce(p, y) needs probabilities p from 0 to 1 (apply sigmoid first)"
+    return None
+
+
+def _bce_vjp(g, args, out):
+    p, y = args
+    n = max(p.size, 1)
+    d_p = g * (p - y) / np.maximum(p * (1.0 - p), 1e-12) / n
+    d_y = g * (_clamped_log(1.0 - p) - _clamped_log(p)) / n
+    return d_p, d_y
+
+
 def _mse_vjp(g, args, out):
     a, b = args
     diff = np.broadcast_arrays(a, b)[0] - b
@@ -379,6 +407,11 @@ _OPS: list[Op] = [
        data_args=(1,), function=True, tex=r"\operatorname{CE}",
        meaning="−Σ b·log a summed over every element, a batch included; a probabilities, b one-hot rows or distributions shaped like a, "
                "or integer class labels shaped like a without its last axis; 0·log 0 = 0", example=([0.2, 0.5, 0.3], [0.1, 0.6, 0.3])),
+    Op("bce", 2, _bce, _bce_vjp, (T.Paren(_a - _b) / T.Paren(_a * T.Paren(1 - _a)) / _n, T.Paren(T.Apply("log", (1 - _a,)) - T.Apply("log", (_a,))) / _n),
+       elementwise=False, domain=_bce_domain, data_args=(1,), function=True, tex=r"\operatorname{BCE}",
+       meaning="binary cross-entropy, the **mean** of −(b·log a + (1 − b)·log(1 − a)) as `torch.nn.BCELoss()`: a probabilities "
+               "from 0 to 1, b targets of the same shape; each log clamped at −100 and a(1 − a) at 10⁻¹² in the gradient, as torch",
+       example=([0.2, 0.7, 0.9], [0.0, 1.0, 0.6])),
     Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, (2 * T.Paren(_a - _b) / _n, -(2 * T.Paren(_a - _b) / _n)), elementwise=False,
        function=True, tex=r"\operatorname{MSE}", meaning="mean of (a − b)²", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
 ]
