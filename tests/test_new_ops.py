@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 import hwcheck
+from hwcheck.render.typeset import unicode
+from support import run_cli
 
 # Φ(1) and φ(1) from a table of the standard normal distribution (to 15 digits).
 PHI_1, DENSITY_1 = 0.841344746068543, 0.241970724519143
@@ -89,3 +91,41 @@ def test_bce_matches_torch(tmp_path):
     s = solve(tmp_path, f"id: b\nkind: graph\ninputs:\n  y: {y.tolist()}\nparams:\n  p: {p.tolist()}\nsteps:\n  L: bce(p, y)\n")
     assert float(s.expected("L").value) == pytest.approx(loss.item(), rel=1e-14)
     np.testing.assert_allclose(s.expected("dL/dp").value, p.grad.numpy(), rtol=1e-14)
+
+
+AXES = "id: ax\nkind: graph\nparams:\n  X: [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]\nsteps:\n  r: sum(X, 1)\n  c: mean(X, -2)\n  L: sum(r * r) + sum(c * c)\n"
+
+
+def test_sum_and_mean_along_an_axis_by_hand(tmp_path):
+    # r = row sums (6, 15); c = column means (2.5, 3.5, 4.5); L = 36 + 225 + 6.25 + 12.25 + 20.25.
+    # dL/dX = 2r copied along the rows + 2c/2 copied down the columns.
+    s = solve(tmp_path, AXES)
+    assert s.expected("r").value.tolist() == [6, 15] and s.expected("c").value.tolist() == [2.5, 3.5, 4.5]
+    assert float(s.expected("L").value) == 299.75
+    assert s.expected("dL/dX").value.tolist() == [[14.5, 15.5, 16.5], [32.5, 33.5, 34.5]]
+    local = s.row("r").locals[0]
+    assert unicode(local.formula) == "unsqueeze(G, 1) (copied along the summed axis)" and local.vjp
+    assert local.value.tolist() == [[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]]  # ∂r_i/∂X_j, X row-major
+    assert s.expected("dL/dX").value.tolist() == [[14.5, 15.5, 16.5], [32.5, 33.5, 34.5]]
+
+
+@pytest.mark.parametrize("step, message", [
+    ("sum(X, 2)", "sum(a, axis): the axis must be a whole number from -2 to 1 for a tensor of shape [2, 3], got 2"),
+    ("mean(X, 0.5)", "mean(a, axis): the axis must be a whole number from -2 to 1"),
+    ("sum(X, k)", "argument 2 of sum() must be a number"),
+    ("sum(X, 1, 2)", "sum() takes 1 or 2 arguments, not 3"),
+    ("log(-X)", "log of a number ≤ 0: r with"),  # a domain error is not reported as a shape error
+])
+def test_axis_and_domain_errors_say_what_to_write(tmp_path, step, message):
+    path = tmp_path / "p.yaml"
+    path.write_text(f"id: ax\nkind: graph\nparams:\n  X: [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]\n  k: 1\nsteps:\n  r: {step}\n")
+    run = run_cli("validate", path)
+    assert run.returncode == 2 and message in run.stderr and "broadcast" not in run.stderr
+
+
+def test_axis_reductions_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    X = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=torch.float64, requires_grad=True)
+    r, c = X.sum(dim=1), X.mean(dim=-2)
+    ((r * r).sum() + (c * c).sum()).backward()
+    np.testing.assert_allclose(solve(tmp_path, AXES).expected("dL/dX").value, X.grad.numpy(), rtol=1e-15)

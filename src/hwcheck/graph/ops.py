@@ -301,6 +301,24 @@ def _mse_vjp(g, args, out):
     return unbroadcast(d, a.shape), unbroadcast(-d, b.shape)
 
 
+# Reductions along one axis, as torch.sum(a, dim) / torch.mean(a, dim): the axis a whole
+# number, negative counting from the end. Their VJP puts G back along the reduced axis.
+def _axis_domain(name):
+    def check(args):
+        a, axis = args
+        if a.ndim == 0:
+            return f"{name}(a, axis) needs a tensor, got a scalar; use {name}(a)"
+        if axis != np.round(axis) or not -a.ndim <= axis < a.ndim:
+            return f"{name}(a, axis): the axis must be a whole number from {-a.ndim} to {a.ndim - 1} for a tensor of shape {list(a.shape)}, got {axis:g}"
+        return None
+
+    return check
+
+
+def _unsqueeze(g, axis) -> Array:
+    return np.expand_dims(np.asarray(g, dtype=float), int(axis))
+
+
 def _dot_domain(args):
     if args[0].ndim != 1 or args[0].shape != args[1].shape:
         return f"dot(a, b) needs two vectors of the same length, got shapes {list(args[0].shape)} and {list(args[1].shape)}; use @ for matrices"
@@ -395,6 +413,16 @@ _OPS: list[Op] = [
        function=True, tex=r"\operatorname{sum}", meaning="over every element, to a scalar", example=([[0.5, -1.2], [2.0, 0.3]],)),
     Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), (T.Noted(_ONE / _n, ("every element",)),), elementwise=False,
        function=True, tex=r"\operatorname{mean}", meaning="over every element, to a scalar", example=([[0.5, -1.2], [2.0, 0.3]],)),
+    Op("sum_axis", 2, lambda a, axis: np.sum(a, axis=int(axis)), lambda g, a, o: (np.broadcast_to(_unsqueeze(g, a[1]), a[0].shape), np.zeros_like(a[1])),
+       (T.Noted(T.Apply("unsqueeze", (_G, _b)), ("copied along the summed axis",)), T.Num(0)), elementwise=False, vjp_form=True,
+       constant_args=(1,), domain=_axis_domain("sum"), function=True, call="sum", params=("a", "axis"), tex=r"\operatorname{sum}",
+       meaning="along one axis, as `torch.sum(a, dim=axis)`; axis a whole number, negative from the end", example=([[0.5, -1.2, 2.0], [1.5, 0.3, -0.7]], 1)),
+    Op("mean_axis", 2, lambda a, axis: np.mean(a, axis=int(axis)),
+       lambda g, a, o: (np.broadcast_to(_unsqueeze(g, a[1]), a[0].shape) / a[0].shape[int(a[1])], np.zeros_like(a[1])),
+       (T.Noted(T.Apply("unsqueeze", (_G, _b)) / T.Count(0, axis=1), ("copied along the averaged axis; n its length",)), T.Num(0)),
+       elementwise=False, vjp_form=True, constant_args=(1,), domain=_axis_domain("mean"), function=True, call="mean", params=("a", "axis"),
+       tex=r"\operatorname{mean}", meaning="along one axis, as `torch.mean(a, dim=axis)`; axis a whole number, negative from the end",
+       example=([[0.5, -1.2, 2.0], [1.5, 0.3, -0.7]], -2)),
     Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), elementwise=False, domain=_dot_domain,
        function=True, tex=r"\operatorname{dot}", meaning="two vectors of the same length (as `torch.dot`)", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), (T.Transpose(_G),), elementwise=False, vjp_form=True,
@@ -438,6 +466,7 @@ MATH_FUNCTIONS: dict[str, tuple[str, Callable]] = {
     "sign": (r"\operatorname{sign}", np.sign),
     "Φ": (r"\Phi", _Phi),
     "φ": (r"\varphi", _phi),
+    "unsqueeze": (r"\operatorname{unsqueeze}", _unsqueeze),
     "diag": (r"\operatorname{diag}", lambda v: np.diag(v) if np.ndim(v) == 1 else np.vectorize(np.diag, signature="(n)->(n,n)")(v)),
 }
 

@@ -94,8 +94,8 @@ def _tensor_local(local) -> str:
     if local.kind == "vjp" or local.value is None:
         return rf"{head}\colon\ G \mapsto {formula}{note}"
     if local.vjp:  # the formula is a VJP, the value the Jacobian: each said for what it is
-        vjp = tex_local(local)
-        return rf"{head}\colon\ {vjp};\allowbreak\quad \text{{Jacobian}} = {tex_tensor(local.value)}{note}"
+        shape = rf"\ ({tex(T.Shape(local.operand_shape))})" if local.operand_shape else ""
+        return rf"{head}\colon\ G \mapsto {formula}{note}{shape};\allowbreak\quad \text{{Jacobian}} = {tex_tensor(local.value)}"
     value = tex_tensor(local.value)
     tail = r"\ \text{(element-wise)}" if local.kind == "diagonal" and np.ndim(local.value) > 0 else ""
     shown = f" = {formula}" if formula != value else ""
