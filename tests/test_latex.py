@@ -18,7 +18,7 @@ import pytest
 
 import hwcheck
 from hwcheck.render import FORMATS
-from hwcheck.render.latex import render_latex
+from hwcheck.render import render_latex
 from hwcheck.render.tex import tex_arith, tex_expr, tex_name, tex_tensor, tex_text
 from support import CONTRACT, PROBLEMS, run_cli
 

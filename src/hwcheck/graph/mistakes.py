@@ -15,13 +15,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..numbers import NotANumber, fmt_value, parse_number
-from ..solution import Mistake
+from ..solution import Mistake, pick
 from .ask import GraphAsk, parse_ask
 from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
 from .ops import OPS, DomainError
 from .paths import count_paths, list_paths, nodes_between
-from .solve import pick
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
 # Mistakes in one local derivative re-run the backward pass once per operation on the paths,
@@ -33,11 +32,10 @@ _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mi
 
 
 def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
-    cache = solution.__dict__.setdefault("_mistakes", {})
-    key = (ask.name, ask.output)
-    if key not in cache:
-        cache[key] = _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)
-    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in cache[key]]
+    # Memoised by the solution itself (one grading asks the same question of many sheets).
+    whole = solution.memo(("mistakes", ask.name, ask.output),
+                          lambda: _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask))
+    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole]
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:
         found.append(carried)

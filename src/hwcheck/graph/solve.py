@@ -18,14 +18,16 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..numbers import fmt_factor, fmt_value
-from ..solution import Alternative, Expected, Mistake, RichDisplay
+from ..solution import Alternative, Expected, Mistake, RichDisplay, pick
 from . import expr as E
 from . import terms as T
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
 from .engine import Kink, NumericFault, args_of, backward, fused_logits, kinks, softmax_ce_gradient, vjp_edge
+from .export import graph_json
 from .load import GraphProblem
 from .ops import class_targets, unbroadcast
+from .mistakes import graph_mistakes
 from .paths import count_paths, list_paths
 
 MAX_LISTED_PATHS = 8  # list paths one by one up to this many; above it, show the sum
@@ -137,6 +139,7 @@ class GraphSolution(RichDisplay):
     kinks: list[Kink]
     softmax: list[SoftmaxShortcut]
     grads: list[np.ndarray]  # d(output)/d(node) for every node, by index
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- the Solution protocol ---------------------------------------------------------
     def expected(self, ask: str) -> Expected:
@@ -154,19 +157,24 @@ class GraphSolution(RichDisplay):
         return Expected(ask, value, exact=False, alternatives=tuple(alternatives))
 
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
-        from .mistakes import graph_mistakes
-
         return graph_mistakes(self, self._parse(ask), answers or {})
 
     def hint(self, ask: str) -> str:
-        from .hints import graph_hint
+        # Deliberately lazy: a hint is typeset text, and the core reaches the view only here.
+        from ..render.hints import graph_hint
 
         return graph_hint(self, self._parse(ask))
 
     def to_json(self) -> dict:
-        from .export import graph_json
-
         return graph_json(self)
+
+    def memo(self, key, compute):
+        """compute(), once per key: the solution's own cache of work derived from it
+        (other outputs' gradients, other subgradients, mistakes). The problem is never
+        written to."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # -- helpers used by mistakes, hints and renderers ---------------------------------
     def _parse(self, ask: str) -> GraphAsk:
@@ -179,30 +187,32 @@ class GraphSolution(RichDisplay):
     def gradients_of(self, output: str) -> list[np.ndarray]:
         if output == self.problem.output:
             return self.grads
-        cache = self.problem.other_grads  # filled and checked at load for every question asking
-        if output not in cache:
-            try:
-                cache[output] = backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
-            except NumericFault as fault:
-                raise KeyError(f"d{output}/d...: {fault.message}") from None
-        return cache[output]
+        if output in self.problem.other_grads:  # computed and checked at load for every question asking
+            return self.problem.other_grads[output]
+        return self.memo(("gradients", output), lambda: self._backward_from(output))
+
+    def _backward_from(self, output: str) -> list[np.ndarray]:
+        try:
+            return backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
+        except NumericFault as fault:
+            raise KeyError(f"d{output}/d...: {fault.message}") from None
 
     def alternative_gradients(self, output: str) -> list[tuple[str, list[np.ndarray]]]:
         """The gradients under every other valid subgradient choice at each kink."""
-        cache = self.__dict__.setdefault("_alternatives", {})
-        if output not in cache:
-            graph, values = self.problem.graph, self.problem.values
-            start = graph.index[output]
-            found = []
-            for kink in self.kinks:
-                node = graph.nodes[graph.index[kink.node]]
-                for note, rule in node.op.alternatives:
-                    try:
-                        found.append((f"{kink.node}: {note}", backward(graph, values, start, {node.index: rule})))
-                    except NumericFault:
-                        pass  # this other subgradient leads to an infinite derivative further down
-            cache[output] = found
-        return cache[output]
+        return self.memo(("alternatives", output), lambda: self._alternatives(output))
+
+    def _alternatives(self, output: str) -> list[tuple[str, list[np.ndarray]]]:
+        graph, values = self.problem.graph, self.problem.values
+        start = graph.index[output]
+        found = []
+        for kink in self.kinks:
+            node = graph.nodes[graph.index[kink.node]]
+            for note, rule in node.op.alternatives:
+                try:
+                    found.append((f"{kink.node}: {note}", backward(graph, values, start, {node.index: rule})))
+                except NumericFault:
+                    pass  # this other subgradient leads to an infinite derivative further down
+        return found
 
     def row(self, name: str) -> StepRow:
         return self.rows[self.problem.graph.index[name]]
@@ -219,12 +229,6 @@ class GraphSolution(RichDisplay):
     @cached_property
     def path_counts(self) -> list[int]:
         return count_paths(self.problem.graph, self.problem.graph.index[self.problem.output])
-
-
-def pick(value, index):
-    """The whole value, or the element an ask such as NAME[i, j] points at."""
-    value = np.asarray(value, dtype=float)
-    return value if index is None else value[index]
 
 
 # -- building the derivation ------------------------------------------------------------

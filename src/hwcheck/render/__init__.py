@@ -1,7 +1,9 @@
 """Turning solutions into something to read. Renderers format; they never compute.
 
 ``FORMATS`` maps each ``--format`` name to a function ``(solution, check) -> str`` or,
-for the terminal, to rich renderables printed by :func:`print_solution`.
+for the terminal, to rich renderables printed by :func:`print_solution`. Each format's
+renderer is imported inside its function, deliberately: `hwcheck solve` loads only the one
+it prints (rich alone costs a tenth of a second of start-up).
 """
 
 from __future__ import annotations
@@ -37,10 +39,22 @@ def _markdown(solution, check=None) -> str:
     return render_architecture_markdown(solution)
 
 
-def _latex(solution, check=None) -> str:
-    from .latex import render_latex
+def render_latex(solution, check=None) -> str:
+    """The ``--format latex`` document for either kind of problem."""
+    from .latex import document
 
-    return render_latex(solution, check)
+    if solution.problem.kind == "graph":
+        from .latex_graph import graph_body
+
+        body = graph_body(solution, check)
+    else:
+        from .latex_architecture import architecture_body
+
+        body = architecture_body(solution)
+    return document(solution.problem.title or solution.problem.id, body)
+
+
+_latex = render_latex
 
 
 def _dot(solution, check=None) -> str:

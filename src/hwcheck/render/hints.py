@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .ask import GraphAsk
-from ..render.formulas import local_formula, partial, wrap  # the same notation as the key
-from .paths import count_paths, nodes_between
+from ..graph.ask import GraphAsk
+from ..graph.paths import count_paths, nodes_between
+from .formulas import local_formula, partial, wrap  # the same notation as the key
 
 
 def graph_hint(solution, ask: GraphAsk) -> str:
