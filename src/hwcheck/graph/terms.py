@@ -62,8 +62,20 @@ class Num(Term):
     value: float
 
 
-@dataclass(frozen=True)
-class Half(Term):
+class _Atom(Term):
+    """A term without parts: equal to any other of its type."""
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Half(_Atom):
     """½, as a number inside notes (½ at a tie)."""
 
 
@@ -84,19 +96,11 @@ class Code(Term):
 
 
 @dataclass(frozen=True)
-class Value(Term):
-    """A number or tensor the solver computed, typeset as the outputs type numbers."""
-
-    value: object  # np.ndarray
-
-
-@dataclass(frozen=True)
 class Shape(Term):
     dims: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class Identity(Term):
+class Identity(_Atom):
     """I, the identity matrix (of the size of the last axis of operand 0)."""
 
 
@@ -108,13 +112,11 @@ class Arg(Term):
     k: int
 
 
-@dataclass(frozen=True)
-class Out(Term):
-    pass
+class Out(_Atom):
+    """The operation's result."""
 
 
-@dataclass(frozen=True)
-class Upstream(Term):
+class Upstream(_Atom):
     """G, the upstream gradient of a vector–Jacobian product."""
 
 
@@ -220,20 +222,6 @@ RELATIONS = {">": np.greater, "<": np.less, "≤": np.less_equal, "≥": np.grea
 
 def from_expr(tree) -> Code:
     return Code(tree)
-
-
-def code_nodes(tree):
-    """Every node of an expression tree (iteratively: trees may be deep)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, E.BinOp):
-            stack += [node.right, node.left]
-        elif isinstance(node, E.Neg):
-            stack.append(node.operand)
-        elif isinstance(node, E.Call):
-            stack += reversed(node.args)
 
 
 def is_atomic(tree) -> bool:

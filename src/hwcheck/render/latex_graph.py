@@ -78,10 +78,16 @@ def _differential(local) -> str:
 
 def _has_sum(term) -> bool:
     """Whether a formula adds or subtracts anywhere (in its own terms or an operand's)."""
-    for t in T.walk(term):
-        if isinstance(t, T.Sum) or (isinstance(t, T.Code) and any(isinstance(e, E.BinOp) and e.op in "+-" for e in T.code_nodes(t.tree))):
-            return True
-    return False
+    return any(isinstance(t, T.Sum) or (isinstance(t, T.Code) and _adds(t.tree)) for t in T.walk(term))
+
+
+def _adds(tree) -> bool:
+    """Whether an expression has a + or − in it (the parser caps the depth at 100)."""
+    if isinstance(tree, E.BinOp):
+        return tree.op in "+-" or _adds(tree.left) or _adds(tree.right)
+    if isinstance(tree, E.Neg):
+        return _adds(tree.operand)
+    return isinstance(tree, E.Call) and any(map(_adds, tree.args))
 
 
 def _tensor_local(local) -> str:

@@ -18,8 +18,8 @@ import numpy as np
 from ..graph import expr as E
 from ..graph import terms as T
 from ..graph.ops import TEX_NAMES
-from ..numbers import fmt, fmt_factor, fmt_value
-from .tex import tex_name, tex_tensor_factor, tex_text
+from ..numbers import fmt
+from .tex import tex_name, tex_text
 
 
 class Printer:
@@ -33,7 +33,25 @@ class Printer:
                 return method(term)
         raise TypeError(f"{type(self).__name__} cannot typeset a {type(term).__name__}")
 
-    # Shared structure: how operands sit in a formula.
+    # What both targets write alike.
+    def _print_Identity(self, t):
+        return "I"
+
+    def _print_Upstream(self, t):
+        return "G"
+
+    def _print_Count(self, t):
+        return "n"
+
+    def _print_Sum(self, t):
+        out = self._print(t.terms[0])
+        for term in t.terms[1:]:
+            out += f" - {self._print(term.operand)}" if isinstance(term, T.Neg) else f" + {self._print(term)}"
+        return out
+
+    def _print_Paren(self, t):
+        return f"({self._print(t.body)})"
+
     def _arg(self, term: T.Term) -> str:
         """A function's argument: the call's own parentheses are enough."""
         return self._print(term.body if isinstance(term, T.Paren) else term)
@@ -54,32 +72,14 @@ class UnicodePrinter(Printer):
     def _print_Code(self, t):
         return E.to_text(t.tree)
 
-    def _print_Value(self, t):
-        return fmt_factor(float(t.value)) if _ndim(t.value) == 0 else fmt_value(t.value)
-
     def _print_Shape(self, t):
         return "×".join(map(str, t.dims)) if t.dims else "scalar"
-
-    def _print_Identity(self, t):
-        return "I"
-
-    def _print_Upstream(self, t):
-        return "G"
-
-    def _print_Count(self, t):
-        return "n"
 
     def _print_Apply(self, t):
         return f"{t.func}(" + ", ".join(self._arg(a) for a in t.args) + ")"
 
     def _print_Neg(self, t):
         return "-" + self._print(t.operand)
-
-    def _print_Sum(self, t):
-        out = self._print(t.terms[0])
-        for term in t.terms[1:]:
-            out += f" - {self._print(term.operand)}" if isinstance(term, T.Neg) else f" + {self._print(term)}"
-        return out
 
     def _print_Prod(self, t):
         return "·".join(self._print(f) for f in t.factors)
@@ -94,9 +94,6 @@ class UnicodePrinter(Printer):
 
     def _print_Transpose(self, t):
         return self._print(t.operand) + "ᵀ"
-
-    def _print_Paren(self, t):
-        return f"({self._print(t.body)})"
 
     def _print_Indicator(self, t):
         return f"[{self._print(t.left)} {t.relation} {self._print(t.right)}]"
@@ -135,32 +132,14 @@ class TexPrinter(Printer):
     def _print_Code(self, t):
         return self._code(t.tree)
 
-    def _print_Value(self, t):
-        return tex_tensor_factor(t.value)
-
     def _print_Shape(self, t):
         return r" \times ".join(map(str, t.dims)) if t.dims else r"\text{scalar}"
-
-    def _print_Identity(self, t):
-        return "I"
-
-    def _print_Upstream(self, t):
-        return "G"
-
-    def _print_Count(self, t):
-        return "n"
 
     def _print_Apply(self, t):
         return function_tex(t.func) + "(" + ",".join(self._arg(a) for a in t.args) + ")"
 
     def _print_Neg(self, t):
         return " - " + self._print(t.operand)
-
-    def _print_Sum(self, t):
-        out = self._print(t.terms[0])
-        for term in t.terms[1:]:
-            out += f" - {self._print(term.operand)}" if isinstance(term, T.Neg) else f" + {self._print(term)}"
-        return out
 
     def _print_Prod(self, t):
         return r" \cdot ".join(self._print(f) for f in t.factors)
@@ -175,9 +154,6 @@ class TexPrinter(Printer):
 
     def _print_Transpose(self, t):
         return self._print(t.operand) + r"^{\top}"
-
-    def _print_Paren(self, t):
-        return f"({self._print(t.body)})"
 
     def _print_Indicator(self, t):
         return r"\lbrack " + self._print(t.left) + _TEX_RELATIONS[t.relation] + self._print(t.right) + r"\rbrack "
@@ -217,10 +193,6 @@ class TexPrinter(Printer):
         if E.precedence(tree.right) <= mine:
             right = f"({right})"
         return left + _TEX_OPERATORS[tree.op] + right
-
-
-def _ndim(value) -> int:
-    return int(np.ndim(value))
 
 
 def function_tex(name: str) -> str:
