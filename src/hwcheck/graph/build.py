@@ -138,12 +138,13 @@ def _op_and_children(sub: E.Expr) -> tuple[Op, tuple]:
 def evaluate(node: Node, values: list) -> np.ndarray:
     """The forward value of one operation node; raises DomainError on numeric faults."""
     args = [values[o] if isinstance(o, int) else np.asarray(o.value) for o in node.operands]
-    # Outside the try: a DomainError is a ValueError, and must not be read as NumPy's shape error.
-    if node.op.domain and (problem := node.op.domain(args)):
-        raise DomainError(problem)
     try:
+        if node.op.domain and (problem := node.op.domain(args)):
+            raise DomainError(problem)
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             result = np.asarray(node.op.forward(*args), dtype=float)
+    except DomainError:
+        raise  # a ValueError too, but not NumPy's shape error below
     except FloatingPointError as exc:
         raise DomainError(f"{exc} (the result is not a finite number)") from None
     except ValueError as exc:  # NumPy's shape mismatch in broadcasting

@@ -65,13 +65,14 @@ def render_graph_markdown(solution, check=None) -> str:
         lines += _derivation(d)
 
     for s in solution.softmax:
+        shortcut = "p - y" if s.sums_to_one else r"p \textstyle\sum_j y_j - y"
         lines += [
             f"## Softmax + cross-entropy: ${tex_partial(s.loss, s.logits, 'd')}$ two ways (T4)",
             "",
             f"With $p = {tex_name(s.probabilities)} = {tex_value(s.p)}$ and $y = {tex_value(s.y)}$:",
             "",
             rf"- full chain: $J^\top \frac{{dL}}{{dp}}$ with $J = \operatorname{{diag}}(p) - p p^\top$ and $\frac{{dL}}{{dp}} = -y / p$: ${tex_value(s.through_jacobian)}$",
-            rf"- shortcut: $p - y = {tex_value(s.shortcut)}$",
+            rf"- shortcut: ${shortcut} = {tex_value(s.shortcut)}$",
             "- " + ("they agree." if s.agree else "the full chain is not finite here (p underflowed); the shortcut is exact."),
             "",
         ]

@@ -116,7 +116,7 @@ def _derivation(d):
 def _softmax(s):
     table = _table(f"Softmax + cross-entropy: d{s.loss}/d{s.logits} two ways (T4)", "route", "formula", "value")
     table.add_row("full chain", Text(f"J{'ᵀ'}·d{s.loss}/d{s.probabilities},  J = diag(p) - p·pᵀ,  d{s.loss}/dp = -y/p"), Text(fmt_value(s.through_jacobian)))
-    table.add_row("shortcut", Text("p - y"), Text(fmt_value(s.shortcut)))
+    table.add_row("shortcut", Text("p - y" if s.sums_to_one else "p·Σy - y (Σ over each row's classes)"), Text(fmt_value(s.shortcut)))
     verdict = "they agree" if s.agree else "the full chain is not finite here (p underflowed); the shortcut is exact"
     table.add_row("", Text(verdict, style="green" if s.agree else "yellow"), "")
     return table

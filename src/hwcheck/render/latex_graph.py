@@ -269,8 +269,7 @@ def _softmax(s) -> list[str]:
         wline(rf"\frac{{\partial {loss}}}{{\partial h_i}} = -\sum_j \frac{{y_j}}{{{P('j')}}} \frac{{\partial {P('j')}}}{{\partial h_i}}"
               rf" = -\sum_j y_j \bigl(\delta_{{ij}} - {P('i')}\bigr) = -y_i + {P('i')} \sum_j y_j"),
     ]
-    # The shortcut the solver carries is p·Σy − y; it is p − y exactly when y sums to 1.
-    sums_to_one = bool(np.isclose(float(np.sum(s.y)), 1.0, rtol=0, atol=1e-12))
+    sums_to_one = s.sums_to_one  # the shortcut p·Σy − y is p − y exactly when y sums to 1
     if sums_to_one:
         lines.append(wline(rf"\hphantom{{\frac{{\partial {loss}}}{{\partial h_i}}}} = {P('i')} - y_i"
                            r"\qquad\text{since } \sum\nolimits_j y_j = 1."))
