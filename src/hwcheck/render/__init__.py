@@ -24,9 +24,24 @@ def _terminal(solution, check=None):
 
 def _json(solution, check=None) -> str:
     data = solution.to_json()
+    if solution.problem.kind == "graph":
+        data["local_derivatives"] = _local_derivatives(solution)
     if check is not None:
         data["check"] = [finding.to_json() for finding in check]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _local_derivatives(solution) -> list[dict]:
+    """An extension the contract allows: every local derivative's formula, typeset by the
+    same two typesetters as the other outputs (Unicode, and TeX for a page)."""
+    from .formulas import local_formula, partial
+    from .typeset import tex_local
+
+    return [
+        {"node": local.node, "operand": local.operand, "derivative": partial(local.node, local.operand),
+         "formula": local_formula(local), "tex": tex_local(local)}
+        for row in solution.rows for local in row.locals
+    ]
 
 
 def _markdown(solution, check=None) -> str:
