@@ -128,7 +128,7 @@ class SoftmaxShortcut:
     through_jacobian: np.ndarray  # Jᵀ·(−y/p) with J = diag(p) − p pᵀ (nan where p underflowed)
     shortcut: np.ndarray  # p·Σy − y, = p − y for a one-hot y
     agree: bool
-    sums_to_one: bool = True  # y sums to 1 (one one-hot or distribution row): the shortcut p·Σy − y is p − y
+    sums_to_one: bool = True  # each row of y sums to 1 (one-hot or a distribution): the shortcut p·Σy − y is p − y
 
 
 @dataclass
@@ -400,7 +400,7 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
             through = np.einsum("...ij,...j->...i", jacobian, upstream)
         shortcut = softmax_ce_gradient(p, y)
         agree = bool(np.all(np.isfinite(through)) and np.allclose(through, shortcut, rtol=1e-9, atol=1e-12))
-        sums_to_one = bool(np.isclose(float(np.sum(y)), 1.0, rtol=0, atol=1e-12))
+        sums_to_one = bool(np.allclose(np.sum(y, axis=-1), 1.0, rtol=0, atol=1e-12))  # row by row
         found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree, sums_to_one))
     return found
 
