@@ -140,12 +140,8 @@ def graph_dot(solution) -> str:
             extra += f', xlabel=<<FONT COLOR="{GRADIENT_COLOR}">kink</FONT>>'
         lines.append(f'  n{node.index} [shape={shape}, style="{style}", fillcolor="{fill}", color="{color}"{extra}, '
                      f"label={_label(_node_lines(solution, node, row))}];")
-    for node, row in zip(graph.nodes, solution.rows):
-        local_of = iter(row.locals)  # one local derivative per operand that is a node, in order
-        for operand in node.operands:
-            if isinstance(operand, int):
-                local = next(local_of)
-                lines.append(f"  n{operand} -> n{node.index} [label=<{_local_text(local)}>];")
+    for (consumer, k), local in solution.local_of.items():  # the solver's edges, in order
+        lines.append(f"  n{graph.nodes[consumer].operands[k]} -> n{consumer} [label=<{_local_text(local)}>];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
