@@ -620,12 +620,6 @@ def _interact(argv, typed, timeout=15.0):
             if pending and screen.rstrip().endswith(b"answer>"):
                 os.write(fd, pending.pop(0).encode() + b"\n")
     done, status = os.waitpid(pid, os.WNOHANG)
-    # The terminal closes a moment before the exiting process can be reaped: under load,
-    # waitpid right after the last read still finds it running. Give it a few seconds.
-    grace = time.monotonic() + 5
-    while done == 0 and time.monotonic() < grace:
-        time.sleep(0.05)
-        done, status = os.waitpid(pid, os.WNOHANG)
     if done == 0:
         os.kill(pid, 9)
         os.waitpid(pid, 0)
