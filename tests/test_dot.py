@@ -103,8 +103,36 @@ def test_tensors_show_shape_and_a_short_value():
     assert "= 3×2 [[0.2, -0.5], [0.7, 0.1], …]" in text
     assert "(element-wise)" in text
     assert short_value(np.arange(100.0)) == "[0, 1, 2, 3, … (100)]"
-    assert short_value(np.ones((50, 50))).startswith("50×50 [[1, 1, 1, 1, …], [1, 1, 1, 1, …], …]")
+    assert short_value(np.ones((50, 50))) == "50×50 [[1, 1, 1, 1, …], …]"  # at most four entries
+    assert short_value(np.full((32, 3), 1 / 3)) == "32×3 [[0.3333, 0.3333, 0.3333], …]"
+    assert short_value(np.ones((2, 2, 3))) == "2×2×3 [[1, 1, 1, 1, …], …]"
     assert short_value(0.1 + 0.2) == "0.3"
+
+
+def _batch(rows: int) -> str:
+    # The same two examples repeated: every label shows the same first entries at any batch size.
+    x = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]] * (rows // 2)
+    y = [[0, 1], [1, 0]] * (rows // 2)
+    return (f"id: batch\nkind: graph\ninputs:\n  X: {x}\n  Y: {y}\nparams:\n  W: [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]\n"
+            "  b: [0.1, -0.1]\nsteps:\n  H: relu(X @ W + b)\n  P: softmax(H)\n  L: cross_entropy(P, Y)\noutput: L\n")
+
+
+def _svg_width(dot_text: str) -> float:
+    svg = subprocess.run([require_dot(), "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=60, check=True).stdout
+    return float(ET.fromstring(svg).get("width").removesuffix("pt"))
+
+
+def test_a_batch_is_drawn_as_wide_as_a_pair(tmp_path):
+    # Tensors in nodes are their shape and a few entries, so the picture of a batch of 64
+    # is as wide as that of a batch of 2 (it was 8,131 px wide for a real batch).
+    widths = {}
+    for rows in (2, 64):
+        path = tmp_path / f"batch{rows}.yaml"
+        path.write_text(_batch(rows))
+        text = dot_of(path)
+        assert f"<B>X</B><BR/>input<BR/>= {rows}×3 [[0.5, -1, 2], …]<BR/>" in text
+        widths[rows] = _svg_width(text)
+    assert widths[64] <= 1.05 * widths[2]  # only the shapes (64×3 for 2×3) are longer
 
 
 def test_architecture_one_box_per_layer():

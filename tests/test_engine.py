@@ -16,7 +16,7 @@ import pytest
 import hwcheck
 from hwcheck.graph.check import finite_difference_check
 from hwcheck.graph.paths import count_paths
-from support import CONTRACT
+from support import CONTRACT, run_cli
 
 EXAMPLES = CONTRACT
 H = 1e-6
@@ -315,6 +315,59 @@ def test_softmax_cross_entropy_soft_labels(tmp_path):
     np.testing.assert_allclose(solution.expected("dL/dh").value, p - y, rtol=1e-12, atol=1e-15)
 
 
+LABELS = """id: ce
+kind: graph
+inputs:
+  y: [1, 0]
+params:
+  h: [[2.0, 1.0, 0.1], [0.5, 0.5, 3.0]]
+steps:
+  p: softmax(h)
+  L: cross_entropy(p, y)
+"""
+
+
+def test_cross_entropy_takes_integer_class_labels_and_sums_the_batch(tmp_path):
+    # Row 1: logsumexp(2, 1, 0.1) − h₁ = ln(e² + e + e^0.1) − 1 = ln 11.21208… − 1 = 1.417030…
+    # Row 2: logsumexp(0.5, 0.5, 3) − h₀ = ln(2e^0.5 + e³) − 0.5 = ln 23.38288… − 0.5 = 2.652008…
+    # The batch is summed (torch's reduction="sum"; its default "mean" would halve this).
+    row1 = math.log(math.exp(2) + math.exp(1) + math.exp(0.1)) - 1
+    row2 = math.log(2 * math.exp(0.5) + math.exp(3)) - 0.5
+    assert (round(row1, 6), round(row2, 6)) == (1.41703, 2.652008)
+    solution = solve_text(tmp_path, LABELS)
+    assert float(solution.expected("L").value) == pytest.approx(row1 + row2, rel=1e-13)
+    p = np.asarray(solution.expected("p").value)
+    np.testing.assert_allclose(solution.expected("dL/dh").value, p - [[0, 1, 0], [1, 0, 0]], rtol=1e-13, atol=1e-16)
+    np.testing.assert_array_equal(solution.expected("dL/dy").value, [0.0, 0.0])  # labels are not trained
+    shortcut = solution.softmax[0]
+    assert shortcut.agree and shortcut.y.tolist() == [[0, 1, 0], [1, 0, 0]]
+    # The same labels against given probabilities (no softmax before it): −ln p[0,1] − ln p[1,0].
+    given = solve_text(tmp_path, "id: ce\nkind: graph\ninputs:\n  y: 2\n  p: [0.25, 0.25, 0.5]\nsteps:\n  L: cross_entropy(p, y)\n")
+    assert float(given.expected("L").value) == pytest.approx(math.log(2), rel=1e-15)
+    np.testing.assert_array_equal(given.expected("dL/dp").value, [0.0, 0.0, -2.0])
+
+
+def test_cross_entropy_labels_match_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    solution = solve_text(tmp_path, LABELS)
+    h = torch.tensor([[2.0, 1.0, 0.1], [0.5, 0.5, 3.0]], dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(h, torch.tensor([1, 0]), reduction="sum")
+    loss.backward()
+    assert float(solution.expected("L").value) == pytest.approx(loss.item(), rel=1e-14)
+    np.testing.assert_allclose(solution.expected("dL/dh").value, h.grad.numpy(), rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("labels, message", [
+    ("[1, 3]", "class labels in y must be whole numbers from 0 to 2 (p has 3 classes)"),
+    ("[0.5, 1]", "class labels in y must be whole numbers from 0 to 2"),
+    ("[1, 0, 1]", "needs y of shape [2, 3] (one-hot rows or distributions, like p) or [2] (integer class labels), got [3]"),
+])
+def test_cross_entropy_refuses_labels_it_cannot_read_with_a_hint(tmp_path, labels, message):
+    path = write(tmp_path, LABELS.replace("y: [1, 0]", f"y: {labels}"))
+    run = run_cli("validate", path)
+    assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
 def test_t4_shortcut_agrees_with_the_full_jacobian_on_the_contract_example():
     solution = hwcheck.solve(hwcheck.load_problem(EXAMPLES / "softmax_ce.yaml"))
     # Forward by hand: x1 = w1·x + b1 = (0.6, −0.1); x2 = relu(x1) = (0.6, 0);
@@ -396,3 +449,15 @@ def test_check_flags_no_kink_when_the_difference_stays_on_one_side(tmp_path):
     by_name = {f.name: f for f in finite_difference_check(solution)}
     assert all(f.ok and f.note is None for f in by_name.values())
     assert float(by_name["w"].numeric) == pytest.approx(2.0, rel=1e-6)  # x
+
+
+def test_hints_write_derivatives_with_the_parentheses_solve_prints(tmp_path):
+    text = "id: h\nkind: graph\ninputs: {x: 2, y: 1}\nparams: {w: 0.5}\nsteps:\n  yhat: w * x\n  L: (yhat - y) ** 2\n"
+    solution = solve_text(tmp_path, text)
+    hint = solution.hint("dL/dw").splitlines()
+    assert hint[2:] == ["  ∂yhat/∂w = x", "  ∂(yhat - y)/∂yhat = 1", "  ∂L/∂(yhat - y) = 2·(yhat - y)^(2 - 1)"]
+    assert solution.hint("L") == "L = (yhat - y) ** 2: put in the values of (yhat - y) from the forward pass."
+    terminal = run_cli("solve", write(tmp_path, text)).stdout
+    assert "∂(yhat - y)/∂yhat" in terminal and "∂L/∂(yhat - y)" in terminal
+    markdown = hwcheck.render.FORMATS["markdown"](solution)
+    assert r"$\frac{\partial (\mathit{yhat} - y)}{\partial \mathit{yhat}}$" in markdown

@@ -336,7 +336,7 @@ def test_refusals_name_the_column(text, column, words):
         ("relu(x, y)", "relu() takes 1 argument, not 2"),
         ("max(x)", "max() takes 2 arguments, not 1"),
         ("leaky_relu(x)", "leaky_relu() takes 2 arguments, not 1"),
-        ("sum()", "sum() takes 1 argument, not 0"),
+        ("sum()", "sum() takes 1 or 2 arguments, not 0"),
         ("cross_entropy(p, y, z)", "cross_entropy() takes 2 arguments, not 3"),
     ],
 )

@@ -18,8 +18,8 @@ import pytest
 
 import hwcheck
 from hwcheck.render import FORMATS
-from hwcheck.render.latex import render_latex
-from hwcheck.render.tex import tex_arith, tex_expr, tex_tensor, tex_text
+from hwcheck.render import render_latex
+from hwcheck.render.tex import tex_arith, tex_expr, tex_name, tex_tensor, tex_text
 from support import CONTRACT, PROBLEMS, run_cli
 
 SHIPPED = sorted(PROBLEMS.glob("*.yaml"))
@@ -251,3 +251,72 @@ def test_tex_tensor_elides_long_tensors():
     assert tex_tensor([1.0, 2.0]) == r"\begin{bmatrix}1 & 2\end{bmatrix}"
     assert r"\ddots" in tex_tensor(np.ones((10, 10)))
     assert tex_tensor(2.5e-7) == r"2.5 \times 10^{-7}"
+
+
+# -- issue 8: names of any length are typeset in linear time -----------------------------------
+
+
+def test_long_names_are_typeset_without_backtracking(tmp_path):
+    # A name of 30 letters without digits once took the name pattern 2^30 steps to refuse;
+    # each of these calls returned only after minutes before the fix.
+    long = "abcdefghij" * 3
+    assert tex_name(long) == rf"\mathit{{{long}}}"
+    assert tex_name(long + "!") == rf"\mathit{{{long}!}}"
+    assert tex_name("a_b_c" * 2000 + "_7") == r"\mathit{" + ("a_b_c" * 2000).replace("_", r"\_") + "}_{7}"
+    assert (tex_name("w0"), tex_name("x_1"), tex_name("a__1")) == ("w_{0}", "x_{1}", r"\mathit{a\_\_1}")
+    problem = tmp_path / "long.yaml"
+    problem.write_text(f"id: long\nkind: graph\ninputs: {{x: 2}}\nsteps:\n  {long}: x * x\n  {long}q: 3 * {long}\n")
+    solution = hwcheck.solve(str(problem))
+    assert rf"\mathit{{{long}q}}" in FORMATS["markdown"](solution)
+    compile_latex(render_latex(solution), tmp_path)
+
+
+MATMUL = """id: mm
+kind: graph
+inputs:
+  X: [[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 0, 1]]
+params:
+  W1: [[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]
+steps:
+  H: X @ W1
+  L: sum(H * H)
+output: L
+"""
+
+
+def test_a_tensor_local_derivative_is_true_as_written(tmp_path):
+    # ∂(XW₁)/∂W₁ written "Xᵀ·G = [8×6 matrix]" was false: Xᵀ·G is the VJP, 3×2 like W₁;
+    # the 8×6 matrix is the Jacobian. Each is now said for what it is, in every format.
+    problem = tmp_path / "mm.yaml"
+    problem.write_text(MATMUL)
+    solution = hwcheck.solve(str(problem))
+    local = solution.row("H").locals[1]
+    assert (local.vjp, local.operand_shape, local.node_shape) == (True, (3, 2), (4, 2))
+    # Row i = element i of H (row-major), column j = element j of W₁: H[0,0] = Σₖ X[0,k] W₁[k,0].
+    assert local.value[0].tolist() == [1, 0, 2, 0, 3, 0] and local.value[1].tolist() == [0, 1, 0, 2, 0, 3]
+    source = render_latex(solution)
+    assert r"\frac{\partial H}{\partial W_{1}}\colon\ G \mapsto X^{\top} \cdot G\ (3 \times 2);" in source
+    assert r"\text{Jacobian} = \begin{bmatrix}1 & 0 & 2 & 0 & 3 & 0 \\ 0 & 1 & 0 & 2 & 0 & 3" in source
+    assert "The Jacobian's rows are the 8 elements of $H$, its columns the 6 of $W_{1}$, both in row-major order." in source
+    assert r"X^{\top} \cdot G = \begin" not in source
+    markdown = FORMATS["markdown"](solution)
+    assert r"$G \mapsto X^{\top} \cdot G\ (3 \times 2)$" in markdown and "row-major" in markdown
+    dot = FORMATS["dot"](solution)
+    assert "∂H/∂W1: G ↦ Xᵀ·G (3×2)<BR/>Jacobian = 8×6 [[1, 0, 2, 0, …]" in dot
+    terminal = " ".join(run_cli("solve", problem).stdout.split())
+    assert "G ↦ Xᵀ·G (3×2)" in terminal and "(Jacobian 8×6: row i = element i of H, column j = element j of W1, row-major)" in terminal
+    compile_latex(source, tmp_path)
+
+
+def test_control_characters_and_line_breaks_in_file_text_compile(tmp_path):
+    # A line break in a title ended \section's argument; U+007F and U+0001 stop pdflatex.
+    problem = tmp_path / "ctl.yaml"
+    problem.write_text('id: ctl\ntitle: "Line one\\n\\nline two \\x7f \\x01 tab\\there"\nkind: graph\n'
+                       'inputs: {x: 2}\nsteps:\n  y: x * x\nquestions:\n  - {id: "q\\n\\n1", ask: "dy/dx"}\n')
+    source = latex_of(problem)
+    assert r"\section*{Line one  line two [U+007F] [U+0001] tab here}" in source
+    assert "q  1 & " in source
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", source)
+    assert tex_text("a\nb\r\x00\x7f\x9f") == "a b [U+0000][U+007F][U+009F]"
+    compile_latex(source, tmp_path)
+    assert FORMATS["markdown"](hwcheck.solve(str(problem))).startswith("# Line one line two \x7f \x01 tab here\n")

@@ -50,9 +50,9 @@ def _common(kind: str) -> dict[str, Any]:
 
 
 def _graph() -> dict:
-    from .graph.ops import FUNCTIONS
+    from .graph.ops import SIGNATURES
 
-    functions = ", ".join(f"{name}({', '.join('ab'[:arity])})" for name, arity in FUNCTIONS.items())
+    functions = ", ".join(SIGNATURES)
     return {
         "title": "kind: graph — a computation graph",
         "type": "object",

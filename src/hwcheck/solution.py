@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
+import numpy as np
+
 from .problem import Problem
 
 
@@ -48,6 +50,12 @@ class Mistake:
     code: str
     description: str
     value: Any
+
+
+def pick(value, index):
+    """The whole value, or the element an ask such as NAME[i, j] points at."""
+    value = np.asarray(value, dtype=float)
+    return value if index is None else value[index]
 
 
 class Solution(Protocol):

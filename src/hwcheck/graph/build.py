@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import Pos
 from ..numbers import fmt
 from . import expr as E
-from .ops import BY_SYMBOL, OPS, DomainError, Op
+from .ops import BY_SYMBOL, CALLS, OPS, DomainError, Op
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _op_and_children(sub: E.Expr) -> tuple[Op, tuple]:
     if isinstance(sub, E.Neg):
         return OPS["neg"], (sub.operand,)
     if isinstance(sub, E.Call):
-        return OPS[sub.func], sub.args
+        return CALLS[(sub.func, len(sub.args))], sub.args
     raise AssertionError(f"not an operation: {sub!r}")  # pragma: no cover - parser guarantees
 
 
@@ -143,6 +143,8 @@ def evaluate(node: Node, values: list) -> np.ndarray:
             raise DomainError(problem)
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             result = np.asarray(node.op.forward(*args), dtype=float)
+    except DomainError:
+        raise  # a ValueError too, but not NumPy's shape error below
     except FloatingPointError as exc:
         raise DomainError(f"{exc} (the result is not a finite number)") from None
     except ValueError as exc:  # NumPy's shape mismatch in broadcasting

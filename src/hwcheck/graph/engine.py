@@ -19,7 +19,7 @@ import numpy as np
 
 from ..numbers import fmt_value
 from .build import Graph, Node, evaluate
-from .ops import DomainError, log_softmax, unbroadcast
+from .ops import DomainError, class_targets, log_softmax, unbroadcast
 
 # A replacement local rule for one node: (g, args, out) -> grads per operand.
 Rule = Callable[[np.ndarray, list, np.ndarray], tuple]
@@ -75,9 +75,7 @@ def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np
         try:
             logits = fused_logits(graph, node)
             if logits is not None:
-                y = args_of(node, values)[1]
-                if y.shape != values[logits].shape:
-                    raise DomainError(f"cross_entropy(p, y) needs p and y of the same shape, got {list(values[logits].shape)} and {list(y.shape)}")
+                y = class_targets(values[logits].shape, args_of(node, values)[1])
                 values[node.index] = np.asarray(-np.sum(y * log_softmax(values[logits])))
             else:
                 values[node.index] = evaluate(node, values)
@@ -136,15 +134,16 @@ def backward(
         logits = fused_logits(graph, node) if not (rules and index in rules) else None
         if logits is not None:
             p_index = node.operands[0]
-            p, y = values[p_index], args[1]
+            p, y = values[p_index], class_targets(values[p_index].shape, args[1])
             _accumulate(grads, logits, g * softmax_ce_gradient(p, y), values, node, record, (p_index, 0))
             with np.errstate(all="ignore"):  # shown for p itself; may be ±inf where p underflowed
                 grads[p_index] = np.where(y != 0, -g * y / p, 0.0)
             if record is not None:
                 record[(index, 0)] = grads[p_index]
             skip.add(p_index)
-            if isinstance(node.operands[1], int):
-                _accumulate(grads, node.operands[1], -g * log_softmax(values[logits]), values, node, record, (index, 1))
+            if isinstance(node.operands[1], int):  # class labels (y without p's class axis) have none
+                d_y = -g * log_softmax(values[logits]) if np.shape(args[1]) == p.shape else np.zeros_like(args[1])
+                _accumulate(grads, node.operands[1], d_y, values, node, record, (index, 1))
             continue
         rule = rules.get(index) if rules else None
         with np.errstate(all="ignore"):
@@ -160,6 +159,7 @@ def backward(
 
 def softmax_ce_gradient(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     """d/dh of −Σ y·log softmax(h), row by row: p·Σ_j y_j − y (= p − y for one-hot rows)."""
+    y = class_targets(p.shape, y)
     return p * np.sum(y, axis=-1, keepdims=True) - y
 
 

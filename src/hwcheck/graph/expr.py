@@ -232,9 +232,11 @@ class _Parser:
                 args.append(self.sum())
         self.depth -= 1
         self.expect(")")
-        wanted = self.functions[func]
-        if len(args) != wanted:
-            raise ExprError(f"{func}() takes {wanted} argument{'s' if wanted != 1 else ''}, not {len(args)}", column)
+        wanted = self.functions[func]  # a number of arguments, or the fewest and the most
+        low, high = (wanted, wanted) if isinstance(wanted, int) else wanted
+        if not low <= len(args) <= high:
+            takes = str(low) if low == high else f"{low} or {high}" if high == low + 1 else f"{low} to {high}"
+            raise ExprError(f"{func}() takes {takes} argument{'s' if (low, high) != (1, 1) else ''}, not {len(args)}", column)
         return Call(func, tuple(args), column)
 
 

@@ -15,27 +15,27 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..numbers import NotANumber, fmt_value, parse_number
-from ..solution import Mistake
+from ..solution import Mistake, pick
 from .ask import GraphAsk, parse_ask
 from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
-from .ops import DomainError
+from .ops import OPS, DomainError
 from .paths import count_paths, list_paths, nodes_between
-from .solve import pick
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
 # Mistakes in one local derivative re-run the backward pass once per operation on the paths,
 # so they are tried when the paths hold at most this many operations (homework sizes).
 MAX_NODES_FOR_EDGE_MISTAKES = 200
-_ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+# From the registry: the operations that invite each mistake (Op.mistakes).
+_ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in op.mistakes)
+_GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
 
 
 def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
-    cache = solution.__dict__.setdefault("_mistakes", {})
-    key = (ask.name, ask.output)
-    if key not in cache:
-        cache[key] = _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)
-    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in cache[key]]
+    # Memoised by the solution itself (one grading asks the same question of many sheets).
+    whole = solution.memo(("mistakes", ask.name, ask.output),
+                          lambda: _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask))
+    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole]
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:
         found.append(carried)
@@ -73,7 +73,7 @@ def _value_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     index = graph.index[ask.name]
     found = [Mistake("sign-error", "the sign is flipped", -values[index])]
     # The gate left out: relu(a) taken as a.
-    if any(n.op is not None and n.op.name in ("relu", "leaky_relu") for n in graph.nodes[: index + 1]):
+    if any(n.op is not None and n.op.name in _GATES for n in graph.nodes[: index + 1]):
         try:
             found.append(Mistake("relu-gate-ignored", "a ReLU was left out in the forward pass (its input was passed on unchanged)", _without_gates(graph, problem.leaves(), index)))
         except DomainError:
@@ -87,7 +87,7 @@ def _without_gates(graph, leaves, stop: int) -> np.ndarray:
     for node in graph.nodes[: stop + 1]:
         if node.is_leaf:
             values[node.index] = leaves[node.name]
-        elif node.op.name in ("relu", "leaky_relu"):
+        elif node.op.name in _GATES:
             values[node.index] = args_of(node, values)[0]
         else:
             values[node.index] = evaluate(node, values)
@@ -114,7 +114,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
             return None
 
     # A ReLU gate ignored: its local derivative taken as 1 even where its input is ≤ 0.
-    gates = {i: _pass_through for i in on_paths if graph.nodes[i].op is not None and graph.nodes[i].op.name in ("relu", "leaky_relu")}
+    gates = {i: _pass_through for i in on_paths if graph.nodes[i].op is not None and graph.nodes[i].op.name in _GATES}
     closed = [graph.nodes[i].name for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)]
     if closed:
         value = rerun(gates)

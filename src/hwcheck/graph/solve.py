@@ -18,13 +18,16 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..numbers import fmt_factor, fmt_value
-from ..solution import Alternative, Expected, Mistake, RichDisplay
+from ..solution import Alternative, Expected, Mistake, RichDisplay, pick
 from . import expr as E
+from . import terms as T
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
 from .engine import Kink, NumericFault, args_of, backward, fused_logits, kinks, softmax_ce_gradient, vjp_edge
+from .export import graph_json
 from .load import GraphProblem
-from .ops import unbroadcast
+from .ops import class_targets, unbroadcast
+from .mistakes import graph_mistakes
 from .paths import count_paths, list_paths
 
 MAX_LISTED_PATHS = 8  # list paths one by one up to this many; above it, show the sum
@@ -39,15 +42,25 @@ class LocalDerivative:
     ``kind`` says what ``value`` holds: "scalar" (a number), "gradient" (a scalar node
     of a tensor operand: shaped like the operand), "diagonal" (element-wise:
     the derivative of each element with respect to the same element), "jacobian" (the
-    full matrix, rows = output elements, columns = operand elements) or "vjp" (too large
-    or written as a vector–Jacobian product: only the formula is shown).
+    full matrix, rows = output elements, columns = operand elements, both in row-major
+    order) or "vjp" (too large or written as a vector–Jacobian product: only the formula
+    is shown).
+
+    ``vjp`` says the formula is a vector–Jacobian product ``G ↦ formula`` (G the upstream
+    gradient, the result shaped like the operand), not the derivative itself: Xᵀ·G is
+    3×2 for a 3×2 operand, while the Jacobian of a 4×2 node by it is 8×6.
     """
 
     node: str
     operand: str
-    formula: str
+    formula: T.Term
     value: np.ndarray | None
     kind: str
+    vjp: bool = False
+    node_shape: tuple[int, ...] = ()
+    operand_shape: tuple[int, ...] = ()
+    node_term: T.Term | None = None  # the node and the operand as written in ∂node/∂operand
+    operand_term: T.Term | None = None
 
 
 @dataclass
@@ -115,6 +128,7 @@ class SoftmaxShortcut:
     through_jacobian: np.ndarray  # Jᵀ·(−y/p) with J = diag(p) − p pᵀ (nan where p underflowed)
     shortcut: np.ndarray  # p·Σy − y, = p − y for a one-hot y
     agree: bool
+    sums_to_one: bool = True  # each row of y sums to 1 (one-hot or a distribution): the shortcut p·Σy − y is p − y
 
 
 @dataclass
@@ -126,6 +140,7 @@ class GraphSolution(RichDisplay):
     kinks: list[Kink]
     softmax: list[SoftmaxShortcut]
     grads: list[np.ndarray]  # d(output)/d(node) for every node, by index
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- the Solution protocol ---------------------------------------------------------
     def expected(self, ask: str) -> Expected:
@@ -143,19 +158,24 @@ class GraphSolution(RichDisplay):
         return Expected(ask, value, exact=False, alternatives=tuple(alternatives))
 
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
-        from .mistakes import graph_mistakes
-
         return graph_mistakes(self, self._parse(ask), answers or {})
 
     def hint(self, ask: str) -> str:
-        from .hints import graph_hint
+        # Deliberately lazy: a hint is typeset text, and the core reaches the view only here.
+        from ..render.hints import graph_hint
 
         return graph_hint(self, self._parse(ask))
 
     def to_json(self) -> dict:
-        from .export import graph_json
-
         return graph_json(self)
+
+    def memo(self, key, compute):
+        """compute(), once per key: the solution's own cache of work derived from it
+        (other outputs' gradients, other subgradients, mistakes). The problem is never
+        written to."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # -- helpers used by mistakes, hints and renderers ---------------------------------
     def _parse(self, ask: str) -> GraphAsk:
@@ -168,30 +188,32 @@ class GraphSolution(RichDisplay):
     def gradients_of(self, output: str) -> list[np.ndarray]:
         if output == self.problem.output:
             return self.grads
-        cache = self.problem.other_grads  # filled and checked at load for every question asking
-        if output not in cache:
-            try:
-                cache[output] = backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
-            except NumericFault as fault:
-                raise KeyError(f"d{output}/d...: {fault.message}") from None
-        return cache[output]
+        if output in self.problem.other_grads:  # computed and checked at load for every question asking
+            return self.problem.other_grads[output]
+        return self.memo(("gradients", output), lambda: self._backward_from(output))
+
+    def _backward_from(self, output: str) -> list[np.ndarray]:
+        try:
+            return backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
+        except NumericFault as fault:
+            raise KeyError(f"d{output}/d...: {fault.message}") from None
 
     def alternative_gradients(self, output: str) -> list[tuple[str, list[np.ndarray]]]:
         """The gradients under every other valid subgradient choice at each kink."""
-        cache = self.__dict__.setdefault("_alternatives", {})
-        if output not in cache:
-            graph, values = self.problem.graph, self.problem.values
-            start = graph.index[output]
-            found = []
-            for kink in self.kinks:
-                node = graph.nodes[graph.index[kink.node]]
-                for note, rule in node.op.alternatives:
-                    try:
-                        found.append((f"{kink.node}: {note}", backward(graph, values, start, {node.index: rule})))
-                    except NumericFault:
-                        pass  # this other subgradient leads to an infinite derivative further down
-            cache[output] = found
-        return cache[output]
+        return self.memo(("alternatives", output), lambda: self._alternatives(output))
+
+    def _alternatives(self, output: str) -> list[tuple[str, list[np.ndarray]]]:
+        graph, values = self.problem.graph, self.problem.values
+        start = graph.index[output]
+        found = []
+        for kink in self.kinks:
+            node = graph.nodes[graph.index[kink.node]]
+            for note, rule in node.op.alternatives:
+                try:
+                    found.append((f"{kink.node}: {note}", backward(graph, values, start, {node.index: rule})))
+                except NumericFault:
+                    pass  # this other subgradient leads to an infinite derivative further down
+        return found
 
     def row(self, name: str) -> StepRow:
         return self.rows[self.problem.graph.index[name]]
@@ -208,12 +230,6 @@ class GraphSolution(RichDisplay):
     @cached_property
     def path_counts(self) -> list[int]:
         return count_paths(self.problem.graph, self.problem.graph.index[self.problem.output])
-
-
-def pick(value, index):
-    """The whole value, or the element an ask such as NAME[i, j] points at."""
-    value = np.asarray(value, dtype=float)
-    return value if index is None else value[index]
 
 
 # -- building the derivation ------------------------------------------------------------
@@ -262,25 +278,15 @@ def _edges(graph: Graph, row: StepRow):
             yield k, next(locals_iter)
 
 
-def _operand_text(graph: Graph, operand) -> str:
-    """An operand's name for use inside a formula: parenthesised if it is an expression."""
-    name = graph.operand_name(operand)
-    return name if _is_atomic(name) else f"({name})"
-
-
-def _is_atomic(text: str) -> bool:
-    """A name, a non-negative number, or one call such as relu(x0 * w0 + b0)."""
-    if text.replace("_", "a").replace(".", "0").isalnum():
-        return True
-    head, paren, _ = text.partition("(")
-    if not paren or not head.isidentifier() or not text.endswith(")"):
-        return False
-    depth = 0
-    for i, char in enumerate(text[len(head):]):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0:
-            return i == len(text) - len(head) - 1  # the first "(" closes at the very end
-    return False
+def operand_term(graph: Graph, operand) -> T.Term:
+    """An operand inside a formula: a step's name, a number, or an operation's expression,
+    parenthesised unless it is a name, a non-negative number or one call."""
+    if not isinstance(operand, int):
+        return T.Num(operand.value) if operand.value >= 0 else T.Paren(T.Num(operand.value))
+    node = graph.nodes[operand]
+    if node.role != "sub":
+        return T.Symbol(node.name)
+    return T.Code(node.expr) if T.is_atomic(node.expr) else T.Paren(T.Code(node.expr))
 
 
 def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
@@ -297,11 +303,12 @@ def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
     substituted = E.to_text(node.expr, by_value) if children else fmt_value(value)
     row = StepRow(node.name, node.role, expression, substituted, value, node.step)
     args = args_of(node, values)
-    names = [_operand_text(graph, o) for o in node.operands]
+    operands = tuple(operand_term(graph, o) for o in node.operands)
     for k, operand in enumerate(node.operands):
         if isinstance(operand, int):
-            formula = node.op.derivatives[k].format(*names, out=_operand_text(graph, node.index))
-            row.locals.append(_local(node, k, args, value, formula, graph.nodes[operand].name))
+            formula = T.instantiate(node.op.derivatives[k], operands, operand_term(graph, node.index))
+            row.locals.append(_local(node, k, args, value, formula, graph.nodes[operand].name,
+                                     differential_term(node), differential_term(graph.nodes[operand])))
     return row
 
 
@@ -322,7 +329,13 @@ def _substitute(operand, values) -> str:
     return fmt_factor(float(value)) if np.ndim(value) == 0 else fmt_value(value)
 
 
-def _local(node: Node, k: int, args: list, out: np.ndarray, formula: str, operand_name: str) -> LocalDerivative:
+def differential_term(node: Node) -> T.Term:
+    """A node as written after ∂ or d: its name, or its expression in parentheses."""
+    return T.Symbol(node.name) if node.role != "sub" else T.Paren(T.Code(node.expr))
+
+
+def _local(node: Node, k: int, args: list, out: np.ndarray, formula: T.Term, operand_name: str,
+           node_term: T.Term, operand_term: T.Term) -> LocalDerivative:
     """The value of ∂node/∂operand k, in the most readable form its shapes allow."""
     op = node.op
     operand_shape = np.shape(args[k])
@@ -351,7 +364,7 @@ def _local(node: Node, k: int, args: list, out: np.ndarray, formula: str, operan
         kind, value = "jacobian", np.array(rows)
     else:
         kind, value = "vjp", None
-    return LocalDerivative(node.name, operand_name, formula, value, kind)
+    return LocalDerivative(node.name, operand_name, formula, value, kind, op.vjp_form, out_shape, operand_shape, node_term, operand_term)
 
 
 def _contributions(graph, grads, index, counts, locals_by_edge, edge_values) -> list[Contribution]:
@@ -378,7 +391,8 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
         if logits is None:
             continue
         p_index = node.operands[0]
-        p, y = values[p_index], args_of(node, values)[1]
+        p = values[p_index]
+        y = class_targets(p.shape, args_of(node, values)[1])  # class labels as one-hot rows
         with np.errstate(all="ignore"):
             upstream = np.where(y != 0, -y / p, 0.0)  # dL/dp for L = −Σ y log p
             # ∂p_j/∂h_i = p_j(δ_ij − p_i), one symmetric Jacobian per row of logits.
@@ -386,7 +400,8 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
             through = np.einsum("...ij,...j->...i", jacobian, upstream)
         shortcut = softmax_ce_gradient(p, y)
         agree = bool(np.all(np.isfinite(through)) and np.allclose(through, shortcut, rtol=1e-9, atol=1e-12))
-        found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree))
+        sums_to_one = bool(np.allclose(np.sum(y, axis=-1), 1.0, rtol=0, atol=1e-12))  # row by row
+        found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree, sums_to_one))
     return found
 
 

@@ -1,7 +1,9 @@
 """Turning solutions into something to read. Renderers format; they never compute.
 
 ``FORMATS`` maps each ``--format`` name to a function ``(solution, check) -> str`` or,
-for the terminal, to rich renderables printed by :func:`print_solution`.
+for the terminal, to rich renderables printed by :func:`print_solution`. Each format's
+renderer is imported inside its function, deliberately: `hwcheck solve` loads only the one
+it prints (rich alone costs a tenth of a second of start-up).
 """
 
 from __future__ import annotations
@@ -23,9 +25,24 @@ def _json(solution, check=None) -> str:
     import json  # deliberate: the default terminal format does without it (start-up time)
 
     data = solution.to_json()
+    if solution.problem.kind == "graph":
+        data["local_derivatives"] = _local_derivatives(solution)
     if check is not None:
         data["check"] = [finding.to_json() for finding in check]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _local_derivatives(solution) -> list[dict]:
+    """An extension the contract allows: every local derivative's formula, typeset by the
+    same two typesetters as the other outputs (Unicode, and TeX for a page)."""
+    from .formulas import local_formula, partial
+    from .typeset import tex_local
+
+    return [
+        {"node": local.node, "operand": local.operand, "derivative": partial(local.node, local.operand),
+         "formula": local_formula(local), "tex": tex_local(local)}
+        for row in solution.rows for local in row.locals
+    ]
 
 
 def _markdown(solution, check=None) -> str:
@@ -38,10 +55,22 @@ def _markdown(solution, check=None) -> str:
     return render_architecture_markdown(solution)
 
 
-def _latex(solution, check=None) -> str:
-    from .latex import render_latex
+def render_latex(solution, check=None) -> str:
+    """The ``--format latex`` document for either kind of problem."""
+    from .latex import document
 
-    return render_latex(solution, check)
+    if solution.problem.kind == "graph":
+        from .latex_graph import graph_body
+
+        body = graph_body(solution, check)
+    else:
+        from .latex_architecture import architecture_body
+
+        body = architecture_body(solution)
+    return document(solution.problem.title or solution.problem.id, body)
+
+
+_latex = render_latex
 
 
 def _dot(solution, check=None) -> str:

@@ -20,11 +20,13 @@ import numpy as np
 
 from ..numbers import fmt
 from ..architecture.model import shape_text
-from .formulas import partial
+from .formulas import local_formula, partial, unshown_note
+from .typeset import unicode
 
 MAX_ITEMS = 4  # tensor entries shown in a label before eliding
 MAX_TEXT = 48  # characters of an expression or formula shown in a label
 DIGITS = 6
+TENSOR_DIGITS = 4  # a tensor's entries in a picture: enough to recognise, short enough to fit
 TERMS_PER_LINE = 6
 GRADIENT_COLOR = "#a33a2a"  # gradients in red, values in black  # of the total parameter formula under an architecture
 
@@ -50,20 +52,27 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def short_value(value) -> str:
-    """0.3; [0.5, -0.4]; [0.1, 0.2, 0.3, 0.4, … (12)]; 3×2 [[0.2, -0.5], [0.7, 0.1], …]."""
+    """0.3; [0.5, -0.4]; [0.1, 0.2, 0.3, 0.4, … (12)]; 3×2 [[0.2, -0.5], [0.7, 0.1], …];
+    8×5 [[0.13, -0.13, 0.64, 0.1, …], …].
+
+    A tensor is its shape and at most MAX_ITEMS entries (as many whole leading rows as fit,
+    at least a part of one), with TENSOR_DIGITS significant digits: a batch of 32 rows drawn
+    in full made a picture thousands of points wide. The key holds every number."""
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return fmt(float(array), DIGITS)
     shape = "×".join(map(str, array.shape))
     if array.ndim == 1:
-        items = ", ".join(fmt(x, DIGITS) for x in array[:MAX_ITEMS])
+        items = ", ".join(fmt(x, TENSOR_DIGITS) for x in array[:MAX_ITEMS])
         more = f", … ({shape})" if array.shape[0] > MAX_ITEMS else ""
         return f"[{items}{more}]"
+    matrix = array.reshape(array.shape[0], -1)
+    columns = min(matrix.shape[1], MAX_ITEMS)
     rows = []
-    for row in array.reshape(array.shape[0], -1)[: MAX_ITEMS // 2]:
-        tail = ", …" if row.shape[0] > MAX_ITEMS else ""
-        rows.append("[" + ", ".join(fmt(x, DIGITS) for x in row[:MAX_ITEMS]) + tail + "]")
-    more = ", …" if array.shape[0] > MAX_ITEMS // 2 else ""
+    for row in matrix[: max(1, MAX_ITEMS // columns)]:
+        tail = ", …" if row.shape[0] > columns else ""
+        rows.append("[" + ", ".join(fmt(x, TENSOR_DIGITS) for x in row[:columns]) + tail + "]")
+    more = ", …" if matrix.shape[0] > len(rows) else ""
     return f"{shape} [{', '.join(rows)}{more}]"
 
 
@@ -88,9 +97,13 @@ def _header(kind: str, title: str, rankdir: str, ranksep: float) -> list[str]:
 def _local_text(local) -> str:
     """∂xw0/∂x0 = w0 = 0.3 (escaped); a tensor's value on a second line to keep edges narrow."""
     head = partial(_clip(local.node, 24), _clip(local.operand, 24))
-    formula = _clip(local.formula)
+    if local.kind == "vjp" and not local.vjp:
+        return html(f"{head} = {_clip(unicode(local.formula))}") + f"<BR/>({html(unshown_note(local))})"
     if local.kind == "vjp" or local.value is None:
-        return html(f"{head}: G ↦ {formula}")
+        return html(f"{head}: G ↦ {_clip(unicode(local.formula))}")
+    if local.vjp:  # a VJP formula is not the Jacobian: say which is which
+        return f"{html(head + ': ' + _clip(local_formula(local)))}<BR/>Jacobian = {html(short_value(local.value))}"
+    formula = _clip(unicode(local.formula))
     value = short_value(local.value)
     first = html(f"{head} = {formula}" if formula != value else head)
     if np.ndim(local.value) == 0:
@@ -101,7 +114,10 @@ def _local_text(local) -> str:
 
 def _node_lines(solution, node, row) -> list[str]:
     out = solution.problem.output
-    gradient = f"d{out}/d{_clip(node.name, 24) if node.role == 'sub' else node.name} = {short_value(solution.grads[node.index])}"
+    grad = solution.grads[node.index]
+    # A tensor's gradient on a line of its own: the node is as wide as its longest line.
+    head = html(partial(out, _clip(node.name, 24) if node.role == "sub" else node.name, "d"))
+    gradient = head + (" =<BR/>" if np.ndim(grad) else " = ") + html(short_value(grad))
     value = f"= {short_value(row.value)}"
     if node.is_leaf:
         lines = [node.name, node.role, value]
@@ -109,7 +125,7 @@ def _node_lines(solution, node, row) -> list[str]:
         lines = [_clip(node.name), f"{node.op.name}, in step {node.step}", value]
     else:
         lines = [node.name, _clip(row.expression or node.op.name), value]
-    return [html(line) for line in lines] + [f'<FONT COLOR="{GRADIENT_COLOR}">{html(gradient)}</FONT>']
+    return [html(line) for line in lines] + [f'<FONT COLOR="{GRADIENT_COLOR}">{gradient}</FONT>']
 
 
 def graph_dot(solution) -> str:
@@ -124,12 +140,8 @@ def graph_dot(solution) -> str:
             extra += f', xlabel=<<FONT COLOR="{GRADIENT_COLOR}">kink</FONT>>'
         lines.append(f'  n{node.index} [shape={shape}, style="{style}", fillcolor="{fill}", color="{color}"{extra}, '
                      f"label={_label(_node_lines(solution, node, row))}];")
-    for node, row in zip(graph.nodes, solution.rows):
-        local_of = iter(row.locals)  # one local derivative per operand that is a node, in order
-        for operand in node.operands:
-            if isinstance(operand, int):
-                local = next(local_of)
-                lines.append(f"  n{operand} -> n{node.index} [label=<{_local_text(local)}>];")
+    for (consumer, k), local in solution.local_of.items():  # the solver's edges, in order
+        lines.append(f"  n{graph.nodes[consumer].operands[k]} -> n{consumer} [label=<{_local_text(local)}>];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

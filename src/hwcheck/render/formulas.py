@@ -7,9 +7,12 @@ as the sum of its consumers' contributions. Each format then typesets them its o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..numbers import fmt_count, fmt_factor, fmt_value
+from .typeset import unicode
 
 
 def partial(top: str, bottom: str, d: str = "∂") -> str:
@@ -33,6 +36,33 @@ def shape_text(value) -> str:
     """'scalar', '3', '3×2'."""
     shape = np.shape(value)
     return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def shape_of(shape: tuple[int, ...]) -> str:
+    """'3×2' for a shape (as shape_text, for a shape rather than a value)."""
+    return "scalar" if shape == () else "×".join(map(str, shape))
+
+
+def local_formula(local) -> str:
+    """A local derivative's formula as true as written: a vector–Jacobian product says so
+    (G ↦ Xᵀ·G, shaped like the operand), anything else is the derivative itself."""
+    formula = unicode(local.formula)
+    if not local.vjp:
+        return formula
+    return f"G ↦ {formula}" + (f" ({shape_of(local.operand_shape)})" if local.operand_shape else "")
+
+
+def unshown_note(local) -> str:
+    """For a local derivative whose formula is the derivative itself but whose Jacobian is
+    too large to print (not a VJP: writing G ↦ 1 for a broadcast b would be false)."""
+    rows, columns = math.prod(local.node_shape), math.prod(local.operand_shape)
+    return f"Jacobian {rows}×{columns}, too large to show"
+
+
+def jacobian_note(local) -> str:
+    """What the rows and columns of a full Jacobian are (for a formula that is a VJP)."""
+    rows, columns = math.prod(local.node_shape), math.prod(local.operand_shape)
+    return f"Jacobian {rows}×{columns}: row i = element i of {local.node}, column j = element j of {local.operand}, row-major"
 
 
 def is_scalar(value) -> bool:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..numbers import fmt_value
-from .formulas import MAX_TERMS, path_count_text, shape_text
-from .tex import tex_expr, tex_factor, tex_name, tex_partial, tex_value
+from .formulas import MAX_TERMS, path_count_text, shape_text, unshown_note
+from .formulas import wrap
+from .tex import tex_expr, tex_factor, tex_name, tex_value
+from .typeset import tex_jacobian_note, tex_local
+
+
+def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
+    """∂top/∂bottom as a fraction, expressions parenthesised: ∂(H·H)/∂H, not ∂H·H/∂H."""
+    return rf"\frac{{{d} {tex_expr(wrap(top))}}}{{{d} {tex_expr(wrap(bottom))}}}"
 
 
 def _m(tex: str) -> str:
@@ -14,16 +21,20 @@ def _m(tex: str) -> str:
 
 
 def _local_tex(local) -> str:
+    if local.kind == "vjp" and not local.vjp:
+        return r"\text{(" + unshown_note(local) + ")}"
     if local.kind == "vjp" or local.value is None:
         return "vector–Jacobian product"
     text = tex_value(local.value)
+    if local.kind == "jacobian" and local.vjp:
+        return text + tex_jacobian_note(local)
     return text + (r"\ \text{(element-wise)}" if local.kind == "diagonal" and np.ndim(local.value) > 0 else "")
 
 
 def render_graph_markdown(solution, check=None) -> str:
     problem = solution.problem
     out = problem.output
-    lines = [f"# {problem.title or problem.id}", "", f"Problem `{problem.id}`: a computation graph; gradients of `{out}`.", ""]
+    lines = [f"# {' '.join((problem.title or problem.id).split())}", "", f"Problem `{problem.id}`: a computation graph; gradients of `{out}`.", ""]
 
     lines += ["## Given", "", "| name | kind | value | shape |", "| --- | --- | --- | --- |"]
     for row in solution.rows:
@@ -38,7 +49,7 @@ def render_graph_markdown(solution, check=None) -> str:
     lines += ["", "## Local derivatives", "", "| derivative | formula | value |", "| --- | --- | --- |"]
     for row in solution.rows:
         for d in row.locals:
-            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_expr(d.formula))} | {_m(_local_tex(d))} |")
+            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_local(d))} | {_m(_local_tex(d))} |")
 
     lines += ["", f"## Backward pass: $\\frac{{d {tex_name(out)}}}{{d\\,\\cdot}}$ summed over each node's consumers", ""]
     lines += ["| node | chain rule | value |", "| --- | --- | --- |"]
@@ -54,13 +65,14 @@ def render_graph_markdown(solution, check=None) -> str:
         lines += _derivation(d)
 
     for s in solution.softmax:
+        shortcut = "p - y" if s.sums_to_one else r"p \textstyle\sum_j y_j - y"
         lines += [
             f"## Softmax + cross-entropy: ${tex_partial(s.loss, s.logits, 'd')}$ two ways (T4)",
             "",
             f"With $p = {tex_name(s.probabilities)} = {tex_value(s.p)}$ and $y = {tex_value(s.y)}$:",
             "",
             rf"- full chain: $J^\top \frac{{dL}}{{dp}}$ with $J = \operatorname{{diag}}(p) - p p^\top$ and $\frac{{dL}}{{dp}} = -y / p$: ${tex_value(s.through_jacobian)}$",
-            rf"- shortcut: $p - y = {tex_value(s.shortcut)}$",
+            rf"- shortcut: ${shortcut} = {tex_value(s.shortcut)}$",
             "- " + ("they agree." if s.agree else "the full chain is not finite here (p underflowed); the shortcut is exact."),
             "",
         ]

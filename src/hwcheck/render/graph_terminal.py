@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..numbers import fmt_value
 from .long_table import LONG_TABLE_ROWS, LongTable
-from .formulas import MAX_TERMS, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .formulas import MAX_TERMS, jacobian_note, local_formula, unshown_note, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
 
 
 def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
@@ -27,9 +27,11 @@ def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
 
 def _local_value(local) -> str:
     if local.kind == "vjp":
-        return "(vector–Jacobian product)"
+        return "(vector–Jacobian product)" if local.vjp else f"({unshown_note(local)})"
     if local.kind == "diagonal" and np.ndim(local.value) > 0:
         return f"{fmt_value(local.value)} (element-wise)"
+    if local.kind == "jacobian" and local.vjp:
+        return f"{fmt_value(local.value)} ({jacobian_note(local)})"
     return fmt_value(local.value)
 
 
@@ -55,7 +57,7 @@ def render_graph_terminal(solution, check=None):
     local = _table("Local derivatives", "derivative", "formula", "value", rows=len(solution.rows))
     for row in solution.rows:
         for d in row.locals:
-            local.add_row(Text(partial(d.node, d.operand)), Text(d.formula), Text(_local_value(d)))
+            local.add_row(Text(partial(d.node, d.operand)), Text(local_formula(d)), Text(_local_value(d)))
     parts.append(local)
 
     output = problem.output
@@ -114,7 +116,7 @@ def _derivation(d):
 def _softmax(s):
     table = _table(f"Softmax + cross-entropy: d{s.loss}/d{s.logits} two ways (T4)", "route", "formula", "value")
     table.add_row("full chain", Text(f"J{'ᵀ'}·d{s.loss}/d{s.probabilities},  J = diag(p) - p·pᵀ,  d{s.loss}/dp = -y/p"), Text(fmt_value(s.through_jacobian)))
-    table.add_row("shortcut", Text("p - y"), Text(fmt_value(s.shortcut)))
+    table.add_row("shortcut", Text("p - y" if s.sums_to_one else "p·Σy - y (Σ over each row's classes)"), Text(fmt_value(s.shortcut)))
     verdict = "they agree" if s.agree else "the full chain is not finite here (p underflowed); the shortcut is exact"
     table.add_row("", Text(verdict, style="green" if s.agree else "yellow"), "")
     return table

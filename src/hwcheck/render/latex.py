@@ -2,8 +2,9 @@
 
 The document needs only what ``texlive-latex-base`` ships (amsmath, amssymb, graphicx,
 geometry) and is pure ASCII, so pdflatex compiles it anywhere. The body comes from
-:mod:`.latex_graph` or :mod:`.latex_architecture`; this module holds the shell and the
-few macros both use. Nothing here computes.
+:mod:`.latex_graph` or :mod:`.latex_architecture`, which import this module's shell and
+macros (never the other way round); :func:`hwcheck.render.render_latex` puts them
+together. Nothing here computes.
 
 Why the working is set as paragraphs of inline ``\\displaystyle`` math (``\\wline``) rather
 than ``align*``: TeX breaks inline math after ``=``, ``+`` and ``\\cdot`` when a line is
@@ -38,7 +39,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 # Anything that slipped through unconverted would stop pdflatex ("Unicode character not
 # set up for use with LaTeX"); accented Latin letters are the exception tex_text allows.
-_UNSAFE = re.compile(r"[^\x00-\x7f\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
+# Control characters other than the line break are refused by pdflatex too (tex_text shows
+# them by code point; this is the last safety net).
+_UNSAFE = re.compile(r"[^\n\x20-\x7e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
 
 
 def wline(math: str) -> str:
@@ -80,17 +83,3 @@ def answers(solution, typeset: Callable[[object], str]) -> list[str]:
             answer += " (also accepted: " + ", ".join(typeset(a.value) for a in expected.alternatives) + ")"
         rows.append([tex_text(question.id), r"\texttt{" + tex_text(question.ask) + "}", answer, f"{question.points:g}"])
     return [r"\subsection*{Answers}", table("lllr", ["question", "asks", "answer", "points"], rows)]
-
-
-def render_latex(solution, check=None) -> str:
-    """The ``--format latex`` entry point for both kinds of problem."""
-    problem = solution.problem
-    if problem.kind == "graph":
-        from .latex_graph import graph_body
-
-        body = graph_body(solution, check)
-    else:
-        from .latex_architecture import architecture_body
-
-        body = architecture_body(solution)
-    return document(problem.title or problem.id, body)

@@ -14,13 +14,15 @@ import re
 
 import numpy as np
 
+from ..graph import expr as E
+from ..graph import terms as T
 from ..numbers import fmt
 from .formulas import path_count_text, wrap
 from .latex import answers, table, wline
 from .tex import tex_expr, tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
+from .typeset import TEX, formula_body, tex, tex_local
 
 MAX_LISTED_CLASSES = 10  # T4 with numbers, one line per class, up to this many classes
-_TOP_LEVEL_SUM = re.compile(r"\s[+-]\s")
 
 
 # -- small pieces of notation -----------------------------------------------------------
@@ -50,12 +52,9 @@ def _heading(d: str, top: str, bottom: str) -> str:
 
 
 def _formula(local) -> tuple[str, str]:
-    """A local derivative's formula as TeX, and a trailing remark such as (½ at a tie)."""
-    formula, note = local.formula, ""
-    match = re.fullmatch(r"(.*?)\s+\(([^()]*\s[A-Za-z]{2,}[^()]*)\)", formula)
-    if match:
-        formula, note = match.group(1), r"\ \text{(" + tex_text(match.group(2)) + ")}"
-    return tex_expr(formula), note
+    """A local derivative's formula as TeX, and its remark in words such as (½ at a tie)."""
+    body, words = formula_body(local.formula)
+    return tex(body), (r"\ \text{(" + TEX.words(words) + ")}" if words else "")
 
 
 # -- local derivatives ------------------------------------------------------------------
@@ -67,7 +66,7 @@ def _differential(local) -> str:
     operand = _d(local.operand)
     if formula in ("1", "-1"):
         written = ("-" if formula == "-1" else "") + operand
-    elif _TOP_LEVEL_SUM.search(local.formula):  # 1 - y^2 times dx needs its parentheses
+    elif _has_sum(local.formula):  # 1 - y^2 times dx needs its parentheses
         written = rf"\bigl({formula}\bigr)\,{operand}"
     else:
         written = rf"{formula}\,{operand}"
@@ -77,16 +76,42 @@ def _differential(local) -> str:
     return f"{_d(local.node)} = {written}{note}"
 
 
+def _has_sum(term) -> bool:
+    """Whether a formula adds or subtracts anywhere (in its own terms or an operand's)."""
+    return any(isinstance(t, T.Sum) or (isinstance(t, T.Code) and _adds(t.tree)) for t in T.walk(term))
+
+
+def _adds(tree) -> bool:
+    """Whether an expression has a + or − in it (the parser caps the depth at 100)."""
+    if isinstance(tree, E.BinOp):
+        return tree.op in "+-" or _adds(tree.left) or _adds(tree.right)
+    if isinstance(tree, E.Neg):
+        return _adds(tree.operand)
+    return isinstance(tree, E.Call) and any(map(_adds, tree.args))
+
+
 def _tensor_local(local) -> str:
     """∂node/∂operand = formula = value, for tensors (element-wise, gradient or Jacobian)."""
     formula, note = _formula(local)
     head = _frac(local.node, local.operand)
+    if local.kind == "vjp" and not local.vjp:
+        rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
+        return rf"{head} = {formula}{note}\ \text{{(the Jacobian, }}{rows} \times {columns}\text{{, is too large to show)}}"
     if local.kind == "vjp" or local.value is None:
         return rf"{head}\colon\ G \mapsto {formula}{note}"
+    if local.vjp:  # the formula is a VJP, the value the Jacobian: each said for what it is
+        shape = rf"\ ({tex(T.Shape(local.operand_shape))})" if local.operand_shape else ""
+        return rf"{head}\colon\ G \mapsto {formula}{note}{shape};\allowbreak\quad \text{{Jacobian}} = {tex_tensor(local.value)}"
     value = tex_tensor(local.value)
     tail = r"\ \text{(element-wise)}" if local.kind == "diagonal" and np.ndim(local.value) > 0 else ""
     shown = f" = {formula}" if formula != value else ""
     return f"{head}{shown} = {value}{tail}{note}"
+
+
+def _jacobian_note(local) -> str:
+    rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
+    return (rf"\qquad The Jacobian's rows are the {rows} elements of ${_n(local.node)}$, its columns the {columns} "
+            rf"of ${_n(local.operand)}$, both in row-major order.")
 
 
 def _local(local) -> str:
@@ -108,7 +133,7 @@ def _given(solution) -> list[str]:
 
 def _forward(solution) -> list[str]:
     kinked = {kink.node for kink in solution.kinks}
-    any_vjp = any(local.kind == "vjp" or local.value is None for row in solution.rows for local in row.locals)
+    any_vjp = any(local.vjp for row in solution.rows for local in row.locals)
     lines = [
         r"\subsection*{Forward pass and local derivatives}",
         "Each step with its value; beside it, its local derivatives as differentials "
@@ -138,6 +163,8 @@ def _forward(solution) -> list[str]:
             lines.append(wline(left))
             for local in row.locals:
                 lines.append(wline(r"\qquad " + _local(local)))
+                if local.vjp and local.kind == "jacobian":  # prose, so that it wraps
+                    lines.append(_jacobian_note(local))
     return lines
 
 
@@ -242,8 +269,7 @@ def _softmax(s) -> list[str]:
         wline(rf"\frac{{\partial {loss}}}{{\partial h_i}} = -\sum_j \frac{{y_j}}{{{P('j')}}} \frac{{\partial {P('j')}}}{{\partial h_i}}"
               rf" = -\sum_j y_j \bigl(\delta_{{ij}} - {P('i')}\bigr) = -y_i + {P('i')} \sum_j y_j"),
     ]
-    # The shortcut the solver carries is p·Σy − y; it is p − y exactly when y sums to 1.
-    sums_to_one = bool(np.isclose(float(np.sum(s.y)), 1.0, rtol=0, atol=1e-12))
+    sums_to_one = s.sums_to_one  # the shortcut p·Σy − y is p − y exactly when y sums to 1
     if sums_to_one:
         lines.append(wline(rf"\hphantom{{\frac{{\partial {loss}}}{{\partial h_i}}}} = {P('i')} - y_i"
                            r"\qquad\text{since } \sum\nolimits_j y_j = 1."))

@@ -9,35 +9,18 @@ expressions are rewritten token by token (``*`` → ``\\cdot``, ``**`` → a sup
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
+from ..graph.ops import TEX_NAMES
 from ..numbers import fmt
 
-_NAME_DIGITS = re.compile(r"([A-Za-z]+(?:_?[A-Za-z]+)*)_?(\d+)")
-_FUNCTIONS = {
-    "relu": r"\operatorname{ReLU}",
-    "leaky_relu": r"\operatorname{LeakyReLU}",
-    "sigmoid": r"\sigma",
-    "tanh": r"\tanh",
-    "exp": r"\exp",
-    "log": r"\log",
-    "ln": r"\ln",
-    "sqrt": r"\operatorname{sqrt}",
-    "abs": r"\operatorname{abs}",
-    "max": r"\max",
-    "min": r"\min",
-    "sum": r"\operatorname{sum}",
-    "mean": r"\operatorname{mean}",
-    "dot": r"\operatorname{dot}",
-    "transpose": r"\operatorname{transpose}",
-    "softmax": r"\operatorname{softmax}",
-    "log_softmax": r"\operatorname{log\_softmax}",
-    "cross_entropy": r"\operatorname{CE}",
-    "mse": r"\operatorname{MSE}",
-    "sign": r"\operatorname{sign}",
-    "diag": r"\operatorname{diag}",
-}
+# Letters in words joined by single underscores, then digits. Unambiguous on purpose: the
+# former ``[A-Za-z]+(?:_?[A-Za-z]+)*`` could split a run of letters in 2ⁿ ways, and a
+# 25-letter name without digits took minutes to refuse. Each character here has one reading.
+_NAME_BASE = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)*")
+_FUNCTIONS = TEX_NAMES  # from the op registry, and the maths-only functions of formulas
 _UNICODE = {
     "·": r" \cdot ",
     "²": "^{2}",
@@ -80,9 +63,10 @@ _TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:e-?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.
 
 def tex_name(name: str) -> str:
     """w0 → w_{0}; x_hat → x\\_hat; a long name stays upright-free but escaped."""
-    match = _NAME_DIGITS.fullmatch(name)
-    if match:
-        base, digits = match.groups()
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    base = stem[:-1] if stem.endswith("_") else stem
+    if digits and _NAME_BASE.fullmatch(base):
         return f"{_escape(base)}_{{{digits}}}"
     return _escape(name)
 
@@ -165,10 +149,6 @@ def tex_factor(value) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
-    return rf"\frac{{{d} {tex_expr(top)}}}{{{d} {tex_expr(bottom)}}}"
-
-
 # -- additions for the LaTeX document (standalone pdflatex: the output must be ASCII) --------
 
 _EXPONENT = re.compile(r"^(-?[\d.]+)e(-?\d+)$")
@@ -246,6 +226,11 @@ def tex_text(text: str) -> str:
     for char in text:
         if char in _TEXT_SPECIAL:
             out.append(_TEXT_SPECIAL[char])
+        elif unicodedata.category(char) == "Cc":
+            # A line break would end a \section's argument (two end a paragraph); U+007F and
+            # the other control characters stop pdflatex. White space becomes a space; the
+            # rest is shown by its code point, the way a reader can look it up.
+            out.append(" " if char in "\t\n\r\v\f\x1c\x1d\x1e\x85" else f"[U+{ord(char):04X}]")
         elif char.isascii():
             out.append(char)
         elif char in _TEXT_UNICODE:

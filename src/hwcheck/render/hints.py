@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .ask import GraphAsk
-from .paths import count_paths, nodes_between
+from ..graph.ask import GraphAsk
+from ..graph.paths import count_paths, nodes_between
+from .formulas import local_formula, partial, wrap  # the same notation as the key
 
 
 def graph_hint(solution, ask: GraphAsk) -> str:
@@ -14,7 +15,8 @@ def graph_hint(solution, ask: GraphAsk) -> str:
         if node.is_leaf:
             return f"{ask.name} is given in the problem ({node.role})."
         row = solution.rows[node.index]
-        return f"{ask.name} = {row.expression}: put in the values of {', '.join(l.operand for l in row.locals) or 'its operands'} from the forward pass."
+        operands = ", ".join(wrap(local.operand) for local in row.locals)
+        return f"{ask.name} = {row.expression}: put in the values of {operands or 'its operands'} from the forward pass."
     start = graph.index[ask.output]
     between = nodes_between(graph, start, node.index)
     count = (solution.path_counts if ask.output == problem.output else count_paths(graph, start))[node.index]
@@ -30,5 +32,5 @@ def graph_hint(solution, ask: GraphAsk) -> str:
     for i in between:
         for local in solution.rows[i].locals:
             if graph.index.get(local.operand) in on_path:
-                lines.append(f"  ∂{local.node}/∂{local.operand} = {local.formula}")
+                lines.append(f"  {partial(local.node, local.operand)} = {local_formula(local)}")
     return "\n".join(lines)
