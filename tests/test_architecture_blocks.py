@@ -19,7 +19,7 @@ from hwcheck.problem import load_problem
 from hwcheck.render.architecture_markdown import render_architecture_markdown
 from hwcheck.render.architecture_terminal import render_architecture_terminal
 from hwcheck.render.dot import render_dot
-from hwcheck.render.latex import render_latex
+from hwcheck.render import render_latex
 
 
 def write(tmp_path, body: str, input_shape: str = "[10, 256]", name: str = "net.yaml"):

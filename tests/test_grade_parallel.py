@@ -129,4 +129,5 @@ def test_the_grade_command_on_a_big_class_writes_the_serial_report(tmp_path, cap
     assert code == 1
     assert report.read_text(encoding="utf-8") == report_json(solution.problem, serial)
     assert len(json.loads(report.read_text(encoding="utf-8"))["sheets"]) == PARALLEL_MIN_SHEETS
-    assert f"{PARALLEL_MIN_SHEETS} sheet(s), {sum(1 for s in serial if s.error)} unreadable" in out
+    unreadable = sum(1 for s in serial if s.error)
+    assert f"{PARALLEL_MIN_SHEETS:,} sheets: {PARALLEL_MIN_SHEETS - unreadable:,} graded, {unreadable} unreadable" in out
