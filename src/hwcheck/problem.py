@@ -159,10 +159,10 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
             faults.add(item.where("ask") if "ask" in item else pos, "question needs 'ask', e.g. ask: dz/dw0 or ask: z")
             continue
         qid = item.get("id", ask)
-        if not isinstance(qid, (str, int, float)) or isinstance(qid, bool):
+        if not isinstance(qid, (str, int, float)):
             faults.add(item.where("id"), "question id must be text such as T1.a")
             continue
-        qid = str(qid)
+        qid = item.text("id") if "id" in item else qid  # as written: id 1.10 is not 1.1
         if qid in seen:
             faults.add(item.where("id") if "id" in item else pos, f"question id '{qid}' is used twice (first at line {seen[qid].line}); ids are unique")
             continue

@@ -1,0 +1,90 @@
+"""Hostile input (issue 8 §2–§3): numbers read as written, exact node constants, no leaked
+answers, linear time, bounded memory, escaped control characters, bounded points, data
+exponents. Every expected value here is worked out by hand in the comment beside it."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import hwcheck
+from hwcheck.grade import Grader
+from hwcheck.grade.sheets import read_sheet
+
+
+def write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def graded(tmp_path, problem: str, sheet: str, show: bool = False):
+    solution = hwcheck.solve(hwcheck.load_problem(write(tmp_path, "p.yaml", problem)))
+    result = Grader(solution, show_answers=show).grade(read_sheet(write(tmp_path, "s.yaml", sheet)))
+    return result, {r.id: r for r in result.results}
+
+
+# A problem whose answers are 8 and 557057 (the values octal 010 and 0557057 would give).
+COUNTS = """\
+    id: counts
+    kind: graph
+    inputs: {a: 4}
+    steps:
+      q: a + 4
+      t: a * 139264 + 1
+    questions:
+      - {id: Q, ask: q}
+      - {id: T3, ask: t}
+    """
+
+
+def test_leading_zeros_on_a_sheet_are_decimal(tmp_path):
+    # q = 4 + 4 = 8 and t = 4·139264 + 1 = 557057. YAML 1.1 reads 010 as octal 8 and
+    # 0557057 as octal 187951: the first would be marked right, the second wrong.
+    sheet, results = graded(tmp_path, COUNTS, "answers:\n  Q: 010\n  T3: 0557057\n")
+    assert results["Q"].answer == 10 and not results["Q"].correct
+    assert results["T3"].answer == 557057 and results["T3"].correct
+
+
+@pytest.mark.parametrize("written, read", [("+010", 10), ("0o10", 8), ("0x10", 16)])
+def test_other_integer_forms_follow_yaml_1_2(tmp_path, written, read):
+    _, results = graded(tmp_path, COUNTS, f"answers:\n  Q: {written}\n")
+    assert results["Q"].answer == read and results["Q"].correct == (read == 8)
+
+
+def test_an_underscore_number_is_not_read_as_a_number(tmp_path):
+    _, results = graded(tmp_path, COUNTS, "answers:\n  Q: 0_10\n")
+    assert results["Q"].status == "unreadable" and "0_10" in results["Q"].feedback
+
+
+def test_leading_zeros_in_a_problem_file_are_decimal(tmp_path):
+    problem = hwcheck.load_problem(write(tmp_path, "p.yaml", "id: z\nkind: graph\ninputs: {a: 010}\nsteps: {q: a + 0}\n"))
+    assert problem.inputs["a"] == 10.0
+
+
+TWO_IDS = """\
+    id: two
+    kind: graph
+    inputs: {a: 3}
+    steps:
+      b: a * 2
+      c: a + 5
+    questions:
+      - {id: 1.1, ask: b}
+      - {id: 1.10, ask: c}
+    """
+
+
+def test_sheet_keys_match_question_ids_as_written(tmp_path):
+    # b = 6 and c = 8: `1.10: 8` answers question 1.10 (not 1.1, which 1.10 is as a number).
+    sheet, results = graded(tmp_path, TWO_IDS, "answers:\n  1.1: 6\n  1.10: 8\n")
+    assert sheet.error is None and sheet.warnings == []
+    assert set(results) == {"1.1", "1.10"}
+    assert results["1.1"].correct and results["1.10"].correct
+
+
+def test_a_sheet_answering_only_1_10_does_not_answer_1_1(tmp_path):
+    _, results = graded(tmp_path, TWO_IDS, "answers:\n  1.10: 8\n")
+    assert results["1.1"].status == "missing" and results["1.10"].correct
