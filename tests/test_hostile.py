@@ -88,3 +88,31 @@ def test_sheet_keys_match_question_ids_as_written(tmp_path):
 def test_a_sheet_answering_only_1_10_does_not_answer_1_1(tmp_path):
     _, results = graded(tmp_path, TWO_IDS, "answers:\n  1.10: 8\n")
     assert results["1.1"].status == "missing" and results["1.10"].correct
+
+
+# ---------------------------------------------------------------- exact constants
+
+
+def test_constants_that_differ_in_float64_are_different_nodes(tmp_path):
+    # In float64, 1e12 · 1.000000000001 = 1000000000001.0001220703125 (the nearest double to
+    # 1.000000000001 is 1.0000000000010000889...; times 1e12 rounds to that); minus 1e12 is
+    # 1.0001220703125. Cut to 12 digits both constants read "1" and the difference was 0.
+    path = write(tmp_path, "p.yaml", "id: c\nkind: graph\ninputs: {x: 1e12}\nsteps:\n  d: x * 1.000000000001 - x * 1\n")
+    solution = hwcheck.solve(hwcheck.load_problem(path))
+    assert solution.expected("d").value == 1.0001220703125
+    assert 1e12 * 1.000000000001 - 1e12 == 1.0001220703125  # the same sum in plain Python
+    names = [n.name for n in solution.problem.graph.nodes]
+    assert "x * 1.000000000001" in names and "x * 1" in names
+
+
+def test_the_same_constant_written_twice_is_one_node(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: c\nkind: graph\ninputs: {x: 2}\nsteps:\n  a: x * 0.1\n  b: x * 0.10 + x * 1e-1\n")
+    graph = hwcheck.load_problem(path).graph
+    assert sum(n.name == "x * 0.1" for n in graph.nodes) == 1
+
+
+def test_an_overflowing_constant_is_refused_and_not_taken_for_a_name(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: c\nkind: graph\ninputs: {x: 2, inf: 3}\nsteps:\n  a: x * inf\n  b: x * 1e400\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [str(f) for f in info.value.faults] == [f"{path}:6:10: step 'b': the number 1e400 is too large for float64 (the largest is about 1.8e308)"]

@@ -75,6 +75,19 @@ def fmt(x: float, digits: int = 12) -> str:
     return text
 
 
+def exact(x: float) -> str:
+    """The shortest text that reads back as exactly ``x`` (Python's repr), written plainly:
+    1, 0.1, 1.000000000001, 1e16, 2.5e-7. Used where identity matters — a node named by
+    its text — so two constants that differ in float64 never share a name."""
+    text = repr(float(x))
+    if text.endswith(".0"):
+        text = text[:-2]
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
 MAX_SHOWN_ELEMENTS = 144  # larger tensors are shown by shape and first elements
 
 
