@@ -116,3 +116,53 @@ def test_an_overflowing_constant_is_refused_and_not_taken_for_a_name(tmp_path):
     with pytest.raises(hwcheck.InputError) as info:
         hwcheck.load_problem(path)
     assert [str(f) for f in info.value.faults] == [f"{path}:6:10: step 'b': the number 1e400 is too large for float64 (the largest is about 1.8e308)"]
+
+
+# ---------------------------------------------------------------- no leaked answers
+
+NEURON = """\
+    id: neuron
+    kind: graph
+    inputs: {x: 1}
+    params: {w1: 1.5, w2: 2}
+    steps:
+      h: w1 * x
+      a: sigmoid(h)
+      z: w2 * a
+    questions:
+      - {id: A, ask: a}
+      - {id: W2, ask: dz/dw2}
+    """
+
+
+def test_a_diagnosis_does_not_show_another_questions_answer(tmp_path):
+    # dz/dw2 = a = sigmoid(1.5) = 1/(1 + e^-1.5) = 0.817574476...; answering with the
+    # pre-activation h = 1.5 is the pre-activation mistake. The feedback may name it, but
+    # not print a's value: that is question A's answer.
+    _, results = graded(tmp_path, NEURON, "answers:\n  W2: 1.5\n")
+    w2 = results["W2"]
+    assert w2.mistakes == ("pre-activation",)
+    assert w2.feedback == "wrong: in the local derivative of z you used the pre-activation h where the activation a belongs"
+    assert "0.8175" not in w2.feedback
+
+
+def test_no_mistake_description_of_a_shipped_problem_shows_a_value(tmp_path):
+    # Every mistake the graph solver can name, for every question of every shipped graph
+    # problem, with the student's answers to the other questions all wrong (carried forward
+    # quotes only those): no description contains a non-integer number that any question
+    # expects (integers are path and element counts).
+    from support import PROBLEMS
+
+    for path in sorted(PROBLEMS.glob("*.yaml")):
+        problem = hwcheck.load_problem(path)
+        if problem.kind != "graph":
+            continue
+        solution = hwcheck.solve(problem)
+        expected = set()
+        for q in problem.questions:
+            for v in np.ravel(solution.expected(q.ask).value):
+                if float(v) != int(v):
+                    expected |= {f"{v:.12g}", f"{v:.6g}", f"{v:.3g}"}
+        for q in problem.questions:
+            for mistake in solution.mistakes(q.ask, {}):
+                assert not [e for e in expected if e in mistake.description], (path.name, q.ask, mistake.description)
