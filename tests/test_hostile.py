@@ -166,3 +166,44 @@ def test_no_mistake_description_of_a_shipped_problem_shows_a_value(tmp_path):
         for q in problem.questions:
             for mistake in solution.mistakes(q.ask, {}):
                 assert not [e for e in expected if e in mistake.description], (path.name, q.ask, mistake.description)
+
+
+# ---------------------------------------------------------------- linear time
+# (timings are in bench/bench_hostile.py, as ratios; here: the behaviour that makes them linear)
+
+from hwcheck.graph.ask import GraphAsk, parse_ask  # noqa: E402
+
+
+@pytest.mark.parametrize("text, ask", [
+    ("z", GraphAsk("z")),
+    (" dz / dw0 [ 1 , 2 ] ", GraphAsk("w0", "z", (1, 2))),
+    ("∂L/∂x[0]", GraphAsk("x", "L", (0,))),
+    ("z [3]", GraphAsk("z", None, (3,))),
+    ("x" + " " * 40_000 + "!", None),
+    ("dz" + " " * 40_000 + "/dx!", None),
+    ("x" + " " * 40_000 + "[0]" + " " * 40_000 + "!", None),
+    ("z[]", None), ("z[1,]", None), ("dz/dx/dy", None), ("d z/dx", None), ("x]", None), ("[1]", None),
+    ("x[²]", None), ("x[" + "9" * 5000 + "]", None),
+])
+def test_asks_are_read_by_splitting(text, ask):
+    assert parse_ask(text) == ask
+
+
+def test_a_file_with_thousands_of_unknown_names_gets_100_faults_and_a_count(tmp_path, monkeypatch):
+    # 3,000 unknown names in wrt: each "did you mean" search compares against every name,
+    # which made the file quadratic (17 s). Only the first 100 faults are shown, and only
+    # those are searched.
+    import difflib
+
+    calls = []
+    real = difflib.get_close_matches
+    monkeypatch.setattr(difflib, "get_close_matches", lambda *a, **k: calls.append(1) or real(*a, **k))
+    steps = "\n".join(f"  s{i}: x + {i}" for i in range(3000))
+    wrt = ", ".join(f"s{i}x" for i in range(3000))
+    path = write(tmp_path, "p.yaml", f"id: p\nkind: graph\ninputs: {{x: 1}}\nsteps:\n{steps}\nwrt: [{wrt}]\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    faults = [str(f) for f in info.value.faults]
+    assert len(faults) == 101 and len(calls) == 100
+    assert faults[0] == f"{path}:3005:7: wrt: unknown name 's0x' (did you mean 's0'?)"
+    assert faults[-1] == f"{path}: ... and 2,900 more faults not shown; fix these first"

@@ -93,7 +93,7 @@ def _load_problem(path: str | Path) -> Problem:
     allowed = COMMON_KEYS + KIND_KEYS
     for key in data:
         if key not in allowed:
-            faults.add(data.key_pos[key], f"unknown key '{key}'{did_you_mean(str(key), allowed)} for kind {kind}; allowed: {', '.join(allowed)}")
+            faults.add(data.key_pos[key], f"unknown key '{key}'{faults.suggest(str(key), allowed)} for kind {kind}; allowed: {', '.join(allowed)}")
     common = _common(data, file, kind, faults)
     problem = load_kind(data, common, faults)  # collects its own faults
     faults.raise_if_any()
@@ -153,7 +153,7 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
             continue
         for key in item:
             if key not in ("id", "ask", "points", "tolerance"):
-                faults.add(item.key_pos[key], f"unknown question key '{key}'{did_you_mean(str(key), ('id', 'ask', 'points', 'tolerance'))}; allowed: id, ask, points, tolerance")
+                faults.add(item.key_pos[key], f"unknown question key '{key}'{faults.suggest(str(key), ('id', 'ask', 'points', 'tolerance'))}; allowed: id, ask, points, tolerance")
         ask = item.get("ask")
         if not isinstance(ask, str) or not ask.strip():
             faults.add(item.where("ask") if "ask" in item else pos, "question needs 'ask', e.g. ask: dz/dw0 or ask: z")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import FaultList, Pos, did_you_mean
+from ..errors import FaultList, Pos
 from ..numbers import NotANumber, fmt_value, parse_number
 from ..problem import Problem, Question, read_questions
 from ..yamldoc import YList, YMap
@@ -176,7 +176,7 @@ def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], failed: set[str
         text = str(raw)
         try:
             tree = E.parse_expression(text, FUNCTIONS)
-            _check_names_in(tree, name, graph, failed, later)
+            _check_names_in(tree, name, graph, failed, later, faults)
             add_step(graph, name, tree, pos)
             steps[name] = text
         except (E.ExprError, BuildError) as exc:
@@ -187,7 +187,7 @@ def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], failed: set[str
     return steps
 
 
-def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], later: set[str]) -> None:
+def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], later: set[str], faults: FaultList) -> None:
     """Explain unknown names: a later step, the step itself, a typo, or an earlier fault."""
     stack = [tree]
     while stack:
@@ -199,8 +199,8 @@ def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], lat
                 raise BuildError(f"uses itself ('{step}'); a step may use leaves and earlier steps only", node.column)
             if node.name in later:
                 raise BuildError(f"uses '{node.name}', which is defined later; move step '{node.name}' above this one", node.column)
-            known = _names(graph)
-            raise BuildError(f"unknown name '{node.name}'{did_you_mean(node.name, known)}", node.column)
+            hint = "" if faults.full else faults.suggest(node.name, _names(graph))
+            raise BuildError(f"unknown name '{node.name}'{hint}", node.column)
         if isinstance(node, E.BinOp):
             stack += [node.left, node.right]
         elif isinstance(node, E.Neg):
@@ -219,7 +219,7 @@ def _read_output(data: YMap, step_names: list, failed: set[str], faults: FaultLi
     if output in failed:
         return output
     if not isinstance(output, str) or output not in step_names:
-        faults.add(data.where("output"), f"output {output!r} is not a step{did_you_mean(str(output), map(str, step_names))}; name one of the steps")
+        faults.add(data.where("output"), f"output {output!r} is not a step{faults.suggest(str(output), map(str, step_names))}; name one of the steps")
         return str(step_names[-1])
     return output
 
@@ -233,13 +233,13 @@ def _read_wrt(data: YMap, graph: Graph, params: dict, failed: set[str], faults: 
         faults.add(data.where("wrt"), "wrt is a list of names, e.g. wrt: [w0, b0]")
         return []
     result = []
+    known = _names(graph)
     for i, name in enumerate(names):
         pos = raw.where(i) if isinstance(raw, YList) else data.where("wrt")
         if isinstance(name, str) and name in failed:
             continue
         if not isinstance(name, str) or name not in graph.index or not NAME.fullmatch(name):
-            known = _names(graph)
-            faults.add(pos, f"wrt: unknown name {name!r}{did_you_mean(str(name), known)}")
+            faults.add(pos, f"wrt: unknown name {name!r}{faults.suggest(str(name), known)}")
         else:
             result.append(name)
     return result
@@ -270,7 +270,7 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
             continue
         for name in (ask.name, ask.output):
             if name is not None and (name not in graph.index or not NAME.fullmatch(name)):
-                faults.add(question.pos, f"question '{question.id}': unknown name '{name}'{did_you_mean(name, known)}")
+                faults.add(question.pos, f"question '{question.id}': unknown name '{name}'{faults.suggest(name, known)}")
                 break
         else:
             if ask.output is not None and np.ndim(values[graph.index[ask.output]]) != 0:
