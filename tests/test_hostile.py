@@ -207,3 +207,101 @@ def test_a_file_with_thousands_of_unknown_names_gets_100_faults_and_a_count(tmp_
     assert len(faults) == 101 and len(calls) == 100
     assert faults[0] == f"{path}:3005:7: wrt: unknown name 's0x' (did you mean 's0'?)"
     assert faults[-1] == f"{path}: ... and 2,900 more faults not shown; fix these first"
+
+
+# ---------------------------------------------------------------- sizes known before computing
+
+from hwcheck.graph.build import MAX_ELEMENTS, MAX_TOTAL_ELEMENTS  # noqa: E402
+from hwcheck.graph.ops import OPS  # noqa: E402
+
+
+def test_a_huge_broadcast_is_refused_before_allocating(tmp_path):
+    # [30000, 1] against [30000] broadcasts to 30000×30000 = 9·10⁸ numbers (7.2 GB): refused
+    # at the operator's column, not a MemoryError (exit 3).
+    column = "[" + ", ".join("[1]" for _ in range(30000)) + "]"
+    vector = "[" + ", ".join("1" for _ in range(30000)) + "]"
+    path = write(tmp_path, "p.yaml", f"id: big\nkind: graph\ninputs:\n  c: {column}\n  v: {vector}\nsteps:\n  s: sum(c * v)\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [str(f) for f in info.value.faults] == [
+        f"{path}:7:12: step 's': the result would be 30000×30000 = 900,000,000 numbers (limit {MAX_ELEMENTS:,} per value); "
+        "check the shapes: broadcasting may have made it this big"
+    ]
+
+
+def test_many_large_steps_are_refused_by_their_total(tmp_path):
+    # c·v is 1000×1000 = 10⁶ numbers, allowed alone, and one node shared by every step; with
+    # the leaves (2,000) and s0, s1, s2 the graph holds 4,002,000 numbers, so s3 would make
+    # 5,002,000 > 5·10⁶.
+    column = "[" + ", ".join("[1]" for _ in range(1000)) + "]"
+    vector = "[" + ", ".join("1" for _ in range(1000)) + "]"
+    steps = "\n".join(f"  s{i}: c * v + {i}" for i in range(6))
+    path = write(tmp_path, "p.yaml", f"id: big\nkind: graph\ninputs:\n  c: {column}\n  v: {vector}\nsteps:\n{steps}\n  z: sum(s5)\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    messages = [f.message for f in info.value.faults]
+    assert messages[0] == f"step 's3': the graph's values would hold more than {MAX_TOTAL_ELEMENTS:,} numbers in all; use smaller tensors or fewer steps"
+
+
+def test_a_large_matrix_product_is_refused_by_its_work(tmp_path):
+    # (1000×1)·(1×1000) broadcasts to a 1000×1000 matrix a (10⁶ numbers, allowed); a @ a
+    # would take 1000·1000·1000 = 10⁹ multiply-adds.
+    column = "[" + ", ".join("[1]" for _ in range(1000)) + "]"
+    row = "[[" + ", ".join("1" for _ in range(1000)) + "]]"
+    path = write(tmp_path, "p.yaml", f"id: big\nkind: graph\ninputs:\n  c: {column}\n  r: {row}\nsteps:\n  a: c * r\n  z: sum(a @ a)\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [f.message for f in info.value.faults] == ["step 'z': this operation would take 1,000,000,000 multiply-adds (limit 100,000,000); use smaller tensors"]
+
+
+# One expression per operation of the registry, on leaves of every shape it takes.
+SHAPE_CASES = {
+    "add": ["v + m", "s + v"], "sub": ["m - v"], "mul": ["c * v", "s * m"], "div": ["m / v"], "pow": ["m ** 2", "v ** s"],
+    "matmul": ["m @ v", "v @ n", "m @ n", "v @ w", "n @ m"], "neg": ["-m"], "copy": ["v"], "relu": ["relu(m)"],
+    "leaky_relu": ["leaky_relu(v, 0.1)"], "sigmoid": ["sigmoid(c)"], "tanh": ["tanh(m)"], "exp": ["exp(v)"],
+    "log": ["log(v)"], "sqrt": ["sqrt(m)"], "abs": ["abs(c)"], "max": ["max(v, m)"], "min": ["min(c, v)"],
+    "sum": ["sum(m)"], "mean": ["mean(v)"], "dot": ["dot(v, w)"], "transpose": ["transpose(m)", "transpose(v)"],
+    "softmax": ["softmax(v)", "softmax(m)"], "log_softmax": ["log_softmax(m)"], "cross_entropy": ["cross_entropy(softmax(v), y)", "cross_entropy(p, y)"],
+    "mse": ["mse(c, v)"],
+}
+
+
+def test_every_operation_has_shape_cases():
+    assert set(SHAPE_CASES) == set(OPS)
+
+
+@pytest.mark.parametrize("text", [t for texts in SHAPE_CASES.values() for t in texts])
+def test_inferred_shapes_are_the_computed_shapes(tmp_path, text):
+    leaves = ("{s: 2, v: [1, 2, 3], w: [0.5, 1, 2], c: [[1], [2]], m: [[1, 2, 3], [4, 5, 6]], n: [[1, 2], [3, 4], [5, 6]],"
+              " p: [0.2, 0.3, 0.5], y: [0, 1, 0]}")
+    path = write(tmp_path, "p.yaml", f"id: s\nkind: graph\ninputs: {leaves}\nsteps:\n  r: {text}\n  z: sum(r)\n")
+    problem = hwcheck.load_problem(path)
+    for node, value in zip(problem.graph.nodes, problem.values):
+        assert node.shape == np.shape(value), node.name
+
+
+def test_gradients_of_many_steps_are_bounded_by_the_graphs_size(tmp_path):
+    # Each step other than the output whose gradient is asked costs one more backward pass:
+    # 2,000 questions ds_i/dx on a 2,000-step chain took 38 s and 760 MB. Here the graph holds
+    # 100,000 + 100,000 + 100,000 + 3 numbers in 7 nodes, so 500,000 // 300,010 = 1 extra pass.
+    vector = "[" + ", ".join("1" for _ in range(100_000)) + "]"
+    path = write(tmp_path, "p.yaml", f"""\
+        id: passes
+        kind: graph
+        inputs: {{x: {vector}}}
+        steps:
+          a: x * 2
+          t0: sum(a)
+          t1: sum(a * 3)
+          z: t0 + t1
+        questions:
+          - {{id: A, ask: dt0/dx}}
+          - {{id: B, ask: dt1/dx}}
+          - {{id: C, ask: dz/dx}}
+        """)
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [str(f) for f in info.value.faults] == [
+        f"{path}:11:5: question 'B': gradients of 't1' would make more than 1 steps other than the output whose gradients "
+        "are asked, each needing its own backward pass over a graph of this size; ask gradients of the output"
+    ]

@@ -26,6 +26,7 @@ from .ops import FUNCTIONS
 KIND_KEYS = ("inputs", "params", "steps", "output", "wrt")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED = set(FUNCTIONS)
+MAX_BACKWARD_WORK = 500_000  # nodes + values visited by the extra backward passes questions need
 
 
 @dataclass
@@ -114,8 +115,9 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
     inputs = _read_leaves(data, "inputs", taken, failed, faults)
     params = _read_leaves(data, "params", taken, failed, faults)
     graph = Graph()
-    for name in {**inputs, **params}:
-        graph.add(Node(0, name, "input" if name in inputs else "param", pos=taken[name]))
+    leaves = {**inputs, **params}
+    for name in leaves:
+        graph.add(Node(0, name, "input" if name in inputs else "param", pos=taken[name], shape=np.shape(leaves[name])))
     steps = _read_steps(data, graph, taken, failed, faults)
     problem = GraphProblem(**common, inputs=inputs, params=params, steps=steps, graph=graph)
     problem.output = _read_output(data, section_names(data, "steps"), failed, faults)
@@ -263,6 +265,9 @@ def default_questions(problem: GraphProblem) -> list[Question]:
 def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultList) -> None:
     graph, values = problem.graph, problem.values
     known = _names(graph)
+    # Each step other than the output whose gradients are asked costs a backward pass (time and
+    # memory like the graph's): bounded in all, so 2,000 questions ds_i/dx are not 2,000 passes.
+    passes = max(1, MAX_BACKWARD_WORK // (len(graph) + graph.elements))
     for question in questions:
         ask = parse_ask(question.ask)
         if ask is None:
@@ -276,6 +281,11 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
             if ask.output is not None and np.ndim(values[graph.index[ask.output]]) != 0:
                 faults.add(question.pos, f"question '{question.id}': d{ask.output}/d... needs a scalar '{ask.output}'")
             elif ask.output not in (None, problem.output) and ask.output not in problem.other_grads:
+                if len(problem.other_grads) >= passes:
+                    faults.add(question.pos, f"question '{question.id}': gradients of '{ask.output}' would make more than {passes:,} steps "
+                               "other than the output whose gradients are asked, each needing its own backward pass over a graph "
+                               "of this size; ask gradients of the output")
+                    continue
                 try:  # a gradient of another step: one more backward pass, checked here
                     problem.other_grads[ask.output] = backward(graph, values, graph.index[ask.output])
                 except NumericFault as fault:

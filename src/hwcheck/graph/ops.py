@@ -13,6 +13,7 @@ Formulas use ``{0}``, ``{1}`` for the operands' names and ``{out}`` for the resu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -20,6 +21,7 @@ import numpy as np
 
 Array = np.ndarray
 Vjp = Callable[[Array, Sequence[Array], Array], tuple]
+Shape = tuple[int, ...]
 
 
 class DomainError(ValueError):
@@ -45,6 +47,50 @@ class Op:
     domain: Callable[[Sequence[Array]], str | None] | None = None
     constant_args: tuple[int, ...] = ()  # operands that must be numbers (leaky_relu's slope)
     data_args: tuple[int, ...] = ()  # operands that are data, never trained (cross_entropy's labels)
+    # The result's shape from the operands' shapes, known before anything is computed (so a
+    # file cannot make hwcheck allocate a 30000×30000 result), and the multiply-adds it costs.
+    shape: Callable[[Sequence[Shape]], Shape] = lambda shapes: broadcast_shape(shapes)
+    work: Callable[[Sequence[Shape], Shape], int] | None = None  # default: one per result element
+
+
+def size_of(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def broadcast_shape(shapes: Sequence[Shape]) -> Shape:
+    """NumPy's broadcasting of ``shapes``, without making an array."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise DomainError(f"shapes {' and '.join(str(list(s)) for s in shapes)} do not broadcast together") from None
+
+
+def _scalar_shape(shapes: Sequence[Shape]) -> Shape:
+    return ()
+
+
+def _matmul_shape(shapes: Sequence[Shape]) -> Shape:
+    """np.matmul's result shape: vectors act as a row (left) or a column (right)."""
+    a, b = shapes
+    if not a or not b:
+        raise DomainError(f"@ needs vectors or matrices, got shapes {a} and {b}; use * for scalars")
+    inner_b = b[0] if len(b) == 1 else b[-2]
+    if a[-1] != inner_b:
+        raise DomainError(f"shapes {list(a)} @ {list(b)} do not fit: inner sizes {a[-1]} and {inner_b} differ")
+    batch = broadcast_shape([a[:-2], b[:-2]])
+    return batch + a[-2:-1] + b[-1:] if len(b) > 1 else batch + a[-2:-1]
+
+
+def _matmul_work(shapes: Sequence[Shape], out: Shape) -> int:
+    return max(size_of(out), 1) * shapes[0][-1]  # one multiply-add per result element and inner index
+
+
+def _broadcast_work(shapes: Sequence[Shape], out: Shape) -> int:
+    return size_of(broadcast_shape(shapes))  # mse(a, b) forms a − b before taking the mean
+
+
+def _input_work(shapes: Sequence[Shape], out: Shape) -> int:
+    return max(size_of(s) for s in shapes)  # a reduction reads every element
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -217,7 +263,7 @@ _OPS: list[Op] = [
     Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), ("{1}", "{0}"), symbol="*"),
     Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), ("1/{1}", "-{0}/{1}²"), symbol="/", domain=_div_domain),
     Op("pow", 2, np.power, _pow_vjp, ("{1}·{0}^({1} - 1)", "{out}·ln({0})"), symbol="**", domain=_pow_domain),
-    Op("matmul", 2, _matmul, _matmul_vjp, ("G·{1}ᵀ", "{0}ᵀ·G"), symbol="@", elementwise=False, vjp_form=True),
+    Op("matmul", 2, _matmul, _matmul_vjp, ("G·{1}ᵀ", "{0}ᵀ·G"), symbol="@", elementwise=False, vjp_form=True, shape=_matmul_shape, work=_matmul_work),
     Op("neg", 1, np.negative, lambda g, a, o: (-g,), ("-1",)),
     Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), ("1",)),
     Op(
@@ -260,14 +306,14 @@ _OPS: list[Op] = [
             ("the whole gradient to the second argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 0.0)),
         ),
     ),
-    Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), ("1 (every element)",), elementwise=False),
-    Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), ("1/n (every element)",), elementwise=False),
-    Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), ("{1}", "{0}"), elementwise=False, domain=_dot_domain),
-    Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), ("Gᵀ",), elementwise=False, vjp_form=True),
+    Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), ("1 (every element)",), elementwise=False, shape=_scalar_shape, work=_input_work),
+    Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), ("1/n (every element)",), elementwise=False, shape=_scalar_shape, work=_input_work),
+    Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), ("{1}", "{0}"), elementwise=False, domain=_dot_domain, shape=_scalar_shape, work=_input_work),
+    Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), ("Gᵀ",), elementwise=False, vjp_form=True, shape=lambda s: s[0][::-1]),
     Op("softmax", 1, softmax, _softmax_vjp, ("diag({out}) - {out}·{out}ᵀ",), elementwise=False, domain=_vector_domain("softmax")),
     Op("log_softmax", 1, log_softmax, _log_softmax_vjp, ("I - 1·softmax({0})ᵀ",), elementwise=False, domain=_vector_domain("log_softmax")),
-    Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, ("-{1}/{0}", "-log({0})"), elementwise=False, domain=_cross_entropy_domain, data_args=(1,)),
-    Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, ("2·({0} - {1})/n", "-2·({0} - {1})/n"), elementwise=False),
+    Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, ("-{1}/{0}", "-log({0})"), elementwise=False, domain=_cross_entropy_domain, data_args=(1,), shape=_scalar_shape, work=_input_work),
+    Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, ("2·({0} - {1})/n", "-2·({0} - {1})/n"), elementwise=False, shape=_scalar_shape, work=_broadcast_work),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _OPS}
