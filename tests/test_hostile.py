@@ -305,3 +305,51 @@ def test_gradients_of_many_steps_are_bounded_by_the_graphs_size(tmp_path):
         f"{path}:11:5: question 'B': gradients of 't1' would make more than 1 steps other than the output whose gradients "
         "are asked, each needing its own backward pass over a graph of this size; ask gradients of the output"
     ]
+
+
+# ---------------------------------------------------------------- data exponents
+
+
+POWER = "id: power\nkind: graph\ninputs: {{n: 3}}\nparams: {{a: -2}}\nsteps:\n  z: a ** n\n{extra}\n"
+
+
+def test_an_input_exponent_does_not_need_its_gradient(tmp_path):
+    # z = a³ at a = −2: dz/da = 3·a² = 12 (torch: a.grad = 12 when n does not require grad).
+    # dz/dn = a³·ln a is NaN at a < 0, and n is data: not needed, so not refused.
+    path = write(tmp_path, "p.yaml", POWER.format(extra=""))
+    solution = hwcheck.solve(hwcheck.load_problem(path))
+    assert solution.expected("z").value == -8.0
+    assert solution.expected("dz/da").value == 12.0
+
+
+def test_asking_the_undefined_gradient_of_an_input_exponent_is_refused(tmp_path):
+    path = write(tmp_path, "p.yaml", POWER.format(extra="questions:\n  - {id: N, ask: dz/dn}\n  - {id: A, ask: dz/da}"))
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [str(f) for f in info.value.faults] == [
+        f"{path}:8:5: question 'N': dz/dn is not defined at these values (a derivative on its paths is infinite or NaN, "
+        "as d(a ** n)/dn at a < 0); ask another gradient or change the values"
+    ]
+
+
+def test_a_trained_exponent_with_an_undefined_gradient_is_still_refused(tmp_path):
+    # With n a param, dz/dn is needed for training and NaN at a < 0: the step is refused.
+    path = write(tmp_path, "p.yaml", "id: p\nkind: graph\nparams: {a: -2, n: 3}\nsteps:\n  z: a ** n\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert "step 'z'" in str(info.value) and "not finite" in str(info.value)
+
+
+def test_an_exponent_computed_from_inputs_is_data_too(tmp_path):
+    # z = a^(2k) with k = 1.5: a³ again, dz/da = 12.
+    path = write(tmp_path, "p.yaml", "id: p\nkind: graph\ninputs: {k: 1.5}\nparams: {a: -2}\nsteps:\n  z: a ** (2 * k)\n")
+    assert hwcheck.solve(hwcheck.load_problem(path)).expected("dz/da").value == 12.0
+
+
+def test_the_finite_difference_check_accepts_an_undefined_input_gradient(tmp_path):
+    from hwcheck.graph.check import finite_difference_check
+
+    path = write(tmp_path, "p.yaml", POWER.format(extra=""))
+    findings = {f.name: f for f in finite_difference_check(hwcheck.solve(hwcheck.load_problem(path)))}
+    assert findings["a"].ok and abs(float(findings["a"].numeric) - 12.0) < 1e-6
+    assert findings["n"].ok and "not needed" in findings["n"].note

@@ -50,6 +50,7 @@ class Node:
     step: str | None = None  # the step this operation belongs to
     pos: Pos | None = None
     shape: Shape = ()  # known before any value is computed
+    untrained: bool = False  # no param feeds it (set by Graph.add): its gradient is never needed for training
 
     @property
     def is_leaf(self) -> bool:
@@ -66,6 +67,10 @@ class Graph:
     def add(self, node: Node) -> Node:
         node.index = len(self.nodes)
         self.elements += size_of(node.shape)
+        if node.is_leaf:
+            node.untrained = node.role == "input"
+        else:
+            node.untrained = all(self.nodes[o].untrained for o in node.operands if isinstance(o, int))
         self.nodes.append(node)
         self.index[node.name] = node.index
         self.consumers.append([])

@@ -129,6 +129,8 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
         questions = default_questions(problem)
     elif not faults:
         _check_asks(questions, problem, faults)
+    if not faults:
+        _check_gradients_defined(questions, problem, data.where("wrt") if "wrt" in data else data.pos, faults)
     problem.questions = questions
     return problem
 
@@ -260,6 +262,25 @@ def default_questions(problem: GraphProblem) -> list[Question]:
         ask = f"d{problem.output}/d{name}"
         questions.append(Question(ask, ask, 1.0, tol))
     return questions
+
+
+def _check_gradients_defined(questions: list[Question], problem: GraphProblem, wrt_pos: Pos, faults: FaultList) -> None:
+    """A gradient into data (labels, an input exponent) may be undefined and is then not
+    needed — unless a question asks for it."""
+    graph = problem.graph
+    for question in questions:
+        ask = parse_ask(question.ask)
+        if ask is None or not ask.is_gradient:
+            continue
+        grads = problem.grads if ask.output == problem.output else problem.other_grads.get(ask.output)
+        if grads is None:
+            continue
+        value = grads[graph.index[ask.name]]
+        if ask.index is not None:
+            value = value[ask.index]
+        if not np.all(np.isfinite(value)):
+            faults.add(question.pos or wrt_pos, f"question '{question.id}': {question.ask} is not defined at these values "
+                       "(a derivative on its paths is infinite or NaN, as d(a ** n)/dn at a < 0); ask another gradient or change the values")
 
 
 def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultList) -> None:

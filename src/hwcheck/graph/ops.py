@@ -47,6 +47,10 @@ class Op:
     domain: Callable[[Sequence[Array]], str | None] | None = None
     constant_args: tuple[int, ...] = ()  # operands that must be numbers (leaky_relu's slope)
     data_args: tuple[int, ...] = ()  # operands that are data, never trained (cross_entropy's labels)
+    # Operands whose gradient may be undefined where nothing trained feeds them: pow's exponent,
+    # d(aⁿ)/dn = aⁿ·ln a is NaN at a < 0; PyTorch computes it only for an exponent that requires
+    # grad, so an input exponent does not make dz/da fail (it is refused only if asked).
+    data_if_untrained: tuple[int, ...] = ()
     # The result's shape from the operands' shapes, known before anything is computed (so a
     # file cannot make hwcheck allocate a 30000×30000 result), and the multiply-adds it costs.
     shape: Callable[[Sequence[Shape]], Shape] = lambda shapes: broadcast_shape(shapes)
@@ -262,7 +266,7 @@ _OPS: list[Op] = [
     Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), ("1", "-1"), symbol="-"),
     Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), ("{1}", "{0}"), symbol="*"),
     Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), ("1/{1}", "-{0}/{1}²"), symbol="/", domain=_div_domain),
-    Op("pow", 2, np.power, _pow_vjp, ("{1}·{0}^({1} - 1)", "{out}·ln({0})"), symbol="**", domain=_pow_domain),
+    Op("pow", 2, np.power, _pow_vjp, ("{1}·{0}^({1} - 1)", "{out}·ln({0})"), symbol="**", domain=_pow_domain, data_if_untrained=(1,)),
     Op("matmul", 2, _matmul, _matmul_vjp, ("G·{1}ᵀ", "{0}ᵀ·G"), symbol="@", elementwise=False, vjp_form=True, shape=_matmul_shape, work=_matmul_work),
     Op("neg", 1, np.negative, lambda g, a, o: (-g,), ("-1",)),
     Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), ("1",)),
