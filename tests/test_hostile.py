@@ -353,3 +353,31 @@ def test_the_finite_difference_check_accepts_an_undefined_input_gradient(tmp_pat
     findings = {f.name: f for f in finite_difference_check(hwcheck.solve(hwcheck.load_problem(path)))}
     assert findings["a"].ok and abs(float(findings["a"].numeric) - 12.0) < 1e-6
     assert findings["n"].ok and "not needed" in findings["n"].note
+
+
+# ---------------------------------------------------------------- bounded points
+
+
+def test_points_beyond_the_maximum_are_refused(tmp_path):
+    # 1e308 + 1e308 overflows float64 to inf, and JSON reports printed `Infinity`.
+    path = write(tmp_path, "p.yaml", "id: p\nkind: graph\ninputs: {x: 1}\nsteps: {z: x * 2}\n"
+                                     "questions:\n  - {id: A, ask: z, points: 1e308}\n  - {id: B, ask: dz/dx, points: 1e308}\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [str(f) for f in info.value.faults] == [
+        f"{path}:6:29: points: 1e308 is more than 1,000,000, the most a question (or a whole problem) may be worth",
+        f"{path}:7:33: points: 1e308 is more than 1,000,000, the most a question (or a whole problem) may be worth",
+    ]
+
+
+def test_a_total_beyond_the_maximum_is_refused(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: p\nkind: graph\ninputs: {x: 1}\nsteps: {z: x * 2}\n"
+                                     "questions:\n  - {id: A, ask: z, points: 600000}\n  - {id: B, ask: dz/dx, points: 600000}\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [str(f) for f in info.value.faults] == [f"{path}:6:3: the questions are worth 1200000 points in all, more than 1,000,000; give fewer points"]
+
+
+def test_the_maximum_itself_is_allowed(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: p\nkind: graph\ninputs: {x: 1}\nsteps: {z: x * 2}\nquestions:\n  - {id: A, ask: z, points: 1000000}\n")
+    assert hwcheck.load_problem(path).questions[0].points == 1_000_000

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from .errors import FaultList, InputError, Pos, did_you_mean
-from .numbers import NotANumber, parse_number
+from .numbers import NotANumber, fmt, parse_number
 from .yamldoc import YList, YMap, load_yaml_file, position_of
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
+MAX_POINTS = 1_000_000  # for one question and for the whole problem: sums stay exact and finite
 COMMON_KEYS = ("id", "title", "kind", "questions", "tolerance")
 KINDS = ("graph", "architecture")
 
@@ -170,13 +171,19 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
         points = 1.0
         if "points" in item:
             try:
-                points = parse_number(item["points"])
-                if points < 0:
+                given = parse_number(item["points"])
+                if given < 0:
                     raise NotANumber("points must be ≥ 0")
+                if given > MAX_POINTS:
+                    raise NotANumber(f"{item.text('points')} is more than {MAX_POINTS:,}, the most a question (or a whole problem) may be worth")
+                points = given
             except NotANumber as exc:
                 faults.add(item.where("points"), f"points: {exc}")
         tolerance = problem_tolerance
         if "tolerance" in item:
             tolerance = read_tolerance(item["tolerance"], item.where("tolerance"), problem_tolerance, faults)
         questions.append(Question(qid, ask.strip(), points, tolerance, pos))
+    total = sum(q.points for q in questions)
+    if total > MAX_POINTS:
+        faults.add(data.where("questions"), f"the questions are worth {fmt(total)} points in all, more than {MAX_POINTS:,}; give fewer points")
     return questions
