@@ -381,3 +381,114 @@ def test_a_total_beyond_the_maximum_is_refused(tmp_path):
 def test_the_maximum_itself_is_allowed(tmp_path):
     path = write(tmp_path, "p.yaml", "id: p\nkind: graph\ninputs: {x: 1}\nsteps: {z: x * 2}\nquestions:\n  - {id: A, ask: z, points: 1000000}\n")
     assert hwcheck.load_problem(path).questions[0].points == 1_000_000
+
+
+# ---------------------------------------------------------------- control characters shown escaped
+
+from support import PROBLEMS, run_cli  # noqa: E402
+
+from hwcheck.escape import visible, yaml_quoted  # noqa: E402
+from hwcheck.yamldoc import parse_yaml  # noqa: E402
+
+RESIDUAL = PROBLEMS / "residual_relu.yaml"
+INVISIBLE = ["\x1b", "\u202e", "\r", "\x07", "\x9b", "\u2028", "\ufeff", "\u200b"]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("plain ∂z/∂w0 ✓", "plain ∂z/∂w0 ✓"),
+    ("\x1b[2J\x1b[H11 / 11", "\\x1b[2J\\x1b[H11 / 11"),
+    ("abc\u202edcba", "abc\\u202edcba"),
+    ("one\nerror: two", "one\\nerror: two"),
+    ("tab\tcr\rnbsp\xa0c1\x85", "tab\\tcr\\rnbsp\\xa0c1\\x85"),
+    ("tag\U000e0041", "tag\\U000e0041"),
+])
+def test_visible_escapes_what_cannot_be_seen(text, shown):
+    assert visible(text) == shown
+
+
+@pytest.mark.parametrize("text", ["T1.z", "a\nb", "quote\" and \\ back", "\x1b[31m", "rtl\u202e", "sep\u2028", "c1\x80\x85", "∂z/∂w"])
+def test_yaml_quoted_reads_back_exactly_on_one_line(text):
+    quoted = yaml_quoted(text)
+    assert "\n" not in quoted and quoted.isprintable()
+    assert parse_yaml(f"k: {quoted}\n", "f.yaml")["k"] == text
+
+
+def test_a_hostile_sheet_is_shown_escaped(tmp_path):
+    # The name clears the screen and prints a fake score; a key hides behind a bidi override
+    # and a newline. The terminal shows them as escapes, so none of it acts.
+    sheet = tmp_path / "mallory.yaml"
+    sheet.write_text('student: "\\e[2J\\e[H\\u202e11 / 11"\nanswers:\n  "T1.z\\nerror: forged": 1\n  "\\e]52;c;cHduZWQ=\\a": 2\n'
+                     "  T1.w0: \"\\e[32mcorrect\"\n", encoding="utf-8")
+    result = run_cli("grade", RESIDUAL, sheet, "--report", tmp_path / "r.json")
+    assert result.returncode == 1, result.stderr
+    out = result.stdout + result.stderr
+    assert not [c for c in INVISIBLE if c in out]
+    assert "\\x1b[2J\\x1b[H\\u202e11 / 11" in out
+    assert "'T1.z\\nerror: forged' matches no question" in out
+    assert "\\x1b]52;c;cHduZWQ=\\x07" in out
+    assert "could not read '\\x1b[32mcorrect'" in out
+    assert not [line for line in out.splitlines() if line.startswith("error: forged")]
+
+
+def test_every_refusal_is_one_line_whatever_the_file_holds(tmp_path):
+    problem = tmp_path / "p.yaml"
+    problem.write_text('id: p\nkind: graph\n"extra\\nerror: forged\\e[2J": 1\ninputs: {x: 1}\nsteps: {z: x * 2}\n', encoding="utf-8")
+    result = run_cli("validate", problem)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {problem}:3:1: unknown key 'extra\\nerror: forged\\x1b[2J' for kind graph; allowed: id, title, kind, questions, tolerance, inputs, params, steps, output, wrt"
+    ]
+
+
+@pytest.mark.parametrize("field, value, where, message", [
+    ("title", '"Week 3\\e[2J"', "6:8", "title must be one line of printable text; character 7 is \\x1b, which is invisible or a control character; remove it"),
+    ("qid", '"T1\\u202e"', "5:18", "a question id is printable text such as T1.a; character 3 is \\u202e, which is invisible or a control character; remove it"),
+    ("ask", '"z\\nb"', "5:27", "an ask is one line of printable text; character 2 is \\n, which is invisible or a control character; remove it"),
+])
+def test_a_problem_with_invisible_characters_in_shown_text_is_refused(tmp_path, field, value, where, message):
+    title = value if field == "title" else "Week 3"
+    qid = value if field == "qid" else "T1"
+    ask = value if field == "ask" else "z"
+    path = write(tmp_path, "p.yaml", f"id: p\nkind: graph\ninputs: {{x: 1}}\nsteps: {{z: x * 2}}\nquestions: [{{id: {qid}, ask: {ask}}}]\ntitle: {title}\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    assert [str(f) for f in info.value.faults] == [f"{path}:{where}: {message}"]
+
+
+def test_a_folded_title_is_one_line(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: p\nkind: graph\ntitle: >\n  Week 3:\n  residual nets\ninputs: {x: 1}\nsteps: {z: x * 2}\n")
+    assert hwcheck.load_problem(path).title == "Week 3: residual nets"
+
+
+def test_the_template_stays_valid_yaml_whatever_the_title_and_asks_hold(tmp_path):
+    # Built directly: a problem file cannot hold these any more, but the template must not
+    # depend on the loader for its own correctness.
+    from hwcheck.grade.template import sheet_text, template_text
+    from hwcheck.problem import Problem, Question
+
+    problem = Problem("p.yaml", "p", "graph", title="Week 3\nanswers: {T1: 5}",
+                      questions=[Question("T1\nx", "dz/dw0\nstudent: eve"), Question("yes", "z"), Question("1.10", "y")])
+    for text in (template_text(problem, "p\n.yaml"), sheet_text(problem, "eve\u202e\n", {"T1\nx": "0.5\nanswers: 3", "yes": "1"})):
+        data = parse_yaml(text, "sheet.yaml")
+        assert list(data) == ["student", "answers"]
+        assert list(data["answers"]) == ["T1\nx", "yes", "1.10"]
+        assert not [c for c in INVISIBLE if c in text]
+    data = parse_yaml(sheet_text(problem, "eve\u202e\n", {"T1\nx": "0.5\nanswers: 3", "yes": "1"}), "s.yaml")
+    assert data["student"] == "eve\u202e\n" and data["answers"]["T1\nx"] == "0.5\nanswers: 3" and data["answers"]["yes"] == 1
+
+
+def test_the_interactive_checker_shows_typed_text_escaped():
+    import io
+
+    from rich.console import Console
+
+    from hwcheck.render.grade_terminal import CheckerScreen
+
+    console = Console(record=True, file=io.StringIO(), width=100, color_system=None)
+    screen = CheckerScreen(console)
+    screen.question(1, 2, "T1\x1b[2J", "dz/dw0", 1)
+    screen.unreadable("could not read '\x1b[31m\u202e1': not a number")
+    screen.wrong("wrong", 1)
+    text = console.export_text()
+    assert not [c for c in INVISIBLE if c in text]
+    assert "T1\\x1b[2J" in text and "could not read '\\x1b[31m\\u202e1'" in text

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import FaultList, InputError, Pos, did_you_mean
+from .escape import visible
 from .numbers import NotANumber, fmt, parse_number
 from .yamldoc import YList, YMap, load_yaml_file, position_of
 
@@ -110,10 +111,23 @@ def _common(data: YMap, file: str, kind: str, faults: FaultList) -> dict[str, An
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         faults.add(data.where("title"), "title must be one line of text")
+    elif title is not None:
+        title = title.strip()  # a folded `>` title ends with a newline
+        if problem := _unprintable(title):
+            faults.add(data.where("title"), f"title must be one line of printable text; {problem}")
     tolerance = Tolerance()
     if "tolerance" in data:
         tolerance = read_tolerance(data["tolerance"], data.where("tolerance"), Tolerance(), faults)
     return {"file": file, "id": str(problem_id), "kind": kind, "title": title, "tolerance": tolerance}
+
+
+def _unprintable(text: str) -> str | None:
+    """What is wrong with text shown on a terminal and written into sheets, or None: a
+    control character (ESC, a newline) or an invisible one (a bidi override)."""
+    if text.isprintable():
+        return None
+    index = next(i for i, c in enumerate(text) if not c.isprintable())
+    return f"character {index + 1} is {visible(text[index])}, which is invisible or a control character; remove it"
 
 
 def read_tolerance(value: Any, pos: Pos, default: Tolerance, faults: FaultList) -> Tolerance:
@@ -159,11 +173,17 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
         if not isinstance(ask, str) or not ask.strip():
             faults.add(item.where("ask") if "ask" in item else pos, "question needs 'ask', e.g. ask: dz/dw0 or ask: z")
             continue
+        if problem := _unprintable(ask.strip()):
+            faults.add(item.where("ask"), f"an ask is one line of printable text; {problem}")
+            continue
         qid = item.get("id", ask)
         if not isinstance(qid, (str, int, float)):
             faults.add(item.where("id"), "question id must be text such as T1.a")
             continue
         qid = item.text("id") if "id" in item else qid  # as written: id 1.10 is not 1.1
+        if problem := _unprintable(qid):
+            faults.add(item.where("id"), f"a question id is printable text such as T1.a; {problem}")
+            continue
         if qid in seen:
             faults.add(item.where("id") if "id" in item else pos, f"question id '{qid}' is used twice (first at line {seen[qid].line}); ids are unique")
             continue

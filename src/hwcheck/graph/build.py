@@ -149,10 +149,10 @@ def _checked_shape(graph: Graph, op: Op, shapes: list[Shape], column: int) -> Sh
     """The shape of ``op`` on operands of ``shapes``, refused when it is too large to compute."""
     try:
         shape = op.shape(shapes)
+        size = size_of(shape)
+        work = op.work(shapes, shape) if op.work else size
     except DomainError as exc:
         raise BuildError(str(exc), column) from None
-    size = size_of(shape)
-    work = op.work(shapes, shape) if op.work else size
     shown = "×".join(map(str, shape))
     if size > MAX_ELEMENTS:
         raise BuildError(f"the result would be {shown} = {size:,} numbers (limit {MAX_ELEMENTS:,} per value); check the shapes: broadcasting may have made it this big", column)
