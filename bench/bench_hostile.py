@@ -1,7 +1,8 @@
 """Hostile input must cost time linear in its size (issue 8 §3). For each family of
 file-controlled text, times the work at size N and 4N in the same run and prints the
 ratio: about 4 is linear, about 16 quadratic. Before the fixes, an ask with 40,000 spaces
-took 6 s (ratio ≈ 16) and 3,000 unknown names in `wrt` took 17 s (ratio ≈ 16).
+took 6 s (ratio ≈ 16), 3,000 unknown names in `wrt` took 17 s (ratio ≈ 16), and an
+architecture ask `params(` + 5,000 spaces took 150 s (cubic).
 
 Run: .venv/bin/python bench/bench_hostile.py [--n N]
 """
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from hwcheck import InputError, load_problem  # noqa: E402
+from hwcheck.architecture.model import parse_ask as arch_ask  # noqa: E402
 from hwcheck.graph.ask import parse_ask  # noqa: E402
 from hwcheck.graph.expr import ExprError, parse_expression  # noqa: E402
 from hwcheck.graph.ops import FUNCTIONS  # noqa: E402
@@ -56,6 +58,7 @@ def load_text(text: str) -> None:
 FAMILIES = {
     "ask: name, N spaces, junk": lambda n: (parse_ask, "x" + " " * n + "!"),
     "ask: dOUT, N spaces, /dNAME junk": lambda n: (parse_ask, "dz" + " " * n + "/dx!"),
+    "architecture ask: params( N spaces junk": lambda n: (arch_ask, "params(" + " " * n + "!", ["A"]),
     "number: N digits then junk": lambda n: (parse_number, "1" * n + "x"),
     "fraction: N spaces around /": lambda n: (parse_number, "1" + " " * n + "/" + " " * n + "x"),
     "expression: 1,990 spaces (the length cap)": lambda n: (parse_expression, "x" + " " * 1990 + "!", FUNCTIONS),

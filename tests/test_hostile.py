@@ -492,3 +492,14 @@ def test_the_interactive_checker_shows_typed_text_escaped():
     text = console.export_text()
     assert not [c for c in INVISIBLE if c in text]
     assert "T1\\x1b[2J" in text and "could not read '\\x1b[31m\\u202e1'" in text
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("params", ("params", None)), ("params(A)", ("params", "A")), (" params ( A ) ", ("params", "A")),
+    ("A", ("shape", "A")), ("params(C)", None), ("param(A)", None), ("params (A", None), ("paramsA", None),
+    ("params(" + " " * 100_000 + "!", None),  # three runs of spaces in a regex: minutes at 5,000
+])
+def test_architecture_asks_are_read_by_splitting(text, wanted):
+    from hwcheck.architecture.model import parse_ask
+
+    assert parse_ask(text, ["A", "B"]) == wanted
