@@ -503,3 +503,20 @@ def test_architecture_asks_are_read_by_splitting(text, wanted):
     from hwcheck.architecture.model import parse_ask
 
     assert parse_ask(text, ["A", "B"]) == wanted
+
+
+def test_an_architecture_with_hundreds_of_bad_asks_gets_100_faults(tmp_path, monkeypatch):
+    import difflib
+
+    calls = []
+    real = difflib.get_close_matches
+    monkeypatch.setattr(difflib, "get_close_matches", lambda *a, **k: calls.append(1) or real(*a, **k))
+    layers = "\n".join(f"  - {{name: L{i}, type: relu}}" for i in range(300))
+    questions = "\n".join(f"  - {{id: q{i}, ask: L{i}x}}" for i in range(300))
+    path = write(tmp_path, "p.yaml", f"id: p\nkind: architecture\ninput: [4]\nlayers:\n{layers}\nquestions:\n{questions}\n")
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(path)
+    faults = [str(f) for f in info.value.faults]
+    assert len(faults) == 101 and len(calls) == 100
+    assert faults[0].startswith(f"{path}:306:5: question q0: ask 'L0x' names no layer (did you mean 'L0'?)")
+    assert faults[-1] == f"{path}: ... and 200 more faults not shown; fix these first"
