@@ -33,6 +33,8 @@ def parse_number(value: object) -> float:
         if isinstance(exc, NotANumber):
             raise
         raise NotANumber("the number is too large for float64") from None
+    if math.isinf(result):  # `.inf`, or 1e400, which YAML and float() read as inf
+        raise NotANumber(f"{value!r} is not a finite number (or too large for float64, whose largest is about 1.8e308)")
     if not math.isfinite(result):
         raise NotANumber(f"{value!r} is not a finite number")
     return result
