@@ -520,3 +520,8 @@ def test_an_architecture_with_hundreds_of_bad_asks_gets_100_faults(tmp_path, mon
     assert len(faults) == 101 and len(calls) == 100
     assert faults[0].startswith(f"{path}:306:5: question q0: ask 'L0x' names no layer (did you mean 'L0'?)")
     assert faults[-1] == f"{path}: ... and 200 more faults not shown; fix these first"
+
+
+def test_a_numeric_problem_id_is_kept_as_written(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: 1.10\nkind: graph\ninputs: {x: 1}\nsteps: {z: x * 2}\n")
+    assert hwcheck.load_problem(path).id == "1.10"

@@ -103,10 +103,10 @@ def _load_problem(path: str | Path) -> Problem:
 
 
 def _common(data: YMap, file: str, kind: str, faults: FaultList) -> dict[str, Any]:
-    problem_id = data.get("id")
+    problem_id = data.text("id") if isinstance(data.get("id"), (int, float)) else data.get("id")  # as written: 1.10, 007
     if problem_id is None:
         faults.add(data.pos, "missing 'id'; add e.g. id: hw1-residual")
-    elif not isinstance(problem_id, (str, int)) or not ID_PATTERN.fullmatch(str(problem_id)):
+    elif not isinstance(problem_id, str) or not ID_PATTERN.fullmatch(problem_id):
         faults.add(data.where("id"), f"id {problem_id!r} must be letters, digits, '_', '.' or '-'")
     title = data.get("title")
     if title is not None and not isinstance(title, str):
