@@ -620,6 +620,9 @@ def _interact(argv, typed, timeout=15.0):
             if pending and screen.rstrip().endswith(b"answer>"):
                 os.write(fd, pending.pop(0).encode() + b"\n")
     done, status = os.waitpid(pid, os.WNOHANG)
+    while done == 0 and time.monotonic() < deadline:  # the terminal closes a moment before the child exits
+        time.sleep(0.05)
+        done, status = os.waitpid(pid, os.WNOHANG)
     if done == 0:
         os.kill(pid, 9)
         os.waitpid(pid, 0)
