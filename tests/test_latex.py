@@ -19,6 +19,7 @@ import pytest
 import hwcheck
 from hwcheck.render import FORMATS
 from hwcheck.render import render_latex
+from hwcheck.render.latex import document
 from hwcheck.render.tex import tex_arith, tex_expr, tex_name, tex_tensor, tex_text
 from support import CONTRACT, PROBLEMS, run_cli
 
@@ -308,15 +309,19 @@ def test_a_tensor_local_derivative_is_true_as_written(tmp_path):
     compile_latex(source, tmp_path)
 
 
-def test_control_characters_and_line_breaks_in_file_text_compile(tmp_path):
-    # A line break in a title ended \section's argument; U+007F and U+0001 stop pdflatex.
+def test_control_characters_are_refused_at_load_and_escaped_for_tex(tmp_path):
+    # A line break in a title ended \section's argument; U+007F and U+0001 stop pdflatex. Such
+    # titles and ids are refused when the problem is loaded, and TeX escapes them anyway.
     problem = tmp_path / "ctl.yaml"
     problem.write_text('id: ctl\ntitle: "Line one\\n\\nline two \\x7f \\x01 tab\\there"\nkind: graph\n'
                        'inputs: {x: 2}\nsteps:\n  y: x * x\nquestions:\n  - {id: "q\\n\\n1", ask: "dy/dx"}\n')
-    source = latex_of(problem)
-    assert r"\section*{Line one  line two [U+007F] [U+0001] tab here}" in source
-    assert "q  1 & " in source
-    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", source)
+    with pytest.raises(hwcheck.InputError) as info:
+        hwcheck.load_problem(problem)
+    assert [f.pos.line for f in info.value.faults] == [2, 8]
     assert tex_text("a\nb\r\x00\x7f\x9f") == "a b [U+0000][U+007F][U+009F]"
+    raw = "Line one\n\nline two \x7f \x01 tab\there"
+    assert tex_text(raw) == "Line one  line two [U+007F] [U+0001] tab here"
+    source = document(raw, [tex_text(raw)])
+    assert r"\section*{Line one  line two [U+007F] [U+0001] tab here}" in source
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", source)
     compile_latex(source, tmp_path)
-    assert FORMATS["markdown"](hwcheck.solve(str(problem))).startswith("# Line one line two \x7f \x01 tab here\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from hwcheck.errors import InputError, Pos
 from hwcheck.yamldoc import parse_yaml
@@ -34,8 +33,51 @@ w: {x: 1.0, y: [[1, 2], [3, 4]]}
 """
 
 
-def test_values_are_pyyamls_safe_values():
-    assert parse_yaml(SCALARS, "f.yaml") == yaml.safe_load(SCALARS)
+def test_values_follow_the_yaml_1_2_core_schema():
+    # Worked out from the YAML 1.2.2 spec §10.3.2 (core schema), not from PyYAML's 1.1 rules:
+    # digits are decimal (012 is twelve), 0x is hexadecimal, 1e-6 is a float without a dot,
+    # only true/false are booleans, and 1_000, yes, 1:20 and dates are plain strings.
+    assert parse_yaml(SCALARS, "f.yaml") == {
+        "a": 1, "b": -0.5, "c": 1e-6, "d": 16, "e": "3", "f": "1_000", "g": 12, "h": 0.5,
+        "i": "yes", "j": None, "k": None, "l": "Hello", "m": "T1.z", "n": "2001-12-14",
+        "o": float("inf"), "p": "No", "q": None, "s": 7, "t": "1:20", "u": "2/5",
+        "v": [1, 2.5, -3], "w": {"x": 1.0, "y": [[1, 2], [3, 4]]},
+    }
+
+
+@pytest.mark.parametrize("text, value", [
+    ("010", 10), ("+010", 10), ("-010", -10), ("0557057", 557057), ("0o10", 8), ("0x10", 16), ("0X10", "0X10"),
+    ("0_10", "0_10"), ("0b11", "0b11"), ("1.", 1.0), (".5", 0.5), ("1E3", 1000.0), ("-.inf", float("-inf")),
+    ("True", True), ("FALSE", False), ("on", "on"), ("Off", "Off"), ("y", "y"), ("~", None), ("NULL", None),
+])
+def test_plain_scalars_by_the_core_schema(text, value):
+    assert parse_yaml(f"a: {text}\n", "f.yaml")["a"] == value
+
+
+@pytest.mark.parametrize("text, value", [("!!int 010", 10), ("!!float 1", 1.0), ("!!str 010", "010"), ("! 12", "12"), ("!!bool true", True)])
+def test_explicit_tags_follow_the_core_schema(text, value):
+    got = parse_yaml(f"a: {text}\n", "f.yaml")["a"]
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize("text", ["!!int 1.5", "!!bool yes", "!!null 0", "!!float abc"])
+def test_explicit_tags_that_do_not_fit_are_refused(text):
+    with pytest.raises(InputError) as info:
+        parse_yaml(f"a: {text}\n", "f.yaml")
+    assert str(info.value).startswith("f.yaml:1:4: cannot read ")
+
+
+def test_keys_keep_their_text_as_written():
+    data = parse_yaml("1.10: 8\n1.1: 3\n010: x\ntrue: y\n~: z\n", "f.yaml")
+    assert list(data) == ["1.10", "1.1", "010", "true", "~"]
+    assert data["1.10"] == 8 and data["1.1"] == 3
+
+
+def test_values_remember_their_text():
+    data = parse_yaml("id: 1.10\nn: 010\ns: text\n", "f.yaml")
+    assert (data["id"], data.text("id")) == (1.1, "1.10")
+    assert (data["n"], data.text("n")) == (10, "010")
+    assert data.text("s") == "text"
 
 
 def test_positions_of_keys_values_and_items():
@@ -54,6 +96,8 @@ def test_merge_keys_are_refused_with_a_position():
 
 @pytest.mark.parametrize("word", ["yes", "Yes", "YES", "yEs", "no", "NO", "on", "ON", "oN", "off", "true", "tRUE",
                                   "False", "null", "Null", "NULL", "nul", "y", "n", "T1.z", "Tanh", "~"])
-def test_plain_words_read_as_pyyaml_reads_them(word):
-    text = f"a: {word}\n"
-    assert parse_yaml(text, "f.yaml") == yaml.safe_load(text)
+def test_plain_words_read_as_the_core_schema_reads_them(word):
+    # YAML 1.2 core: only true/True/TRUE, false/..., null/Null/NULL and ~ are not strings.
+    expected = {"true": True, "False": False, "null": None, "Null": None, "NULL": None, "~": None}.get(word, word)
+    got = parse_yaml(f"a: {word}\n", "f.yaml")["a"]
+    assert got == expected and type(got) is type(expected)

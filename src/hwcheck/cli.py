@@ -1,5 +1,7 @@
 """The `hwcheck` command line. Each command parses its arguments, calls the library, and
-turns an InputError into one line per fault on stderr with exit code 2.
+turns an InputError into one line per fault on stderr with exit code 2 — one line always:
+text from a file is shown through :func:`hwcheck.escape.visible`, so a newline in a key
+cannot forge a second `error:` line, nor an ESC sequence clear the screen.
 
 Only this module imports typer.
 """
@@ -14,6 +16,7 @@ import typer
 
 from . import __version__
 from .errors import EXIT_INPUT_ERROR, InputError
+from .escape import visible
 
 app = typer.Typer(
     name="hwcheck",
@@ -87,7 +90,7 @@ def validate(
         except InputError as error:
             failed.extend(error.faults)
             continue
-        typer.echo(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})")
+        typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
     if failed:
         raise InputError(failed)
 
@@ -181,8 +184,8 @@ def _internal_error(error: Exception) -> None:
 
     if os.environ.get("HWCHECK_DEBUG"):
         raise error
-    print(f"error: internal error in hwcheck ({type(error).__name__}: {error}); please report it, "
-          "with the files involved (HWCHECK_DEBUG=1 shows the traceback)", file=sys.stderr)
+    print(visible(f"error: internal error in hwcheck ({type(error).__name__}: {error}); please report it, "
+                  "with the files involved (HWCHECK_DEBUG=1 shows the traceback)"), file=sys.stderr)
     sys.exit(EXIT_INTERNAL_ERROR)
 
 
@@ -194,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(code if isinstance(code, int) else 0)
     except InputError as error:
         for fault in error.faults:
-            print(f"error: {fault}", file=sys.stderr)
+            print(visible(f"error: {fault}"), file=sys.stderr)
         sys.exit(EXIT_INPUT_ERROR)
     except typer.Exit as done:
         sys.exit(done.exit_code)
@@ -211,5 +214,5 @@ def main(argv: list[str] | None = None) -> None:
         if type(error).__name__.startswith("NoArgsIsHelp"):
             sys.exit(0)  # the help was already printed
         command = getattr(getattr(error, "ctx", None), "command_path", None) or "hwcheck"
-        print(f"error: {error.format_message()} (try '{command} --help')", file=sys.stderr)
+        print(visible(f"error: {error.format_message()} (try '{command} --help')"), file=sys.stderr)
         sys.exit(EXIT_INPUT_ERROR)

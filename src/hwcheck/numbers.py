@@ -33,6 +33,8 @@ def parse_number(value: object) -> float:
         if isinstance(exc, NotANumber):
             raise
         raise NotANumber("the number is too large for float64") from None
+    if math.isinf(result):  # `.inf`, or 1e400, which YAML and float() read as inf
+        raise NotANumber(f"{value!r} is not a finite number (or too large for float64, whose largest is about 1.8e308)")
     if not math.isfinite(result):
         raise NotANumber(f"{value!r} is not a finite number")
     return result
@@ -72,6 +74,19 @@ def fmt(x: float, digits: int = 12) -> str:
     if "e" in text:
         mantissa, exponent = text.split("e")
         return f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def exact(x: float) -> str:
+    """The shortest text that reads back as exactly ``x`` (Python's repr), written plainly:
+    1, 0.1, 1.000000000001, 1e16, 2.5e-7. Used where identity matters — a node named by
+    its text — so two constants that differ in float64 never share a name."""
+    text = repr(float(x))
+    if text.endswith(".0"):
+        text = text[:-2]
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
     return text
 
 

@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 
 from .errors import FaultList, InputError, Pos, did_you_mean
-from .numbers import NotANumber, parse_number
+from .escape import visible
+from .numbers import NotANumber, fmt, parse_number
 from .yamldoc import YList, YMap, load_yaml_file, position_of
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
+MAX_POINTS = 1_000_000  # for one question and for the whole problem: sums stay exact and finite
 COMMON_KEYS = ("id", "title", "kind", "questions", "tolerance")
 KINDS = ("graph", "architecture")
 
@@ -93,7 +95,7 @@ def _load_problem(path: str | Path) -> Problem:
     allowed = COMMON_KEYS + KIND_KEYS
     for key in data:
         if key not in allowed:
-            faults.add(data.key_pos[key], f"unknown key '{key}'{did_you_mean(str(key), allowed)} for kind {kind}; allowed: {', '.join(allowed)}")
+            faults.add(data.key_pos[key], f"unknown key '{key}'{faults.suggest(str(key), allowed)} for kind {kind}; allowed: {', '.join(allowed)}")
     common = _common(data, file, kind, faults)
     problem = load_kind(data, common, faults)  # collects its own faults
     faults.raise_if_any()
@@ -101,18 +103,31 @@ def _load_problem(path: str | Path) -> Problem:
 
 
 def _common(data: YMap, file: str, kind: str, faults: FaultList) -> dict[str, Any]:
-    problem_id = data.get("id")
+    problem_id = data.text("id") if isinstance(data.get("id"), (int, float)) else data.get("id")  # as written: 1.10, 007
     if problem_id is None:
         faults.add(data.pos, "missing 'id'; add e.g. id: hw1-residual")
-    elif not isinstance(problem_id, (str, int)) or not ID_PATTERN.fullmatch(str(problem_id)):
+    elif not isinstance(problem_id, str) or not ID_PATTERN.fullmatch(problem_id):
         faults.add(data.where("id"), f"id {problem_id!r} must be letters, digits, '_', '.' or '-'")
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         faults.add(data.where("title"), "title must be one line of text")
+    elif title is not None:
+        title = title.strip()  # a folded `>` title ends with a newline
+        if problem := _unprintable(title):
+            faults.add(data.where("title"), f"title must be one line of printable text; {problem}")
     tolerance = Tolerance()
     if "tolerance" in data:
         tolerance = read_tolerance(data["tolerance"], data.where("tolerance"), Tolerance(), faults)
     return {"file": file, "id": str(problem_id), "kind": kind, "title": title, "tolerance": tolerance}
+
+
+def _unprintable(text: str) -> str | None:
+    """What is wrong with text shown on a terminal and written into sheets, or None: a
+    control character (ESC, a newline) or an invisible one (a bidi override)."""
+    if text.isprintable():
+        return None
+    index = next(i for i, c in enumerate(text) if not c.isprintable())
+    return f"character {index + 1} is {visible(text[index])}, which is invisible or a control character; remove it"
 
 
 def read_tolerance(value: Any, pos: Pos, default: Tolerance, faults: FaultList) -> Tolerance:
@@ -153,29 +168,41 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
             continue
         for key in item:
             if key not in ("id", "ask", "points", "tolerance"):
-                faults.add(item.key_pos[key], f"unknown question key '{key}'{did_you_mean(str(key), ('id', 'ask', 'points', 'tolerance'))}; allowed: id, ask, points, tolerance")
+                faults.add(item.key_pos[key], f"unknown question key '{key}'{faults.suggest(str(key), ('id', 'ask', 'points', 'tolerance'))}; allowed: id, ask, points, tolerance")
         ask = item.get("ask")
         if not isinstance(ask, str) or not ask.strip():
             faults.add(item.where("ask") if "ask" in item else pos, "question needs 'ask', e.g. ask: dz/dw0 or ask: z")
             continue
+        if problem := _unprintable(ask.strip()):
+            faults.add(item.where("ask"), f"an ask is one line of printable text; {problem}")
+            continue
         qid = item.get("id", ask)
-        if not isinstance(qid, (str, int, float)) or isinstance(qid, bool):
+        if not isinstance(qid, (str, int, float)):
             faults.add(item.where("id"), "question id must be text such as T1.a")
             continue
-        qid = str(qid)
+        qid = item.text("id") if "id" in item else qid  # as written: id 1.10 is not 1.1
+        if problem := _unprintable(qid):
+            faults.add(item.where("id"), f"a question id is printable text such as T1.a; {problem}")
+            continue
         if qid in seen:  # a fault, and the rest of the question is still checked: every fault at once
             faults.add(item.where("id") if "id" in item else pos, f"question id '{qid}' is used twice (first at line {seen[qid].line}); ids are unique")
         seen.setdefault(qid, pos)
         points = 1.0
         if "points" in item:
             try:
-                points = parse_number(item["points"])
-                if points < 0:
+                given = parse_number(item["points"])
+                if given < 0:
                     raise NotANumber("points must be ≥ 0")
+                if given > MAX_POINTS:
+                    raise NotANumber(f"{item.text('points')} is more than {MAX_POINTS:,}, the most a question (or a whole problem) may be worth")
+                points = given
             except NotANumber as exc:
                 faults.add(item.where("points"), f"points: {exc}")
         tolerance = problem_tolerance
         if "tolerance" in item:
             tolerance = read_tolerance(item["tolerance"], item.where("tolerance"), problem_tolerance, faults)
         questions.append(Question(qid, ask.strip(), points, tolerance, pos))
+    total = sum(q.points for q in questions)
+    if total > MAX_POINTS:
+        faults.add(data.where("questions"), f"the questions are worth {fmt(total)} points in all, more than {MAX_POINTS:,}; give fewer points")
     return questions

@@ -31,7 +31,7 @@ def _questions(ask_description: str) -> dict:
             "properties": {
                 "id": {"type": ["string", "number"], "description": "unique in the file, e.g. T1.a"},
                 "ask": {"type": "string", "description": ask_description},
-                "points": {**NUMBER, "description": "default 1"},
+                "points": {**NUMBER, "description": "default 1; at most 1,000,000 (and the problem in all)"},
                 "tolerance": TOLERANCE,
             },
             "required": ["ask"],

@@ -52,6 +52,11 @@ class YMap(dict):
         self.key_pos: dict[Any, Pos] = {}
         self.value_pos: dict[Any, Pos] = {}
         self.quoted: set = set()  # keys whose value was a quoted string (its text starts a column later)
+        self.texts: dict[Any, str] = {}  # the source text of plain values that are not strings
+
+    def text(self, key: Any) -> str:
+        """The value under ``key`` as it was written (`1.10`, not 1.1; `010`, not 10)."""
+        return self.texts.get(key, str(self.get(key)))
 
     def where(self, key: Any) -> Pos:
         """Position of the value under ``key`` (or of the mapping when absent)."""
@@ -81,40 +86,88 @@ def _pos(mark) -> Pos:
     return Pos(mark.line + 1, mark.column + 1)
 
 
-_resolver = yaml.resolver.Resolver()
-_constructor = yaml.constructor.SafeConstructor()
-_STR = "tag:yaml.org,2002:str"
 _MAX_DIGITS = 400  # longer numbers are refused (Python will not even convert 4,300+ digits)
-_IMPLICIT_STARTS = frozenset(k for k in _resolver.yaml_implicit_resolvers if k)  # y, n, 0-9, ~, ...
-# The only plain words YAML 1.1 reads as something other than a string (PyYAML's patterns).
-_WORDS = frozenset(
-    w for base in ("yes", "no", "true", "false", "on", "off", "null") for w in (base, base.capitalize(), base.upper())
-)
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?")  # plain 12, -0.5: Python reads them alike
+
+# Plain scalars are resolved by the YAML 1.2 core schema (yaml.org/spec/1.2.2 §10.3.2), not
+# PyYAML's YAML 1.1 rules: in 1.1, `010` is octal 8, `0557057` is 187951, `1_000` is 1000,
+# `1:20` is 80, `yes`/`on` are booleans and `2001-12-14` is a date. A student writing 010
+# means ten. Under 1.2 core, digits are decimal (`010`, `+010` are 10), `0o10` is octal and
+# `0x10` hexadecimal, only true/false are booleans, and anything else (`0_10`, `yes`, `1:20`)
+# is a string, which the number reader then accepts or refuses with a message.
+_INT = re.compile(r"[-+]?[0-9]+")
+_OCT = re.compile(r"0o[0-7]+")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_CORE_STARTS = frozenset("0123456789+-.~tTfFnN")  # a plain scalar starting otherwise is a string
+_STR = "tag:yaml.org,2002:str"
+_NOT_FOUND = object()
+
+
+def _core_number(text: str, tag: str | None) -> Any:
+    """The int or float ``text`` is under the 1.2 core schema, or _NOT_FOUND."""
+    if len(text) > _MAX_DIGITS:
+        return _NOT_FOUND
+    if tag != "float":
+        if _INT.fullmatch(text):
+            return int(text)
+        if _OCT.fullmatch(text):
+            return int(text[2:], 8)
+        if _HEX.fullmatch(text):
+            return int(text[2:], 16)
+        if tag == "int":
+            return _NOT_FOUND
+    elif _INT.fullmatch(text):
+        return float(text)  # !!float 1 is 1.0
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return float("-inf") if text[0] == "-" else float("inf")
+    if _NAN.fullmatch(text):
+        return float("nan")
+    return _NOT_FOUND
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of an untagged plain scalar under the YAML 1.2 core schema."""
+    if text and text[0] not in _CORE_STARTS:
+        return text
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    value = _core_number(text, None)
+    return text if value is _NOT_FOUND else value
 
 
 def _scalar(event, file: str) -> Any:
-    """The Python value of a plain scalar, resolved as PyYAML's safe loader would."""
+    """The Python value of a scalar: quoted ones are strings, plain ones by the 1.2 core
+    schema, and an explicit tag (!!int 5) must fit its type."""
     tag = event.tag
     value = event.value
-    if tag in (None, "!"):
-        if event.style is None:  # plain scalars: settle the common cases without the resolver
-            if value and (value[0] not in _IMPLICIT_STARTS or (value[0].isalpha() and value not in _WORDS)):
-                return value  # a string: no implicit type starts so (only bools and nulls are words)
-            if _DECIMAL.fullmatch(value) and len(value) <= _MAX_DIGITS:
-                return float(value) if "." in value else int(value)
-        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)
-    if tag == _STR:
+    if tag is None:
+        if not event.implicit[0]:  # quoted or a block scalar: a string
+            return value
+        if len(value) > _MAX_DIGITS and value[:1] in "0123456789+-." and _FLOAT.fullmatch(value):
+            raise InputError.at(file, _pos(event.start_mark), f"a number of {len(value):,} characters is too long; no homework needs it")
+        if value == "<<":
+            raise InputError.at(file, _pos(event.start_mark), "YAML merge keys ('<<') are not supported; write the keys out")
+        return resolve_plain(value)
+    kind = tag.rsplit(":", 1)[-1]
+    if tag in ("!", _STR):
         return value
-    if tag == "tag:yaml.org,2002:merge":
-        raise InputError.at(file, _pos(event.start_mark), "YAML merge keys ('<<') are not supported; write the keys out")
-    if len(value) > _MAX_DIGITS and tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-        raise InputError.at(file, _pos(event.start_mark), f"a number of {len(value):,} characters is too long; no homework needs it")
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    try:
-        return _constructor.construct_object(node)
-    except (yaml.YAMLError, ValueError, OverflowError):
-        raise InputError.at(file, _pos(event.start_mark), f"cannot read {event.value!r} as {tag.rsplit(':', 1)[-1]}")
+    if kind in ("int", "float"):
+        result = _core_number(value, kind)
+        if result is not _NOT_FOUND:
+            return result
+    elif kind == "bool" and value in _BOOLS:
+        return _BOOLS[value]
+    elif kind == "null" and value in _NULLS:
+        return None
+    raise InputError.at(file, _pos(event.start_mark), f"cannot read {value!r} as {kind}")
 
 
 def parse_yaml(text: str, file: str) -> Any:
@@ -122,13 +175,13 @@ def parse_yaml(text: str, file: str) -> Any:
     root: Any = None
     stack: list[Any] = []  # open containers
     pending_key: list[Any] = []  # for each open YMap: the key waiting for its value, or a sentinel
-    anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, node count)
+    anchors: dict[str, tuple[Any, int, str | None]] = {}  # anchor -> (value, node count, scalar text)
     anchor_starts: list[tuple[str, int]] = []  # (anchor, node count at start) for open containers
     counts = [0]
     documents = 0
     NO_KEY = object()
 
-    def add(value: Any, pos: Pos, size: int, quoted: bool = False) -> None:
+    def add(value: Any, pos: Pos, size: int, quoted: bool = False, text: str | None = None) -> None:
         nonlocal root
         counts[0] += size
         if counts[0] > MAX_NODES:
@@ -141,6 +194,8 @@ def parse_yaml(text: str, file: str) -> Any:
             parent.append(value)
             parent.item_pos.append(pos)
         elif pending_key[-1] is NO_KEY:
+            if text is not None:  # a key is matched by its text as written: `1.10` is not `1.1`
+                value = text
             if isinstance(value, (dict, list)):
                 raise InputError.at(file, pos, "a mapping key must be a plain word or number, not a list or mapping")
             try:
@@ -158,6 +213,8 @@ def parse_yaml(text: str, file: str) -> Any:
             parent.value_pos[key] = pos
             if quoted:
                 parent.quoted.add(key)
+            elif text is not None and not isinstance(value, str):
+                parent.texts[key] = text
             pending_key[-1] = NO_KEY
 
     parser = _Loader(text)
@@ -179,14 +236,14 @@ def parse_yaml(text: str, file: str) -> Any:
                 value = _scalar(event, file)
                 if event.style in ("|", ">"):  # a block scalar: its text starts on the next line
                     pos = _block_start(text, event.start_mark)
-                add(value, pos, 1, event.style in ("'", '"'))
+                add(value, pos, 1, event.style in ("'", '"'), event.value if event.implicit[0] else None)
                 if event.anchor:
-                    anchors[event.anchor] = (value, 1)
+                    anchors[event.anchor] = (value, 1, event.value)
             elif kind is yaml.AliasEvent:
                 if event.anchor not in anchors:
                     raise InputError.at(file, pos, f"alias '*{event.anchor}' refers to no anchor")
-                value, size = anchors[event.anchor]
-                add(value, pos, size)
+                value, size, source = anchors[event.anchor]
+                add(value, pos, size, text=source)
             elif kind in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     raise InputError.at(file, pos, f"nesting deeper than {MAX_DEPTH} levels; flatten the structure")
@@ -200,7 +257,7 @@ def parse_yaml(text: str, file: str) -> Any:
                 pending_key.pop()
                 anchor, start = anchor_starts.pop()
                 if anchor:
-                    anchors[anchor] = (container, counts[0] - start + 1)
+                    anchors[anchor] = (container, counts[0] - start + 1, None)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

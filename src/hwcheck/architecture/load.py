@@ -203,11 +203,15 @@ def _read_name(index: str, item: YMap, seen: dict[str, Pos], faults: FaultList) 
 
 def _check_asks(questions: list[Question], names: list[str], faults: FaultList) -> None:
     choices = names + ["params"] + [f"params({name})" for name in names]
+    known = set(names)  # a set: thousands of questions against thousands of layers stay linear
     for question in questions:
-        if parse_ask(question.ask, names) is not None:
+        if parse_ask(question.ask, known) is not None:
+            continue
+        if faults.full:  # beyond the faults shown only the count is kept: skip building the message
+            faults.add(question.pos, "")
             continue
         named = (f"named layers: {', '.join(names)}" if names
                  else "no layer has a name yet: add name: A to the layers you ask about")
         faults.add(question.pos, f"question {question.id}: ask '{question.ask}' names no layer"
-                                 f"{did_you_mean(question.ask, choices)}; ask NAME (its output shape), params(NAME) "
+                                 f"{faults.suggest(question.ask, choices)}; ask NAME (its output shape), params(NAME) "
                                  f"or params; {named}")

@@ -1,16 +1,18 @@
 """Blank answer sheets, and sheets written from answers (the interactive checker's --save).
 
 Keys are written plain when YAML reads them back as the same text, quoted otherwise
-(a question id such as ``1`` or ``yes`` would come back as a number or a boolean).
+(a question id such as ``true`` or ``[1]`` would not come back as written). Text from the
+problem that goes into a comment (title, ask) is escaped to one line: a newline in it
+would end the comment and put the rest into the sheet as YAML.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Mapping
 
 from ..errors import InputError
+from ..escape import visible, yaml_quoted
 from ..numbers import fmt
 from ..problem import Problem
 from ..words import plural
@@ -28,7 +30,7 @@ def yaml_key(text: str) -> str:
                 return text
         except InputError:
             pass
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+    return yaml_quoted(text)
 
 
 def _points(points: float) -> str:
@@ -38,17 +40,17 @@ def _points(points: float) -> str:
 def template_text(problem: Problem, problem_path: str | None = None) -> str:
     """A blank sheet: every question's id as a key, its ask and points as a comment."""
     total = sum(q.points for q in problem.questions)
-    lines = [f"# Answer sheet for {problem.id}" + (f": {problem.title}" if problem.title else "")]
+    lines = [f"# Answer sheet for {problem.id}" + (f": {visible(problem.title)}" if problem.title else "")]
     lines.append(f"# {plural(len(problem.questions), 'question')}, {_points(total)}. Write each answer after its colon:")
     lines.append("# a number (0.4, -3/4, 1e-6), a vector or matrix ([0.1, -0.2], [[1, 0], [0, 1]]), or a shape ([16, 32, 32]).")
     if problem_path:
-        lines.append(f"# Check it with: hwcheck grade {problem_path} THIS_FILE.yaml")
+        lines.append(f"# Check it with: hwcheck grade {visible(problem_path)} THIS_FILE.yaml")
     lines.append("student:")
     lines.append("answers:")
     keys = [yaml_key(q.id) + ":" for q in problem.questions]
     width = max((len(k) for k in keys), default=0) + 2
     for key, q in zip(keys, problem.questions):
-        lines.append(f"  {key:<{width}}# {q.ask}  ({_points(q.points)})")
+        lines.append(f"  {key:<{width}}# {visible(q.ask)}  ({_points(q.points)})")
     return "\n".join(lines) + "\n"
 
 
@@ -64,7 +66,7 @@ def sheet_text(problem: Problem, student: str | None, answers: Mapping[str, str]
     for q in problem.questions:
         text = answers.get(q.id)
         value = "" if text is None else " " + _yaml_value(text)
-        lines.append(f"  {yaml_key(q.id)}:{value}  # {q.ask}  ({_points(q.points)})")
+        lines.append(f"  {yaml_key(q.id)}:{value}  # {visible(q.ask)}  ({_points(q.points)})")
     return "\n".join(lines) + "\n"
 
 
@@ -72,8 +74,8 @@ def _yaml_value(text: str) -> str:
     text = text.strip()
     try:
         parse_yaml(f"a: {text}", "<answer>")
-        if "#" not in text and not text.startswith(("'", '"', "{", "&", "*", "!", "|", ">", "%", "@", "`")):
+        if text.isprintable() and "#" not in text and not text.startswith(("'", '"', "{", "&", "*", "!", "|", ">", "%", "@", "`")):
             return text
     except InputError:
         pass
-    return json.dumps(text, ensure_ascii=False)
+    return yaml_quoted(text)

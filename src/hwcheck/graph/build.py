@@ -10,6 +10,11 @@ sort, and never recurses.
 Operands that are numbers (``2 * x``) are :class:`Const`, not nodes; a sub-expression made
 only of numbers is folded at once in float64 (so ``10 ** 10 ** 10`` is an overflow, not
 an attempt to build a 10-billion-digit integer).
+
+Every node's shape is inferred here from its operands' shapes (each Op knows its rule), so
+sizes are checked before anything is computed: a 390 KB file broadcasting a 30000×1 matrix
+against a 30000-vector asks for 9·10⁸ elements, and is refused with its column instead of
+running out of memory.
 """
 
 from __future__ import annotations
@@ -21,7 +26,12 @@ import numpy as np
 from ..errors import Pos
 from ..numbers import fmt
 from . import expr as E
-from .ops import BY_SYMBOL, CALLS, OPS, DomainError, Op
+from .ops import BY_SYMBOL, CALLS, OPS, DomainError, Op, Shape, size_of
+
+# Sizes a homework never needs, refused before allocating (documented in docs/format.md).
+MAX_ELEMENTS = 1_000_000  # in one node's value (8 MB of float64)
+MAX_TOTAL_ELEMENTS = 5_000_000  # in all the graph's values together (each pass keeps them all)
+MAX_MULTIPLY_ADDS = 100_000_000  # in one operation (a matrix product of 1000×1000 by 1000×100)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class Node:
     expr: E.Expr | None = None  # the node's own expression (operations only)
     step: str | None = None  # the step this operation belongs to
     pos: Pos | None = None
+    shape: Shape = ()  # known before any value is computed
+    untrained: bool = False  # no param feeds it (set by Graph.add): its gradient is never needed for training
 
     @property
     def is_leaf(self) -> bool:
@@ -50,9 +62,15 @@ class Graph:
     nodes: list[Node] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)  # name -> node index
     consumers: list[list[tuple[int, int]]] = field(default_factory=list)  # node -> [(consumer, operand k)]
+    elements: int = 0  # the number of float64 values one forward pass holds
 
     def add(self, node: Node) -> Node:
         node.index = len(self.nodes)
+        self.elements += size_of(node.shape)
+        if node.is_leaf:
+            node.untrained = node.role == "input"
+        else:
+            node.untrained = all(self.nodes[o].untrained for o in node.operands if isinstance(o, int))
         self.nodes.append(node)
         self.index[node.name] = node.index
         self.consumers.append([])
@@ -113,16 +131,38 @@ def add_step(graph: Graph, name: str, tree: E.Expr, pos: Pos | None) -> Node:
         text = E.to_text(sub)
         if not is_root and text in graph.index:
             return graph.index[text]  # the same sub-expression is the same node
-        node = Node(0, name if is_root else text, "step" if is_root else "sub", op, tuple(operands), sub, name, pos)
+        shapes = [graph.nodes[o].shape if isinstance(o, int) else () for o in operands]
+        shape = _checked_shape(graph, op, shapes, [o.value if isinstance(o, Const) else None for o in operands], sub.column)
+        node = Node(0, name if is_root else text, "step" if is_root else "sub", op, tuple(operands), sub, name, pos, shape)
         return graph.add(node).index
 
     if isinstance(tree, (E.Num, E.Name)):  # `c: 3` or `a: b` — a step that copies a value
         if isinstance(tree, E.Name) and tree.name not in graph.index:
             raise BuildError(f"unknown name '{tree.name}'", tree.column)
         operand = Const(tree.value) if isinstance(tree, E.Num) else graph.index[tree.name]
-        return graph.add(Node(0, name, "step", OPS["copy"], (operand,), tree, name, pos))
+        shape = () if isinstance(operand, Const) else _checked_shape(graph, OPS["copy"], [graph.nodes[operand].shape], [None], tree.column)
+        return graph.add(Node(0, name, "step", OPS["copy"], (operand,), tree, name, pos, shape))
     index = operand_of(tree, True)
     return graph.nodes[index]
+
+
+def _checked_shape(graph: Graph, op: Op, shapes: list[Shape], numbers: list[float | None], column: int) -> Shape:
+    """The shape of ``op`` on operands of ``shapes`` (``numbers``: the value of each operand that
+    is a number, else None), refused when it is too large to compute."""
+    try:
+        shape = op.shape(shapes, numbers)
+        size = size_of(shape)
+        work = op.work(shapes, shape) if op.work else size
+    except DomainError as exc:
+        raise BuildError(str(exc), column) from None
+    shown = "×".join(map(str, shape))
+    if size > MAX_ELEMENTS:
+        raise BuildError(f"the result would be {shown} = {size:,} numbers (limit {MAX_ELEMENTS:,} per value); check the shapes: broadcasting may have made it this big", column)
+    if work > MAX_MULTIPLY_ADDS:
+        raise BuildError(f"this operation would take {work:,} multiply-adds (limit {MAX_MULTIPLY_ADDS:,}); use smaller tensors", column)
+    if graph.elements + size > MAX_TOTAL_ELEMENTS:
+        raise BuildError(f"the graph's values would hold more than {MAX_TOTAL_ELEMENTS:,} numbers in all; use smaller tensors or fewer steps", column)
+    return shape
 
 
 def _op_and_children(sub: E.Expr) -> tuple[Op, tuple]:

@@ -95,6 +95,8 @@ def finite_difference_check(solution) -> list[Finding]:
             note = f"checked the first {len(positions)} of {value.size:,} elements"
         if crossed:
             note = "the difference crosses a kink: it averages two slopes, so a mismatch here is expected"
+        elif graph.nodes[graph.index[name]].untrained and not np.all(np.isfinite(backprop)):
+            ok, note = True, "undefined here, and not needed: an input, not trained (as in PyTorch)"
         elif not np.all(np.isfinite(numeric)):
             note = "f is undefined at x ± h"
         findings.append(Finding(name, backprop, numeric, relative, ok, note))

@@ -143,14 +143,18 @@ def backward(
             skip.add(p_index)
             if isinstance(node.operands[1], int):  # class labels (y without p's class axis) have none
                 d_y = -g * log_softmax(values[logits]) if np.shape(args[1]) == p.shape else np.zeros_like(args[1])
-                _accumulate(grads, node.operands[1], d_y, values, node, record, (index, 1))
+                _accumulate(grads, node.operands[1], d_y, values, node, record, (index, 1), True)
             continue
         rule = rules.get(index) if rules else None
         with np.errstate(all="ignore"):
             local = (rule or node.op.vjp)(g, args, values[index])
+        # An undefined gradient already let into data (an input exponent's) flows on into its
+        # operands, which are data too.
+        carried = node.untrained and not np.all(np.isfinite(g))
         for k, operand in enumerate(node.operands):
             if isinstance(operand, int):
-                _accumulate(grads, operand, local[k], values, node, record, (index, k))
+                data = carried or k in node.op.data_args or (k in node.op.data_if_untrained and graph.nodes[operand].untrained)
+                _accumulate(grads, operand, local[k], values, node, record, (index, k), data)
     for index, g in enumerate(grads):
         if g is None:
             grads[index] = np.zeros_like(values[index])
@@ -163,13 +167,14 @@ def softmax_ce_gradient(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return p * np.sum(y, axis=-1, keepdims=True) - y
 
 
-def _accumulate(grads: list, operand: int, contribution, values: list, consumer: Node, record=None, edge=None) -> None:
+def _accumulate(grads: list, operand: int, contribution, values: list, consumer: Node, record=None, edge=None, data=False) -> None:
     contribution = unbroadcast(np.asarray(contribution, dtype=float), np.shape(values[operand]))
     if record is not None:
         record[edge] = contribution
-    # An infinite gradient is a fault, except into an operation's data argument (the labels
-    # of cross_entropy: d/dy of −y·log p is −log p, infinite where p = 0), which no one trains.
-    if not np.all(np.isfinite(contribution)) and not (edge is not None and edge[1] in consumer.op.data_args):
+    # An infinite gradient is a fault, except into data, which no one trains: the labels of
+    # cross_entropy (d/dy of −y·log p is −log p, infinite where p = 0), or an exponent fed by
+    # inputs only. Such a gradient is refused only where a question asks for it (load.py).
+    if not data and not np.all(np.isfinite(contribution)):
         raise NumericFault(consumer, f"the local derivative of {consumer.name} is not finite at these values")
     grads[operand] = contribution if grads[operand] is None else grads[operand] + contribution
 

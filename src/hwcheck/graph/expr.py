@@ -12,12 +12,13 @@ associative (``-x ** 2`` is ``-(x ** 2)``, ``2 ** -x`` is allowed).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Union
 
 from ..errors import did_you_mean
-from ..numbers import fmt
+from ..numbers import exact
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
@@ -202,7 +203,10 @@ class _Parser:
     def atom(self) -> Expr:
         kind, text, column = self.take()
         if kind == "number":
-            return Num(float(text), column)
+            value = float(text)
+            if not math.isfinite(value):  # 1e400 is inf: refused, so it cannot be taken for a name 'inf'
+                raise ExprError(f"the number {text} is too large for float64 (the largest is about 1.8e308)", column)
+            return Num(value, column)
         if kind == "name":
             if text in _KEYWORDS:
                 raise ExprError(f"'{text}' is not allowed in expressions", column)
@@ -289,7 +293,7 @@ def to_text(expr: Expr, names: dict[int, str] | None = None) -> str:
     if names and id(expr) in names:
         return names[id(expr)]
     if isinstance(expr, Num):
-        return fmt(expr.value)
+        return exact(expr.value)  # not rounded: x * 1.000000000001 and x * 1 are different nodes
     if isinstance(expr, Name):
         return expr.name
     if isinstance(expr, Call):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import FaultList, Pos, did_you_mean
+from ..errors import FaultList, Pos
 from ..numbers import NotANumber, fmt_value, parse_number
 from ..problem import Problem, Question, read_questions
 from ..yamldoc import YList, YMap
@@ -26,6 +26,7 @@ from .ops import FUNCTIONS
 KIND_KEYS = ("inputs", "params", "steps", "output", "wrt")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED = set(FUNCTIONS)
+MAX_BACKWARD_WORK = 500_000  # nodes + values visited by the extra backward passes questions need
 
 
 @dataclass
@@ -114,8 +115,9 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
     inputs = _read_leaves(data, "inputs", taken, failed, faults)
     params = _read_leaves(data, "params", taken, failed, faults)
     graph = Graph()
-    for name in {**inputs, **params}:
-        graph.add(Node(0, name, "input" if name in inputs else "param", pos=taken[name]))
+    leaves = {**inputs, **params}
+    for name in leaves:
+        graph.add(Node(0, name, "input" if name in inputs else "param", pos=taken[name], shape=np.shape(leaves[name])))
     steps = _read_steps(data, graph, taken, failed, faults)
     problem = GraphProblem(**common, inputs=inputs, params=params, steps=steps, graph=graph)
     problem.output = _read_output(data, section_names(data, "steps"), failed, faults)
@@ -130,6 +132,8 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
         questions = default_questions(problem)
     elif graph_ok:
         _check_asks(questions, problem, faults)
+    if not faults:
+        _check_gradients_defined(questions, problem, data.where("wrt") if "wrt" in data else data.pos, faults)
     problem.questions = questions
     return problem
 
@@ -179,7 +183,7 @@ def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], failed: set[str
         text = str(raw)
         try:
             tree = E.parse_expression(text, FUNCTIONS)
-            _check_names_in(tree, name, graph, failed, later)
+            _check_names_in(tree, name, graph, failed, later, faults)
             add_step(graph, name, tree, pos)
             steps[name] = text
         except (E.ExprError, BuildError) as exc:
@@ -190,7 +194,7 @@ def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], failed: set[str
     return steps
 
 
-def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], later: set[str]) -> None:
+def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], later: set[str], faults: FaultList) -> None:
     """Explain unknown names: a later step, the step itself, a typo, or an earlier fault."""
     stack = [tree]
     while stack:
@@ -202,8 +206,8 @@ def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], lat
                 raise BuildError(f"uses itself ('{step}'); a step may use leaves and earlier steps only", node.column)
             if node.name in later:
                 raise BuildError(f"uses '{node.name}', which is defined later; move step '{node.name}' above this one", node.column)
-            known = _names(graph)
-            raise BuildError(f"unknown name '{node.name}'{did_you_mean(node.name, known)}", node.column)
+            hint = "" if faults.full else faults.suggest(node.name, _names(graph))
+            raise BuildError(f"unknown name '{node.name}'{hint}", node.column)
         if isinstance(node, E.BinOp):
             stack += [node.left, node.right]
         elif isinstance(node, E.Neg):
@@ -222,7 +226,7 @@ def _read_output(data: YMap, step_names: list, failed: set[str], faults: FaultLi
     if output in failed:
         return output
     if not isinstance(output, str) or output not in step_names:
-        faults.add(data.where("output"), f"output {output!r} is not a step{did_you_mean(str(output), map(str, step_names))}; name one of the steps")
+        faults.add(data.where("output"), f"output {output!r} is not a step{faults.suggest(str(output), map(str, step_names))}; name one of the steps")
         return str(step_names[-1])
     return output
 
@@ -236,13 +240,13 @@ def _read_wrt(data: YMap, graph: Graph, params: dict, failed: set[str], faults: 
         faults.add(data.where("wrt"), "wrt is a list of names, e.g. wrt: [w0, b0]")
         return []
     result = []
+    known = _names(graph)
     for i, name in enumerate(names):
         pos = raw.where(i) if isinstance(raw, YList) else data.where("wrt")
         if isinstance(name, str) and name in failed:
             continue
         if not isinstance(name, str) or name not in graph.index or not NAME.fullmatch(name):
-            known = _names(graph)
-            faults.add(pos, f"wrt: unknown name {name!r}{did_you_mean(str(name), known)}")
+            faults.add(pos, f"wrt: unknown name {name!r}{faults.suggest(str(name), known)}")
         else:
             result.append(name)
     return result
@@ -263,9 +267,31 @@ def default_questions(problem: GraphProblem) -> list[Question]:
     return questions
 
 
+def _check_gradients_defined(questions: list[Question], problem: GraphProblem, wrt_pos: Pos, faults: FaultList) -> None:
+    """A gradient into data (labels, an input exponent) may be undefined and is then not
+    needed — unless a question asks for it."""
+    graph = problem.graph
+    for question in questions:
+        ask = parse_ask(question.ask)
+        if ask is None or not ask.is_gradient:
+            continue
+        grads = problem.grads if ask.output == problem.output else problem.other_grads.get(ask.output)
+        if grads is None:
+            continue
+        value = grads[graph.index[ask.name]]
+        if ask.index is not None:
+            value = value[ask.index]
+        if not np.all(np.isfinite(value)):
+            faults.add(question.pos or wrt_pos, f"question '{question.id}': {question.ask} is not defined at these values "
+                       "(a derivative on its paths is infinite or NaN, as d(a ** n)/dn at a < 0); ask another gradient or change the values")
+
+
 def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultList) -> None:
     graph, values = problem.graph, problem.values
     known = _names(graph)
+    # Each step other than the output whose gradients are asked costs a backward pass (time and
+    # memory like the graph's): bounded in all, so 2,000 questions ds_i/dx are not 2,000 passes.
+    passes = max(1, MAX_BACKWARD_WORK // (len(graph) + graph.elements))
     for question in questions:
         ask = parse_ask(question.ask)
         if ask is None:
@@ -273,12 +299,17 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
             continue
         for name in (ask.name, ask.output):
             if name is not None and (name not in graph.index or not NAME.fullmatch(name)):
-                faults.add(question.pos, f"question '{question.id}': unknown name '{name}'{did_you_mean(name, known)}")
+                faults.add(question.pos, f"question '{question.id}': unknown name '{name}'{faults.suggest(name, known)}")
                 break
         else:
             if ask.output is not None and np.ndim(values[graph.index[ask.output]]) != 0:
                 faults.add(question.pos, f"question '{question.id}': d{ask.output}/d... needs a scalar '{ask.output}'")
             elif ask.output not in (None, problem.output) and ask.output not in problem.other_grads:
+                if len(problem.other_grads) >= passes:
+                    faults.add(question.pos, f"question '{question.id}': gradients of '{ask.output}' would make more than {passes:,} steps "
+                               "other than the output whose gradients are asked, each needing its own backward pass over a graph "
+                               "of this size; ask gradients of the output")
+                    continue
                 try:  # a gradient of another step: one more backward pass, checked here
                     problem.other_grads[ask.output] = backward(graph, values, graph.index[ask.output])
                 except NumericFault as fault:

@@ -146,7 +146,9 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                 if value is not None:
                     found.append(Mistake(
                         "pre-activation",
-                        f"in the local derivative of {node.name} you used the pre-activation {graph.nodes[pre].name} = {fmt_value(values[pre])} where the activation {activation.name} = {fmt_value(values[operand])} belongs",
+                        # Names only: the values are other questions' answers (a step's value
+                        # is asked by default), which feedback never shows.
+                        f"in the local derivative of {node.name} you used the pre-activation {graph.nodes[pre].name} where the activation {activation.name} belongs",
                         value,
                     ))
         logits = fused_logits(graph, node)

@@ -26,6 +26,7 @@ from . import terms as T
 
 Array = np.ndarray
 Vjp = Callable[[Array, Sequence[Array], Array], tuple]
+Shape = tuple[int, ...]
 
 
 class DomainError(ValueError):
@@ -60,6 +61,15 @@ class Op:
     example: tuple = ()
     call: str = ""  # the name it is called by, when several ops share one (sum(a), sum(a, axis))
     params: tuple[str, ...] = ()  # its operands' names in the docs and the schema: ("a", "axis")
+    # Operands whose gradient may be undefined where nothing trained feeds them: pow's exponent,
+    # d(aⁿ)/dn = aⁿ·ln a is NaN at a < 0; PyTorch computes it only for an exponent that requires
+    # grad, so an input exponent does not make dz/da fail (it is refused only if asked).
+    data_if_untrained: tuple[int, ...] = ()
+    # The result's shape from the operands' shapes (and the values of the operands that are
+    # numbers, such as an axis: None for the others), known before anything is computed, so a
+    # file cannot make hwcheck allocate a 30000×30000 result; and the multiply-adds it costs.
+    shape: Callable[[Sequence[Shape], Sequence[float | None]], Shape] = lambda shapes, numbers: broadcast_shape(shapes)
+    work: Callable[[Sequence[Shape], Shape], int] | None = None  # default: one per result element
 
     @property
     def called(self) -> str:
@@ -72,6 +82,46 @@ class Op:
         if self.symbol:
             return f"{names[0]} {self.symbol} {names[1]}"
         return f"{self.called}({', '.join(names)})"
+
+
+def size_of(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def broadcast_shape(shapes: Sequence[Shape]) -> Shape:
+    """NumPy's broadcasting of ``shapes``, without making an array."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise DomainError(f"shapes {' and '.join(str(list(s)) for s in shapes)} do not broadcast together") from None
+
+
+def _scalar_shape(shapes: Sequence[Shape], numbers) -> Shape:
+    return ()
+
+
+def _matmul_shape(shapes: Sequence[Shape], numbers) -> Shape:
+    """np.matmul's result shape: vectors act as a row (left) or a column (right)."""
+    a, b = shapes
+    if not a or not b:
+        raise DomainError(f"@ needs vectors or matrices, got shapes {a} and {b}; use * for scalars")
+    inner_b = b[0] if len(b) == 1 else b[-2]
+    if a[-1] != inner_b:
+        raise DomainError(f"shapes {list(a)} @ {list(b)} do not fit: inner sizes {a[-1]} and {inner_b} differ")
+    batch = broadcast_shape([a[:-2], b[:-2]])
+    return batch + a[-2:-1] + b[-1:] if len(b) > 1 else batch + a[-2:-1]
+
+
+def _matmul_work(shapes: Sequence[Shape], out: Shape) -> int:
+    return max(size_of(out), 1) * shapes[0][-1]  # one multiply-add per result element and inner index
+
+
+def _broadcast_work(shapes: Sequence[Shape], out: Shape) -> int:
+    return size_of(broadcast_shape(shapes))  # mse(a, b) forms a − b before taking the mean
+
+
+def _input_work(shapes: Sequence[Shape], out: Shape) -> int:
+    return max(size_of(s) for s in shapes)  # a reduction reads every element
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -303,13 +353,27 @@ def _mse_vjp(g, args, out):
 
 # Reductions along one axis, as torch.sum(a, dim) / torch.mean(a, dim): the axis a whole
 # number, negative counting from the end. Their VJP puts G back along the reduced axis.
+def _axis_shape(name):
+    def shape(shapes, numbers):
+        a, axis = shapes[0], numbers[1]
+        if not a:
+            raise DomainError(f"{name}(a, axis) needs a tensor, got a scalar; use {name}(a)")
+        if axis != round(axis) or not -len(a) <= axis < len(a):
+            raise DomainError(f"{name}(a, axis): the axis must be a whole number from {-len(a)} to {len(a) - 1} for a tensor of shape {list(a)}, got {axis:g}")
+        axis = int(axis) % len(a)
+        return a[:axis] + a[axis + 1:]
+
+    return shape
+
+
 def _axis_domain(name):
+    rule = _axis_shape(name)
+
     def check(args):
-        a, axis = args
-        if a.ndim == 0:
-            return f"{name}(a, axis) needs a tensor, got a scalar; use {name}(a)"
-        if axis != np.round(axis) or not -a.ndim <= axis < a.ndim:
-            return f"{name}(a, axis): the axis must be a whole number from {-a.ndim} to {a.ndim - 1} for a tensor of shape {list(a.shape)}, got {axis:g}"
+        try:
+            rule([args[0].shape, ()], [None, float(args[1])])
+        except DomainError as fault:
+            return str(fault)
         return None
 
     return check
@@ -336,8 +400,8 @@ _OPS: list[Op] = [
     Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), (_ONE, -_ONE), symbol="-", meaning="element-wise, NumPy broadcasting", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), symbol="*", meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), (_ONE / _b, -(_a / T.Power(_b, T.Num(2)))), symbol="/", domain=_div_domain, meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
-    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, meaning="element-wise power", example=([0.5, 1.2, 2.0], [1.5, -0.3, 2.5])),
-    Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True,
+    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, data_if_untrained=(1,), meaning="element-wise power", example=([0.5, 1.2, 2.0], [1.5, -0.3, 2.5])),
+    Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True, shape=_matmul_shape, work=_matmul_work,
        meaning="matrix product, NumPy semantics (vectors are rows/columns as NumPy does)", example=([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]], [[0.5, -1.0], [2.0, 0.3], [-0.7, 1.1]])),
     Op("neg", 1, np.negative, lambda g, a, o: (-g,), (-_ONE,), meaning="negation", example=([0.5, -1.2, 2.0],)),
     Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), (_ONE,), meaning="a step that copies a value (`c: b`)", example=([0.5, -1.2, 2.0],)),
@@ -409,38 +473,38 @@ _OPS: list[Op] = [
         function=True, tex=r"\min", meaning="element-wise",
         example=([0.5, -1.2, 2.0], [1.0, -2.0, 0.3]),
     ),
-    Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), (T.Noted(_ONE, ("every element",)),), elementwise=False,
+    Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), (T.Noted(_ONE, ("every element",)),), elementwise=False, shape=_scalar_shape, work=_input_work,
        function=True, tex=r"\operatorname{sum}", meaning="over every element, to a scalar", example=([[0.5, -1.2], [2.0, 0.3]],)),
-    Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), (T.Noted(_ONE / _n, ("every element",)),), elementwise=False,
+    Op("mean", 1, lambda a: np.mean(a), lambda g, a, o: (g * np.ones_like(a[0]) / max(a[0].size, 1),), (T.Noted(_ONE / _n, ("every element",)),), elementwise=False, shape=_scalar_shape, work=_input_work,
        function=True, tex=r"\operatorname{mean}", meaning="over every element, to a scalar", example=([[0.5, -1.2], [2.0, 0.3]],)),
     Op("sum_axis", 2, lambda a, axis: np.sum(a, axis=int(axis)), lambda g, a, o: (np.broadcast_to(_unsqueeze(g, a[1]), a[0].shape), np.zeros_like(a[1])),
        (T.Noted(T.Apply("unsqueeze", (_G, _b)), ("copied along the summed axis",)), T.Num(0)), elementwise=False, vjp_form=True,
-       constant_args=(1,), domain=_axis_domain("sum"), function=True, call="sum", params=("a", "axis"), tex=r"\operatorname{sum}",
+       constant_args=(1,), domain=_axis_domain("sum"), shape=_axis_shape("sum"), work=_input_work, function=True, call="sum", params=("a", "axis"), tex=r"\operatorname{sum}",
        meaning="along one axis, as `torch.sum(a, dim=axis)`; axis a whole number, negative from the end", example=([[0.5, -1.2, 2.0], [1.5, 0.3, -0.7]], 1)),
     Op("mean_axis", 2, lambda a, axis: np.mean(a, axis=int(axis)),
        lambda g, a, o: (np.broadcast_to(_unsqueeze(g, a[1]), a[0].shape) / a[0].shape[int(a[1])], np.zeros_like(a[1])),
        (T.Noted(T.Apply("unsqueeze", (_G, _b)) / T.Count(0, axis=1), ("copied along the averaged axis; n its length",)), T.Num(0)),
-       elementwise=False, vjp_form=True, constant_args=(1,), domain=_axis_domain("mean"), function=True, call="mean", params=("a", "axis"),
+       elementwise=False, vjp_form=True, constant_args=(1,), domain=_axis_domain("mean"), shape=_axis_shape("mean"), work=_input_work, function=True, call="mean", params=("a", "axis"),
        tex=r"\operatorname{mean}", meaning="along one axis, as `torch.mean(a, dim=axis)`; axis a whole number, negative from the end",
        example=([[0.5, -1.2, 2.0], [1.5, 0.3, -0.7]], -2)),
-    Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), elementwise=False, domain=_dot_domain,
+    Op("dot", 2, lambda a, b: np.dot(a, b), lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), elementwise=False, domain=_dot_domain, shape=_scalar_shape, work=_input_work,
        function=True, tex=r"\operatorname{dot}", meaning="two vectors of the same length (as `torch.dot`)", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
-    Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), (T.Transpose(_G),), elementwise=False, vjp_form=True,
+    Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), (T.Transpose(_G),), elementwise=False, vjp_form=True, shape=lambda shapes, numbers: shapes[0][::-1],
        function=True, tex=r"\operatorname{transpose}", meaning="reverse the axes", example=([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],)),
     Op("softmax", 1, softmax, _softmax_vjp, (T.Apply("diag", (_out,)) - _out * T.Transpose(_out),), elementwise=False, domain=_vector_domain("softmax"),
        function=True, tex=r"\operatorname{softmax}", meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("log_softmax", 1, log_softmax, _log_softmax_vjp, (T.Identity() - _ONE * T.Transpose(T.Apply("softmax", (_a,))),), elementwise=False,
        domain=_vector_domain("log_softmax"), function=True, tex=r"\operatorname{log\_softmax}", meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, (-(_b / _a), -T.Apply("log", (_a,))), elementwise=False, domain=_cross_entropy_domain,
-       data_args=(1,), function=True, tex=r"\operatorname{CE}",
+       data_args=(1,), shape=_scalar_shape, work=_input_work, function=True, tex=r"\operatorname{CE}",
        meaning="−Σ b·log a summed over every element, a batch included; a probabilities, b one-hot rows or distributions shaped like a, "
                "or integer class labels shaped like a without its last axis; 0·log 0 = 0", example=([0.2, 0.5, 0.3], [0.1, 0.6, 0.3])),
     Op("bce", 2, _bce, _bce_vjp, (T.Paren(_a - _b) / T.Paren(_a * T.Paren(1 - _a)) / _n, T.Paren(T.Apply("log", (1 - _a,)) - T.Apply("log", (_a,))) / _n),
-       elementwise=False, domain=_bce_domain, data_args=(1,), function=True, tex=r"\operatorname{BCE}",
+       elementwise=False, domain=_bce_domain, data_args=(1,), shape=_scalar_shape, work=_broadcast_work, function=True, tex=r"\operatorname{BCE}",
        meaning="binary cross-entropy, the **mean** of −(b·log a + (1 − b)·log(1 − a)) as `torch.nn.BCELoss()`: a probabilities "
                "from 0 to 1, b targets of the same shape; each log clamped at −100 and a(1 − a) at 10⁻¹² in the gradient, as torch",
        example=([0.2, 0.7, 0.9], [0.0, 1.0, 0.6])),
-    Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, (2 * T.Paren(_a - _b) / _n, -(2 * T.Paren(_a - _b) / _n)), elementwise=False,
+    Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, (2 * T.Paren(_a - _b) / _n, -(2 * T.Paren(_a - _b) / _n)), elementwise=False, shape=_scalar_shape, work=_broadcast_work,
        function=True, tex=r"\operatorname{MSE}", meaning="mean of (a − b)²", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
 ]
 

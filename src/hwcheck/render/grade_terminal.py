@@ -3,7 +3,8 @@ screen of the interactive checker.
 
 Everything a student wrote (answers, names, feedback quoting answers) goes into rich as
 ``Text(...)``, never as markup, so an answer such as ``[1024]`` is shown, not eaten as a
-style tag.
+style tag — and through :func:`hwcheck.escape.visible` (by :func:`_text`), so an ESC
+sequence, a bidi override or a newline in a sheet is shown escaped and does nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..escape import visible
 from ..numbers import fmt
 from ..words import plural
 from .long_table import LONG_TABLE_ROWS, LongTable
@@ -34,11 +36,16 @@ def _score(x: float) -> str:
     return fmt(x)
 
 
+def _text(text: str, style: str = "") -> Text:
+    """Text from a file (a sheet, a problem), made visible: the one way such text is shown."""
+    return Text(visible(text), style=style)
+
+
 def sheet_table(sheet, show_answers: bool = False):
     """One sheet: each question's verdict, points and feedback, with the total as the title."""
-    title = Text.assemble((sheet.student, "bold"), f" — {_score(sheet.score)} / {_score(sheet.max_score)}  ", (sheet.file, "dim"))
+    title = Text.assemble((visible(sheet.student), "bold"), f" — {_score(sheet.score)} / {_score(sheet.max_score)}  ", (visible(sheet.file), "dim"))
     if sheet.error:
-        return Group(Text.assemble(("✗ ", "red"), title), Text(f"  not graded: {sheet.error}", style="red"), *_warnings(sheet))
+        return Group(Text.assemble(("✗ ", "red"), title), _text(f"  not graded: {sheet.error}", "red"), *_warnings(sheet))
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     table.add_column("Question", no_wrap=True)
     table.add_column("Ask")
@@ -50,16 +57,16 @@ def sheet_table(sheet, show_answers: bool = False):
     table.add_column("Feedback")
     for r in sheet.results:
         label, style = _STATUS.get(r.status, (r.status, ""))
-        row = [Text(r.id), Text(r.ask), Text(r.answer_text or "")]
+        row = [_text(r.id), _text(r.ask), _text(r.answer_text or "")]
         if show_answers:
             row.append(Text(_expected_text(r.expected)))
-        row += [Text(label, style=style), Text(f"{_score(r.earned)}/{_score(r.points)}"), Text(r.feedback)]
+        row += [Text(label, style=style), Text(f"{_score(r.earned)}/{_score(r.points)}"), _text(r.feedback)]
         table.add_row(*row)
     return Group(table, *_warnings(sheet))
 
 
 def _warnings(sheet) -> list:
-    return [Text(f"  warning: {w}", style="yellow") for w in sheet.warnings]
+    return [_text(f"  warning: {w}", "yellow") for w in sheet.warnings]
 
 
 def _expected_text(value) -> str:
@@ -86,8 +93,8 @@ def summary_table(sheets) -> Table | LongTable:
     for s in sheets:
         wrong = sum(r.status in ("wrong", "rounded", "unreadable") for r in s.results)
         missing = sum(r.status == "missing" for r in s.results)
-        note = Text(s.error or "", style="red") if s.error else Text(plural(len(s.warnings), "warning") if s.warnings else "")
-        table.add_row(Text(s.student), Text(s.file), Text(f"{_score(s.score)}/{_score(s.max_score)}"), str(wrong), str(missing), note)
+        note = _text(s.error, "red") if s.error else Text(plural(len(s.warnings), "warning") if s.warnings else "")
+        table.add_row(_text(s.student), _text(s.file), Text(f"{_score(s.score)}/{_score(s.max_score)}"), str(wrong), str(missing), note)
     table.caption = summary_caption(sheets)
     return table
 
@@ -113,7 +120,7 @@ MAX_SKIPPED_SHOWN = 20
 
 def skipped_lines(skipped) -> list:
     """One line per file that is not an answer sheet (the first few of a long list)."""
-    lines = [Text(f"not graded: {s.file}: {s.reason}", style="yellow") for s in skipped[:MAX_SKIPPED_SHOWN]]
+    lines = [_text(f"not graded: {s.file}: {s.reason}", "yellow") for s in skipped[:MAX_SKIPPED_SHOWN]]
     if len(skipped) > MAX_SKIPPED_SHOWN:
         lines.append(Text(f"... and {len(skipped) - MAX_SKIPPED_SHOWN:,} more (every one is in --report FILE.json)", style="yellow"))
     return lines
@@ -163,13 +170,13 @@ class CheckerScreen:
         self.console = console or Console(highlight=False)
 
     def intro(self, title: str, count: int, total: float, tries: int) -> None:
-        self.console.print(Text(title, style="bold"))
+        self.console.print(_text(title, "bold"))
         self.console.print(Text(f"{plural(count, 'question')}, {plural(total, 'point')}, {plural(tries, 'try', 'tries')} each."))
         self.console.print(Text("Type an answer (0.4, -3/4, 1e-6, [1, 2], [16, 32, 32]); h for a hint, s to skip, q to quit."))
 
     def question(self, number: int, count: int, qid: str, ask: str, points: float) -> None:
         self.console.print()
-        self.console.print(Text.assemble((f"[{number}/{count}] ", "dim"), (qid, "bold"), f"  {ask}  ({plural(points, 'point')})"))
+        self.console.print(Text.assemble((f"[{number}/{count}] ", "dim"), (visible(qid), "bold"), f"  {visible(ask)}  ({plural(points, 'point')})"))
 
     def ask(self) -> str | None:
         """A line typed by the student; None at end of input (Ctrl-D)."""
@@ -179,25 +186,25 @@ class CheckerScreen:
             return None
 
     def correct(self, feedback: str) -> None:
-        self.console.print(Text(f"✓ {feedback}", style="green"))
+        self.console.print(_text(f"✓ {feedback}", "green"))
 
     def wrong(self, feedback: str, tries_left: int, close: bool = False) -> None:
         left = f" ({plural(tries_left, 'try', 'tries')} left)" if tries_left else " (no tries left)"
         mark, style = ("≈", "yellow") if close else ("✗", "red")
-        self.console.print(Text(f"{mark} {feedback}{left}", style=style))
+        self.console.print(_text(f"{mark} {feedback}{left}", style))
 
     def unreadable(self, message: str) -> None:
-        self.console.print(Text(f"? {message} (this does not use a try)", style="yellow"))
+        self.console.print(_text(f"? {message} (this does not use a try)", "yellow"))
 
     def hint(self, text: str) -> None:
-        self.console.print(Text(f"hint: {text}", style="cyan"))
+        self.console.print(Text("hint: ", style="cyan") + Text("\n").join(_text(line, "cyan") for line in text.split("\n")))
 
     def reveal(self, expected: str) -> None:
-        self.console.print(Text(f"the answer: {expected}", style="dim"))
+        self.console.print(_text(f"the answer: {expected}", "dim"))
 
     def score(self, score: float, total: float) -> None:
         self.console.print()
         self.console.print(Text(f"Score: {_score(score)} / {_score(total)}", style="bold"))
 
     def saved(self, path: str, command: str) -> None:
-        self.console.print(Text(f"Saved your answers to {path}; check it again with: {command}"))
+        self.console.print(_text(f"Saved your answers to {path}; check it again with: {command}"))
