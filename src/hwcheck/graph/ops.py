@@ -231,6 +231,10 @@ _OPS: list[Op] = [
         kink_at=lambda a: a[0], kink_rule="leaky_relu'(0) = slope, as PyTorch",
         alternatives=(("leaky_relu'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, a[1]), np.zeros_like(a[1]))),),
     ),
+    Op(  # Heaviside, relu's derivative written as a function (formula answers: step(x) = relu'(x))
+        "step", 1, lambda a: np.where(a > 0, 1.0, 0.0), lambda g, a, o: (np.zeros_like(g * a[0]),), ("0",),
+        kink_at=lambda a: a[0], kink_rule="step(0) = 0, as relu'(0) in PyTorch; its derivative is 0 elsewhere",
+    ),
     Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), ("{out}·(1 - {out})",)),
     Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), ("1 - {out}²",)),
     Op("exp", 1, np.exp, lambda g, a, o: (g * o,), ("{out}",)),
@@ -274,5 +278,5 @@ OPS: dict[str, Op] = {op.name: op for op in _OPS}
 BY_SYMBOL: dict[str, Op] = {op.symbol: op for op in _OPS if op.symbol}
 FUNCTIONS: dict[str, int] = {
     name: OPS[name].arity
-    for name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "max", "min", "leaky_relu", "sum", "mean", "dot", "transpose", "softmax", "log_softmax", "cross_entropy", "mse")
+    for name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "max", "min", "leaky_relu", "step", "sum", "mean", "dot", "transpose", "softmax", "log_softmax", "cross_entropy", "mse")
 }
