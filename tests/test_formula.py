@@ -128,6 +128,16 @@ def test_todays_number_is_not_a_formula(tmp_path):
     assert results["grad"].correct
 
 
+def test_another_subgradient_at_a_kink_of_the_problem_is_accepted_with_a_note(tmp_path):
+    # xwb0 = 1·(-0.1) + 0.1 = 0: the ReLU sits on its kink. PyTorch's relu'(0) = 0 is step;
+    # relu'(0) = 1 is 1 - step(-xwb0), the same function everywhere else.
+    kink = RELU.format(name="kink", w0=-0.1)
+    results = grade(tmp_path, kink, {"local": "step(xwb0)", "grad": "x0 * (1 - step(-xwb0)) * w1"})
+    assert results["local"].status == "correct"
+    assert results["grad"].status == "alternative" and "another valid subgradient" in results["grad"].feedback
+    assert not grade(tmp_path, kink, {"grad": "x0 * w1"})["grad"].correct  # the gate ignored, as a function
+
+
 def test_the_truth_is_recomputed_at_every_redraw(tmp_path):
     check = check_for(tmp_path, T4, "T4.rule")
     graph = check.problem.graph
@@ -264,6 +274,7 @@ def test_a_list_is_not_a_formula(tmp_path):
     sheet.write_text("answers:\n  T4.rule: [0.32, -0.52, 0.2]\n", encoding="utf-8")
     (result,) = [r for r in grader.grade_file(str(sheet)).results if r.id == "T4.rule"]
     assert result.status == "unreadable" and "not a list" in result.feedback
+    assert "characters)" in t4(tmp_path, "x" * 5000).feedback  # a long text is not echoed whole
 
 
 @pytest.mark.parametrize("formula, words", [
@@ -328,3 +339,15 @@ def test_cli_grades_a_formula_into_the_report(tmp_path):
 def test_shipped_softmax_problem_takes_a_formula_question(tmp_path):
     text = (PROBLEMS / "softmax_ce.yaml").read_text(encoding="utf-8") + "questions:\n  - {id: T4, ask: dL/dx3, answer: formula, points: 3}\n"
     assert grade(tmp_path, text, {"T4": "softmax(x3) - y"})["T4"].correct
+
+
+def test_every_formula_mistake_code_is_documented():
+    import re
+
+    from support import ROOT
+
+    source = (ROOT / "src" / "hwcheck" / "graph" / "formula.py").read_text(encoding="utf-8")
+    codes = set(re.findall(r'(?:_Candidate|Mistake)\(\s*"([a-z-]+)"', source))
+    assert {"sign-error", "formula-stopped-early", "formula-only-at-values"} <= codes
+    docs = (ROOT / "docs" / "grading.md").read_text(encoding="utf-8")
+    assert [code for code in sorted(codes) if f"| `{code}` |" not in docs] == []

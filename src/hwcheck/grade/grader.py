@@ -113,7 +113,8 @@ class Grader:
             formula = item.formula.read(raw)
         except FormulaUnreadable as exc:
             where = f" at column {exc.column + 1}" if exc.column is not None else ""
-            return Reading(item, exc.text, problem=f"could not read the formula '{exc.text}'{where}: {exc.message}")
+            shown = exc.text if len(exc.text) <= 80 else exc.text[:60] + f"… ({len(exc.text):,} characters)"
+            return Reading(item, exc.text, problem=f"could not read the formula '{shown}'{where}: {exc.message}")
         return Reading(item, raw, formula, key=_key(item, raw), right=item.formula.judge(formula).correct)
 
     def _judged(self, reading: Reading, answers: dict[str, Any]) -> QuestionResult:

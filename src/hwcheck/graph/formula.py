@@ -102,7 +102,8 @@ class _Candidate:
 def read_formula(raw, names: list[str]) -> Formula:
     """Parse a formula over ``names``; raises FormulaUnreadable with the column of the fault."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise FormulaUnreadable(str(raw), "a formula is one expression such as x4 - y, not a list", None)
+        what = "a list" if isinstance(raw, (list, tuple)) else "that"
+        raise FormulaUnreadable(str(raw), f"a formula is one expression in the problem's language, such as 2 * x - y, not {what}", None)
     text = raw.strip() if isinstance(raw, str) else repr(raw)
     try:
         tree = E.parse_expression(_SPELLINGS.sub("step ", text), FUNCTIONS)
