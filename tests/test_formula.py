@@ -351,3 +351,13 @@ def test_every_formula_mistake_code_is_documented():
     assert {"sign-error", "formula-stopped-early", "formula-only-at-values"} <= codes
     docs = (ROOT / "docs" / "grading.md").read_text(encoding="utf-8")
     assert [code for code in sorted(codes) if f"| `{code}` |" not in docs] == []
+
+
+def test_a_value_asked_as_a_formula(tmp_path):
+    text = T4 + "  - {id: T4.p, ask: x4, answer: formula}\n"
+    results = grade(tmp_path, text, {"T4.p": "softmax(w2 @ relu(w1 * x + b1) + b2)"})
+    assert results["T4.p"].correct
+    results = grade(tmp_path, text, {"T4.p": "-softmax(x3)"})
+    assert results["T4.p"].mistakes == ("sign-error",)
+    results = grade(tmp_path, text, {"T4.p": "exp(x3) / sum(exp(x2))"})  # the wrong normaliser
+    assert not results["T4.p"].correct and results["T4.p"].mistakes == ()
