@@ -263,7 +263,7 @@ SHAPE_CASES = {
     "sum": ["sum(m)"], "mean": ["mean(v)"], "dot": ["dot(v, w)"], "transpose": ["transpose(m)", "transpose(v)"],
     "softmax": ["softmax(v)", "softmax(m)"], "log_softmax": ["log_softmax(m)"], "cross_entropy": ["cross_entropy(softmax(v), y)", "cross_entropy(p, y)", "cross_entropy(softmax(m), k)"],
     "mse": ["mse(c, v)"], "gelu": ["gelu(m)"], "softplus": ["softplus(v)"], "log_sigmoid": ["log_sigmoid(m)"],
-    "bce": ["bce(p, p)"], "sum_axis": ["sum(m, 0)", "sum(n, -1)"], "mean_axis": ["mean(m, 1)", "mean(n, -2)"],
+    "bce": ["bce(p, p)"], "step": ["step(m)"], "sum_axis": ["sum(m, 0)", "sum(n, -1)"], "mean_axis": ["mean(m, 1)", "mean(n, -2)"],
 }
 
 

@@ -52,6 +52,11 @@ class Question:
     points: float = 1.0
     tolerance: Tolerance = Tolerance()
     pos: Pos | None = None
+    answer: str = "number"  # or "formula" (§10): an expression over the problem's names
+
+
+ANSWER_FORMS = ("number", "formula")
+QUESTION_KEYS = ("id", "ask", "points", "tolerance", "answer")
 
 
 @dataclass
@@ -98,6 +103,10 @@ def _load_problem(path: str | Path) -> Problem:
             faults.add(data.key_pos[key], f"unknown key '{key}'{faults.suggest(str(key), allowed)} for kind {kind}; allowed: {', '.join(allowed)}")
     common = _common(data, file, kind, faults)
     problem = load_kind(data, common, faults)  # collects its own faults
+    for question in problem.questions:
+        if question.answer == "formula" and kind != "graph":
+            faults.add(question.pos, f"question '{question.id}': answer: formula is for graph problems (a formula over the graph's names); "
+                                     f"write answer: number or leave the key out")
     faults.raise_if_any()
     return problem
 
@@ -167,8 +176,8 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
             faults.add(pos, "each question is a mapping such as {id: T1.a, ask: dz/dw0, points: 2}")
             continue
         for key in item:
-            if key not in ("id", "ask", "points", "tolerance"):
-                faults.add(item.key_pos[key], f"unknown question key '{key}'{faults.suggest(str(key), ('id', 'ask', 'points', 'tolerance'))}; allowed: id, ask, points, tolerance")
+            if key not in QUESTION_KEYS:
+                faults.add(item.key_pos[key], f"unknown question key '{key}'{faults.suggest(str(key), QUESTION_KEYS)}; allowed: {', '.join(QUESTION_KEYS)}")
         ask = item.get("ask")
         if not isinstance(ask, str) or not ask.strip():
             faults.add(item.where("ask") if "ask" in item else pos, "question needs 'ask', e.g. ask: dz/dw0 or ask: z")
@@ -201,7 +210,11 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
         tolerance = problem_tolerance
         if "tolerance" in item:
             tolerance = read_tolerance(item["tolerance"], item.where("tolerance"), problem_tolerance, faults)
-        questions.append(Question(qid, ask.strip(), points, tolerance, pos))
+        answer = item.get("answer", "number")
+        if answer not in ANSWER_FORMS:
+            faults.add(item.where("answer"), f"answer: {answer!r} is not a kind of answer{did_you_mean(str(answer), ANSWER_FORMS)}; write answer: number (the default) or answer: formula")
+            answer = "number"
+        questions.append(Question(qid, ask.strip(), points, tolerance, pos, answer))
     total = sum(q.points for q in questions)
     if total > MAX_POINTS:
         faults.add(data.where("questions"), f"the questions are worth {fmt(total)} points in all, more than {MAX_POINTS:,}; give fewer points")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .problem import ANSWER_FORMS
+
 NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[+-]?[\d.]+(?:[eE][+-]?\d+)?(?:\s*/\s*[+-]?[\d.]+)?\s*$"}]}
 VALUE = {
     "description": "a number, a vector (list) or a matrix (list of equal-length lists)",
@@ -23,7 +25,8 @@ TOLERANCE = {
 }
 
 
-def _questions(ask_description: str) -> dict:
+def _questions(ask_description: str, formulas: bool = False) -> dict:
+    answer = {"answer": {"enum": list(ANSWER_FORMS), "description": "number (default), or formula: an expression over the graph's names"}}
     return {
         "type": "array",
         "items": {
@@ -33,6 +36,7 @@ def _questions(ask_description: str) -> dict:
                 "ask": {"type": "string", "description": ask_description},
                 "points": {**NUMBER, "description": "default 1; at most 1,000,000 (and the problem in all)"},
                 "tolerance": TOLERANCE,
+                **(answer if formulas else {}),
             },
             "required": ["ask"],
             "additionalProperties": False,
@@ -69,7 +73,7 @@ def _graph() -> dict:
             },
             "output": {"type": "string", "pattern": NAME},
             "wrt": {"anyOf": [{"type": "string", "pattern": NAME}, {"type": "array", "items": {"type": "string", "pattern": NAME}}]},
-            "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]"),
+            "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]", formulas=True),
         },
         "required": ["id", "kind", "steps"],
         "additionalProperties": False,

@@ -29,6 +29,7 @@ class Item:
     target: Target
     plain: Any  # the expected value as JSON data, worked out once
     text: str  # ... and as a person reads it
+    formula: Any = None  # a graph.formula.FormulaCheck when the question takes a formula (§10)
 
     @property
     def tolerance(self) -> Tolerance:
@@ -67,6 +68,11 @@ class Grader:
         except KeyError as exc:
             raise InputError.at(self.problem.file, question.pos, f"question {question.id}: cannot answer '{question.ask}': {exc}") from None
         target = Target.of(expected.value, expected.exact)
+        if question.answer == "formula":
+            from ..graph.formula import FormulaCheck  # deliberate: only problems with formula questions pay for it
+
+            check = FormulaCheck(self.solution, question, tuple(a.value for a in expected.alternatives))
+            return Item(question, expected, target, target.plain(), f"a formula equal to {target.text()} here", check)
         return Item(question, expected, target, target.plain(), target.text())
 
     def grade_file(self, path: str) -> SheetResult:
@@ -81,7 +87,7 @@ class Grader:
         readings = [self._read(item, matched.get(item.question.id, ())) for item in self.items]
         # Only wrong answers can carry an error forward; leaving the right ones out also lets
         # the solver's work be reused across a class (most sheets differ only in those).
-        answers = {r.item.question.ask: plain_value(r.value) for r in readings if r.value is not None and not r.right}
+        answers = {r.item.question.ask: plain_value(r.value) for r in readings if r.value is not None and not r.right and r.item.formula is None}
         for reading in readings:
             result.results.append(self._judged(reading, answers))
         result.score = sum(r.earned for r in result.results)
@@ -92,11 +98,24 @@ class Grader:
         """Read one raw answer (also used by the interactive checker)."""
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return Reading(item, raw, missing=True)
+        if item.formula is not None:
+            return self._read_formula(item, raw)
         try:
             value, note = read_answer_noted(raw, item.target)
         except Unreadable as exc:
             return Reading(item, exc.text, problem=f"could not read '{exc.text}': {exc.reason}")
         return Reading(item, raw, value, key=_key(item, raw), right=same(value, item.target, item.tolerance), note=note)
+
+    def _read_formula(self, item: Item, raw: Any) -> Reading:
+        from ..graph.formula import FormulaUnreadable
+
+        try:
+            formula = item.formula.read(raw)
+        except FormulaUnreadable as exc:
+            where = f" at column {exc.column + 1}" if exc.column is not None else ""
+            shown = exc.text if len(exc.text) <= 80 else exc.text[:60] + f"… ({len(exc.text):,} characters)"
+            return Reading(item, exc.text, problem=f"could not read the formula '{shown}'{where}: {exc.message}")
+        return Reading(item, raw, formula, key=_key(item, raw), right=item.formula.judge(formula).correct)
 
     def _judged(self, reading: Reading, answers: dict[str, Any]) -> QuestionResult:
         """:meth:`judge`, reusing the result of a right answer already seen in this run.
@@ -148,6 +167,8 @@ class Grader:
         if reading.problem:
             text = answer_text(reading.raw)
             return QuestionResult(q.id, q.ask, q.points, model.UNREADABLE, 0.0, reading.problem + shown, expected, text, text)
+        if item.formula is not None:
+            return self._judge_formula(reading, shown)
         verdict = judge(reading.value, reading.raw, item.target, item.expected, item.tolerance)
         result = QuestionResult(q.id, q.ask, q.points, model.WRONG, 0.0, "", expected, plain_value(reading.value), answer_text(reading.raw))
         if verdict.correct:
@@ -165,6 +186,24 @@ class Grader:
         result.feedback = self._wrong_feedback(verdict, result.diagnosis) + (f"; {reading.note}" if reading.note else "") + shown
         if verdict.rounding:
             result.status = model.ROUNDED
+        return result
+
+    def _judge_formula(self, reading: Reading, shown: str) -> QuestionResult:
+        """A formula is judged as a function (graph.formula); its result reads like a number's."""
+        item, q = reading.item, reading.item.question
+        verdict = item.formula.judge(reading.value)
+        text = reading.value.text  # shown as written
+        result = QuestionResult(q.id, q.ask, q.points, model.WRONG, 0.0, "", item.plain if self.show_answers else None, text, text)
+        if verdict.correct:
+            result.status = model.ALTERNATIVE if verdict.note else model.CORRECT
+            result.earned = q.points
+            result.note = verdict.note
+            result.feedback = f"correct ({verdict.note})" if verdict.note else "correct"
+            return result
+        result.mistakes = tuple(m.code for m in verdict.mistakes)
+        result.diagnosis = describe(list(verdict.mistakes))
+        reason = verdict.problem or result.diagnosis
+        result.feedback = (f"wrong: {reason}" if reason else "wrong") + shown
         return result
 
     def _wrong_feedback(self, verdict: Verdict, diagnosis: str | None) -> str:
@@ -192,6 +231,8 @@ def _key(item: Item, raw: Any) -> tuple | None:
 
 
 def _equal(a: Any, b: Any, item: Item) -> bool:
+    if item.formula is not None:  # the same formula twice, as written (spacing aside)
+        return "".join(a.text.split()) == "".join(b.text.split())
     try:
         return same(a, Target.of(b, item.target.exact), Tolerance(0.0, 0.0))
     except (TypeError, ValueError):

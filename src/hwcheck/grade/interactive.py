@@ -64,9 +64,10 @@ def run_checker(grader: Grader, screen: Screen, tries: int = 3, reveal: bool = F
     try:
         for number, item in enumerate(grader.items, 1):
             q = item.question
-            screen.question(number, len(grader.items), q.id, q.ask, q.points)
+            ask = q.ask if item.formula is None else f"{q.ask} as a formula over {', '.join(item.formula.names)}"
+            screen.question(number, len(grader.items), q.id, ask, q.points)
             if _ask_until_done(grader, item, screen, tries, values, result) is False and reveal:
-                screen.reveal(item.target.text())
+                screen.reveal(item.text)
     except (_Quit, KeyboardInterrupt):
         pass
     screen.score(result.score, result.max_score)
@@ -97,7 +98,8 @@ def _ask_until_done(grader: Grader, item: Item, screen: Screen, tries: int, valu
             continue
         result.typed[q.id] = command
         verdict = grader.judge(reading, values)
-        values[q.ask] = plain_value(reading.value)
+        if item.formula is None:  # a formula carries no number forward
+            values[q.ask] = plain_value(reading.value)
         if verdict.correct:
             screen.correct(verdict.feedback)
             result.score += q.points

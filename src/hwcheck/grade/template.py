@@ -43,6 +43,9 @@ def template_text(problem: Problem, problem_path: str | None = None) -> str:
     lines = [f"# Answer sheet for {problem.id}" + (f": {visible(problem.title)}" if problem.title else "")]
     lines.append(f"# {plural(len(problem.questions), 'question')}, {_points(total)}. Write each answer after its colon:")
     lines.append("# a number (0.4, -3/4, 1e-6), a vector or matrix ([0.1, -0.2], [[1, 0], [0, 1]]), or a shape ([16, 32, 32]).")
+    names = formula_names(problem)
+    if any(q.answer == "formula" for q in problem.questions):
+        lines.append(f"# Where a formula is asked, write an expression over the names {', '.join(names)} (as in the problem's steps).")
     if problem_path:
         lines.append(f"# Check it with: hwcheck grade {visible(problem_path)} THIS_FILE.yaml")
     lines.append("student:")
@@ -50,8 +53,19 @@ def template_text(problem: Problem, problem_path: str | None = None) -> str:
     keys = [yaml_key(q.id) + ":" for q in problem.questions]
     width = max((len(k) for k in keys), default=0) + 2
     for key, q in zip(keys, problem.questions):
-        lines.append(f"  {key:<{width}}# {visible(q.ask)}  ({_points(q.points)})")
+        formula = f"; a formula over {', '.join(names)}" if q.answer == "formula" else ""
+        lines.append(f"  {key:<{width}}# {visible(q.ask)}  ({_points(q.points)}){formula}")
     return "\n".join(lines) + "\n"
+
+
+def formula_names(problem: Problem) -> list[str]:
+    """The names a formula answer may use (graph problems); empty for other kinds."""
+    graph = getattr(problem, "graph", None)
+    if graph is None:
+        return []
+    from ..graph.formula import user_names
+
+    return user_names(graph)
 
 
 def sheet_text(problem: Problem, student: str | None, answers: Mapping[str, str]) -> str:

@@ -25,7 +25,10 @@ from .ops import FUNCTIONS
 
 KIND_KEYS = ("inputs", "params", "steps", "output", "wrt")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-RESERVED = set(FUNCTIONS)
+# Names may not be function names; `step` (hwcheck's addition, for formula answers) is not
+# reserved, so that a file valid under the contract's list with a leaf named `step` still loads
+# (a call `step(...)` and a name `step` are told apart by the parenthesis).
+RESERVED = set(FUNCTIONS) - {"step"}
 MAX_BACKWARD_WORK = 500_000  # nodes + values visited by the extra backward passes questions need
 
 
@@ -314,7 +317,10 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
                     problem.other_grads[ask.output] = backward(graph, values, graph.index[ask.output])
                 except NumericFault as fault:
                     faults.add(question.pos, f"question '{question.id}': step '{fault.node.step}': {fault.message}")
-            if ask.index is not None:
+            if ask.index is not None and question.answer == "formula":
+                faults.add(question.pos, f"question '{question.id}': a formula answer is for a whole value or gradient; "
+                                         f"ask for {question.ask.split('[')[0].strip()} (formulas cannot index)")
+            elif ask.index is not None:
                 shape = np.shape(values[graph.index[ask.name]])
                 if len(ask.index) != len(shape) or any(i >= n for i, n in zip(ask.index, shape)):
                     faults.add(question.pos, f"question '{question.id}': index {list(ask.index)} does not fit '{ask.name}' of shape {list(shape)} (indices are 0-based)")

@@ -420,6 +420,11 @@ _OPS: list[Op] = [
         function=True, tex=r"\operatorname{LeakyReLU}", mistakes=(_FORGOTTEN, _CONFUSED), meaning="a if a > 0 else b·a; `b` must be a number",
         example=([0.5, -1.2, 2.0], 0.1),
     ),
+    # Heaviside: relu's derivative written as a function, for formula answers (step(x) = relu'(x)).
+    Op("step", 1, lambda a: np.where(a > 0, 1.0, 0.0), lambda g, a, o: (np.zeros_like(g * a[0]),), (T.Num(0),),
+       kink_at=lambda a: a[0], kink_rule="step(0) = 0, as relu'(0) in PyTorch; its derivative is 0 elsewhere",
+       function=True, tex=r"\operatorname{step}", meaning="1 where a > 0, else 0: relu's derivative (0 at 0, as PyTorch), for formula answers",
+       example=([0.5, -1.2, 2.0],)),
     Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), (_out * T.Paren(1 - _out),),
        function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED), meaning="1/(1 + e^(−a)), element-wise, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), (1 - T.Power(_out, T.Num(2)),),
