@@ -23,7 +23,31 @@ TOLERANCE = {
 }
 
 
-def _questions(ask_description: str) -> dict:
+FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
+
+
+def _credit(kind: str) -> dict:
+    """The partial-credit keys (contract §12), per question or under `grading:`."""
+    from .grade.diagnose import catalogue
+
+    codes = catalogue(kind)
+    return {
+        "partial": {"enum": ["entries"], "description": "a tensor answer earns the share of its entries that are right"},
+        "follow_through": {**FRACTION, "description": "fraction of the points for an error carried forward from the student's own answers"},
+        "deduct": {
+            "type": "object",
+            "description": "mistake code → fraction of the points taken off when the diagnosis names it",
+            "propertyNames": {"enum": list(codes)},
+            "additionalProperties": FRACTION,
+        },
+    }
+
+
+def _grading(kind: str) -> dict:
+    return {"type": "object", "description": "problem-wide partial-credit defaults; a question's own keys win", "properties": _credit(kind), "additionalProperties": False}
+
+
+def _questions(ask_description: str, kind: str) -> dict:
     return {
         "type": "array",
         "items": {
@@ -33,6 +57,7 @@ def _questions(ask_description: str) -> dict:
                 "ask": {"type": "string", "description": ask_description},
                 "points": {**NUMBER, "description": "default 1"},
                 "tolerance": TOLERANCE,
+                **_credit(kind),
             },
             "required": ["ask"],
             "additionalProperties": False,
@@ -46,6 +71,7 @@ def _common(kind: str) -> dict[str, Any]:
         "title": {"type": "string"},
         "kind": {"const": kind},
         "tolerance": TOLERANCE,
+        "grading": _grading(kind),
     }
 
 
@@ -69,7 +95,7 @@ def _graph() -> dict:
             },
             "output": {"type": "string", "pattern": NAME},
             "wrt": {"anyOf": [{"type": "string", "pattern": NAME}, {"type": "array", "items": {"type": "string", "pattern": NAME}}]},
-            "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]"),
+            "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]", "graph"),
         },
         "required": ["id", "kind", "steps"],
         "additionalProperties": False,
@@ -122,7 +148,7 @@ def _architecture() -> dict:
             "input": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "description": "shape without the batch dimension, channels first (channels last under convention: keras)"},
             "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
             "convention": {"enum": ["pytorch", "keras"], "default": "pytorch"},
-            "questions": _questions("a layer NAME (its output shape), params(NAME) or params"),
+            "questions": _questions("a layer NAME (its output shape), params(NAME) or params", "architecture"),
         },
         "required": ["id", "kind", "input", "layers"],
         "additionalProperties": False,

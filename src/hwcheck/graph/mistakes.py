@@ -22,6 +22,7 @@ from .engine import NumericFault, args_of, backward, forward, fused_logits, soft
 from .ops import DomainError
 from .paths import count_paths, list_paths, nodes_between
 from .solve import pick
+from .tensor_mistakes import TENSOR_MISTAKES, tensor_mistakes
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
 # Mistakes in one local derivative re-run the backward pass once per operation on the paths,
@@ -29,12 +30,26 @@ MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to t
 MAX_NODES_FOR_EDGE_MISTAKES = 200
 _ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
+# The catalogue of a graph's mistake codes, code → what the student did (for `deduct:` in
+# a problem file and for the docs); a test checks every code produced here is listed.
+MISTAKES = {
+    "sign-error": "the sign is flipped",
+    "missing-path": "left out one chain-rule path",
+    "one-path-only": "took one path instead of the sum over all paths",
+    "relu-gate-ignored": "ignored a ReLU gate (derivative 1 where it is 0)",
+    "wrong-factor": "took the wrong factor in the local derivative of a product",
+    "pre-activation": "used the pre-activation where the activation belongs",
+    "y-minus-p": "wrote y − p for the gradient at the logits, not p − y",
+    "carried-forward": "an error carried forward from the student's own earlier answers",
+    **TENSOR_MISTAKES,
+}
+
 
 def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
     cache = solution.__dict__.setdefault("_mistakes", {})
     key = (ask.name, ask.output)
     if key not in cache:
-        cache[key] = _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)
+        cache[key] = (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask)
     found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in cache[key]]
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:

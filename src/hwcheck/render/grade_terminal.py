@@ -32,7 +32,7 @@ _STATUS = {
 
 
 def _score(x: float) -> str:
-    return fmt(x)
+    return fmt(round(x, 4))  # partial credit can make thirds: 0.6667, not 0.666666666667
 
 
 def sheet_table(sheet, show_answers: bool = False):
@@ -51,6 +51,8 @@ def sheet_table(sheet, show_answers: bool = False):
     table.add_column("Feedback")
     for r in sheet.results:
         label, style = _STATUS.get(r.status, (r.status, ""))
+        if not r.correct and r.earned > 0:  # wrong, with partial credit (the feedback says how)
+            label, style = "◐ partly", "yellow"
         row = [Text(r.id), Text(r.ask), Text(r.answer_text or "")]
         if show_answers:
             row.append(Text(_expected_text(r.expected)))
