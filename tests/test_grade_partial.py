@@ -322,3 +322,42 @@ def test_csv_and_gradescope_carry_the_points_and_the_explanation(t4, tmp_path):
     test = {t["number"]: t for t in json.loads(gradescope_json(grader.problem, sheet))["tests"]}["T4.w2"]
     assert (test["score"], test["max_score"], test["status"]) == (1, 2, "failed")
     assert "3 of 6 entries right: 1 of 2 points" in test["output"]
+
+
+def test_the_schema_knows_the_credit_keys_and_codes():
+    jsonschema = pytest.importorskip("jsonschema")
+    from hwcheck.schema import problem_schema
+
+    validator = jsonschema.Draft202012Validator(problem_schema())
+    good = yaml.safe_load(textwrap.dedent(CHAIN))
+    assert list(validator.iter_errors(good)) == []
+    for bad in ({**good, "grading": {"deduct": {"sign-eror": 0.5}}}, {**good, "grading": {"follow_through": 2}},
+                {**good, "grading": {"partial": "entry"}}, {**good, "grading": {"folow_through": 0.5}}):
+        assert list(validator.iter_errors(bad)), bad
+
+
+def test_each_kind_has_its_own_catalogue():
+    graph, architecture = catalogue("graph"), catalogue("architecture")
+    assert {"sign-error", "transposed", "missing-batch-mean", "one-example", "softmax-axis", "carried-forward"} <= set(graph)
+    assert {"forgot-bias", "carried-forward"} <= set(architecture) and "missing-path" not in architecture
+
+
+def test_a_division_by_n_that_is_not_a_batch_mean_is_not_called_one(tmp_path):
+    # s = h / 3 divides each example's value (3 happens to be N), before the loss sums them:
+    # leaving it out gives 9× (it is squared), and no batch mean exists to name.
+    problem = write(tmp_path, "div.yaml", """
+        id: not-a-mean
+        kind: graph
+        inputs: {X: [[1, 2], [3, 4], [5, 6]]}
+        params: {w: [0.5, -1]}
+        steps:
+          h: X @ w
+          s: h / 3
+          L: sum(s * s)
+        output: L
+        questions: [{id: w, ask: dL/dw}]
+    """)
+    solution = solve(load_problem(problem))
+    assert "missing-batch-mean" not in {m.code for m in solution.mistakes("dL/dw", {})}
+    # h = [−1.5, −2.5, −3.5]; dL/dw = (2/9)·Xᵀh = (2/9)·[−26.5, −34] — and 9× that is just wrong.
+    assert solution.expected("dL/dw").value == pytest.approx(np.array([-26.5, -34.0]) * 2 / 9)

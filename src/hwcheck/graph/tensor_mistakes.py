@@ -54,18 +54,31 @@ def tensor_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     return found
 
 
+def _rows(graph, values, node, n: int) -> int | None:
+    """For a node that reduces the batch to one number (the loss), the node whose rows are
+    still the N examples: the reduced input, or the logits of a fused softmax
+    cross-entropy (whose backward goes straight to them). None for any other node."""
+    if node.op is None or node.op.name not in ("mean", "sum", "mse", "cross_entropy") or np.ndim(values[node.index]) != 0:
+        return None
+    rows = fused_logits(graph, node)
+    rows = node.operands[0] if rows is None else rows
+    if not isinstance(rows, int) or np.ndim(values[rows]) == 0 or np.shape(values[rows])[0] != n:
+        return None
+    return rows
+
+
 def _batch_means(problem, n: int) -> list[int]:
-    """The nodes that average over the N examples: mean(l) and mse over N-vectors, x / N."""
+    """The nodes that take the 1/N of a mean over the N examples: mean(l) and mse(a, b)
+    of N-vectors, and loss / N where the loss reduces the batch."""
     graph, values = problem.graph, problem.values
     found = []
     for node in graph.nodes:
         if node.op is None:
             continue
-        first = node.operands[0]
-        shape = np.shape(values[first]) if isinstance(first, int) else ()
-        if node.op.name in ("mean", "mse") and shape == (n,):
+        if node.op.name in ("mean", "mse") and _rows(graph, values, node, n) is not None and np.shape(values[node.operands[0]]) == (n,):
             found.append(node.index)
-        elif node.op.name == "div" and not isinstance(node.operands[1], int) and float(np.asarray(node.operands[1].value)) == n:
+        elif (node.op.name == "div" and isinstance(node.operands[0], int) and not isinstance(node.operands[1], int)
+              and float(np.asarray(node.operands[1].value)) == n and _rows(graph, values, graph.nodes[node.operands[0]], n) is not None):
             found.append(node.index)
     return found
 
@@ -102,13 +115,8 @@ def _one_example(solution, ask: GraphAsk, n: int) -> list[Mistake]:
     means = _batch_means(problem, n)
     found = []
     for node in graph.nodes:
-        if node.op is None or node.op.name not in ("mean", "sum", "mse", "cross_entropy") or np.ndim(values[node.index]) != 0:
-            continue
-        # Where the examples are still separate rows: the reduced input, or the logits of a
-        # fused softmax cross-entropy (whose own backward goes straight to them).
-        rows = fused_logits(graph, node)
-        rows = node.operands[0] if rows is None else rows
-        if not isinstance(rows, int) or np.ndim(values[rows]) == 0 or np.shape(values[rows])[0] != n or target > rows:
+        rows = _rows(graph, values, node, n)
+        if rows is None or target > rows:
             continue
         upstream = grads[rows]
         if not np.any(upstream):
