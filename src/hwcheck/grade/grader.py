@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..problem import Question, Tolerance
+from ..problem import Credit, Question, Tolerance
 from ..solution import Expected, Solution
 from . import model
 from .answers import Target, Unreadable, answer_text, read_answer_noted
@@ -32,6 +32,7 @@ class Item:
     target: Target
     plain: Any  # the expected value as JSON data, worked out once
     text: str  # ... and as a person reads it
+    credit: Credit  # the question's partial-credit rules over the problem's defaults
 
     @property
     def tolerance(self) -> Tolerance:
@@ -70,7 +71,7 @@ class Grader:
         except KeyError as exc:
             raise InputError.at(self.problem.file, question.pos, f"question {question.id}: cannot answer '{question.ask}': {exc}") from None
         target = Target.of(expected.value, expected.exact)
-        return Item(question, expected, target, target.plain(), target.text())
+        return Item(question, expected, target, target.plain(), target.text(), question.credit.over(self.problem.grading))
 
     def grade_file(self, path: str) -> SheetResult:
         return self.grade(read_sheet(path))
@@ -169,7 +170,7 @@ class Grader:
         result.mistakes = tuple(m.code for m in mistakes)
         result.diagnosis = describe(mistakes)
         right = entries_right(reading.value, item.target, item.tolerance)
-        result.credit = award(q.credit.over(self.problem.grading), right, result.mistakes)
+        result.credit = award(item.credit, right, result.mistakes)
         if result.credit:
             result.earned = q.points * result.credit.share
         # A transposed matrix has the wrong shape too; the diagnosis says more than the shape.
