@@ -144,6 +144,13 @@ def test_many_wrong_entries_are_named_the_first_few_then_counted(tmp_path):
     assert r.earned == pytest.approx(1 / 3)
 
 
+def test_one_wrong_entry_of_a_vector_is_named(t4, tmp_path):
+    # dL/dx3 = p − y = [0.322752, −0.518511, 0.195759] (the file's comment); entry 1 wrong.
+    r = results(t4, {"T4.h": [0.3228, 0.5185, 0.1958]}, tmp_path)["T4.h"]
+    assert r.feedback == "wrong: wrong entry: dL/dx3[1]"
+    assert (r.earned, r.credit) == (0, None)  # T4.h has no partial credit
+
+
 def test_a_wrong_shape_earns_no_entries(t4, tmp_path):
     r = results(t4, {"T4.w2": [1, 2, 3]}, tmp_path)["T4.w2"]
     assert (r.earned, r.credit) == (0, None)

@@ -202,8 +202,8 @@ def wrong_entries(ask: str, right) -> str | None:
     (when none is, naming them all says nothing)."""
     if right is None or right.all() or not right.any():
         return None
-    wrong = [ask + "".join(f"[{i}]" for i in index) for index in zip(*np.nonzero(~right))]
-    named = wrong[:MAX_ENTRIES_NAMED]
+    wrong = np.argwhere(~right)
+    named = [ask + "".join(f"[{i}]" for i in index) for index in wrong[:MAX_ENTRIES_NAMED].tolist()]
     more = len(wrong) - len(named)
     listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 and not more else ", ".join(named)
     return f"wrong entr{'y' if len(wrong) == 1 else 'ies'}: {listed}" + (f" and {more} more" if more else "")
