@@ -25,7 +25,7 @@ def test_the_skip_path_left_out():
 def test_every_mistake_with_the_same_value_is_named():
     r = result(Grader(mlp_solution()), {"T3": 555520}, "T3")
     assert r.mistakes == ("forgot-bias", "forgot-plus-one")
-    assert r.diagnosis == "you left out the biases (1024 + 512 + 1); you forgot the +1 for each unit's bias"
+    assert r.diagnosis == "either you left out the biases (1024 + 512 + 1), or you forgot the +1 for each unit's bias"
 
 
 def test_mistake_values_match_within_the_question_tolerance():

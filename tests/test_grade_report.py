@@ -54,7 +54,7 @@ def test_csv_reads_back_with_the_csv_module(tmp_path):
     write_report(str(path), problem, sheets)
     with open(path, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["Student", "File", "T1.z", "T1.w0", "T1.w1", "T1.b0", "T1.b1", "T1.x0", "Total", "Max", "Error", "Warnings"]
+    assert list(rows[0]) == ["Student", "File", "T1.z", "T1.w0", "T1.w1", "T1.b0", "T1.b1", "T1.x0", "Total", "Max", "Error", "Warnings", "Partial credit"]
     assert rows[0] == {**rows[0], "Student": "alice", "T1.z": "1", "T1.x0": "0", "Total": "9", "Max": "11", "Error": "", "Warnings": ""}
     assert rows[1]["Student"] == "'=HYPERLINK(\"x\")"  # not a formula in a spreadsheet
     assert rows[1]["File"] == "class/=evil.yaml"

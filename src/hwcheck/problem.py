@@ -22,7 +22,11 @@ from .yamldoc import YList, YMap, load_yaml_file, position_of
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 MAX_POINTS = 1_000_000  # for one question and for the whole problem: sums stay exact and finite
-COMMON_KEYS = ("id", "title", "kind", "questions", "tolerance")
+COMMON_KEYS = ("id", "title", "kind", "questions", "tolerance", "grading")
+CREDIT_KEYS = ("partial", "follow_through", "deduct")  # per question, or problem-wide under grading:
+PARTIAL_RULES = ("entries",)
+ANSWER_FORMS = ("number", "formula")
+QUESTION_KEYS = ("id", "ask", "points", "tolerance", "answer", *CREDIT_KEYS)
 KINDS = ("graph", "architecture")
 
 
@@ -39,10 +43,37 @@ class Tolerance:
             if not math.isfinite(expected):
                 return answer == expected
             return abs(answer - expected) <= self.abs + self.rel * abs(expected)
+        return bool(np.all(self.close(answer, expected)))
+
+    def close(self, answer, expected) -> np.ndarray:
+        """The rule entry by entry: a boolean array of the broadcast shape."""
         answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
         finite = np.isfinite(expected)
         close = np.abs(answer - np.where(finite, expected, 0.0)) <= self.abs + self.rel * np.abs(np.where(finite, expected, 0.0))
-        return bool(np.all(np.where(finite, close, answer == expected)))
+        return np.where(finite, close, answer == expected)
+
+
+@dataclass(frozen=True)
+class Credit:
+    """How a wrong answer can still earn points (contract §12); None means "not set here".
+
+    A question's own keys win over the problem-wide ``grading:`` ones, key by key, and
+    the two ``deduct`` tables are merged (:meth:`over`); unset everywhere, scoring is all
+    or nothing.
+    """
+
+    partial: str | None = None  # "entries": a tensor earns its share of right entries
+    follow_through: float | None = None  # fraction earned by an error carried forward
+    deduct: tuple[tuple[str, float], ...] | None = None  # (mistake code, fraction taken off)
+
+    def over(self, default: "Credit") -> "Credit":
+        """These keys, falling back to ``default``'s; ``deduct`` is merged code by code."""
+        deduct = dict(default.deduct or ()) | dict(self.deduct or ())
+        return Credit(
+            self.partial if self.partial is not None else default.partial,
+            self.follow_through if self.follow_through is not None else default.follow_through,
+            tuple(deduct.items()) if self.deduct is not None or default.deduct is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -53,10 +84,7 @@ class Question:
     tolerance: Tolerance = Tolerance()
     pos: Pos | None = None
     answer: str = "number"  # or "formula" (§10): an expression over the problem's names
-
-
-ANSWER_FORMS = ("number", "formula")
-QUESTION_KEYS = ("id", "ask", "points", "tolerance", "answer")
+    credit: Credit = Credit()
 
 
 @dataclass
@@ -69,6 +97,7 @@ class Problem:
     title: str | None = None
     tolerance: Tolerance = Tolerance()
     questions: list[Question] = field(default_factory=list)
+    grading: Credit = Credit()  # the problem-wide partial-credit defaults
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -127,7 +156,59 @@ def _common(data: YMap, file: str, kind: str, faults: FaultList) -> dict[str, An
     tolerance = Tolerance()
     if "tolerance" in data:
         tolerance = read_tolerance(data["tolerance"], data.where("tolerance"), Tolerance(), faults)
-    return {"file": file, "id": str(problem_id), "kind": kind, "title": title, "tolerance": tolerance}
+    grading = Credit()
+    if "grading" in data:
+        raw = data["grading"]
+        if isinstance(raw, YMap):
+            for key in raw:
+                if key not in CREDIT_KEYS:
+                    faults.add(raw.key_pos[key], f"unknown grading key '{key}'{did_you_mean(str(key), CREDIT_KEYS)}; allowed: {', '.join(CREDIT_KEYS)}")
+            grading = read_credit(raw, kind, faults)
+        else:
+            faults.add(data.where("grading"), "grading is a mapping such as {partial: entries, follow_through: 0.5, deduct: {sign-error: 0.25}}")
+    return {"file": file, "id": str(problem_id), "kind": kind, "title": title, "tolerance": tolerance, "grading": grading}
+
+
+def read_credit(data: YMap, kind: str | None, faults: FaultList) -> Credit:
+    """The partial-credit keys of a question or of ``grading:`` (contract §12)."""
+    partial = data.get("partial")
+    if partial is not None and partial not in PARTIAL_RULES:
+        faults.add(data.where("partial"), f"partial: unknown rule '{partial}'{did_you_mean(str(partial), PARTIAL_RULES)}; write partial: entries")
+        partial = None
+    follow = _fraction(data, "follow_through", faults) if "follow_through" in data else None
+    deduct = None
+    if "deduct" in data:
+        raw = data["deduct"]
+        if not isinstance(raw, YMap):
+            faults.add(data.where("deduct"), "deduct maps mistake codes to the fraction taken off, e.g. deduct: {sign-error: 0.25}")
+        else:
+            from .grade.diagnose import catalogue  # only when a file deducts: keeps loading light
+
+            codes = catalogue(kind or "graph")
+            deduct = []
+            for code in raw:
+                if code not in codes:
+                    faults.add(raw.key_pos[code], f"deduct: unknown mistake code '{code}'{did_you_mean(str(code), codes)}; "
+                               f"the codes for kind {kind}: {', '.join(codes)}")
+                    continue
+                fraction = _fraction(raw, code, faults, "deduct " + str(code))
+                if fraction is not None:
+                    deduct.append((str(code), fraction))
+            deduct = tuple(deduct)
+    return Credit(partial, follow, deduct)
+
+
+def _fraction(data: YMap, key: Any, faults: FaultList, what: str | None = None) -> float | None:
+    what = what or str(key)
+    try:
+        number = parse_number(data[key])
+    except NotANumber as exc:
+        faults.add(data.where(key), f"{what}: {exc}; give a fraction from 0 to 1, e.g. 0.5")
+        return None
+    if not 0 <= number <= 1:
+        faults.add(data.where(key), f"{what} is a fraction from 0 to 1 (of the question's points), not {data[key]}")
+        return None
+    return number
 
 
 def _unprintable(text: str) -> str | None:
@@ -214,7 +295,8 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
         if answer not in ANSWER_FORMS:
             faults.add(item.where("answer"), f"answer: {answer!r} is not a kind of answer{did_you_mean(str(answer), ANSWER_FORMS)}; write answer: number (the default) or answer: formula")
             answer = "number"
-        questions.append(Question(qid, ask.strip(), points, tolerance, pos, answer))
+        credit = read_credit(item, data.get("kind"), faults)
+        questions.append(Question(qid, ask.strip(), points, tolerance, pos, answer, credit))
     total = sum(q.points for q in questions)
     if total > MAX_POINTS:
         faults.add(data.where("questions"), f"the questions are worth {fmt(total)} points in all, more than {MAX_POINTS:,}; give fewer points")

@@ -25,7 +25,31 @@ TOLERANCE = {
 }
 
 
-def _questions(ask_description: str, formulas: bool = False) -> dict:
+FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
+
+
+def _credit(kind: str) -> dict:
+    """The partial-credit keys (contract §12), per question or under `grading:`."""
+    from .grade.diagnose import catalogue
+
+    codes = catalogue(kind)
+    return {
+        "partial": {"enum": ["entries"], "description": "a tensor answer earns the share of its entries that are right"},
+        "follow_through": {**FRACTION, "description": "fraction of the points for an error carried forward from the student's own answers"},
+        "deduct": {
+            "type": "object",
+            "description": "mistake code → fraction of the points taken off when the diagnosis names it",
+            "propertyNames": {"enum": list(codes)},
+            "additionalProperties": FRACTION,
+        },
+    }
+
+
+def _grading(kind: str) -> dict:
+    return {"type": "object", "description": "problem-wide partial-credit defaults; a question's own keys win", "properties": _credit(kind), "additionalProperties": False}
+
+
+def _questions(ask_description: str, kind: str, formulas: bool = False) -> dict:
     answer = {"answer": {"enum": list(ANSWER_FORMS), "description": "number (default), or formula: an expression over the graph's names"}}
     return {
         "type": "array",
@@ -37,6 +61,7 @@ def _questions(ask_description: str, formulas: bool = False) -> dict:
                 "points": {**NUMBER, "description": "default 1; at most 1,000,000 (and the problem in all)"},
                 "tolerance": TOLERANCE,
                 **(answer if formulas else {}),
+                **_credit(kind),
             },
             "required": ["ask"],
             "additionalProperties": False,
@@ -50,6 +75,7 @@ def _common(kind: str) -> dict[str, Any]:
         "title": {"type": "string"},
         "kind": {"const": kind},
         "tolerance": TOLERANCE,
+        "grading": _grading(kind),
     }
 
 
@@ -73,7 +99,7 @@ def _graph() -> dict:
             },
             "output": {"type": "string", "pattern": NAME},
             "wrt": {"anyOf": [{"type": "string", "pattern": NAME}, {"type": "array", "items": {"type": "string", "pattern": NAME}}]},
-            "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]", formulas=True),
+            "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]", "graph", formulas=True),
         },
         "required": ["id", "kind", "steps"],
         "additionalProperties": False,
@@ -126,7 +152,7 @@ def _architecture() -> dict:
             "input": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "description": "shape without the batch dimension, channels first (channels last under convention: keras)"},
             "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
             "convention": {"enum": ["pytorch", "keras"], "default": "pytorch"},
-            "questions": _questions("a layer NAME (its output shape), params(NAME) or params"),
+            "questions": _questions("a layer NAME (its output shape), params(NAME) or params", "architecture"),
         },
         "required": ["id", "kind", "input", "layers"],
         "additionalProperties": False,

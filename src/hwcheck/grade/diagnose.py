@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 from ..problem import Tolerance
 from ..solution import Mistake, Solution
 from .answers import Target
 from .judge import same
 
 CARRIED_FORWARD = "carried-forward"
+TRANSPOSED = "transposed"
 
 
 def matching_mistakes(
@@ -84,8 +87,34 @@ def _frozen(value: Any) -> Any:
     return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
+def transposed(answer: Any, target: Target, tolerance: Tolerance) -> Mistake | None:
+    """``transposed`` when ``answer`` is a matrix whose transpose is right (and it is not
+    itself right: a symmetric matrix is never called transposed)."""
+    if not isinstance(answer, np.ndarray) or answer.ndim != 2 or not isinstance(target.value, np.ndarray) or target.value.ndim != 2:
+        return None
+    if answer.T.shape != target.value.shape or not tolerance.allows(answer.T, target.value):
+        return None
+    rows, columns = target.value.shape
+    return Mistake(TRANSPOSED, f"your matrix is the transpose of the right one, which is {rows}×{columns}", None)
+
+
+def catalogue(kind: str) -> dict[str, str]:
+    """Every mistake code a question of this kind can be diagnosed with → what it means."""
+    if kind == "graph":
+        from ..graph.mistakes import MISTAKES
+    else:
+        from ..architecture.layers import MISTAKES
+    return {**MISTAKES, CARRIED_FORWARD: "an error carried forward from the student's own earlier answers"}
+
+
 def describe(mistakes: list[Mistake]) -> str | None:
-    """The diagnosis line: every matching mistake, in plain words; None when there is none."""
+    """The diagnosis line: every matching mistake, in plain words; None when there is none.
+
+    Two or more mistakes that give the same number are all named, as alternatives: we
+    cannot tell which one the student made ("either ..., or ...").
+    """
     if not mistakes:
         return None
-    return "; ".join(m.description for m in mistakes)
+    if len(mistakes) == 1:
+        return mistakes[0].description
+    return "either " + ", or ".join(m.description for m in mistakes)

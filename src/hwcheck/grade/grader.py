@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError
-from ..problem import Question, Tolerance
+from ..problem import Credit, Question, Tolerance
 from ..solution import Expected, Solution
 from . import model
 from .answers import Target, Unreadable, answer_text, read_answer_noted
-from .diagnose import MistakeCache, describe, matching_mistakes
-from .judge import Verdict, judge, same
+from .credit import award
+from .diagnose import MistakeCache, describe, matching_mistakes, transposed
+from .judge import Verdict, entries_right, judge, same
 from .model import QuestionResult, SheetResult
 from .sheets import KeyIndex, Sheet, match_entries, read_sheet
 
@@ -29,6 +32,7 @@ class Item:
     target: Target
     plain: Any  # the expected value as JSON data, worked out once
     text: str  # ... and as a person reads it
+    credit: Credit  # the question's partial-credit rules over the problem's defaults
     formula: Any = None  # a graph.formula.FormulaCheck when the question takes a formula (§10)
 
     @property
@@ -68,12 +72,13 @@ class Grader:
         except KeyError as exc:
             raise InputError.at(self.problem.file, question.pos, f"question {question.id}: cannot answer '{question.ask}': {exc}") from None
         target = Target.of(expected.value, expected.exact)
+        credit = question.credit.over(self.problem.grading)
         if question.answer == "formula":
             from ..graph.formula import FormulaCheck  # deliberate: only problems with formula questions pay for it
 
             check = FormulaCheck(self.solution, question, tuple(a.value for a in expected.alternatives))
-            return Item(question, expected, target, target.plain(), f"a formula equal to {target.text()} here", check)
-        return Item(question, expected, target, target.plain(), target.text())
+            return Item(question, expected, target, target.plain(), f"a formula equal to {target.text()} here", credit, check)
+        return Item(question, expected, target, target.plain(), target.text(), credit)
 
     def grade_file(self, path: str) -> SheetResult:
         return self.grade(read_sheet(path))
@@ -181,9 +186,19 @@ class Grader:
             return result
         others = {ask: value for ask, value in answers.items() if ask != q.ask}
         mistakes = [] if verdict.form_problem else matching_mistakes(self.mistakes, q.ask, reading.value, item.target, item.tolerance, others)
+        flipped = transposed(reading.value, item.target, item.tolerance)
+        if flipped:
+            mistakes.insert(0, flipped)
         result.mistakes = tuple(m.code for m in mistakes)
         result.diagnosis = describe(mistakes)
-        result.feedback = self._wrong_feedback(verdict, result.diagnosis) + (f"; {reading.note}" if reading.note else "") + shown
+        right = entries_right(reading.value, item.target, item.tolerance)
+        result.credit = award(item.credit, right, result.mistakes)
+        if result.credit:
+            result.earned = q.points * result.credit.share
+        # A transposed matrix has the wrong shape too; the diagnosis says more than the shape.
+        head = self._wrong_feedback(Verdict(False) if flipped else verdict, result.diagnosis)
+        more = [p for p in (wrong_entries(q.ask, right), result.credit and result.credit.text(q.points), reading.note) if p]
+        result.feedback = (f"wrong: {'; '.join(more)}" if head == "wrong" and more else "; ".join([head, *more])) + shown
         if verdict.rounding:
             result.status = model.ROUNDED
         return result
@@ -219,6 +234,19 @@ class Grader:
 
 
 _CACHE_LIMIT = 50_000
+MAX_ENTRIES_NAMED = 4  # a tensor's wrong entries are named up to this many, then counted
+
+
+def wrong_entries(ask: str, right) -> str | None:
+    """'wrong entries: dL/dW[0][1] and dL/dW[2][1]' — only when some entries are right
+    (when none is, naming them all says nothing)."""
+    if right is None or right.all() or not right.any():
+        return None
+    wrong = np.argwhere(~right)
+    named = [ask + "".join(f"[{i}]" for i in index) for index in wrong[:MAX_ENTRIES_NAMED].tolist()]
+    more = len(wrong) - len(named)
+    listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 and not more else ", ".join(named)
+    return f"wrong entr{'y' if len(wrong) == 1 else 'ies'}: {listed}" + (f" and {more} more" if more else "")
 
 
 def _key(item: Item, raw: Any) -> tuple | None:

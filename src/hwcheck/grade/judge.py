@@ -49,6 +49,13 @@ def same(answer: Any, target: Target, tolerance: Tolerance) -> bool:
     return tolerance.allows(answer, target.value)
 
 
+def entries_right(answer: Any, target: Target, tolerance: Tolerance) -> np.ndarray | None:
+    """For a tensor answer of the expected shape, which entries are inside the tolerance."""
+    if target.form != TENSOR or not isinstance(answer, np.ndarray) or answer.shape != target.value.shape:
+        return None
+    return tolerance.close(answer, target.value)
+
+
 def form_problem(answer: Any, target: Target) -> str | None:
     """Why ``answer`` cannot be equal whatever its numbers: 'expected a vector of 3 numbers, ...'."""
     if target.form == COUNT:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Question statuses. CORRECT and ALTERNATIVE earn the points; the rest earn nothing.
+# Question statuses. CORRECT and ALTERNATIVE earn the points; the rest earn nothing unless
+# a partial-credit rule gives them a share (`credit`).
 CORRECT = "correct"
 ALTERNATIVE = "alternative"  # matches another valid subgradient at a kink
 WRONG = "wrong"
@@ -28,6 +29,7 @@ class QuestionResult:
     diagnosis: str | None = None
     mistakes: tuple[str, ...] = ()  # codes of the matching mistakes
     note: str | None = None  # e.g. which other subgradient was accepted
+    credit: Any = None  # the partial-credit rule that set `earned` (a credit.Award), None for all or nothing
 
     @property
     def correct(self) -> bool:

@@ -36,6 +36,7 @@ def result_json(r: QuestionResult) -> dict[str, Any]:
         "diagnosis": r.diagnosis,
         "status": r.status,
         "mistakes": list(r.mistakes),
+        "credit": r.credit.plain() if r.credit else None,
     }
 
 
@@ -89,7 +90,9 @@ def text_cell(text: str) -> str:
 
 def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     """One row per sheet: Student, File, one column per question id, Total, Max, Error,
-    Warnings (joined with '; ': unknown keys, a name on two sheets, ...).
+    Warnings (joined with '; ': unknown keys, a name on two sheets, ...), Partial credit
+    (how each partly credited question's points were reached: 'T4.w2: 3 of 6 entries
+    right: 1 of 2 points').
 
     An unreadable sheet has blank points and total (not 0), so an import into a
     gradebook does not post a zero over a submission nobody could read.
@@ -97,7 +100,7 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     ids = [q.id for q in problem.questions]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([text_cell(c) for c in ("Student", "File", *ids, "Total", "Max", "Error", "Warnings")])
+    writer.writerow([text_cell(c) for c in ("Student", "File", *ids, "Total", "Max", "Error", "Warnings", "Partial credit")])
     for sheet in sheets:
         if sheet.error:
             points = [""] * len(ids)
@@ -106,8 +109,9 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
             earned = {r.id: number(r.earned) for r in sheet.results}
             points = [earned.get(i, "") for i in ids]
             total = number(sheet.score)
+        credit = "; ".join(f"{r.id}: {r.credit.text(r.points)}" for r in sheet.results if r.credit)
         writer.writerow([text_cell(sheet.student), text_cell(sheet.file), *points, total, number(sheet.max_score), text_cell(sheet.error or ""),
-                         text_cell("; ".join(sheet.warnings))])
+                         text_cell("; ".join(sheet.warnings)), text_cell(credit)])
     return out.getvalue()
 
 

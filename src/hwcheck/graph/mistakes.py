@@ -21,6 +21,7 @@ from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
 from .ops import OPS, DomainError
 from .paths import count_paths, list_paths, nodes_between
+from .tensor_mistakes import TENSOR_MISTAKES, tensor_mistakes
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
 # Mistakes in one local derivative re-run the backward pass once per operation on the paths,
@@ -30,11 +31,25 @@ MAX_NODES_FOR_EDGE_MISTAKES = 200
 _ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in op.mistakes)
 _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
 
+# The catalogue of a graph's mistake codes, code → what the student did (for `deduct:` in
+# a problem file and for the docs); a test checks every code produced here is listed.
+MISTAKES = {
+    "sign-error": "the sign is flipped",
+    "missing-path": "left out one chain-rule path",
+    "one-path-only": "took one path instead of the sum over all paths",
+    "relu-gate-ignored": "ignored a ReLU gate (derivative 1 where it is 0)",
+    "wrong-factor": "took the wrong factor in the local derivative of a product",
+    "pre-activation": "used the pre-activation where the activation belongs",
+    "y-minus-p": "wrote y − p for the gradient at the logits, not p − y",
+    "carried-forward": "an error carried forward from the student's own earlier answers",
+    **TENSOR_MISTAKES,
+}
+
 
 def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
     # Memoised by the solution itself (one grading asks the same question of many sheets).
     whole = solution.memo(("mistakes", ask.name, ask.output),
-                          lambda: _gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask))
+                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
     found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole]
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:

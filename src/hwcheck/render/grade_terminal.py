@@ -33,7 +33,7 @@ _STATUS = {
 
 
 def _score(x: float) -> str:
-    return fmt(x)
+    return fmt(round(x, 4))  # partial credit can make thirds: 0.6667, not 0.666666666667
 
 
 def _text(text: str, style: str = "") -> Text:
@@ -57,6 +57,8 @@ def sheet_table(sheet, show_answers: bool = False):
     table.add_column("Feedback")
     for r in sheet.results:
         label, style = _STATUS.get(r.status, (r.status, ""))
+        if not r.correct and r.earned > 0:  # wrong, with partial credit (the feedback says how)
+            label, style = "◐ partly", "yellow"
         row = [_text(r.id), _text(r.ask), _text(r.answer_text or "")]
         if show_answers:
             row.append(Text(_expected_text(r.expected)))
