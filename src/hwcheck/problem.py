@@ -21,7 +21,7 @@ from .yamldoc import YList, YMap, load_yaml_file, position_of
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 COMMON_KEYS = ("id", "title", "kind", "questions", "tolerance")
-KINDS = ("graph", "architecture")
+KINDS = ("graph", "architecture", "code")
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,14 @@ def _load_problem(path: str | Path) -> Problem:
     if kind not in KINDS:
         where = data.where("kind") if "kind" in data else data.pos
         if kind is None:
-            faults.add(where, "missing 'kind'; write kind: graph or kind: architecture")
+            faults.add(where, "missing 'kind'; write kind: graph, kind: architecture or kind: code")
         else:
-            faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph or architecture")
+            faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph, architecture or code")
         faults.raise_if_any()
     if kind == "graph":
         from .graph.load import KIND_KEYS, load_graph as load_kind
+    elif kind == "code":
+        from .code.load import KIND_KEYS, load_code as load_kind
     else:
         from .architecture.load import KIND_KEYS, load_architecture as load_kind
     allowed = COMMON_KEYS + KIND_KEYS

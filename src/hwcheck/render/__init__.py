@@ -11,6 +11,10 @@ import sys
 
 
 def _terminal(solution, check=None):
+    if solution.problem.kind == "code":
+        from .code_terminal import render_code_terminal
+
+        return render_code_terminal(solution)
     if solution.problem.kind == "graph":
         from .graph_terminal import render_graph_terminal
 
@@ -28,6 +32,10 @@ def _json(solution, check=None) -> str:
 
 
 def _markdown(solution, check=None) -> str:
+    if solution.problem.kind == "code":
+        from .code_markdown import render_code_markdown
+
+        return render_code_markdown(solution)
     if solution.problem.kind == "graph":
         from .graph_markdown import render_graph_markdown
 

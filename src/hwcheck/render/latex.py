@@ -89,6 +89,10 @@ def render_latex(solution, check=None) -> str:
         from .latex_graph import graph_body
 
         body = graph_body(solution, check)
+    elif problem.kind == "code":
+        from .latex_code import code_body
+
+        body = code_body(solution)
     else:
         from .latex_architecture import architecture_body
 
