@@ -215,8 +215,8 @@ class _Session:
         if outcome.code in ("not-implemented", "missing-function"):
             text = f"missing: {task.function} still raises NotImplementedError" if outcome.code == "not-implemented" else f"missing: {outcome.message}"
             return self._result(task, model.MISSING, text, answer, input_set, (outcome.code,), CATALOGUE[outcome.code])
-        text = f"on {_label(input_set)}: {outcome.message}"
-        return self._result(task, model.WRONG, f"wrong {text}", answer, input_set, (outcome.code,), text)
+        text = outcome.message if outcome.code == "import-failed" else f"on {_label(input_set)}: {outcome.message}"
+        return self._result(task, model.WRONG, f"wrong: {text}" if outcome.code == "import-failed" else f"wrong {text}", answer, input_set, (outcome.code,), text)
 
     def _judge(self, task: Task, reference: TaskReference, input_set: InputSet, outcome: _Outcome) -> tuple[tuple[str, ...], str] | None:
         """None when right; else (mistake codes, what to tell the student)."""
