@@ -30,6 +30,7 @@ import json  # noqa: E402
 import resource  # noqa: E402
 import signal  # noqa: E402
 import struct  # noqa: E402
+import time  # noqa: E402
 import traceback  # noqa: E402
 
 MAX_TEXT = 500
@@ -256,9 +257,11 @@ def main():
         check = request.get("check", True)
         before = [a.copy() if check and isinstance(a, np.ndarray) else None for a in args]
         try:
+            started = time.perf_counter()
             result = function(*args)
+            seconds = time.perf_counter() - started
             returned = []
-            header = {"value": encode(result, np, returned)}
+            header = {"value": encode(result, np, returned), "seconds": seconds}
             header["mutated"] = [i for i, a in enumerate(before) if a is not None and not (args[i].shape == a.shape and np.array_equal(args[i], a, equal_nan=True))]
         except BaseException as exc:
             header, returned = describe(exc, folder), []

@@ -13,6 +13,7 @@ and Gradescope writers, the terminal tables and the exit code are those of answe
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ class CodeGrader:
         self.reference = problem.reference
         self.max_score = sum(t.points for t in problem.tasks)
         self.shapes = {t.id: reference_shapes(t.train, self.reference.call) for t in problem.tasks if t.train}
+        self.student_seconds = 0.0  # inside students' functions, over the run (bench/bench_code.py)
+        self._lock = threading.Lock()
 
     # -- a class -------------------------------------------------------------------------
     def grade_all(self, paths: list[str], jobs: int = 1, on_progress: Callable[[int, SheetResult], None] | None = None) -> list[SheetResult]:
@@ -106,6 +109,8 @@ class CodeGrader:
                 sheet.results.append(result)
         finally:
             session.close()
+            with self._lock:
+                self.student_seconds += session.seconds
         sheet.score = sum(r.earned for r in sheet.results)
         if session.printed:
             sheet.warnings.append(f"your code printed {session.printed:,} characters; printed output is not graded or shown")
@@ -145,6 +150,7 @@ class _Session:
         self.child: Child | None = None
         self.import_error: _Outcome | None = None
         self.printed = 0
+        self.seconds = 0.0
 
     def close(self) -> None:
         if self.child is not None:
@@ -183,6 +189,7 @@ class _Session:
             self.printed = max(self.printed, self.child.printed if self.child else 0)
             self.close()
             return _Outcome(code=failed.code, message=f"{function}: {failed.message}")
+        self.seconds += reply.seconds
         if reply.error:
             code = {"NotImplementedError": "not-implemented", "missing": "missing-function", "MemoryError": "memory"}.get(reply.error, "raised")
             return _Outcome(reply=reply, code=code, message=_exception(reply) if code != "missing-function" else reply.message)

@@ -42,6 +42,7 @@ class Reply:
     where: tuple[str, int, str | None] | None = None  # (file, line, function) in the student's code
     mutated: tuple[int, ...] = ()  # indices of array arguments changed in place
     printed: int = 0  # characters printed so far
+    seconds: float = 0.0  # time inside the student's function, as the child measured it (for bench/)
 
 
 def request(function: str, args: list[Any], check_inputs: bool = True, arena=None) -> list:
@@ -120,6 +121,8 @@ def reply_of(header: dict, arrays: list[np.ndarray]) -> Reply:
     if "value" not in header:
         raise Malformed("a reply with neither a value nor an error")
     reply.value = _value(header["value"], arrays, top=True)
+    seconds = header.get("seconds", 0.0)
+    reply.seconds = float(seconds) if type(seconds) in (int, float) and 0 <= seconds < 1e6 else 0.0
     mutated = header.get("mutated", [])
     if not isinstance(mutated, list) or not all(type(i) is int for i in mutated):
         raise Malformed("a bad list of changed arguments")
