@@ -134,6 +134,16 @@ def test_a_folder_without_the_module_is_reported_not_skipped(tmp_path):
     klass = tmp_path / "class"
     (klass / "erin").mkdir(parents=True)
     (klass / "erin" / "homework.py").write_text(CAROL_SOURCE)
-    _, report = grade(tmp_path, klass)
-    (sheet,) = report["sheets"]
-    assert sheet["student"] == "erin" and "no hw4.py" in sheet["error"] and "homework.py" in sheet["error"]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("def leak(): return 'SECRET-CONTENT'\n")
+    (klass / "mallory").mkdir()
+    (klass / "mallory" / "hw4.py").symlink_to(secret)  # links are never followed
+    (klass / "oscar").mkdir()
+    (klass / "oscar" / "hw4.py").write_text(CAROL_SOURCE.replace("import numpy as np", "import numpy as np\nfrom helper import *"))
+    (klass / "oscar" / "helper.py").symlink_to(secret)
+    done, report = grade(tmp_path, klass)
+    erin, mallory, oscar = report["sheets"]
+    assert erin["student"] == "erin" and "no hw4.py" in erin["error"] and "homework.py" in erin["error"]
+    assert "symbolic link" in mallory["error"]
+    assert "ModuleNotFoundError" in oscar["results"][0]["feedback"]
+    assert "SECRET-CONTENT" not in json.dumps(report) + done.stdout

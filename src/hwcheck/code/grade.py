@@ -118,6 +118,8 @@ class CodeGrader:
 
 
 def _submission_problem(path: str, module: str) -> str | None:
+    if os.path.islink(path) or os.path.islink(os.path.join(path, f"{module}.py")):
+        return f"{path}: a symbolic link; hwcheck does not follow links in submissions (hand in the file itself)"
     if os.path.isdir(path):
         if not os.path.isfile(os.path.join(path, f"{module}.py")):
             others = sorted(p.name for p in Path(path).glob("*.py"))

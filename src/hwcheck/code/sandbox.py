@@ -129,10 +129,16 @@ def copy_submission(source: str, module: str, target: Path) -> None:
     top-level .py files are copied as they are (helper modules too). Nothing else is."""
     target.mkdir()
     path = Path(source)
-    files = [(path, f"{module}.py")] if path.is_file() else [(p, p.name) for p in sorted(path.glob("*.py")) if p.is_file()][:MAX_SUBMISSION_FILES]
+    if path.is_file():
+        files = [(path, f"{module}.py")]
+    else:  # symbolic links inside a submission are never followed: one could point at /etc/shadow
+        files = [(p, p.name) for p in sorted(path.glob("*.py")) if p.is_file() and not p.is_symlink()][:MAX_SUBMISSION_FILES]
     for file, name in files:
-        with open(file, "rb") as handle:
-            data = handle.read(MAX_SUBMISSION_BYTES + 1)
+        try:
+            with open(file, "rb") as handle:
+                data = handle.read(MAX_SUBMISSION_BYTES + 1)
+        except OSError as error:
+            raise ChildFailed(f"cannot read {file.name}: {error.strerror or error}", "import-failed") from None
         if len(data) > MAX_SUBMISSION_BYTES:
             raise ChildFailed(f"{file.name} is larger than {MAX_SUBMISSION_BYTES:,} bytes", "import-failed")
         (target / name).write_bytes(data)
@@ -162,6 +168,7 @@ class Child:
         self.folder: Path | None = None
         self.printed = 0
         self.arena: mmap.mmap | None = None
+        self._budget = limits.timeout  # seconds of the wait in progress, for the message
 
     # -- life --------------------------------------------------------------------------
     def start(self) -> Reply:
@@ -192,14 +199,18 @@ class Child:
         try:
             self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=scratch,
                                             env=env, start_new_session=True, close_fds=True)
+        except OSError as error:
+            raise ChildFailed(f"the sandbox could not be started: {error.strerror or error}", "crashed") from None
         finally:
             log.close()
         for stream in (self.process.stdin, self.process.stdout):
             _widen(stream.fileno())
         os.set_blocking(self.process.stdin.fileno(), False)
         os.set_blocking(self.process.stdout.fileno(), False)
+        self._budget = STARTUP_TIMEOUT
         self._receive(time.monotonic() + STARTUP_TIMEOUT, "starting Python and numpy")
-        return self._receive(time.monotonic() + self.limits.timeout, f"importing {self.module}.py", import_=True)
+        self._budget = self.limits.timeout
+        return self._receive(time.monotonic() + self.limits.timeout, f"importing {self.module}.py")
 
     def close(self) -> None:
         """Kill the child and everything it started; remove its folder."""
@@ -235,7 +246,8 @@ class Child:
         no reply. ``check_inputs`` asks the child to report arguments changed in place."""
         if self.process is None:
             raise ChildFailed("the process had already ended", "crashed")
-        deadline = time.monotonic() + (timeout or self.limits.timeout)
+        self._budget = timeout or self.limits.timeout
+        deadline = time.monotonic() + self._budget
         self._send(protocol.request(function, args, check_inputs, self.arena), deadline)
         return self._receive(deadline, f"calling {function}")
 
@@ -257,7 +269,7 @@ class Child:
             if views:
                 views[0] = views[0][written:]
 
-    def _receive(self, deadline: float, doing: str, import_: bool = False) -> Reply:
+    def _receive(self, deadline: float, doing: str) -> Reply:
         try:
             length = protocol.header_length(self._read(4, deadline, doing))
             header, specs = protocol.parse_header(self._read(length, deadline, doing), len(self.arena) if self.arena is not None else 0)
@@ -307,7 +319,7 @@ class Child:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
-                raise ChildFailed(f"no result after {self.limits.timeout:g} s while {doing} (an endless loop, or waiting on something?); it was stopped", "timeout")
+                raise ChildFailed(f"no result after {self._budget:g} s while {doing} (an endless loop, or waiting on something?); it was stopped", "timeout")
             events = poller.poll(min(left, 1.0) * 1000)
             if events:
                 if events[0][1] & (select.POLLERR | select.POLLNVAL) or (event == select.POLLOUT and events[0][1] & select.POLLHUP):
