@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..errors import FaultList, Pos, did_you_mean
 from ..graph import expr as E
 from ..graph.ops import FUNCTIONS

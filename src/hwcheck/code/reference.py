@@ -202,6 +202,10 @@ def build_reference(problem: CodeProblem, faults: FaultList) -> Reference | None
             continue
         reference = TaskReference(task, compiled)
         for label, values in _input_sets(problem, task):
+            bad = [name for name, value in values.items() if not np.all(np.isfinite(value))]
+            if bad:
+                faults.add(task.pos, f"task {task.id}: input '{bad[0]}' is not finite for {label} (is its scale too large?)")
+                break
             try:
                 expected = tuple(c.evaluate(values) for c in compiled)
                 alternatives = tuple((note, k, value) for k, c in enumerate(compiled) for note, value in c.alternatives(values))
@@ -225,7 +229,12 @@ def build_reference(problem: CodeProblem, faults: FaultList) -> Reference | None
     return None if faults else reference
 
 
-def _input_sets(problem: CodeProblem, task: Task):
+def _input_sets(problem: CodeProblem, task: Task) -> list[tuple[str, dict[str, Any]]]:
+    with np.errstate(all="ignore"):  # a huge scale overflows: refused by the caller, quietly
+        return list(_draw_sets(problem, task))
+
+
+def _draw_sets(problem: CodeProblem, task: Task):
     for trial in range(problem.trials):
         rng = rng_for(problem.seed, task.id, trial)
         yield f"trial {trial + 1}", {name: draw(spec, rng) for name, spec in task.inputs.items()}
