@@ -162,7 +162,8 @@ class Reference:
         from .train import CallFailed
 
         try:
-            return self.by_function[function].call(args)
+            with np.errstate(all="ignore"):  # non-finite results are refused by the engine itself
+                return self.by_function[function].call(args)
         except NumericFault as fault:
             raise CallFailed(f"the reference's {function} cannot be computed: {fault.message}", "reference") from None
         except (DomainError, ValueError) as exc:
