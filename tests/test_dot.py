@@ -188,6 +188,10 @@ def test_every_shipped_problem_renders_to_svg_naming_its_nodes(path):
         for node in nodes:
             if node.role != "sub":
                 assert node.name in shown
+    elif solution.problem.kind == "code":  # the training's data flow: every value and function
+        recipe = next(t.train for t in solution.problem.tasks if t.train)
+        for line in (*recipe.forward, *recipe.backward):
+            assert line.function in shown and all(name in shown for name in (*line.targets, *line.args))
     else:
         rows = list(solution.network.walk())  # the layers inside blocks too
         assert len(titles) == len(rows) + 2  # input, layers, total

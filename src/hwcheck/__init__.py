@@ -29,6 +29,10 @@ def solve(problem: "Problem | str"):
             from .graph.solve import solve_graph
 
             return solve_graph(problem)
+        if problem.kind == "code":
+            from .code.solve import solve_code
+
+            return solve_code(problem)
         from .architecture.solve import solve_architecture
 
         return solve_architecture(problem)

@@ -48,7 +48,7 @@ def _root(
 def solve(
     problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
     format: str = typer.Option("terminal", "--format", "-f", help="terminal, json, markdown, latex or dot."),
-    check: bool = typer.Option(False, "--check", help="Also check every gradient by central finite differences."),
+    check: bool = typer.Option(False, "--check", help="Also check every gradient by central finite differences (code problems: run the reference's training)."),
     width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
 ) -> None:
     """Work a problem out: every value, local derivative, chain-rule path and gradient,
@@ -63,9 +63,13 @@ def solve(
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of {', '.join(FORMATS)}")
     solution = solve_problem(load_problem(problem))
     findings = None
+    if check and solution.problem.kind == "code":  # the reference's own training runs
+        from .code.solve import with_reference_runs
+
+        solution, check = with_reference_runs(solution), False
     if check:
         if solution.problem.kind != "graph":
-            raise InputError.at(str(problem), None, "--check applies to graph problems (architectures have no gradients)")
+            raise InputError.at(str(problem), None, f"--check applies to graph problems, not to kind {solution.problem.kind}")
         from .graph.check import finite_difference_check
 
         findings = finite_difference_check(solution)
@@ -120,10 +124,16 @@ def grade(
     save: Optional[Path] = typer.Option(None, "--save", help="Interactive: write the answers given as a sheet to hand in."),
     student: Optional[str] = typer.Option(None, "--student", help="Interactive: the name written into the --save sheet."),
     width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Code problems: submissions graded at once (default: the machine's cores)."),
+    sandbox: str = typer.Option("auto", "--sandbox", help="Code problems: auto (bubblewrap when installed, else limits alone, with a warning) or require (refuse without bubblewrap)."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Code problems: seconds per function call and for the module's import."),
 ) -> None:
     """Grade answer sheets against a problem, or, with no sheets, check answers one
     question at a time in the terminal. Exit 0 when every answer is correct, 1 when
     some answer is wrong or missing or some sheet unreadable, 2 on bad usage.
+
+    For a code problem (kind: code) each submission is a .py file or a folder holding the
+    module, run sandboxed; a class folder holds one subfolder (or .py file) per student.
 
     Example: hwcheck grade problems/residual_relu.yaml submissions/ --report grades.csv
     """
@@ -140,6 +150,9 @@ def grade(
         tries=tries,
         save=str(save) if save else None,
         student=student,
+        jobs=jobs,
+        sandbox=sandbox,
+        timeout=timeout,
     )
     raise typer.Exit(run_grade(options))
 
@@ -150,7 +163,8 @@ def template(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the sheet to FILE instead of stdout."),
 ) -> None:
     """Write a blank answer sheet for a problem: every question's id, with its ask and
-    points as comments, ready to fill in and grade.
+    points as comments, ready to fill in and grade. For a code problem: the starter
+    module (each function's signature, a docstring with the shapes, NotImplementedError).
 
     Example: hwcheck template problems/residual_relu.yaml -o alice.yaml
     """

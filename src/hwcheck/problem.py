@@ -27,7 +27,7 @@ CREDIT_KEYS = ("partial", "follow_through", "deduct")  # per question, or proble
 PARTIAL_RULES = ("entries",)
 ANSWER_FORMS = ("number", "formula")
 QUESTION_KEYS = ("id", "ask", "points", "tolerance", "answer", *CREDIT_KEYS)
-KINDS = ("graph", "architecture")
+KINDS = ("graph", "architecture", "code")
 
 
 @dataclass(frozen=True)
@@ -118,12 +118,14 @@ def _load_problem(path: str | Path) -> Problem:
     if kind not in KINDS:
         where = data.where("kind") if "kind" in data else data.pos
         if kind is None:
-            faults.add(where, "missing 'kind'; write kind: graph or kind: architecture")
+            faults.add(where, "missing 'kind'; write kind: graph, kind: architecture or kind: code")
         else:
-            faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph or architecture")
+            faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph, architecture or code")
         faults.raise_if_any()
     if kind == "graph":
         from .graph.load import KIND_KEYS, load_graph as load_kind
+    elif kind == "code":
+        from .code.load import KIND_KEYS, load_code as load_kind
     else:
         from .architecture.load import KIND_KEYS, load_architecture as load_kind
     allowed = COMMON_KEYS + KIND_KEYS

@@ -159,11 +159,53 @@ def _architecture() -> dict:
     }
 
 
+def _code() -> dict:
+    from .code.load import DRAWS, TASK_KEYS, TRAIN_KEYS
+
+    whole = {"type": "integer", "minimum": 1}
+    shape = {"type": "array", "items": whole, "minItems": 1}
+    spec = {"anyOf": [shape, VALUE, {"type": "object", "properties": {"shape": shape, "draw": {"enum": list(DRAWS)}, "scale": NUMBER},
+                                       "required": ["shape"], "additionalProperties": False}]}
+    lines = {"type": "array", "items": {"type": "string", "description": "names = function(args)"}, "minItems": 1}
+    train = {"type": "object", "properties": {
+        "data": {"type": "object", "properties": {"spiral": {"type": "object", "properties": {"classes": whole, "points_per_class": whole, "seed": {"type": "integer", "minimum": 0}}, "additionalProperties": False}}, "additionalProperties": False},
+        "params": {"type": "object", "additionalProperties": shape},
+        "init": {"type": "object", "properties": {"scale": NUMBER, "seed": {"type": "integer", "minimum": 0}}, "additionalProperties": False},
+        "forward": lines, "backward": lines, "update": {"type": "string", "pattern": NAME}, "steps": whole, "lr": NUMBER,
+        "reach": {"type": "object", "properties": {"accuracy": NUMBER, "loss": NUMBER}, "additionalProperties": False, "minProperties": 1},
+        "predict": {"type": "string", "pattern": NAME}, "loss": {"type": "string", "pattern": NAME},
+    }, "required": ["data", "params", "forward", "backward", "update", "steps", "lr", "reach"], "additionalProperties": False}
+    assert set(train["properties"]) == set(TRAIN_KEYS)
+    returns = {"anyOf": [{"type": ["string", "number"]}, {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 1}]}
+    task = {"type": "object", "properties": {
+        "id": {"type": ["string", "integer"]}, "points": NUMBER, "function": {"type": "string", "pattern": NAME},
+        "inputs": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": spec, "minProperties": 1},
+        "call": {"type": "string", "description": "function(input, ...)"}, "returns": returns,
+        "cases": {"type": "array", "items": {"type": "object", "additionalProperties": VALUE}},
+        "mutates": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "train": train, "tolerance": TOLERANCE,
+    }, "required": ["id"], "additionalProperties": False}
+    assert set(task["properties"]) == set(TASK_KEYS)
+    return {
+        "title": "kind: code — numpy functions students write, run sandboxed",
+        "type": "object",
+        "properties": {
+            **_common("code"),
+            "module": {"type": "string", "pattern": NAME, "description": "hw4 means hw4.py"},
+            "seed": {"type": "integer", "minimum": 0},
+            "trials": {"type": "integer", "minimum": 1},
+            "tasks": {"type": "array", "items": task, "minItems": 1},
+        },
+        "required": ["id", "kind", "module", "tasks"],
+        "additionalProperties": False,
+    }
+
+
 def problem_schema() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://hwcheck.invalid/problem.schema.json",
         "title": "hwcheck problem file",
-        "oneOf": [_graph(), _architecture()],
+        "oneOf": [_graph(), _architecture(), _code()],
         "$defs": {"layer": {"anyOf": _layers()}},
     }

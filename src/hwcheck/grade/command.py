@@ -34,6 +34,10 @@ class GradeOptions:
     tries: int = 3
     save: str | None = None
     student: str | None = None
+    # code problems
+    jobs: int | None = None
+    sandbox: str = "auto"
+    timeout: float = 10.0
 
 
 def _check_options(options: GradeOptions) -> None:
@@ -71,6 +75,10 @@ def run_grade(options: GradeOptions) -> int:
     from .. import load_problem, solve
 
     problem = load_problem(options.problem)
+    if problem.kind == "code":
+        from ..code.command import grade_code
+
+        return grade_code(options, problem)
     if not options.sheets:
         if not sys.stdin.isatty():  # nobody to answer: say how to call it rather than wait
             raise InputError.at(None, None, NO_SHEETS_HELP)
@@ -142,7 +150,15 @@ def run_template(problem_path: str, output: str | None = None) -> int:
     if output:
         check_writable(output, "answer sheet")
         check_outputs([("-o", output)], [("problem file", problem_path)])
-    text = template_text(load_problem(problem_path), problem_path)
+    problem = load_problem(problem_path)
+    if problem.kind == "code":
+        from ..code.template import starter_text
+
+        if output and Path(output).exists():  # it may be a student's work: never overwritten
+            raise InputError.at(output, None, "exists; the starter file is written only where nothing is (remove it or choose another name)")
+        text = starter_text(problem, problem_path)
+    else:
+        text = template_text(problem, problem_path)
     if output:
         write_atomic(output, text)
     else:

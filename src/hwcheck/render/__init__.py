@@ -12,6 +12,10 @@ import sys
 
 
 def _terminal(solution, check=None):
+    if solution.problem.kind == "code":
+        from .code_terminal import render_code_terminal
+
+        return render_code_terminal(solution)
     if solution.problem.kind == "graph":
         from .graph_terminal import render_graph_terminal
 
@@ -46,6 +50,10 @@ def _local_derivatives(solution) -> list[dict]:
 
 
 def _markdown(solution, check=None) -> str:
+    if solution.problem.kind == "code":
+        from .code_markdown import render_code_markdown
+
+        return render_code_markdown(solution)
     if solution.problem.kind == "graph":
         from .graph_markdown import render_graph_markdown
 
@@ -63,6 +71,10 @@ def render_latex(solution, check=None) -> str:
         from .latex_graph import graph_body
 
         body = graph_body(solution, check)
+    elif solution.problem.kind == "code":
+        from .latex_code import code_body
+
+        body = code_body(solution)
     else:
         from .latex_architecture import architecture_body
 

@@ -1,0 +1,139 @@
+"""Benchmark: code problems — sandbox start, one call, and a class — as ratios in one run.
+
+Measured in the same process, against baselines taken in the same run:
+
+1. the fixed cost per submission (sandbox start + `import numpy` + import of the student's
+   module + shutting it down) against a bare ``python -c "import numpy"`` (target ≤ 1.5×);
+2. one call round trip (arguments in, result out) of ``relu_forward`` on a (4, 5) and a
+   (300, 100) array, against the same numpy operation in-process;
+3. the training task alone (1,000 steps, 13 calls each) in the sandbox against the same
+   training with the student's functions imported in-process;
+4. a class of N submissions of ``problems/numpy_net.yaml`` (the contract's carol and
+   dave, alternating; training included), graded with -j = the machine's cores: the
+   wall time, per submission, and the share of the time spent inside the students' own
+   functions (as the child measures it, summed, over wall time × jobs).
+
+    .venv/bin/python bench/bench_code.py [--students N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import hwcheck
+from hwcheck.code.grade import CodeGrader
+from hwcheck.code.sandbox import Child, Limits, find_bwrap
+from hwcheck.code.train import reference_shapes, train
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEM = ROOT / "problems" / "numpy_net.yaml"
+CAROL = ROOT / "tests" / "contract" / "submissions" / "carol" / "hw4.py"
+DAVE = ROOT / "tests" / "contract" / "submissions" / "dave" / "hw4.py"
+
+
+def best(times: list[float]) -> float:
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=20, help="class size (the issue's full run: 200)")
+    parser.add_argument("--repeat", type=int, default=10)
+    options = parser.parse_args()
+    bwrap = find_bwrap()
+    print(f"sandbox: {'bubblewrap ' + bwrap if bwrap else 'none (limits only)'}; cores: {os.cpu_count()}")
+
+    # 1. fixed cost per submission
+    bare, sandboxed = [], []
+    for _ in range(options.repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        child = Child(str(CAROL), "hw4", Limits(), bwrap)
+        child.start()
+        child.close()
+        sandboxed.append(time.perf_counter() - started)
+    print(f"1. fixed cost per submission: {best(sandboxed) * 1e3:.0f} ms vs python -c 'import numpy' {best(bare) * 1e3:.0f} ms: "
+          f"{best(sandboxed) / best(bare):.2f}x (target <= 1.5x)")
+
+    # 2. one call round trip
+    child = Child(str(CAROL), "hw4", Limits(), bwrap)
+    child.start()
+    for shape in ((4, 5), (300, 100)):
+        x = np.random.default_rng(0).standard_normal(shape)
+        calls = 300
+        started = time.perf_counter()
+        for _ in range(calls):
+            child.call("relu_forward", [x], check_inputs=False)
+        remote = (time.perf_counter() - started) / calls
+        started = time.perf_counter()
+        for _ in range(calls * 10):
+            np.maximum(x, 0.0)
+        local = (time.perf_counter() - started) / (calls * 10)
+        print(f"2. one call relu_forward{shape}: {remote * 1e6:.0f} us vs in-process {local * 1e6:.1f} us: {remote / local:.0f}x")
+    child.close()
+
+    # 3. the training alone
+    problem = hwcheck.load_problem(PROBLEM)
+    recipe = next(t.train for t in problem.tasks if t.train)
+    shapes = reference_shapes(recipe, problem.reference.call)
+    spec = importlib.util.spec_from_file_location("hw4_bench", CAROL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def local_call(function, args):
+        result = getattr(module, function)(*args)
+        return result if isinstance(result, tuple) else (result,)
+
+    started = time.perf_counter()
+    train(recipe, local_call, shapes)
+    in_process = time.perf_counter() - started
+    child = Child(str(CAROL), "hw4", Limits(), bwrap)
+    child.start()
+
+    def remote_call(function, args):
+        value = child.call(function, args, check_inputs=False).value
+        return value if isinstance(value, tuple) else (value,)
+
+    started = time.perf_counter()
+    result = train(recipe, remote_call, shapes)
+    sandboxed_training = time.perf_counter() - started
+    child.close()
+    print(f"3. training ({recipe.steps} steps, accuracy {result.accuracy:.3f}): {sandboxed_training:.2f} s sandboxed vs "
+          f"{in_process:.2f} s in-process: {sandboxed_training / in_process:.1f}x")
+
+    # 4. a class
+    folder = Path(tempfile.mkdtemp(prefix="hwcheck-bench-"))
+    try:
+        paths = []
+        for i in range(options.students):
+            target = folder / f"s{i:03d}"
+            target.mkdir()
+            shutil.copy(CAROL if i % 2 == 0 else DAVE, target / "hw4.py")
+            paths.append(str(target))
+        jobs = os.cpu_count() or 1
+        grader = CodeGrader(problem, Limits(), bwrap)
+        started = time.perf_counter()
+        sheets = grader.grade_all(paths, jobs)
+        wall = time.perf_counter() - started
+        scores = sorted({s.score for s in sheets})
+        print(f"4. class of {options.students} (-j {jobs}): {wall:.1f} s, {wall / options.students:.2f} s per submission; "
+              f"scores {scores}; time inside students' functions: {grader.student_seconds:.1f} s = "
+              f"{grader.student_seconds / (wall * jobs):.0%} of wall x jobs")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

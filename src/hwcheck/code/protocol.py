@@ -1,0 +1,155 @@
+"""The parent's side of the pipe to the sandboxed child (the format is in :mod:`.child`).
+
+Everything read from the child is untrusted: the JSON header is capped in length, every
+array's dtype must be a plain number type (bool, int, uint, float) from an allow-list,
+its rank and size are capped, and its bytes are read into an array hwcheck allocated.
+Nothing is unpickled, and nothing the child sends is ever executed or imported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_HEADER = 1 << 20  # bytes of JSON in one reply
+MAX_ARRAYS = 64
+MAX_RANK = 8
+MAX_REPLY_BYTES = 64 << 20  # all arrays of one reply together
+DTYPES = {np.dtype(t).str for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")}
+
+
+class Malformed(ValueError):
+    """The child sent something that is not a valid message."""
+
+
+@dataclass
+class Other:
+    """A returned value that is not plain data: only its type's name crosses."""
+
+    type_name: str
+
+
+@dataclass
+class Reply:
+    value: Any = None  # an array, float, int, bool, None, Other, or a tuple of them
+    error: str | None = None  # the exception's type name ("missing": no such function)
+    message: str = ""
+    where: tuple[str, int, str | None] | None = None  # (file, line, function) in the student's code
+    mutated: tuple[int, ...] = ()  # indices of array arguments changed in place
+    printed: int = 0  # characters printed so far
+    seconds: float = 0.0  # time inside the student's function, as the child measured it (for bench/)
+
+
+def request(function: str, args: list[Any], check_inputs: bool = True, arena=None) -> list:
+    """The buffers of one call request (header, then the bytes of each array not placed
+    in the arena's first half, uncopied)."""
+    arrays, items = [], []
+    for arg in args:
+        if isinstance(arg, np.ndarray):
+            arrays.append(np.ascontiguousarray(arg, dtype=float))
+            items.append({"a": len(arrays) - 1})
+        else:
+            items.append({"f": float(arg)})
+    specs = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
+    inline = arrays
+    if arena is not None and sum(a.nbytes + 64 for a in arrays) <= len(arena) // 2:
+        offset = 0
+        for array, spec in zip(arrays, specs):
+            np.frombuffer(arena, array.dtype, array.size, offset).reshape(array.shape)[...] = array
+            spec["offset"] = offset
+            offset += -(-array.nbytes // 64) * 64 or 64
+        inline = []
+    header = {"op": "call", "function": function, "args": items, "check": check_inputs, "arrays": specs}
+    data = json.dumps(header).encode()
+    return [struct.pack("<I", len(data)) + data] + [memoryview(a.reshape(-1)).cast("B") for a in inline if a.size]
+
+
+def header_length(prefix: bytes) -> int:
+    (length,) = struct.unpack("<I", prefix)
+    if length > MAX_HEADER:
+        raise Malformed(f"a reply header of {length:,} bytes (limit {MAX_HEADER:,})")
+    return length
+
+
+def parse_header(data: bytes, arena_size: int = 0) -> tuple[dict, list[tuple[np.dtype, tuple[int, ...], int | None]]]:
+    """The JSON header and the (dtype, shape, arena offset or None) of each array, all
+    checked: an array in the arena must lie inside its second half (the results')."""
+    try:
+        header = json.loads(bytes(data))
+    except (ValueError, RecursionError) as exc:
+        raise Malformed(f"a reply that is not JSON ({type(exc).__name__})") from None
+    if not isinstance(header, dict):
+        raise Malformed("a reply that is not a JSON object")
+    specs = header.get("arrays", [])
+    if not isinstance(specs, list) or len(specs) > MAX_ARRAYS:
+        raise Malformed("a bad list of arrays")
+    arrays, total = [], 0
+    for spec in specs:
+        if not isinstance(spec, dict) or spec.get("dtype") not in DTYPES:
+            raise Malformed(f"an array of dtype {str(spec.get('dtype') if isinstance(spec, dict) else spec)[:40]!r}")
+        shape = spec.get("shape")
+        if not isinstance(shape, list) or len(shape) > MAX_RANK or not all(type(n) is int and 0 <= n < 2**40 for n in shape):
+            raise Malformed("an array with a bad shape")
+        dtype = np.dtype(spec["dtype"])
+        nbytes = math.prod(shape) * dtype.itemsize
+        total += nbytes
+        if total > MAX_REPLY_BYTES:
+            raise Malformed(f"more than {MAX_REPLY_BYTES >> 20} MB of arrays in one reply")
+        offset = spec.get("offset")
+        if offset is not None and (type(offset) is not int or offset < arena_size // 2 or offset + nbytes > arena_size):
+            raise Malformed("an array outside the shared memory's result half")
+        arrays.append((dtype, tuple(shape), offset))
+    return header, arrays
+
+
+def reply_of(header: dict, arrays: list[np.ndarray]) -> Reply:
+    """A Reply from a checked header and its arrays; anything unexpected is Malformed."""
+    printed = header.get("printed", 0)
+    reply = Reply(printed=printed if type(printed) is int else 0)
+    if "error" in header:
+        reply.error = _text(header.get("error"), 100) or "Exception"
+        reply.message = _text(header.get("message"), 500)
+        where = header.get("where")
+        if isinstance(where, list) and len(where) == 3 and type(where[1]) is int:
+            reply.where = (_text(where[0], 100), where[1], _text(where[2], 100) or None)
+        return reply
+    if "value" not in header:
+        raise Malformed("a reply with neither a value nor an error")
+    reply.value = _value(header["value"], arrays, top=True)
+    seconds = header.get("seconds", 0.0)
+    reply.seconds = float(seconds) if type(seconds) in (int, float) and 0 <= seconds < 1e6 else 0.0
+    mutated = header.get("mutated", [])
+    if not isinstance(mutated, list) or not all(type(i) is int for i in mutated):
+        raise Malformed("a bad list of changed arguments")
+    reply.mutated = tuple(mutated)
+    return reply
+
+
+def _value(item, arrays, top=False):
+    if not isinstance(item, dict) or len(item) != 1:
+        raise Malformed("a bad value")
+    (kind, content), = item.items()
+    if kind == "tuple" and top and isinstance(content, list) and len(content) <= MAX_ARRAYS:
+        return tuple(_value(v, arrays) for v in content)
+    if kind == "a" and type(content) is int and 0 <= content < len(arrays):
+        return arrays[content]
+    if kind == "f" and type(content) in (float, int):
+        return float(content)
+    if kind == "i" and type(content) is int and abs(content) < 2**63:
+        return content
+    if kind == "b" and type(content) is bool:
+        return content
+    if kind == "none":
+        return None
+    if kind == "other":
+        return Other(_text(content, 100))
+    raise Malformed("a bad value")
+
+
+def _text(value, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""

@@ -1,0 +1,189 @@
+"""Training tasks (contract §9 ``train``): the loop, run in hwcheck's own process.
+
+:func:`train` composes functions as the recipe's ``forward``, ``backward`` and ``update``
+lines say; *which* functions is the caller's business: the reference's (the engine's
+expressions, in-process) or a student's (one sandboxed call per line). Every value is
+checked against the shape the reference gives it, after every line, so a bias gradient
+with the batch's shape is caught at the step and line where it appears, not 1000 steps
+later as a broadcast mess.
+
+The data is CS231n's spiral (``cs231n.github.io/neural-networks-case-study``), drawn with
+``numpy.random.default_rng(seed)``; weights start as N(0, scale²) from their own seed,
+biases (one-dimensional parameters) at 0.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .load import Line, Training
+
+DIVERGED = 3.0  # a loss above 3 × the first step's loss is reported as growing
+
+
+class CallFailed(Exception):
+    """A function gave no usable result (it raised, timed out, crashed); ``code`` names why."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+Caller = Callable[[str, list], tuple]  # (function, args) -> the returned values, as a tuple
+
+
+@dataclass
+class TrainFailure:
+    code: str
+    message: str
+    step: int  # 1-based; steps + 1 for the evaluation after the last step
+
+
+@dataclass
+class TrainResult:
+    steps: int  # the steps completed
+    losses: list[float] = field(default_factory=list)  # the loss at each step's forward pass
+    accuracy: float | None = None  # after the last step
+    final_loss: float | None = None
+    failure: TrainFailure | None = None
+    reached: bool = False
+
+
+def spiral(recipe: Training) -> tuple[np.ndarray, np.ndarray]:
+    """CS231n's spiral: x of shape (N·K, 2), y one-hot (N·K, K)."""
+    rng = np.random.default_rng(recipe.data_seed)
+    n, k = recipe.points_per_class, recipe.classes
+    x = np.zeros((n * k, 2))
+    labels = np.zeros(n * k, dtype=int)
+    for j in range(k):
+        rows = slice(n * j, n * (j + 1))
+        radius = np.linspace(0.0, 1.0, n)
+        theta = np.linspace(j * 4, (j + 1) * 4, n) + rng.standard_normal(n) * 0.2
+        x[rows] = np.c_[radius * np.sin(theta), radius * np.cos(theta)]
+        labels[rows] = j
+    return x, np.eye(k)[labels]
+
+
+def initial_params(recipe: Training) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(recipe.init_seed)
+    return {
+        name: np.zeros(shape) if len(shape) == 1 else recipe.init_scale * rng.standard_normal(shape)
+        for name, shape in recipe.params.items()
+    }
+
+
+def reference_shapes(recipe: Training, call: Caller) -> dict[str, tuple[int, ...]]:
+    """The shape of every value of one step of the reference's training (raises CallFailed)."""
+    values = _start(recipe)
+    for line in (*recipe.forward, *recipe.backward):
+        returned = call(line.function, [values[a] for a in line.args])
+        if len(returned) != len(line.targets):
+            raise CallFailed(f"'{line.text}': {line.function} returns {len(returned)} value(s)", "reference")
+        for target, value in zip(line.targets, returned):
+            values[target] = value
+    return {name: tuple(np.shape(value)) for name, value in values.items()}
+
+
+def _start(recipe: Training) -> dict[str, Any]:
+    x, y = spiral(recipe)
+    return {"x": x, "y": y, "lr": float(recipe.lr), **initial_params(recipe)}
+
+
+def train(recipe: Training, call: Caller, shapes: dict[str, tuple[int, ...]] | None = None, deadline: float | None = None) -> TrainResult:
+    """Run the recipe with ``call``; stops at the first fault and says which step and line."""
+    values = _start(recipe)
+    result = TrainResult(0)
+    params = list(recipe.params)
+    try:
+        for step in range(1, recipe.steps + 1):
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Stop("timeout", f"training stopped at step {step}: it took longer than the time allowed", step)
+            for line in recipe.forward:
+                _run(line, values, call, shapes, step)
+            loss = _loss(values[recipe.loss], step)
+            result.losses.append(loss)
+            if loss > DIVERGED * result.losses[0] + 1e-12:
+                raise _Stop("loss-grew", f"the loss grew from {result.losses[0]:.4g} (step 1) to {loss:.4g} at step {step}: the training diverges", step)
+            for line in recipe.backward:
+                _run(line, values, call, shapes, step)
+            for name in params:
+                update = Line((name,), recipe.update, (name, f"d{name}", "lr"), f"{name} = {recipe.update}({name}, d{name}, lr)")
+                _run(update, values, call, shapes, step)
+            result.steps = step
+        for line in recipe.forward:  # the evaluation after the last step
+            _run(line, values, call, shapes, recipe.steps + 1)
+        result.final_loss = _loss(values[recipe.loss], recipe.steps + 1)
+        predicted = np.asarray(values[recipe.predict])
+        if predicted.shape != values["y"].shape:
+            raise _Stop("wrong-shape", f"{recipe.predict} has shape {_shape(predicted)}, not {_shape(values['y'])}", recipe.steps + 1)
+        result.accuracy = float(np.mean(np.argmax(predicted, axis=1) == np.argmax(values["y"], axis=1)))
+    except _Stop as stop:
+        result.failure = TrainFailure(stop.code, stop.message, stop.step)
+        return result
+    result.reached = _reached(recipe, result)
+    if not result.reached:
+        result.failure = TrainFailure("not-reached", _shortfall(recipe, result), recipe.steps + 1)
+    return result
+
+
+class _Stop(Exception):
+    def __init__(self, code: str, message: str, step: int):
+        super().__init__(message)
+        self.code, self.message, self.step = code, message, step
+
+
+def _run(line: Line, values: dict, call: Caller, shapes, step: int) -> None:
+    try:
+        returned = call(line.function, [values[a] for a in line.args])
+    except CallFailed as failed:
+        raise _Stop(failed.code, f"at step {step}, '{line.text}': {failed.message}", step) from None
+    if len(returned) != len(line.targets):
+        raise _Stop("wrong-count", f"at step {step}, '{line.text}': {line.function} returned {len(returned)} value(s), not {len(line.targets)}", step)
+    for target, value in zip(line.targets, returned):
+        if shapes is not None and target in shapes and tuple(np.shape(value)) != shapes[target]:
+            wanted = shapes[target]
+            why = ""
+            code = "shape-changed"
+            if np.ndim(value) == len(wanted) + 1 and tuple(np.shape(value)[1:]) == wanted:
+                why = ": a gradient with the batch's shape; sum it over the batch (axis 0)"
+                code = "missing-batch-sum"
+            raise _Stop(code, f"at step {step}, '{line.text}': {target} has shape {_shape(value)}, but the reference's {target} has shape {_shape(wanted)}{why}", step)
+        values[target] = value
+
+
+def _loss(value, step: int) -> float:
+    if np.ndim(value) != 0:
+        raise _Stop("wrong-shape", f"at step {step} the loss has shape {_shape(value)}; it must be a single number", step)
+    loss = float(value)
+    if not math.isfinite(loss):
+        raise _Stop("loss-nan", f"the loss became {loss} at step {step}", step)
+    return loss
+
+
+def _reached(recipe: Training, result: TrainResult) -> bool:
+    ok = True
+    if "accuracy" in recipe.reach:
+        ok &= result.accuracy is not None and result.accuracy >= recipe.reach["accuracy"]
+    if "loss" in recipe.reach:
+        ok &= result.final_loss is not None and result.final_loss <= recipe.reach["loss"]
+    return ok
+
+
+def _shortfall(recipe: Training, result: TrainResult) -> str:
+    parts = []
+    if "accuracy" in recipe.reach:
+        parts.append(f"training accuracy {result.accuracy:.3f} after {recipe.steps} steps; needs {recipe.reach['accuracy']:g}")
+    if "loss" in recipe.reach:
+        parts.append(f"final loss {result.final_loss:.4g}; needs at most {recipe.reach['loss']:g}")
+    return "; ".join(parts)
+
+
+def _shape(value) -> str:
+    shape = value if isinstance(value, tuple) else tuple(np.shape(value))
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
