@@ -343,19 +343,11 @@ def _returned(text: str, tree: E.Expr, names: set[str]) -> Returned:
         if not isinstance(target, E.Name) or target.name not in names:
             raise E.ExprError("grad(SCALAR, NAME): NAME must be one of the inputs", target.column)
         tree, wrt = scalar, target.name
-    stack = [tree]
-    while stack:
-        node = stack.pop()
+    for node in E.walk(tree):
         if isinstance(node, E.Call) and node.func == "grad":
             raise E.ExprError("grad(...) must be the whole returns item, e.g. returns: grad(sum(dout * relu(x)), x)", node.column)
         if isinstance(node, E.Name) and node.name not in names:
             raise E.ExprError(f"unknown name '{node.name}'{did_you_mean(node.name, names)}; returns uses the task's inputs", node.column)
-        if isinstance(node, E.BinOp):
-            stack += [node.left, node.right]
-        elif isinstance(node, E.Neg):
-            stack.append(node.operand)
-        elif isinstance(node, E.Call):
-            stack += list(node.args)
     return Returned(text, tree, wrt)
 
 

@@ -167,12 +167,12 @@ def _checked_shape(graph: Graph, op: Op, shapes: list[Shape], numbers: list[floa
 
 def _op_and_children(sub: E.Expr) -> tuple[Op, tuple]:
     if isinstance(sub, E.BinOp):
-        return BY_SYMBOL[sub.op], (sub.left, sub.right)
-    if isinstance(sub, E.Neg):
-        return OPS["neg"], (sub.operand,)
-    if isinstance(sub, E.Call):
-        return CALLS[(sub.func, len(sub.args))], sub.args
-    raise AssertionError(f"not an operation: {sub!r}")  # pragma: no cover - parser guarantees
+        op = BY_SYMBOL[sub.op]
+    elif isinstance(sub, E.Neg):
+        op = OPS["neg"]
+    else:
+        op = CALLS[(sub.func, len(sub.args))]
+    return op, E.children(sub)
 
 
 def evaluate(node: Node, values: list) -> np.ndarray:

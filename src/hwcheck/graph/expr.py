@@ -257,6 +257,26 @@ def parse_expression(text: str, functions: dict[str, int]) -> Expr:
     return tree
 
 
+def children(node: Expr) -> tuple:
+    """The operands of an operation node; () for a number or a name."""
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Neg):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def walk(tree: Expr):
+    """Every node of ``tree``, iteratively (no recursion limit), parents before children."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack += children(node)
+
+
 def _check_depth(tree: Expr) -> None:
     """Refuse trees deeper than MAX_DEPTH operations (a + a + ... chains too), iteratively,
     so that everything after the parser may walk the tree recursively."""
@@ -265,12 +285,7 @@ def _check_depth(tree: Expr) -> None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExprError(f"more than {MAX_DEPTH} operations nested in one expression; split it into several steps", node.column)
-        if isinstance(node, BinOp):
-            stack += [(node.left, depth + 1), (node.right, depth + 1)]
-        elif isinstance(node, Neg):
-            stack.append((node.operand, depth + 1))
-        elif isinstance(node, Call):
-            stack += [(arg, depth + 1) for arg in node.args]
+        stack += [(child, depth + 1) for child in children(node)]
 
 
 # -- canonical text ----------------------------------------------------------

@@ -109,12 +109,9 @@ def read_formula(raw, names: list[str], shapes: dict[str, tuple] | None = None) 
     try:
         tree = E.parse_expression(_SPELLINGS.sub("step ", text), FUNCTIONS)
         known = set(names)
-        stack = [tree]
-        while stack:  # the names first, for a message that says which names there are
-            node = stack.pop()
+        for node in E.walk(tree):  # the names first, for a message that says which names there are
             if isinstance(node, E.Name) and node.name not in known:
                 raise BuildError(f"unknown name '{node.name}'{did_you_mean(node.name, names)}; use the problem's names: {', '.join(names)}", node.column)
-            stack += _children(node)
         graph = Graph()
         for name in names:
             graph.add(Node(0, name, "input", shape=(shapes or {}).get(name, ())))
@@ -124,15 +121,6 @@ def read_formula(raw, names: list[str], shapes: dict[str, tuple] | None = None) 
         raise FormulaUnreadable(text, exc.message, exc.column) from None
     return Formula(text, graph)
 
-
-def _children(node) -> list:
-    if isinstance(node, E.BinOp):
-        return [node.left, node.right]
-    if isinstance(node, E.Neg):
-        return [node.operand]
-    if isinstance(node, E.Call):
-        return list(node.args)
-    return []
 
 
 def user_names(graph: Graph) -> list[str]:

@@ -199,9 +199,7 @@ def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], failed: set[str
 
 def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], later: set[str], faults: FaultList) -> None:
     """Explain unknown names: a later step, the step itself, a typo, or an earlier fault."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
+    for node in E.walk(tree):
         if isinstance(node, E.Name) and node.name not in graph.index:
             if node.name in failed:
                 raise BuildError("", node.column)
@@ -211,12 +209,6 @@ def _check_names_in(tree: E.Expr, step: str, graph: Graph, failed: set[str], lat
                 raise BuildError(f"uses '{node.name}', which is defined later; move step '{node.name}' above this one", node.column)
             hint = "" if faults.full else faults.suggest(node.name, _names(graph))
             raise BuildError(f"unknown name '{node.name}'{hint}", node.column)
-        if isinstance(node, E.BinOp):
-            stack += [node.left, node.right]
-        elif isinstance(node, E.Neg):
-            stack.append(node.operand)
-        elif isinstance(node, E.Call):
-            stack += list(node.args)
 
 
 def _read_output(data: YMap, step_names: list, failed: set[str], faults: FaultList) -> str:

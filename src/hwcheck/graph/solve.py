@@ -313,15 +313,7 @@ def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
 
 
 def _direct_children(tree) -> tuple:
-    if isinstance(tree, E.BinOp):
-        return (tree.left, tree.right)
-    if isinstance(tree, E.Neg):
-        return (tree.operand,)
-    if isinstance(tree, E.Call):
-        return tree.args
-    if isinstance(tree, E.Name):  # a copy step `a: b`
-        return (tree,)
-    return ()
+    return (tree,) if isinstance(tree, E.Name) else E.children(tree)  # a copy step `a: b` copies its name
 
 
 def _substitute(operand, values) -> str:
