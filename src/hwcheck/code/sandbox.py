@@ -187,7 +187,9 @@ class Child:
         log = open(self.folder / "log", "wb")
         if self.bwrap:
             argv = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                    *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                    # /tmp first: the binds after it land on top of the private tmpfs, so an
+                    # interpreter or checkout that lives under /tmp stays visible inside.
+                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *_system_binds(),
                     "--ro-bind", str(CHILD), "/hwcheck/child.py", "--ro-bind", str(code_dir), "/submission",
                     "--bind", str(scratch), "/scratch", "--bind", str(arena), "/arena", "--chdir", "/scratch", "--clearenv",
                     *[a for k, v in {**ENVIRONMENT, "HOME": "/scratch", "TMPDIR": "/tmp"}.items() for a in ("--setenv", k, v)],
