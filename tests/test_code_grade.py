@@ -147,3 +147,16 @@ def test_a_folder_without_the_module_is_reported_not_skipped(tmp_path):
     assert "symbolic link" in mallory["error"]
     assert "ModuleNotFoundError" in oscar["results"][0]["feedback"]
     assert "SECRET-CONTENT" not in json.dumps(report) + done.stdout
+
+
+def test_other_files_in_a_class_folder_are_accounted_for(tmp_path):
+    klass = tmp_path / "class"
+    (klass / "carol").mkdir(parents=True)
+    (klass / "carol" / "hw4.py").write_text(CAROL.read_text())
+    (klass / "notes.txt").write_text("not code\n")
+    (klass / "answers.yaml").write_text("answers: {}\n")
+    done, report = grade(tmp_path, klass)
+    assert [s["student"] for s in report["sheets"]] == ["carol"]
+    assert sorted(os.path.basename(s["file"]) for s in report["skipped"]) == ["answers.yaml", "notes.txt"]
+    assert all("not a submission" in s["reason"] for s in report["skipped"])
+    assert "notes.txt" in done.stdout

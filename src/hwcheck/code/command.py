@@ -19,7 +19,7 @@ def grade_code(options: GradeOptions, problem) -> int:
     if not options.sheets:
         raise InputError.at(None, None, f"give the student's {problem.module}.py (or a folder of submissions): hwcheck grade {options.problem} {problem.module}.py")
     bwrap = sandbox_program(options.sandbox)
-    paths = collect_submissions(options.sheets, problem.module, exclude=[options.problem])
+    paths, skipped = collect_submissions(options.sheets, problem.module, exclude=[options.problem])
     if not paths:
         raise InputError.at(" ".join(options.sheets), None, f"no submissions there (a .py file, or a folder holding {problem.module}.py, per student)")
     if options.gradescope and len(paths) != 1:
@@ -29,6 +29,6 @@ def grade_code(options: GradeOptions, problem) -> int:
     jobs = options.jobs or os.cpu_count() or 1
     with progress_bar(len(paths)) as on_progress:
         results = grader.grade_all(paths, jobs, on_progress)
-    _write_reports(options, problem, results, [])
-    print_grades(results, options.show_answers, options.summary, options.width)
+    _write_reports(options, problem, results, skipped)
+    print_grades(results, options.show_answers, options.summary, options.width, skipped)
     return exit_code(results)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..graph import expr as E
 from ..grade import model
-from ..grade.model import QuestionResult, SheetResult
+from ..grade.model import QuestionResult, SheetResult, Skipped
 from ..numbers import fmt, fmt_value
 from ..problem import Tolerance
 from .load import CodeProblem, Task
@@ -39,22 +39,28 @@ MAX_CHECKED = 64  # elements per gradient in the numerical check (two calls each
 SHOWN_ELEMENTS = 4
 
 
-def collect_submissions(paths: list[str], module: str, exclude: list[str] = ()) -> list[str]:
+def collect_submissions(paths: list[str], module: str, exclude: list[str] = ()) -> tuple[list[str], list[Skipped]]:
     """Submissions, in order: a .py file; a folder holding MODULE.py; or a class folder,
-    whose direct subfolders and loose .py files are one submission each (hidden ones skipped)."""
+    whose direct subfolders and loose .py files are one submission each (hidden ones
+    skipped); and every other file of a class folder, with the reason it is not graded."""
     skip = {os.path.realpath(p) for p in exclude}
     found: list[str] = []
+    others: list[Skipped] = []
     for path in paths:
         if os.path.isdir(path) and not os.path.isfile(os.path.join(path, f"{module}.py")):
             for entry in sorted(os.listdir(path)):
                 full = os.path.join(path, entry)
-                if entry.startswith((".", "__")) or os.path.realpath(full) in skip:
+                if entry.startswith((".", "__")):
                     continue
-                if os.path.isdir(full) or entry.endswith(".py"):
+                if os.path.realpath(full) in skip:
+                    others.append(Skipped(full, "the problem file itself, not a submission"))
+                elif os.path.isdir(full) or entry.endswith(".py"):
                     found.append(full)
+                else:
+                    others.append(Skipped(full, f"not a submission: a submission is a .py file or a folder holding {module}.py"))
         else:
             found.append(path)
-    return found
+    return found, others
 
 
 def student_of(path: str) -> str:
