@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from support import CONTRACT, PROBLEMS, run_cli
+from support import CONTRACT, PROBLEMS, needs_bwrap, run_cli
 
 PROBLEM = PROBLEMS / "numpy_net.yaml"
 CAROL = CONTRACT / "submissions" / "carol" / "hw4.py"
@@ -22,13 +22,7 @@ TIMEOUT = "20"  # seconds per call: generous, for a loaded 2-core machine
 
 @pytest.fixture(scope="module", autouse=True)
 def bwrap():
-    from hwcheck.code.sandbox import find_bwrap
-
-    if find_bwrap() is None:
-        message = "bubblewrap is not installed or cannot create namespaces here: apt-get install bubblewrap"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must install it)")
-        pytest.skip(message)
+    needs_bwrap()
 
 
 def grade(tmp_path, *paths, extra=()):

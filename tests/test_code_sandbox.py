@@ -20,20 +20,10 @@ import pytest
 
 from hwcheck.code import protocol
 from hwcheck.code.protocol import Malformed
-from support import CONTRACT, PROBLEMS, run_cli
+from support import CONTRACT, PROBLEMS, needs_bwrap, run_cli
 
 PROBLEM = PROBLEMS / "numpy_net.yaml"
 CAROL = (CONTRACT / "submissions" / "carol" / "hw4.py").read_text()
-
-
-def needs_bwrap():
-    from hwcheck.code.sandbox import find_bwrap
-
-    if find_bwrap() is None:
-        message = "bubblewrap is not installed or cannot create namespaces here: apt-get install bubblewrap"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI must install it)")
-        pytest.skip(message)
 
 
 def carol_with(prelude: str = "", replace: tuple[str, str] | None = None) -> str:
