@@ -74,10 +74,12 @@ def hostile_class(tmp_path_factory):
         (klass / name).mkdir(parents=True)
         (klass / name / "hw4.py").write_text(source)
     report = root / "report.json"
+    scratch = root / "tmp"  # hwcheck's own temporary folders go here: this run's alone, whatever else runs
+    scratch.mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "hwcheck", "grade", str(PROBLEM), str(klass), "--report", str(report),
          "--sandbox", "require", "--timeout", "5", "-j", "2", "--width", "200"],
-        capture_output=True, text=True, timeout=1200, env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True, text=True, timeout=1200, env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(scratch)},
     )
     try:
         connection, _ = listener.accept()
@@ -86,7 +88,7 @@ def hostile_class(tmp_path_factory):
         received = b""
     listener.close()
     return {"done": done, "report": json.loads(report.read_text()) if report.exists() else None, "mark": mark, "home": home,
-            "received": received, "pwned": pwned, "secret": secret.read_text()}
+            "received": received, "pwned": pwned, "secret": secret.read_text(), "scratch": scratch}
 
 
 def sheets(run) -> dict:
@@ -132,6 +134,7 @@ def test_nothing_written_outside_the_scratch_folder(hostile_class):
     assert not hostile_class["pwned"].exists()  # the __reduce__ was never called
     leftovers = [f for f in os.listdir("/tmp") if f.startswith("hwcheck-") and mark in f]
     assert leftovers == []
+    assert os.listdir(hostile_class["scratch"]) == []  # every submission's folder removed
 
 
 def test_no_network_and_no_secrets(hostile_class):
@@ -142,8 +145,9 @@ def test_no_network_and_no_secrets(hostile_class):
 
 
 def test_no_process_outlives_the_grading(hostile_class):
+    # Only this run's: other hwcheck runs on the machine (another test suite) are not ours.
     listed = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert "hwcheck/child.py" not in listed
+    assert str(hostile_class["scratch"]) not in listed
 
 
 def test_printing_is_counted_not_reported(hostile_class):
