@@ -6,8 +6,9 @@ Measured in the same process, against baselines taken in the same run:
    module + shutting it down) against a bare ``python -c "import numpy"`` (target ≤ 1.5×);
 2. one call round trip (arguments in, result out) of ``relu_forward`` on a (4, 5) and a
    (300, 100) array, against the same numpy operation in-process;
-3. the training task alone (1,000 steps, 13 calls each) in the sandbox against the same
-   training with the student's functions imported in-process;
+3. the training task alone (1,000 steps, 13 calls each, one message per step) in the
+   sandbox against the same training with the student's functions imported in-process,
+   and against the sandbox with one message per call (the protocol before lists);
 4. a class of N submissions of ``problems/numpy_net.yaml`` (the contract's carol and
    dave, alternating; training included), graded with -j = the machine's cores: the
    wall time, per submission, and the share of the time spent inside the students' own
@@ -33,7 +34,7 @@ import numpy as np
 import hwcheck
 from hwcheck.code.grade import CodeGrader
 from hwcheck.code.sandbox import Child, Limits, find_bwrap
-from hwcheck.code.train import reference_shapes, train
+from hwcheck.code.train import CallFailed, one_by_one, reference_shapes, train
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = ROOT / "problems" / "numpy_net.yaml"
@@ -97,8 +98,22 @@ def main() -> None:
         return result if isinstance(result, tuple) else (result,)
 
     started = time.perf_counter()
-    train(recipe, local_call, shapes)
+    train(recipe, one_by_one(local_call), shapes)
     in_process = time.perf_counter() - started
+
+    def remote_run(calls):  # as the grader's runner, without its checks of each value's type
+        replies = child.run(calls)
+        return [CallFailed(r.message, "raised") if r.error else r.value if isinstance(r.value, tuple) else (r.value,) for r in replies]
+
+    child = Child(str(CAROL), "hw4", Limits(), bwrap)
+    child.start()
+    started = time.perf_counter()
+    result = train(recipe, remote_run, shapes)
+    sandboxed_training = time.perf_counter() - started
+    child.close()
+    print(f"3. training ({recipe.steps} steps, accuracy {result.accuracy:.3f}; one message per step): {sandboxed_training:.2f} s sandboxed vs "
+          f"{in_process:.2f} s in-process: {sandboxed_training / in_process:.1f}x")
+
     child = Child(str(CAROL), "hw4", Limits(), bwrap)
     child.start()
 
@@ -107,11 +122,11 @@ def main() -> None:
         return value if isinstance(value, tuple) else (value,)
 
     started = time.perf_counter()
-    result = train(recipe, remote_call, shapes)
-    sandboxed_training = time.perf_counter() - started
+    train(recipe, one_by_one(remote_call), shapes)
+    call_by_call = time.perf_counter() - started
     child.close()
-    print(f"3. training ({recipe.steps} steps, accuracy {result.accuracy:.3f}): {sandboxed_training:.2f} s sandboxed vs "
-          f"{in_process:.2f} s in-process: {sandboxed_training / in_process:.1f}x")
+    print(f"   the same, one message per call (before): {call_by_call:.2f} s: {call_by_call / in_process:.1f}x; "
+          f"so transport is {max(sandboxed_training - in_process, 0) / sandboxed_training:.0%} of the batched training")
 
     # 4. a class
     folder = Path(tempfile.mkdtemp(prefix="hwcheck-bench-"))
