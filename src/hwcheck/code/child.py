@@ -249,34 +249,66 @@ def set_limits(limits):
 
 def run_list(module, name, calls, arrays, folder, np):
     """Call each function of a list in order (see the module docstring); the reply's
-    header and its arrays. Every returned array is copied at once, so a later call that
-    changes it in place (or a global it came from) cannot change what the parent reads."""
-    results, values, returned = [], [], []
+    header and its inline arrays. Every returned array is copied at once into the reply
+    (the arena's second half when it fits), and a later call that refers to it gets a copy
+    of that copy: nothing a later call changes in place can change what the parent reads."""
+    results, values = [], []
+    reply = Reply(np)
     for k, call in enumerate(calls):
         function = getattr(module, call["function"], None)
         if not callable(function):
-            return {"results": results, "error": "missing", "message": f"{name}.py has no function {call['function']}", "where": None, "call": k}, returned
+            return {"results": results, "error": "missing", "message": f"{name}.py has no function {call['function']}", "where": None, "call": k}, reply
         try:
             args = [argument(item, arrays, values, np) for item in call["args"]]
         except LookupError:  # a value an earlier call did not return: the parent stops before this call
-            return {"results": results, "error": "missing-value", "message": "", "where": None, "call": k}, returned
+            return {"results": results, "error": "missing-value", "message": "", "where": None, "call": k}, reply
         if ARENA is not None:
             struct.pack_into("<q", ARENA, 0, k + 1)
-        first = len(returned)
+        fresh = []
         try:
             started = time.perf_counter()
             result = function(*args)
             seconds = time.perf_counter() - started
-            value = encode(result, np, returned)
-            returned[first:] = [a.copy() for a in returned[first:]]
+            value = encode(result, np, fresh)
         except BaseException as exc:
-            del returned[first:]
-            return {"results": results, **describe(exc, folder), "call": k}, returned
+            return {"results": results, **describe(exc, folder), "call": k}, reply
+        first = len(reply.specs)
+        copies = [reply.keep(array) for array in fresh]
+        value = {"tuple": [shift(v, first) for v in value["tuple"]]} if "tuple" in value else shift(value, first)
         results.append({"value": value, "seconds": seconds})
-        values.append(returned_values(result, np))
+        items = value["tuple"] if "tuple" in value else [value]
+        values.append(tuple(copies[item["a"] - first] if "a" in item else raw for item, raw in zip(items, returned_values(result, np))))
         if not as_expected(values[-1], call.get("expect"), np):
             break
-    return {"results": results}, returned
+    return {"results": results}, reply
+
+
+def shift(item, first):
+    return {"a": item["a"] + first} if "a" in item else item
+
+
+class Reply:
+    """The arrays of a list's reply, each copied as it is returned: into the arena's
+    second half while they fit, else into memory of their own to cross in the pipe."""
+
+    def __init__(self, np):
+        self.np = np
+        self.offset = len(ARENA) // 2 if ARENA is not None else 0
+        self.specs, self.inline = [], []
+
+    def keep(self, array):
+        spec = {"dtype": array.dtype.str, "shape": list(array.shape)}
+        size = -(-array.nbytes // 64) * 64 or 64
+        if ARENA is not None and self.offset + size <= len(ARENA):
+            copy = self.np.frombuffer(ARENA, array.dtype, array.size, self.offset).reshape(array.shape)
+            copy[...] = array
+            spec["offset"] = self.offset
+            self.offset += size
+        else:
+            copy = array.copy()
+            self.inline.append(copy)
+        self.specs.append(spec)
+        return copy
 
 
 def argument(item, arrays, values, np):
@@ -332,10 +364,10 @@ def main():
         except EOFError:
             return
         if request.get("op") == "batch":
-            header, returned = run_list(module, name, request["calls"], arrays, folder, np)
+            header, reply = run_list(module, name, request["calls"], arrays, folder, np)
             header["printed"] = out.count
-            header["arrays"], inline = place(returned, np)
-            send(header, inline)
+            header["arrays"] = reply.specs
+            send(header, reply.inline)
             continue
         if request.get("op") != "call":
             return

@@ -316,9 +316,14 @@ class Child:
             length = protocol.header_length(self._read(4, deadline, doing))
             header, specs = protocol.parse_header(self._read(length, deadline, doing), len(self.arena) if self.arena is not None else 0)
             arrays = []
+            # The arena's results copied out at once (the next call reuses the arena), in one
+            # memcpy: a training step's 16 arrays, copied one by one, cost twice as much.
+            placed = [(offset, offset + math.prod(shape) * dtype.itemsize) for dtype, shape, offset in specs if offset is not None]
+            low = min((a for a, _ in placed), default=0)
+            results = np.frombuffer(self.arena, np.uint8, max((b for _, b in placed), default=low) - low, low).copy()
             for dtype, shape, offset in specs:
-                if offset is not None:  # copied out at once: the next call reuses the arena
-                    arrays.append(np.frombuffer(self.arena, dtype, math.prod(shape), offset).reshape(shape).copy())
+                if offset is not None:
+                    arrays.append(results[offset - low:offset - low + math.prod(shape) * dtype.itemsize].view(dtype).reshape(shape))
                     continue
                 array = np.empty(shape, dtype=dtype)
                 if array.size:
