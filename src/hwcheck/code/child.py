@@ -13,6 +13,17 @@ Values inside the JSON are ``{"a": i}`` (the i-th array), ``{"f": x}``, ``{"i": 
 ``{"b": flag}``, ``{"none": 1}``, ``{"tuple": [...]}``, or ``{"other": "TypeName"}`` for
 anything that is not plain data. Nothing is ever pickled. The parent trusts none of it:
 it checks every length, dtype and shape before it reads a byte of an array.
+
+Two requests: ``{"op": "call", "function", "args", "check"}`` calls one function;
+``{"op": "batch", "calls": [{"function", "args", "expect"}, ...]}`` calls a list of them in
+order (one training step), where an argument may also be ``{"r": [k, j]}``: the j-th value
+returned by call k of the same list, passed as a fresh copy (values cross by value, as if
+the parent had sent it back). Its reply is ``{"results": [{"value", "seconds"}, ...]}`` and,
+when call k raised, ``"error"`` with ``"call": k``; the list stops at the first exception,
+and after the first call whose values are not the ``expect``-ed count and shapes (the
+parent will stop there anyway; later calls could only hang or crash on the wrong value).
+Before each call of a list, its index + 1 is written in the first 8 bytes of the shared
+memory, so the parent can time each call and name the one that never returned.
 """
 
 import os
@@ -113,6 +124,9 @@ def place(arrays, np):
     return specs, inline
 
 
+CONTROL = 64  # bytes at the start of the arena: the running call's index + 1, then padding
+
+
 def decode(item, arrays):
     if "a" in item:
         return arrays[item["a"]]
@@ -147,6 +161,19 @@ class Capped:
 
     def fileno(self):
         raise OSError("output is captured")
+
+
+def returned_values(value, np):
+    """The values a function returned, as the parent will see them: a tuple's items; a
+    list as one float array, or as its items when it is ragged; anything else alone."""
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, list):
+        try:
+            return (np.asarray(value, dtype=float),)
+        except (ValueError, TypeError):
+            return tuple(value)
+    return (value,)
 
 
 def encode(value, np, arrays, depth=0):
@@ -220,6 +247,95 @@ def set_limits(limits):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file too large is an OSError, not a kill
 
 
+def run_list(module, name, calls, arrays, folder, np):
+    """Call each function of a list in order (see the module docstring); the reply's
+    header and its inline arrays. Every returned array is copied at once into the reply
+    (the arena's second half when it fits), and a later call that refers to it gets a copy
+    of that copy: nothing a later call changes in place can change what the parent reads."""
+    results, values = [], []
+    reply = Reply(np)
+    for k, call in enumerate(calls):
+        function = getattr(module, call["function"], None)
+        if not callable(function):
+            return {"results": results, "error": "missing", "message": f"{name}.py has no function {call['function']}", "where": None, "call": k}, reply
+        try:
+            args = [argument(item, arrays, values, np) for item in call["args"]]
+        except LookupError:  # a value an earlier call did not return: the parent stops before this call
+            return {"results": results, "error": "missing-value", "message": "", "where": None, "call": k}, reply
+        if ARENA is not None:
+            struct.pack_into("<q", ARENA, 0, k + 1)
+        fresh = []
+        try:
+            started = time.perf_counter()
+            result = function(*args)
+            seconds = time.perf_counter() - started
+            value = encode(result, np, fresh)
+        except BaseException as exc:
+            return {"results": results, **describe(exc, folder), "call": k}, reply
+        first = len(reply.specs)
+        copies = [reply.keep(array) for array in fresh]
+        value = {"tuple": [shift(v, first) for v in value["tuple"]]} if "tuple" in value else shift(value, first)
+        results.append({"value": value, "seconds": seconds})
+        items = value["tuple"] if "tuple" in value else [value]
+        values.append(tuple(copies[item["a"] - first] if "a" in item else raw for item, raw in zip(items, returned_values(result, np))))
+        if not as_expected(values[-1], call.get("expect"), np):
+            break
+    return {"results": results}, reply
+
+
+def shift(item, first):
+    return {"a": item["a"] + first} if "a" in item else item
+
+
+class Reply:
+    """The arrays of a list's reply, each copied as it is returned: into the arena's
+    second half while they fit, else into memory of their own to cross in the pipe."""
+
+    def __init__(self, np):
+        self.np = np
+        self.offset = len(ARENA) // 2 if ARENA is not None else 0
+        self.specs, self.inline = [], []
+
+    def keep(self, array):
+        spec = {"dtype": array.dtype.str, "shape": list(array.shape)}
+        size = -(-array.nbytes // 64) * 64 or 64
+        if ARENA is not None and self.offset + size <= len(ARENA):
+            copy = self.np.frombuffer(ARENA, array.dtype, array.size, self.offset).reshape(array.shape)
+            copy[...] = array
+            spec["offset"] = self.offset
+            self.offset += size
+        else:
+            copy = array.copy()
+            self.inline.append(copy)
+        self.specs.append(spec)
+        return copy
+
+
+def argument(item, arrays, values, np):
+    if "r" in item:
+        k, j = item["r"]
+        value = values[k][j]
+        return value.copy() if isinstance(value, np.ndarray) else value
+    return decode(item, arrays)
+
+
+def as_expected(values, expect, np):
+    """Whether the values are plain numbers or arrays of the expected count and shapes."""
+    if expect is None:
+        return True
+    if len(values) != len(expect):
+        return False
+    for value, shape in zip(values, expect):
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind not in "biuf" or value.dtype.fields is not None:
+                return False
+        elif not isinstance(value, (int, float, np.number, np.bool_)):
+            return False
+        if shape is not None and list(np.shape(value)) != shape:
+            return False
+    return True
+
+
 def main():
     global ARENA
     folder, name, limits = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -247,6 +363,12 @@ def main():
             request, arrays = receive(np)
         except EOFError:
             return
+        if request.get("op") == "batch":
+            header, reply = run_list(module, name, request["calls"], arrays, folder, np)
+            header["printed"] = out.count
+            header["arrays"] = reply.specs
+            send(header, reply.inline)
+            continue
         if request.get("op") != "call":
             return
         function = getattr(module, request["function"], None)

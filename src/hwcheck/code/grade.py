@@ -197,6 +197,38 @@ class _Session:
             self.printed = max(self.printed, self.child.printed if self.child else 0)
             self.close()
             return _Outcome(code=failed.code, message=f"{function}: {failed.message}")
+        return self._outcome(function, reply)
+
+    def run(self, calls: list) -> list:
+        """A training step's list of calls (a train.Runner): each call's values, or CallFailed.
+        Arguments and results cross by value (the child copies each earlier result it
+        passes on), so a change in place cannot reach the training: none is looked for."""
+        not_ready = self._ready()
+        if not_ready is not None:
+            return [_failed(calls[0][0], not_ready)]
+        try:
+            replies = self.child.run(calls)
+        except ChildFailed as failed:
+            self.printed = max(self.printed, self.child.printed if self.child else 0)
+            self.close()
+            lost = CallFailed(failed.message, failed.code)
+            lost.call = failed.call if failed.call is not None else 0
+            return [lost]
+        results: list = []
+        for (function, _, _), reply in zip(calls, replies):
+            outcome = self._outcome(function, reply)
+            if outcome.code is not None:
+                results.append(_failed(function, outcome))
+                break
+            values = outcome.value if isinstance(outcome.value, tuple) else (outcome.value,)
+            wrong = next((v for v in values if v is None or isinstance(v, Other)), False)
+            if wrong is not False:
+                results.append(CallFailed(f"{function} returned {'None' if wrong is None else 'a ' + wrong.type_name}, not an array", "wrong-type"))
+                break
+            results.append(values)
+        return results
+
+    def _outcome(self, function: str, reply: Reply) -> _Outcome:
         self.seconds += reply.seconds
         if reply.error:
             code = {"NotImplementedError": "not-implemented", "missing": "missing-function", "MemoryError": "memory"}.get(reply.error, "raised")
@@ -357,21 +389,8 @@ class _Session:
     def _grade_training(self, task: Task, failed: set[str]) -> QuestionResult:
         recipe = task.train
         problem = self.grader.problem
-        def call(function: str, args: list) -> tuple:
-            # The parent keeps its own copies (arguments cross by value), so a change in
-            # place cannot reach the training: no need to look for one.
-            outcome = self.call(function, args, check_inputs=False)
-            if outcome.code is not None:
-                raise CallFailed(outcome.message if outcome.code != "not-implemented" else f"{function} still raises NotImplementedError", outcome.code)
-            value = outcome.value
-            values = value if isinstance(value, tuple) else (value,)
-            for item in values:
-                if item is None or isinstance(item, Other):
-                    raise CallFailed(f"{function} returned {'None' if item is None else 'a ' + item.type_name}, not an array", "wrong-type")
-            return tuple(np.asarray(v) if isinstance(v, np.ndarray) else v for v in values)
-
         deadline = time.monotonic() + self.grader.limits.train_timeout
-        result = train(recipe, call, self.grader.shapes[task.id], deadline)
+        result = train(recipe, self.run, self.grader.shapes[task.id], deadline)
         if result.failure is None:
             text = f"correct: training accuracy {result.accuracy:.3f} after {recipe.steps} steps (final loss {result.final_loss:.4g})"
             return self._result(task, model.CORRECT, text, _training_summary(result, recipe), None, (), None, task.points)
@@ -396,6 +415,10 @@ class _Session:
             expected = [plain(v) for v in input_set.expected] if task.tuple_return else plain(input_set.expected[0])
         return QuestionResult(task.id, task.ask, task.points, status, earned, feedback, expected, answer, answer,
                               diagnosis, tuple(codes), note)
+
+
+def _failed(function: str, outcome: _Outcome) -> CallFailed:
+    return CallFailed(outcome.message if outcome.code != "not-implemented" else f"{function} still raises NotImplementedError", outcome.code)
 
 
 def _forward_task(problem: CodeProblem, task: Task) -> tuple[str, Task] | None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 MAX_HEADER = 1 << 20  # bytes of JSON in one reply
-MAX_ARRAYS = 64
+MAX_ARRAYS = 256  # in one reply: a list's calls together
 MAX_RANK = 8
 MAX_REPLY_BYTES = 64 << 20  # all arrays of one reply together
 DTYPES = {np.dtype(t).str for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")}
@@ -45,26 +45,64 @@ class Reply:
     seconds: float = 0.0  # time inside the student's function, as the child measured it (for bench/)
 
 
+CONTROL = 64  # bytes at the arena's start: the index + 1 of the call a list is running (child.py)
+MAX_CALLS = 64  # calls in one list; a longer step is sent as several lists
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An argument that is the ``item``-th value returned by call ``call`` of the same list."""
+
+    call: int
+    item: int
+
+
 def request(function: str, args: list[Any], check_inputs: bool = True, arena=None) -> list:
     """The buffers of one call request (header, then the bytes of each array not placed
     in the arena's first half, uncopied)."""
-    arrays, items = [], []
-    for arg in args:
-        if isinstance(arg, np.ndarray):
-            arrays.append(np.ascontiguousarray(arg, dtype=float))
-            items.append({"a": len(arrays) - 1})
-        else:
-            items.append({"f": float(arg)})
-    specs = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
-    inline = arrays
-    if arena is not None and sum(a.nbytes + 64 for a in arrays) <= len(arena) // 2:
-        offset = 0
-        for array, spec in zip(arrays, specs):
-            np.frombuffer(arena, array.dtype, array.size, offset).reshape(array.shape)[...] = array
-            spec["offset"] = offset
-            offset += -(-array.nbytes // 64) * 64 or 64
-        inline = []
+    specs, inline, (items,) = _arguments([args], arena)
     header = {"op": "call", "function": function, "args": items, "check": check_inputs, "arrays": specs}
+    return _message(header, inline)
+
+
+def batch_request(calls: list[tuple[str, list[Any], list | None]], arena=None) -> list:
+    """The buffers of a list of calls (function, arguments, the expected shape of each
+    returned value or None): arguments are arrays, numbers or :class:`Ref`."""
+    if not 0 < len(calls) <= MAX_CALLS:
+        raise ValueError(f"a list of {len(calls)} calls (1 to {MAX_CALLS})")
+    specs, inline, items = _arguments([args for _, args, _ in calls], arena)
+    listed = [{"function": function, "args": args, "expect": None if expect is None else [None if s is None else list(s) for s in expect]}
+              for (function, _, expect), args in zip(calls, items)]
+    return _message({"op": "batch", "calls": listed, "arrays": specs}, inline)
+
+
+def _arguments(arg_lists: list[list[Any]], arena) -> tuple[list[dict], list[np.ndarray], list[list[dict]]]:
+    """The array specs, the arrays to send inline, and each call's argument items. Arrays
+    go in the arena's first half (after the control bytes) when they all fit there."""
+    arrays, items = [], []
+    for args in arg_lists:
+        row = []
+        for arg in args:
+            if isinstance(arg, Ref):
+                row.append({"r": [arg.call, arg.item]})
+            elif isinstance(arg, np.ndarray):
+                arrays.append(np.ascontiguousarray(arg, dtype=float))
+                row.append({"a": len(arrays) - 1})
+            else:
+                row.append({"f": float(arg)})
+        items.append(row)
+    specs = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
+    if arena is None or CONTROL + sum(a.nbytes + 64 for a in arrays) > len(arena) // 2:
+        return specs, arrays, items
+    offset = CONTROL
+    for array, spec in zip(arrays, specs):
+        np.frombuffer(arena, array.dtype, array.size, offset).reshape(array.shape)[...] = array
+        spec["offset"] = offset
+        offset += -(-array.nbytes // 64) * 64 or 64
+    return specs, [], items
+
+
+def _message(header: dict, inline: list[np.ndarray]) -> list:
     data = json.dumps(header).encode()
     return [struct.pack("<I", len(data)) + data] + [memoryview(a.reshape(-1)).cast("B") for a in inline if a.size]
 
@@ -128,6 +166,25 @@ def reply_of(header: dict, arrays: list[np.ndarray]) -> Reply:
         raise Malformed("a bad list of changed arguments")
     reply.mutated = tuple(mutated)
     return reply
+
+
+def batch_replies(header: dict, arrays: list[np.ndarray], calls: int) -> list[Reply]:
+    """The replies of a list of ``calls`` calls, in order: a value for each call evaluated,
+    then (when one raised) its error, which ends the list. Anything unexpected is Malformed."""
+    results = header.get("results")
+    if not isinstance(results, list) or len(results) > calls:
+        raise Malformed("a bad list of results")
+    printed = header.get("printed", 0)
+    replies = []
+    for result in results:
+        if not isinstance(result, dict) or "error" in result:
+            raise Malformed("a bad result in a list")
+        replies.append(reply_of({**result, "printed": printed}, arrays))
+    if "error" in header:
+        if header.get("call") != len(results) or len(results) >= calls:
+            raise Malformed("an error for a call it was not running")
+        replies.append(reply_of(header, arrays))
+    return replies
 
 
 def _value(item, arrays, top=False):

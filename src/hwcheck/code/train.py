@@ -2,10 +2,13 @@
 
 :func:`train` composes functions as the recipe's ``forward``, ``backward`` and ``update``
 lines say; *which* functions is the caller's business: the reference's (the engine's
-expressions, in-process) or a student's (one sandboxed call per line). Every value is
-checked against the shape the reference gives it, after every line, so a bias gradient
-with the batch's shape is caught at the step and line where it appears, not 1000 steps
-later as a broadcast mess.
+expressions, in-process) or a student's (sandboxed). Each step is handed to a
+:data:`Runner` as one list of calls whose arguments are values or references (:class:`Ref`) to
+earlier calls' results in the same list, so a sandboxed student's step costs one round
+trip, not thirteen (docs/code.md, Speed). Every value is then checked, in the lines'
+order, against the shape the reference gives it, so a bias gradient with the batch's
+shape is caught at the step and line where it appears, not 1000 steps later as a
+broadcast mess.
 
 The data is CS231n's spiral (``cs231n.github.io/neural-networks-case-study``), drawn with
 ``numpy.random.default_rng(seed)``; weights start as N(0, scale²) from their own seed,
@@ -22,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .load import Line, Training
+from .protocol import MAX_CALLS, Ref
 
 DIVERGED = 3.0  # a loss above 3 × the first step's loss is reported as growing
 
@@ -33,9 +37,36 @@ class CallFailed(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.call: int | None = None  # set when the process ended in call ``call`` of a list: the earlier calls' values are lost too
 
 
 Caller = Callable[[str, list], tuple]  # (function, args) -> the returned values, as a tuple
+Call = tuple[str, list, "tuple | None"]  # function, arguments (values or Ref), the expected shape of each returned value
+# A list of calls -> for each call evaluated, in order, its values as a tuple; the last item
+# may be a CallFailed, which ends the list (alone, with its ``call`` set, when the process
+# ended and took the earlier values with it). A runner may stop after a call whose values
+# are not the expected count and shapes (the loop stops there anyway).
+Runner = Callable[[list[Call]], list]
+
+
+def one_by_one(call: Caller) -> Runner:
+    """A runner that makes each call of the list with ``call`` (in-process functions)."""
+
+    def run(calls: list[Call]) -> list:
+        results: list = []
+        for function, args, _ in calls:
+            try:
+                resolved = [results[a.call][a.item] if isinstance(a, Ref) else a for a in args]
+            except IndexError:  # an earlier call returned too few values: the loop stops there
+                break
+            try:
+                results.append(call(function, resolved))
+            except CallFailed as failed:
+                results.append(failed)
+                break
+        return results
+
+    return run
 
 
 @dataclass
@@ -95,29 +126,26 @@ def _start(recipe: Training) -> dict[str, Any]:
     return {"x": x, "y": y, "lr": float(recipe.lr), **initial_params(recipe)}
 
 
-def train(recipe: Training, call: Caller, shapes: dict[str, tuple[int, ...]] | None = None, deadline: float | None = None) -> TrainResult:
-    """Run the recipe with ``call``; stops at the first fault and says which step and line."""
+def train(recipe: Training, run: Runner, shapes: dict[str, tuple[int, ...]] | None = None, deadline: float | None = None) -> TrainResult:
+    """Run the recipe with ``run``; stops at the first fault and says which step and line."""
     values = _start(recipe)
     result = TrainResult(0)
-    params = list(recipe.params)
+    updates = [Line((name,), recipe.update, (name, f"d{name}", "lr"), f"{name} = {recipe.update}({name}, d{name}, lr)") for name in recipe.params]
+    step_lines = [*recipe.forward, *recipe.backward, *updates]
+
+    def check_loss(step: int) -> None:
+        loss = _loss(values[recipe.loss], step)
+        result.losses.append(loss)
+        if loss > DIVERGED * result.losses[0] + 1e-12:
+            raise _Stop("loss-grew", f"the loss grew from {result.losses[0]:.4g} (step 1) to {loss:.4g} at step {step}: the training diverges", step)
+
     try:
         for step in range(1, recipe.steps + 1):
             if deadline is not None and time.monotonic() > deadline:
                 raise _Stop("timeout", f"training stopped at step {step}: it took longer than the time allowed", step)
-            for line in recipe.forward:
-                _run(line, values, call, shapes, step)
-            loss = _loss(values[recipe.loss], step)
-            result.losses.append(loss)
-            if loss > DIVERGED * result.losses[0] + 1e-12:
-                raise _Stop("loss-grew", f"the loss grew from {result.losses[0]:.4g} (step 1) to {loss:.4g} at step {step}: the training diverges", step)
-            for line in recipe.backward:
-                _run(line, values, call, shapes, step)
-            for name in params:
-                update = Line((name,), recipe.update, (name, f"d{name}", "lr"), f"{name} = {recipe.update}({name}, d{name}, lr)")
-                _run(update, values, call, shapes, step)
+            _run(step_lines, values, run, shapes, step, {len(recipe.forward): lambda: check_loss(step)})
             result.steps = step
-        for line in recipe.forward:  # the evaluation after the last step
-            _run(line, values, call, shapes, recipe.steps + 1)
+        _run(list(recipe.forward), values, run, shapes, recipe.steps + 1, {})  # the evaluation after the last step
         result.final_loss = _loss(values[recipe.loss], recipe.steps + 1)
         predicted = np.asarray(values[recipe.predict])
         if predicted.shape != values["y"].shape:
@@ -138,11 +166,36 @@ class _Stop(Exception):
         self.code, self.message, self.step = code, message, step
 
 
-def _run(line: Line, values: dict, call: Caller, shapes, step: int) -> None:
-    try:
-        returned = call(line.function, [values[a] for a in line.args])
-    except CallFailed as failed:
-        raise _Stop(failed.code, f"at step {step}, '{line.text}': {failed.message}", step) from None
+def _run(lines: list[Line], values: dict, run: Runner, shapes, step: int, checks: dict[int, Callable[[], None]]) -> None:
+    """The lines as lists of at most MAX_CALLS calls; then each line's values checked and
+    stored in order, with ``checks[i]`` run before line i is taken (the loss, after the
+    forward lines: a NaN loss is reported before anything the backward pass did with it)."""
+    for start in range(0, len(lines), MAX_CALLS):
+        chunk = lines[start:start + MAX_CALLS]
+        made: dict[str, Ref] = {}
+        calls = []
+        for k, line in enumerate(chunk):
+            args = [made[a] if a in made else values[a] for a in line.args]
+            expect = None if shapes is None else tuple(shapes.get(t) for t in line.targets)
+            calls.append((line.function, args, expect))
+            made.update({target: Ref(k, j) for j, target in enumerate(line.targets)})
+        outcomes = run(calls)
+        lost = outcomes[-1] if outcomes and isinstance(outcomes[-1], CallFailed) and outcomes[-1].call is not None else None
+        if lost is not None:
+            raise _Stop(lost.code, f"at step {step}, '{chunk[min(lost.call, len(chunk) - 1)].text}': {lost.message}", step)
+        for k, line in enumerate(chunk):
+            if start + k in checks:
+                checks[start + k]()
+            _take(line, outcomes[k] if k < len(outcomes) else None, values, shapes, step)
+    if len(lines) in checks:
+        checks[len(lines)]()
+
+
+def _take(line: Line, returned, values: dict, shapes, step: int) -> None:
+    if returned is None:  # the runner stopped the list without a reason: a misbehaving child
+        raise _Stop("crashed", f"at step {step}, '{line.text}': {line.function} was not called", step)
+    if isinstance(returned, CallFailed):
+        raise _Stop(returned.code, f"at step {step}, '{line.text}': {returned.message}", step)
     if len(returned) != len(line.targets):
         raise _Stop("wrong-count", f"at step {step}, '{line.text}': {line.function} returned {len(returned)} value(s), not {len(line.targets)}", step)
     for target, value in zip(line.targets, returned):
