@@ -91,3 +91,9 @@ def test_record_behaves_like_a_frozen_dataclass():
         Point(1.0, z=2.0)
     with pytest.raises(TypeError, match="multiple values"):
         Point(1.0, x=2.0)
+
+
+def test_plain_table_at_every_width_around_its_own():
+    table = _table(CASES["maths symbols"])
+    for width in range(20, 60):  # the table is 35 columns wide: below it rich wraps, from it on both print one line a row
+        assert _render(table, width) == _render(table.rich_table(), width), width
