@@ -35,7 +35,7 @@ Figures on the shared 2-core machine (2 Dec 2026, load 2-5 from other work):
   2.69× CPU; after 1.60× wall, 2.37× CPU (yamldoc: 0.79 s -> 0.64 s CPU to parse the
   10,000 sheets; the summary prints its first 50 rows when a report is written). Wall
   time depends heavily on how busy the two cores are (2.83× was measured at load ~3 with
-  the test suite running beside it); the CPU ratio is the steadier figure.
+  other sessions' work beside it); the CPU ratio is the steadier figure.
 """
 
 from __future__ import annotations
