@@ -8,8 +8,9 @@ stderr and exits with code 2; nothing else ever reaches the user as a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, NamedTuple
+
+from .record import Record
 
 EXIT_INPUT_ERROR = 2
 
@@ -21,8 +22,7 @@ class Pos(NamedTuple):
     column: int
 
 
-@dataclass(frozen=True)
-class Fault:
+class Fault(Record):
     file: str | None
     message: str
     pos: Pos | None = None

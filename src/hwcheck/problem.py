@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .record import Record
 from .errors import FaultList, InputError, Pos, did_you_mean
 from .escape import visible
 from .numbers import NotANumber, fmt, parse_number
@@ -30,8 +31,7 @@ QUESTION_KEYS = ("id", "ask", "points", "tolerance", "answer", *CREDIT_KEYS)
 KINDS = ("graph", "architecture", "code")
 
 
-@dataclass(frozen=True)
-class Tolerance:
+class Tolerance(Record):
     """|answer − expected| ≤ abs + rel·|expected| (contract §4)."""
 
     rel: float = 0.01
@@ -53,8 +53,7 @@ class Tolerance:
         return np.where(finite, close, answer == expected)
 
 
-@dataclass(frozen=True)
-class Credit:
+class Credit(Record):
     """How a wrong answer can still earn points (contract §12); None means "not set here".
 
     A question's own keys win over the problem-wide ``grading:`` ones, key by key, and
@@ -76,8 +75,7 @@ class Credit:
         )
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(Record):
     id: str
     ask: str
     points: float = 1.0

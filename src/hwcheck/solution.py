@@ -7,24 +7,22 @@ the grader, the renderers and the CLI never need to know which kind they hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 import numpy as np
 
+from .record import Record
 from .problem import Problem
 
 
-@dataclass(frozen=True)
-class Alternative:
+class Alternative(Record):
     """Another accepted answer, e.g. a different valid subgradient at a kink."""
 
     value: Any
     note: str
 
 
-@dataclass(frozen=True)
-class Expected:
+class Expected(Record):
     """The right answer to one `ask`.
 
     ``value`` is a float or a NumPy array for graph questions, a list of ints for a
@@ -38,8 +36,7 @@ class Expected:
     alternatives: tuple[Alternative, ...] = ()
 
 
-@dataclass(frozen=True)
-class Mistake:
+class Mistake(Record):
     """A typical wrong way to work a question out, and the answer it leads to.
 
     ``code`` is a stable identifier (``missing-path``, ``forgot-bias``...);

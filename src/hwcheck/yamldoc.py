@@ -82,8 +82,10 @@ def position_of(container: Any, key: Any, default: Pos | None = None) -> Pos | N
     return default
 
 
-def _pos(mark) -> Pos:
-    return Pos(mark.line + 1, mark.column + 1)
+def _pos(mark, _tuple=tuple.__new__) -> Pos:
+    # tuple.__new__ directly: Pos(...) goes through a Python-level __new__, and this runs
+    # for every key and value of every sheet of a class.
+    return _tuple(Pos, (mark.line + 1, mark.column + 1))
 
 
 _MAX_DIGITS = 400  # longer numbers are refused (Python will not even convert 4,300+ digits)
@@ -114,9 +116,9 @@ def _core_number(text: str, tag: str | None) -> Any:
     if tag != "float":
         if _INT.fullmatch(text):
             return int(text)
-        if _OCT.fullmatch(text):
+        if text[:2] == "0o" and _OCT.fullmatch(text):  # the prefix first: most numbers have neither
             return int(text[2:], 8)
-        if _HEX.fullmatch(text):
+        if text[:2] == "0x" and _HEX.fullmatch(text):
             return int(text[2:], 16)
         if tag == "int":
             return _NOT_FOUND

@@ -104,7 +104,7 @@ def run_grade(options: GradeOptions) -> int:
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(skipped))
     flag_duplicate_students(sheets)
     _write_reports(options, problem, sheets, skipped)
-    print_grades(sheets, options.show_answers, options.summary, options.width, skipped)
+    print_grades(sheets, options.show_answers, options.summary, options.width, skipped, options.reports)
     # A Gradescope submission without a sheet is the student's to fix (exit 1, with a
     # results.json saying so), not a failure of the autograder (exit 2, no results).
     return exit_code(sheets) if sheets else 1

@@ -9,14 +9,14 @@ spaces backtracks in quadratic time on a long run of them (40,000 spaces took 6 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from ..record import Record
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _D = ("d", "∂")
 
 
-@dataclass(frozen=True)
-class GraphAsk:
+class GraphAsk(Record):
     name: str  # the leaf or step asked about
     output: str | None = None  # set for a gradient dOUT/dNAME
     index: tuple[int, ...] | None = None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..record import Record
 from ..errors import Pos
 from ..numbers import fmt
 from . import expr as E
@@ -34,8 +35,7 @@ MAX_TOTAL_ELEMENTS = 5_000_000  # in all the graph's values together (each pass 
 MAX_MULTIPLY_ADDS = 100_000_000  # in one operation (a matrix product of 1000×1000 by 1000×100)
 
 
-@dataclass(frozen=True)
-class Const:
+class Const(Record):
     value: float
 
 

@@ -12,11 +12,11 @@ of ±1000 give the exact finite loss and gradient although p underflows to 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from ..record import Record
 from ..numbers import fmt_value
 from .build import Graph, Node, evaluate
 from .ops import DomainError, class_targets, log_softmax, unbroadcast
@@ -34,8 +34,7 @@ class NumericFault(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Kink:
+class Kink(Record):
     """A point where the derivative is not defined and a subgradient was chosen."""
 
     node: str

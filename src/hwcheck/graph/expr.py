@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Union
 
+from ..record import Record
 from ..errors import did_you_mean
 from ..numbers import exact
 
@@ -33,35 +33,30 @@ class ExprError(ValueError):
         self.column = column
 
 
-@dataclass(frozen=True)
-class Num:
+class Num(Record):
     value: float
     column: int
 
 
-@dataclass(frozen=True)
-class Name:
+class Name(Record):
     name: str
     column: int
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(Record):
     func: str
     args: tuple["Expr", ...]
     column: int
 
 
-@dataclass(frozen=True)
-class BinOp:
+class BinOp(Record):
     op: str  # one of + - * / ** @
     left: "Expr"
     right: "Expr"
     column: int
 
 
-@dataclass(frozen=True)
-class Neg:
+class Neg(Record):
     operand: "Expr"
     column: int
 

@@ -17,11 +17,11 @@ from this registry.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
+from ..record import Record
 from . import terms as T
 
 Array = np.ndarray
@@ -33,8 +33,7 @@ class DomainError(ValueError):
     """An operation applied where it is undefined (log of 0, division by zero...)."""
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(Record):
     name: str
     arity: int
     forward: Callable[..., Array]

@@ -14,16 +14,16 @@ test can check that the formula a student reads is the rule the engine runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
 
+from ..record import Record
 from . import expr as E
 
 
-class Term:
-    """A node of a formula. Subclasses are frozen dataclasses."""
+class Term(Record):
+    """A node of a formula. Subclasses are frozen records (:mod:`hwcheck.record`)."""
 
     def __add__(self, other):
         return Sum((self, _term(other)))
@@ -57,7 +57,6 @@ def _term(value) -> Term:
 # -- leaves ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Num(Term):
     value: float
 
@@ -79,14 +78,12 @@ class Half(_Atom):
     """½, as a number inside notes (½ at a tie)."""
 
 
-@dataclass(frozen=True)
 class Symbol(Term):
     """A name in a formula: x0 (typeset x₀ / x_{0}), G, n, I, p, y."""
 
     name: str
 
 
-@dataclass(frozen=True)
 class Code(Term):
     """A node of the problem by its expression (``x0 * w0 + b0``) or its step name,
     typed as the expression language's tree; in a formula it is parenthesised unless it is
@@ -95,7 +92,6 @@ class Code(Term):
     tree: object  # an expr.Expr
 
 
-@dataclass(frozen=True)
 class Shape(Term):
     dims: tuple[int, ...]
 
@@ -107,7 +103,6 @@ class Identity(_Atom):
 # -- placeholders of an operation's formulas ---------------------------------------------
 
 
-@dataclass(frozen=True)
 class Arg(Term):
     k: int
 
@@ -120,7 +115,6 @@ class Upstream(_Atom):
     """G, the upstream gradient of a vector–Jacobian product."""
 
 
-@dataclass(frozen=True)
 class Count(Term):
     """n, the number of elements of operand ``k`` (along the axis that operand ``axis``
     names, for a reduction along one axis)."""
@@ -132,7 +126,6 @@ class Count(Term):
 # -- structure ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Apply(Term):
     """A function applied: relu(x), ln(a), diag(p), sign(a), softmax(h)."""
 
@@ -140,26 +133,22 @@ class Apply(Term):
     args: tuple[Term, ...]
 
 
-@dataclass(frozen=True)
 class Neg(Term):
     operand: Term
 
 
-@dataclass(frozen=True)
 class Sum(Term):
     """a + b − c: a Neg term is written with a minus."""
 
     terms: tuple[Term, ...]
 
 
-@dataclass(frozen=True)
 class Prod(Term):
     """a·b, written with a centred dot."""
 
     factors: tuple[Term, ...]
 
 
-@dataclass(frozen=True)
 class Quotient(Term):
     """a/b, written inline."""
 
@@ -167,7 +156,6 @@ class Quotient(Term):
     denominator: Term
 
 
-@dataclass(frozen=True)
 class Power(Term):
     """a², or a^(b − 1) with the exponent in parentheses."""
 
@@ -175,19 +163,16 @@ class Power(Term):
     exponent: Term
 
 
-@dataclass(frozen=True)
 class Transpose(Term):
     operand: Term
 
 
-@dataclass(frozen=True)
 class Paren(Term):
     """Parentheses written on purpose: (1 − y)."""
 
     body: Term
 
 
-@dataclass(frozen=True)
 class Indicator(Term):
     """[a > b]: 1 where the comparison holds, else 0 (Iverson's bracket)."""
 
@@ -196,7 +181,6 @@ class Indicator(Term):
     right: Term
 
 
-@dataclass(frozen=True)
 class Partial(Term):
     """∂top/∂bottom (or d top/d bottom)."""
 
@@ -205,7 +189,6 @@ class Partial(Term):
     d: str = "∂"
 
 
-@dataclass(frozen=True)
 class Noted(Term):
     """A formula with a remark in words beside it: [a > b] (½ at a tie). The words are
     a tuple of pieces, each a string of words or a Term set as maths."""

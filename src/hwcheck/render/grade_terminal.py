@@ -80,6 +80,7 @@ def _expected_text(value) -> str:
 
 
 MAX_SHEET_TABLES = 50  # beyond this many sheets the terminal shows the summary only
+MAX_SUMMARY_ROWS = 50  # ... and, when a report is written, the summary's first rows only
 
 
 def summary_table(sheets) -> Table | LongTable:
@@ -128,7 +129,9 @@ def skipped_lines(skipped) -> list:
     return lines
 
 
-def print_grades(sheets, show_answers: bool = False, summary_only: bool = False, width: int | None = None, skipped=()) -> None:
+def print_grades(sheets, show_answers: bool = False, summary_only: bool = False, width: int | None = None, skipped=(), reports=()) -> None:
+    """The sheets' tables (up to MAX_SHEET_TABLES sheets) and the summary. ``reports`` are the
+    report files written: with one, a big class's summary shows its first MAX_SUMMARY_ROWS rows."""
     console = Console(width=width, soft_wrap=False, highlight=False)
     if not summary_only and len(sheets) <= MAX_SHEET_TABLES:
         for sheet in sheets:
@@ -141,9 +144,15 @@ def print_grades(sheets, show_answers: bool = False, summary_only: bool = False,
     if skipped:
         console.print()
     if summary_only or len(sheets) > 1:
-        table = summary_table(sheets)
+        # A class too big for a table per sheet, with a report on disk: thousands of summary
+        # rows would only scroll by (and took a tenth of a 10,000-sheet run), so the terminal
+        # shows the first rows and the caption, and the report holds every sheet.
+        shown = sheets[:MAX_SUMMARY_ROWS] if reports and len(sheets) > MAX_SHEET_TABLES else sheets
+        table = summary_table(shown)
         table.caption = summary_caption(sheets, skipped)
         console.print(table)
+        if len(shown) < len(sheets):
+            console.print(Text(f"... and {plural(len(sheets) - len(shown), 'more sheet')} (every one is in {visible(', '.join(reports))})"))
         if isinstance(table, LongTable):
             console.print(Text(table.caption))
         if not summary_only and len(sheets) > MAX_SHEET_TABLES:

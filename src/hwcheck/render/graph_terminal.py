@@ -5,24 +5,21 @@ expressions) goes in as ``Text`` so rich never reads ``w[i]`` as markup."""
 from __future__ import annotations
 
 import numpy as np
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from ..numbers import fmt_value
 from .long_table import LONG_TABLE_ROWS, LongTable
+from .plain_table import PlainTable
 from .formulas import MAX_TERMS, jacobian_note, local_formula, unshown_note, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
 
 
-def _table(title: str, *columns: str, rows: int = 0) -> Table | LongTable:
-    """A rich Table, or for thousands of rows a LongTable (rich's is too slow there)."""
+def _table(title: str, *columns: str, rows: int = 0) -> PlainTable | LongTable:
+    """A table as rich lays it out (see plain_table.py), or for thousands of rows a
+    LongTable (rich's is too slow there)."""
     if rows > LONG_TABLE_ROWS:
         return LongTable(Text(title, style="bold"), list(columns))
-    table = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
+    return PlainTable(Text(title, style="bold"), list(columns))
 
 
 def _local_value(local) -> str:
