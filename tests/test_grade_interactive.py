@@ -154,3 +154,14 @@ def test_rounded_answers_are_shown_as_close():
     run_checker(Grader(residual_solution()), screen, tries=2)
     # the last question: 0.9 is 0.94 rounded to one figure
     assert screen.said("wrong")[-1][2] is True
+
+
+def test_the_checker_counts_partial_credit_of_the_last_try():
+    # softmax_ce_t4: T4.L 1 + T4.h 2 + T4.rule 3 right; T4.w2 (partial: entries) with three of
+    # its six entries right earns 3/6 of 2 points on the last try: 7 of 8.
+    import hwcheck
+
+    solution = hwcheck.solve(hwcheck.load_problem(CONTRACT / "softmax_ce_t4.yaml"))
+    typed = ["0.7309", "[0.3228, -0.5185, 0.1958]", "x4 - y", "[[0.1937, 1], [-0.3111, 1], [0.1175, 1]]"]
+    result = run_checker(Grader(solution), ScriptedScreen(typed), tries=1)
+    assert (result.score, result.max_score) == (7, 8)

@@ -78,6 +78,7 @@ def _ask_until_done(grader: Grader, item: Item, screen: Screen, tries: int, valu
     """True when answered correctly, False when the tries ran out, None when skipped."""
     q = item.question
     left = tries
+    verdict = None
     while left > 0:
         line = screen.ask()
         if line is None:
@@ -107,6 +108,8 @@ def _ask_until_done(grader: Grader, item: Item, screen: Screen, tries: int, valu
             return True
         left -= 1
         screen.wrong(verdict.feedback, left, close=verdict.status == ROUNDED)
+    if verdict is not None:  # the last answer's partial credit, if the problem gives any
+        result.score += verdict.earned
     return False
 
 
