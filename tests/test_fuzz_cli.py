@@ -653,7 +653,6 @@ USAGE_ERRORS = [
     ["grade", RESIDUAL, "--tries", "0"], ["grade", RESIDUAL, ALICE, "--report", "{tmp}/r.txt"],
     ["grade", RESIDUAL, ALICE, "--report", "{tmp}/r"], ["grade", RESIDUAL, ALICE, "--report", "/nonexistent/r.json"],
     ["grade", RESIDUAL, ALICE, "--report", "{tmp}/folder.json"],
-    ["grade", RESIDUAL, ALICE, CONTRACT, "--gradescope", "{tmp}/g.json"],
     ["grade", RESIDUAL, ALICE, "--gradescope", "/nonexistent/g.json"],
     ["grade", RESIDUAL, ALICE, "--width", "0"], ["grade", RESIDUAL, ALICE, "--width", "-1"],
     ["grade", RESIDUAL, ALICE, "--save", "{tmp}/x.yaml"], ["grade", RESIDUAL, ALICE, "--student", "bob"],

@@ -160,7 +160,10 @@ def test_empty_folder_is_bad_usage(tmp_path, capsys):
 def test_gradescope_grades_exactly_one_sheet(tmp_path, capsys):
     folder = make_class(tmp_path)
     code, _, err = run(["grade", RESIDUAL, str(folder), "--gradescope", str(tmp_path / "results.json")], capsys)
-    assert code == 2 and "one submission at a time" in err and not (tmp_path / "results.json").exists()
+    assert code == 1 and "one submission at a time" in err  # the student's to fix, not "autograder failed"
+    several = json.loads((tmp_path / "results.json").read_text())
+    assert several["score"] == 0 and "answer sheets, and one is graded" in several["output"]
+    assert {t["status"] for t in several["tests"]} == {"failed"} and len(several["tests"]) == 6
     code, _, _ = run(["grade", RESIDUAL, ALICE, "--gradescope", str(tmp_path / "results.json")], capsys)
     data = json.loads((tmp_path / "results.json").read_text())
     assert code == 1 and data["score"] == 9 and len(data["tests"]) == 6

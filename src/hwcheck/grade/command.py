@@ -99,7 +99,13 @@ def run_grade(options: GradeOptions) -> int:
         results = grade_files(grader, files, on_progress)  # pauses the cyclic GC itself
     sheets, skipped = set_aside(results, collected.skipped)
     if options.gradescope and len(sheets) > 1:  # counted once read: a copy of the problem beside the sheet is set aside
-        raise InputError.at("--gradescope", None, f"grades one submission at a time, and {len(sheets)} sheets were found; give one sheet")
+        # The student's to fix (exit 1, a results.json saying so), not "autograder failed".
+        from .report import write_gradescope
+
+        write_gradescope(options.gradescope, problem, None, skipped, several=[s.file for s in sheets])
+        print(f"error: --gradescope grades one submission at a time, and {len(sheets)} sheets were found; "
+              f"{options.gradescope} tells the student to hand in one", file=sys.stderr)
+        return 1
     if not sheets and not options.gradescope:  # every file given was, once read, a problem file
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(skipped))
     flag_duplicate_students(sheets)

@@ -115,17 +115,18 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     return out.getvalue()
 
 
-def gradescope_json(problem: Problem, sheet: SheetResult | None, skipped: list[Skipped] = ()) -> str:
+def gradescope_json(problem: Problem, sheet: SheetResult | None, skipped: list[Skipped] = (), several: list[str] = ()) -> str:
     """Gradescope's results.json for one submission: one test per question.
 
     Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/ — top-level
     ``score`` and ``tests`` with ``name``, ``number``, ``score``, ``max_score``,
     ``status`` and ``output``. ``sheet`` is None when the submission holds no answer
     sheet: the student then gets score 0 and is told what was found and what to hand in,
-    instead of Gradescope's "autograder failed".
+    instead of Gradescope's "autograder failed". ``several`` names the sheets of a submission
+    that holds more than one: it is not graded either, and the student is told to keep one.
     """
     if sheet is None:
-        return _gradescope_without_sheet(problem, skipped)
+        return _gradescope_without_sheet(problem, skipped, several)
     tests = [
         {
             "name": f"{r.id}: {r.ask}",
@@ -157,9 +158,15 @@ def _failed_tests(problem: Problem, why: str) -> list[dict[str, Any]]:
     ]
 
 
-def _gradescope_without_sheet(problem: Problem, skipped: list[Skipped]) -> str:
+def _gradescope_without_sheet(problem: Problem, skipped: list[Skipped], several: list[str] = ()) -> str:
     total = number(sum(q.points for q in problem.questions))
-    lines = [f"{problem.title or problem.id}: 0 / {total}", "No answer sheet was found in your submission."]
+    lines = [f"{problem.title or problem.id}: 0 / {total}"]
+    if several:
+        lines.append(f"Your submission holds {len(several)} answer sheets, and one is graded: {', '.join(several)}.")
+        lines.append("Submit again with exactly one YAML answer sheet (delete or rename the others so they do not end in .yaml).")
+        data = {"score": 0, "output": "\n".join(lines), "tests": _failed_tests(problem, f"not graded: {len(several)} answer sheets were handed in; keep one")}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    lines.append("No answer sheet was found in your submission.")
     if skipped:
         lines.append("Found:")
         lines.extend(f"  {s.file}: {s.reason}" for s in skipped)
@@ -187,5 +194,5 @@ def write_report(path: str, problem: Problem, sheets: list[SheetResult], skipped
         write_atomic(path, report_json(problem, sheets, skipped))
 
 
-def write_gradescope(path: str, problem: Problem, sheet: SheetResult | None, skipped: list[Skipped] = ()) -> None:
-    write_atomic(path, gradescope_json(problem, sheet, skipped))
+def write_gradescope(path: str, problem: Problem, sheet: SheetResult | None, skipped: list[Skipped] = (), several: list[str] = ()) -> None:
+    write_atomic(path, gradescope_json(problem, sheet, skipped, several))
