@@ -41,6 +41,9 @@ def faults(tmp_path, tasks: str) -> str:
     ("  - {id: A, function: class, inputs: {x: [4]}, returns: x}\n", ":5:", "function"),
     ("  - {id: A, function: f, inputs: {x: {shape: [4], draw: gauss}}, returns: x}\n", ":5:", "unknown draw 'gauss'"),
     ("  - {id: A, function: f, inputs: {x: [400000]}, returns: x}\n", ":5:", "limit"),
+    # tasks are read as questions are: bounded points, printable ids
+    ("  - {id: A, function: f, inputs: {x: [4]}, returns: x, points: 1e308}\n", ":5:", "more than 1,000,000"),
+    ('  - {id: "C\\e[2J", function: f, inputs: {x: [4]}, returns: x}\n', ":5:", "printable text"),
 ])
 def test_faults_name_the_place(tmp_path, tasks, where, words):
     text = faults(tmp_path, tasks)
@@ -144,3 +147,9 @@ def test_solve_check_runs_the_reference_training():
     (training,) = json.loads(done.stdout)["training"]
     assert training["reference"]["reached"] and training["reference"]["accuracy"] >= 0.9
     assert training["shapes"]["db2"] == [3] and training["shapes"]["x1"] == [300, 100]
+
+
+def test_task_ids_are_kept_as_written(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(BASE + "  - {id: 1.10, function: f, inputs: {x: [4]}, returns: x}\n  - {id: 1.1, function: g, inputs: {x: [4]}, returns: x}\n")
+    assert [task.id for task in hwcheck.load_problem(path).tasks] == ["1.10", "1.1"]

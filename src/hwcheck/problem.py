@@ -241,6 +241,41 @@ def read_tolerance(value: Any, pos: Pos, default: Tolerance, faults: FaultList) 
     return Tolerance(**result)
 
 
+def check_keys(item: YMap, what: str, allowed: tuple[str, ...], faults: FaultList) -> None:
+    """A fault for every key of ``item`` (a question, a task) that is not ``allowed``."""
+    for key in item:
+        if key not in allowed:
+            faults.add(item.key_pos[key], f"unknown {what} key '{key}'{faults.suggest(str(key), allowed)}; allowed: {', '.join(allowed)}")
+
+
+def read_id(item: YMap, what: str, example: str, faults: FaultList) -> str | None:
+    """The ``id`` of a question or task as written (id 1.10 is not 1.1), printable; None after a fault."""
+    if not isinstance(item.get("id"), (str, int, float)) or not item.text("id").strip():
+        faults.add(item.where("id"), f"{what} id must be text such as {example}")
+        return None
+    text = item.text("id")
+    if problem := _unprintable(text):
+        faults.add(item.where("id"), f"a {what} id is printable text such as {example}; {problem}")
+        return None
+    return text
+
+
+def read_points(item: YMap, faults: FaultList) -> float:
+    """``points`` (default 1): a number from 0 to MAX_POINTS, so that no total overflows."""
+    if "points" not in item:
+        return 1.0
+    try:
+        given = parse_number(item["points"])
+        if given < 0:
+            raise NotANumber("points must be ≥ 0")
+        if given > MAX_POINTS:
+            raise NotANumber(f"{item.text('points')} is more than {MAX_POINTS:,}, the most a question (or a whole problem) may be worth")
+        return given
+    except NotANumber as exc:
+        faults.add(item.where("points"), f"points: {exc}")
+        return 1.0
+
+
 def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) -> list[Question] | None:
     """The `questions` list, or None when the file gives none (each kind has defaults)."""
     if "questions" not in data:
@@ -256,9 +291,7 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
         if not isinstance(item, YMap):
             faults.add(pos, "each question is a mapping such as {id: T1.a, ask: dz/dw0, points: 2}")
             continue
-        for key in item:
-            if key not in QUESTION_KEYS:
-                faults.add(item.key_pos[key], f"unknown question key '{key}'{faults.suggest(str(key), QUESTION_KEYS)}; allowed: {', '.join(QUESTION_KEYS)}")
+        check_keys(item, "question", QUESTION_KEYS, faults)
         ask = item.get("ask")
         if not isinstance(ask, str) or not ask.strip():
             faults.add(item.where("ask") if "ask" in item else pos, "question needs 'ask', e.g. ask: dz/dw0 or ask: z")
@@ -266,28 +299,13 @@ def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) 
         if problem := _unprintable(ask.strip()):
             faults.add(item.where("ask"), f"an ask is one line of printable text; {problem}")
             continue
-        qid = item.get("id", ask)
-        if not isinstance(qid, (str, int, float)):
-            faults.add(item.where("id"), "question id must be text such as T1.a")
-            continue
-        qid = item.text("id") if "id" in item else qid  # as written: id 1.10 is not 1.1
-        if problem := _unprintable(qid):
-            faults.add(item.where("id"), f"a question id is printable text such as T1.a; {problem}")
+        qid = read_id(item, "question", "T1.a", faults) if "id" in item else ask
+        if qid is None:
             continue
         if qid in seen:  # a fault, and the rest of the question is still checked: every fault at once
             faults.add(item.where("id") if "id" in item else pos, f"question id '{qid}' is used twice (first at line {seen[qid].line}); ids are unique")
         seen.setdefault(qid, pos)
-        points = 1.0
-        if "points" in item:
-            try:
-                given = parse_number(item["points"])
-                if given < 0:
-                    raise NotANumber("points must be ≥ 0")
-                if given > MAX_POINTS:
-                    raise NotANumber(f"{item.text('points')} is more than {MAX_POINTS:,}, the most a question (or a whole problem) may be worth")
-                points = given
-            except NotANumber as exc:
-                faults.add(item.where("points"), f"points: {exc}")
+        points = read_points(item, faults)
         tolerance = problem_tolerance
         if "tolerance" in item:
             tolerance = read_tolerance(item["tolerance"], item.where("tolerance"), problem_tolerance, faults)

@@ -18,7 +18,7 @@ from ..errors import FaultList, Pos, did_you_mean
 from ..graph import expr as E
 from ..graph.ops import FUNCTIONS
 from ..numbers import NotANumber, parse_number
-from ..problem import Problem, Question, Tolerance, read_tolerance
+from ..problem import Problem, Question, Tolerance, check_keys, read_id, read_points, read_tolerance
 from ..yamldoc import YList, YMap
 
 KIND_KEYS = ("module", "seed", "trials", "tasks")
@@ -178,26 +178,18 @@ def _read_tasks(data: YMap, tolerance: Tolerance, faults: FaultList) -> list[Tas
         if not isinstance(item, YMap):
             faults.add(pos, "each task is a mapping such as {id: C1, function: f, inputs: {x: [4, 3]}, returns: relu(x)}")
             continue
-        for key in item:
-            if key not in TASK_KEYS:
-                faults.add(item.key_pos[key], f"unknown task key '{key}'{did_you_mean(str(key), TASK_KEYS)}; allowed: {', '.join(TASK_KEYS)}")
-        task_id = item.get("id")
-        if not isinstance(task_id, (str, int)) or isinstance(task_id, bool) or not str(task_id).strip():
-            faults.add(item.where("id") if "id" in item else pos, "each task needs an id, e.g. id: C1")
+        check_keys(item, "task", TASK_KEYS, faults)
+        if "id" not in item:
+            faults.add(pos, "each task needs an id, e.g. id: C1")
             continue
-        task_id = str(task_id)
+        task_id = read_id(item, "task", "C1", faults)
+        if task_id is None:
+            continue
         if task_id in seen:
             faults.add(item.where("id"), f"task id '{task_id}' is used twice (first at line {seen[task_id].line}); ids are unique")
             continue
         seen[task_id] = pos
-        points = 1.0
-        if "points" in item:
-            try:
-                points = parse_number(item["points"])
-                if points < 0:
-                    raise NotANumber("points must be ≥ 0")
-            except NotANumber as exc:
-                faults.add(item.where("points"), f"points: {exc}")
+        points = read_points(item, faults)
         task_tolerance = read_tolerance(item["tolerance"], item.where("tolerance"), tolerance, faults) if "tolerance" in item else tolerance
         task = Task(task_id, points, task_tolerance, pos)
         if "train" in item:
