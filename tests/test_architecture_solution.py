@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hwcheck.architecture import MISTAKES, solve_architecture
-from hwcheck.errors import InputError
+from hwcheck.errors import InputError, UnknownAsk
 from hwcheck.problem import load_problem
 from hwcheck.yamldoc import load_yaml_file
 from support import CONTRACT
@@ -92,13 +92,13 @@ def test_solve_reuses_the_shape_pass_done_at_load():
     assert solve_architecture(problem).network is problem.network
 
 
-def test_unknown_ask_is_a_key_error():
+def test_unknown_ask_is_an_unknown_ask():
     s = solved("mlp_params")
-    with pytest.raises(KeyError, match="did you mean 'B'"):
+    with pytest.raises(UnknownAsk, match="did you mean 'B'"):
         s.expected("B3")
-    with pytest.raises(KeyError):
+    with pytest.raises(UnknownAsk):
         s.mistakes("params(D)")
-    with pytest.raises(KeyError):
+    with pytest.raises(UnknownAsk):
         s.hint("dz/dw0")
 
 

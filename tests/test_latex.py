@@ -20,8 +20,8 @@ import hwcheck
 from hwcheck.render import FORMATS
 from hwcheck.render import render_latex
 from hwcheck.render.latex import document
-from hwcheck.render.tex import tex_arith, tex_expr, tex_name, tex_tensor, tex_text
-from support import CONTRACT, PROBLEMS, run_cli
+from hwcheck.render.tex import UnknownSymbol, tex_arith, tex_expr, tex_name, tex_tensor, tex_text
+from support import CONTRACT, PENDING, PROBLEMS, is_problem_file, run_cli
 
 SHIPPED = sorted(PROBLEMS.glob("*.yaml"))
 WORST_OVERFULL_PT = 20.0
@@ -235,6 +235,32 @@ def test_tex_text_escapes_everything_a_user_writes():
         r"a\_b \& 50\% \ensuremath{\$}x\ensuremath{\$} \#1 \{y\} \textasciitilde{} \textasciicircum{} "
         r"\textbackslash{} \textless{} \textgreater{} \textbar{} ''q''")
     assert tex_text("café — ½ 中") == r"café --- \ensuremath{\tfrac{1}{2}} ?"
+
+
+# Every problem a user can get: the shipped ones and the contract's examples (pending ones aside).
+EVERY_PROBLEM = SHIPPED + sorted(p for p in CONTRACT.glob("*.yaml") if is_problem_file(p) and p.name not in PENDING)
+
+
+@pytest.mark.parametrize("path", EVERY_PROBLEM, ids=[f"{p.parent.name}/{p.stem}" for p in EVERY_PROBLEM])
+def test_every_key_typesets_every_symbol(path):
+    # The maths typesetters refuse a glyph they have no TeX for (UnknownSymbol), and the
+    # document refuses any character left unset: rendering without an error is the test.
+    solution = hwcheck.solve(str(path))
+    key = render_latex(solution)
+    assert r"\end{document}" in key
+    assert "?" not in key  # no glyph replaced by a question mark (no shipped title has one)
+    FORMATS["markdown"](solution, None)
+
+
+def test_an_unknown_glyph_in_maths_is_an_error_in_prose_a_question_mark():
+    with pytest.raises(UnknownSymbol, match="U\\+229B"):
+        tex_expr("a ⊛ b")
+    with pytest.raises(UnknownSymbol, match="U\\+229B"):
+        tex_arith("3 ⊛ 4 = 12")
+    with pytest.raises(UnknownSymbol, match="U\\+229B"):
+        document("title", [r"\wline{a ⊛ b}"])
+    assert tex_text("a ⊛ b") == "a ? b"  # a title or id a user wrote is escaped, not refused
+    assert "a ? b" in document("a ⊛ b", [])
 
 
 def test_tex_arith_converts_the_solvers_unicode():

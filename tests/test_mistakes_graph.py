@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import hwcheck
+from hwcheck.errors import UnknownAsk
 from support import CONTRACT
 
 EXAMPLES = CONTRACT
@@ -261,6 +262,6 @@ def test_a_later_wrong_value_does_not_carry_backwards(residual):
     assert "carried-forward" not in by_code(residual.mistakes("x1", {"z": 7.0}))
 
 
-def test_unknown_ask_is_a_key_error(residual):
-    with pytest.raises(KeyError):
+def test_unknown_ask_is_an_unknown_ask(residual):
+    with pytest.raises(UnknownAsk):
         residual.mistakes("dz/dq")

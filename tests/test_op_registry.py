@@ -18,6 +18,7 @@ from hwcheck.graph import terms as T
 from hwcheck.graph.ops import CALLS, FUNCTIONS, MATH_FUNCTIONS, OPS, numpy_functions, unbroadcast
 from hwcheck.render import optable
 from hwcheck.render.latex import document, wline
+from hwcheck.render.tex import UnknownSymbol
 from hwcheck.render.typeset import tex, unicode
 from support import ROOT
 from test_latex import compile_latex
@@ -105,7 +106,7 @@ def test_an_unknown_term_is_an_error_not_a_question_mark():
 
     with pytest.raises(TypeError, match="cannot typeset a Mystery"):
         tex(T.Prod((T.Symbol("a"), Mystery())))
-    with pytest.raises(KeyError, match="no TeX name for the function 'frobnicate'"):
+    with pytest.raises(UnknownSymbol, match="no TeX name for the function 'frobnicate'"):
         tex(T.Apply("frobnicate", (T.Symbol("a"),)))
 
 

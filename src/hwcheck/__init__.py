@@ -14,7 +14,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import InputError
+from .errors import HwcheckError, InputError, UnknownAsk
 from .problem import Problem, load_problem
 
 
@@ -38,4 +38,4 @@ def solve(problem: "Problem | str"):
         return solve_architecture(problem)
 
 
-__all__ = ["InputError", "Problem", "load_problem", "solve", "__version__"]
+__all__ = ["HwcheckError", "InputError", "UnknownAsk", "Problem", "load_problem", "solve", "__version__"]

@@ -1,5 +1,6 @@
-"""The `hwcheck` command line. Each command parses its arguments, calls the library, and
-turns an InputError into one line per fault on stderr with exit code 2 — one line always:
+"""The `hwcheck` command line. Each command parses its arguments and calls the library;
+:func:`main` turns a HwcheckError or a usage error of click (typer's parser) into one line
+per fault on stderr with exit code 2 — one line always:
 text from a file is shown through :func:`hwcheck.escape.visible`, so a newline in a key
 cannot forge a second `error:` line, nor an ESC sequence clear the screen.
 
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer ships its own click
 
 from . import __version__
-from .errors import EXIT_INPUT_ERROR, InputError
+from .errors import EXIT_INPUT_ERROR, HwcheckError, InputError
 from .escape import visible
 
 app = typer.Typer(
@@ -209,9 +211,16 @@ def main(argv: list[str] | None = None) -> None:
         # Without standalone mode, click hands typer.Exit(code) back as the return value.
         code = app(args=argv, standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except InputError as error:
+    except HwcheckError as error:
         for fault in error.faults:
             print(visible(f"error: {fault}"), file=sys.stderr)
+        sys.exit(error.exit_code)
+    except NoArgsIsHelpError as error:  # `hwcheck` alone: the help (click leaves it unprinted without standalone mode)
+        typer.echo(error.format_message())
+        sys.exit(0)
+    except ClickException as error:  # a usage error: unknown option, missing argument...
+        command = getattr(getattr(error, "ctx", None), "command_path", None) or "hwcheck"
+        print(visible(f"error: {error.format_message()} (try '{command} --help')"), file=sys.stderr)
         sys.exit(EXIT_INPUT_ERROR)
     except typer.Exit as done:
         sys.exit(done.exit_code)
@@ -222,11 +231,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as error:  # typer's (click's) usage errors carry format_message and exit_code
-        if not hasattr(error, "format_message") or not hasattr(error, "exit_code"):
-            _internal_error(error)
-        if type(error).__name__.startswith("NoArgsIsHelp"):
-            sys.exit(0)  # the help was already printed
-        command = getattr(getattr(error, "ctx", None), "command_path", None) or "hwcheck"
-        print(visible(f"error: {error.format_message()} (try '{command} --help')"), file=sys.stderr)
-        sys.exit(EXIT_INPUT_ERROR)
+    except Exception as error:  # anything else is a bug in hwcheck
+        _internal_error(error)

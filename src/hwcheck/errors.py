@@ -1,9 +1,16 @@
-"""The one exception family for "this input is wrong".
+"""The one exception family for "this input is wrong", click-style.
 
-Every refusal hwcheck makes is an :class:`InputError`. It carries one or more
-:class:`Fault` s, each naming the file and the place (line and column, or a layer or
-step) and saying what to write instead. The CLI prints each fault as one line on
-stderr and exits with code 2; nothing else ever reaches the user as a traceback.
+Every refusal hwcheck makes is a :class:`HwcheckError`: it carries the file, the place
+(line and column) when known, the message saying what to write instead, and its exit
+code, and knows how to show itself (:attr:`HwcheckError.faults`, one line each). The
+CLI catches the family by type, prints each fault as one line on stderr and exits with
+the error's code (2); nothing else ever reaches the user as a traceback.
+
+The subclasses are the few kinds that callers catch to say more: an
+:class:`InputError` gathers several faults of one file; an :class:`UnknownAsk` is an
+`ask` no solver can answer; the rest live beside the code that raises them (a fault in
+an expression, a number, a layer...) and are raised without a file, to be placed by the
+loader that knows where the text came from (:meth:`HwcheckError.placed`).
 """
 
 from __future__ import annotations
@@ -36,18 +43,44 @@ class Fault(Record):
         return f"{where}: {self.message}"
 
 
-class InputError(Exception):
-    """One or more faults in something the user gave hwcheck."""
+class HwcheckError(Exception):
+    """Something the user gave hwcheck is wrong: ``message`` says what and what to do
+    instead, ``file`` and ``pos`` (1-based line and column) say where when known. Shown
+    as one line per fault. (Some subclasses keep a ``column`` of their own: 0-based, in
+    the text of an expression or formula, before a loader places it in the file.)"""
 
     exit_code = EXIT_INPUT_ERROR
 
+    def __init__(self, message: str, file: str | None = None, pos: Pos | None = None):
+        self.message, self.file, self.pos = message, file, pos
+        self.faults: list[Fault] = [Fault(file, message, pos)]
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return "\n".join(str(f) for f in self.faults)
+
+    def placed(self, file: str | None, pos: Pos | None, prefix: str = "") -> "InputError":
+        """This fault, raised without a place, put where the loader found its text."""
+        return InputError(Fault(file, prefix + self.message, pos))
+
+
+class InputError(HwcheckError):
+    """One or more faults in one thing the user gave hwcheck (a file's every fault at once)."""
+
     def __init__(self, faults: Fault | Iterable[Fault]):
-        self.faults = [faults] if isinstance(faults, Fault) else list(faults)
-        super().__init__("\n".join(str(f) for f in self.faults))
+        faults = [faults] if isinstance(faults, Fault) else list(faults)
+        first = faults[0] if faults else Fault(None, "invalid input")
+        super().__init__(first.message, first.file, first.pos)
+        self.faults = faults
 
     @classmethod
     def at(cls, file: str | None, pos: Pos | None, message: str) -> "InputError":
+        """One fault at a place in a file, e.g. ``InputError.at(path, pos, "...")``."""
         return cls(Fault(file, message, pos))
+
+
+class UnknownAsk(HwcheckError):
+    """An `ask` that is not a question about this problem; the message says which asks are."""
 
 
 MAX_FAULTS = 100  # per file: beyond this a teacher fixes what is shown and runs again

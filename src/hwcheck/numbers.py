@@ -15,11 +15,13 @@ import re
 
 import numpy as np
 
+from .errors import HwcheckError
+
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _FRACTION = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*/\s*([+-]?\d+(?:\.\d+)?)\s*")
 
 
-class NotANumber(ValueError):
+class NotANumber(HwcheckError):
     """Raised with a short reason when a value cannot be read as a finite number."""
 
 

@@ -18,7 +18,10 @@ _MISSING = object()
 
 
 class FrozenRecordError(AttributeError):
-    """Raised on assignment to a record's attribute (records are values, like frozen dataclasses)."""
+    """Raised on assignment to a record's attribute (records are values, like frozen dataclasses).
+
+    Internal, not a HwcheckError: only a bug in hwcheck assigns to a record, and the CLI
+    reports a bug as an internal error (exit 3)."""
 
 
 class Record:

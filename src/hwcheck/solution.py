@@ -59,7 +59,7 @@ class Solution(Protocol):
     problem: Problem
 
     def expected(self, ask: str) -> Expected:
-        """The right answer to `ask`; raises KeyError naming what is unknown."""
+        """The right answer to `ask`; raises UnknownAsk naming what is unknown."""
 
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
         """Typical mistakes for `ask`, each with the answer it gives.

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import HwcheckError
+
 REQUIRED = object()
 
 COUNT = "count"  # a positive whole number: units, filters, hidden, ...
@@ -36,7 +38,7 @@ class Key:
         return self.default is REQUIRED
 
 
-class KeyProblem(ValueError):
+class KeyProblem(HwcheckError):
     """A key's value cannot be used; the message says what to write instead."""
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Mapping
 
-from ..errors import Pos
+from ..errors import HwcheckError, Pos
 from ..problem import Problem
 
 CONVENTIONS = ("pytorch", "keras")
@@ -201,14 +201,13 @@ class ArchitectureProblem(Problem):
         return [layer.name for layer in self.all_layers if layer.name is not None]
 
 
-class LayerFault(Exception):
-    """A layer that cannot run; the message names the layer and shows the arithmetic."""
+class LayerFault(HwcheckError):
+    """A layer that cannot run; the message names the layer and shows the arithmetic,
+    ``pos`` is the line of the layer (or of its faulty key)."""
 
     def __init__(self, layer: LayerSpec, message: str, key: str | None = None):
+        super().__init__(f"{layer.title}: {message}", None, layer.where(key) if key else layer.pos)
         self.layer = layer
-        self.message = f"{layer.title}: {message}"
-        self.pos = layer.where(key) if key else layer.pos
-        super().__init__(self.message)
 
 
 def shape_text(shape: tuple[int, ...] | list[int]) -> str:

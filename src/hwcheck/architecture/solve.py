@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..errors import InputError, did_you_mean
+from ..errors import UnknownAsk, did_you_mean
 from ..solution import Expected, Mistake, RichDisplay
 from .calc import compute, try_compute
 from .layers import LAYER_TYPES, MISTAKES, Context
@@ -99,7 +99,7 @@ class ArchitectureSolution(RichDisplay):
         parsed = parse_ask(ask, names)
         if parsed is None:
             choices = names + ["params"] + [f"params({n})" for n in names]
-            raise KeyError(f"'{ask}' is not a question about this network{did_you_mean(ask.strip(), choices)}; "
+            raise UnknownAsk(f"'{ask}' is not a question about this network{did_you_mean(ask.strip(), choices)}; "
                            "ask NAME, params(NAME) or params")
         return parsed
 
@@ -155,7 +155,7 @@ def solve_architecture(problem: ArchitectureProblem, mistake: str | None = None)
         try:
             network = compute(problem.input, problem.layers, ctx=Context(problem.convention, mistake))
         except LayerFault as fault:
-            raise InputError.at(problem.file, fault.pos, fault.message) from None
+            raise fault.placed(problem.file, fault.pos) from None
     return ArchitectureSolution(problem, network, mistake)
 
 

@@ -24,7 +24,10 @@ DTYPES = {np.dtype(t).str for t in ("?", "i1", "i2", "i4", "i8", "u1", "u2", "u4
 
 
 class Malformed(ValueError):
-    """The child sent something that is not a valid message."""
+    """The child sent something that is not a valid message.
+
+    Internal, not a HwcheckError: the sandbox turns it into a ChildFailed, so it never
+    reaches the user as an exit."""
 
 
 @dataclass

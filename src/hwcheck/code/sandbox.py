@@ -62,7 +62,10 @@ class Limits:
 
 
 class ChildFailed(Exception):
-    """The child gave no reply: it timed out, crashed, ran out of a limit or sent garbage."""
+    """The child gave no reply: it timed out, crashed, ran out of a limit or sent garbage.
+
+    Internal, not a HwcheckError: code/grade.py turns it into the submission's verdict, so
+    it never reaches the user as an exit."""
 
     def __init__(self, message: str, code: str):
         super().__init__(message)

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..errors import UnknownAsk
 from ..graph import expr as E
 from ..graph.engine import backward, forward
 from ..graph.load import GraphProblem
@@ -48,7 +49,7 @@ class CodeSolution(RichDisplay):
         for solved in self.tasks:
             if ask in (solved.task.id, solved.task.ask, solved.task.function):
                 return solved
-        raise KeyError(f"'{ask}' is not a task of this problem (give a task id such as {self.problem.tasks[0].id})")
+        raise UnknownAsk(f"'{ask}' is not a task of this problem (give a task id such as {self.problem.tasks[0].id})")
 
     def expected(self, ask: str) -> Expected:
         """The first trial's expected result (a tuple for tuple returns)."""

@@ -31,7 +31,10 @@ DIVERGED = 3.0  # a loss above 3 × the first step's loss is reported as growing
 
 
 class CallFailed(Exception):
-    """A function gave no usable result (it raised, timed out, crashed); ``code`` names why."""
+    """A function gave no usable result (it raised, timed out, crashed); ``code`` names why.
+
+    Internal, not a HwcheckError: the training loop and the reference turn it into a
+    verdict, so it never reaches the user as an exit."""
 
     def __init__(self, message: str, code: str):
         super().__init__(message)
@@ -161,6 +164,8 @@ def train(recipe: Training, run: Runner, shapes: dict[str, tuple[int, ...]] | No
 
 
 class _Stop(Exception):
+    """Internal: ends a training run early inside :func:`train`; never leaves this module."""
+
     def __init__(self, code: str, message: str, step: int):
         super().__init__(message)
         self.code, self.message, self.step = code, message, step

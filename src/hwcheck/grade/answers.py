@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import HwcheckError, InputError
 from ..numbers import NotANumber, fmt, fmt_count, fmt_value, parse_number
 from ..yamldoc import parse_yaml
 
@@ -43,8 +43,9 @@ MAX_ARRAY_DEPTH = 8  # deeper than any answer a homework asks for
 _SHAPE_SEPARATORS = re.compile(r"[,xX×*]")
 
 
-class Unreadable(ValueError):
-    """An answer that is not a value of the form asked for; ``text`` is what was written."""
+class Unreadable(HwcheckError):
+    """An answer that is not a value of the form asked for; ``text`` is what was written.
+    The grader makes it the sheet's verdict on that question, never an exit."""
 
     def __init__(self, text: str, reason: str):
         super().__init__(reason)

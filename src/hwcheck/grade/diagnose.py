@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..errors import UnknownAsk
 from ..problem import Tolerance
 from ..solution import Mistake, Solution
 from .answers import Target
@@ -79,7 +80,7 @@ class MistakeCache:
 def _mistakes(solution: Solution, ask: str, answers: Mapping[str, Any]) -> list[Mistake]:
     try:
         return list(solution.mistakes(ask, answers))
-    except (KeyError, NotImplementedError):  # a solver with nothing to say about this ask
+    except (UnknownAsk, NotImplementedError):  # a solver with nothing to say about this ask
         return []
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import UnknownAsk
 from ..problem import Credit, Question, Tolerance
 from ..solution import Expected, Solution
 from . import model
@@ -69,8 +69,8 @@ class Grader:
     def _item(self, question: Question) -> Item:
         try:
             expected = self.solution.expected(question.ask)
-        except KeyError as exc:
-            raise InputError.at(self.problem.file, question.pos, f"question {question.id}: cannot answer '{question.ask}': {exc}") from None
+        except UnknownAsk as exc:  # placed at the question that asks it
+            raise exc.placed(self.problem.file, question.pos, f"question {question.id}: cannot answer '{question.ask}': ") from None
         target = Target.of(expected.value, expected.exact)
         credit = question.credit.over(self.problem.grading)
         if question.answer == "formula":

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..errors import UnknownAsk
 from .grader import Grader, Item, plain_value
 from .model import ROUNDED
 
@@ -48,7 +49,7 @@ class CheckerResult:
 
 
 class _Quit(Exception):
-    pass
+    """Internal: the student typed quit; caught by the session loop, never leaves this module."""
 
 
 def run_checker(grader: Grader, screen: Screen, tries: int = 3, reveal: bool = False) -> CheckerResult:
@@ -116,5 +117,5 @@ def _ask_until_done(grader: Grader, item: Item, screen: Screen, tries: int, valu
 def _hint(grader: Grader, ask: str) -> str:
     try:
         return grader.solution.hint(ask) or "no hint for this question"
-    except (KeyError, NotImplementedError):
+    except (UnknownAsk, NotImplementedError):
         return "no hint for this question"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..record import Record
-from ..errors import Pos
+from ..errors import HwcheckError, Pos
 from ..numbers import fmt
 from . import expr as E
 from .ops import BY_SYMBOL, CALLS, OPS, DomainError, Op, Shape, size_of
@@ -86,12 +86,11 @@ class Graph:
         return len(self.nodes)
 
 
-class BuildError(ValueError):
-    """A semantic fault in a step's expression, at a 0-based column."""
+class BuildError(HwcheckError):
+    """A semantic fault in a step's expression, at a 0-based column (the loader places it in the file)."""
 
     def __init__(self, message: str, column: int):
         super().__init__(message)
-        self.message = message
         self.column = column
 
 

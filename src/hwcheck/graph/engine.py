@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import HwcheckError
 from ..record import Record
 from ..numbers import fmt_value
 from .build import Graph, Node, evaluate
@@ -25,13 +26,12 @@ from .ops import DomainError, class_targets, log_softmax, unbroadcast
 Rule = Callable[[np.ndarray, list, np.ndarray], tuple]
 
 
-class NumericFault(ValueError):
+class NumericFault(HwcheckError):
     """A value or gradient that is not a finite number, at a named node."""
 
     def __init__(self, node: Node, message: str):
         super().__init__(message)
         self.node = node
-        self.message = message
 
 
 class Kink(Record):

@@ -17,19 +17,18 @@ import re
 from typing import Union
 
 from ..record import Record
-from ..errors import did_you_mean
+from ..errors import HwcheckError, did_you_mean
 from ..numbers import exact
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
 
 
-class ExprError(ValueError):
-    """A fault in an expression, at a 0-based column of its text."""
+class ExprError(HwcheckError):
+    """A fault in an expression, at a 0-based column of its text (the loader places it in the file)."""
 
     def __init__(self, message: str, column: int):
         super().__init__(message)
-        self.message = message
         self.column = column
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import did_you_mean
+from ..errors import HwcheckError, did_you_mean
 from ..numbers import fmt_value
 from ..problem import Question, Tolerance
 from ..solution import Mistake
@@ -57,14 +57,13 @@ _SPELLINGS = re.compile(r"\brelu'")
 _ANSWER = "(formula)"  # the formula graph's root: not a name a problem can use
 
 
-class FormulaUnreadable(ValueError):
+class FormulaUnreadable(HwcheckError):
     """A formula that cannot be read: the reason, at a 0-based column of the text."""
 
     def __init__(self, text: str, message: str, column: int | None):
         super().__init__(message)
         self.text = text
-        self.message = message
-        self.column = column
+        self.column = column  # of the formula's text, not of a file: the grader says where the answer is
 
 
 @dataclass(frozen=True)

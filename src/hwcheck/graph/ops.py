@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..errors import HwcheckError
 from ..record import Record
 from . import terms as T
 
@@ -29,7 +30,7 @@ Vjp = Callable[[Array, Sequence[Array], Array], tuple]
 Shape = tuple[int, ...]
 
 
-class DomainError(ValueError):
+class DomainError(HwcheckError):
     """An operation applied where it is undefined (log of 0, division by zero...)."""
 
 

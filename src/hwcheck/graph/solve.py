@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..errors import UnknownAsk
 from ..numbers import fmt_factor, fmt_value
 from ..solution import Alternative, Expected, Mistake, RichDisplay, pick
 from . import expr as E
@@ -182,7 +183,7 @@ class GraphSolution(RichDisplay):
         parsed = parse_ask(ask)
         graph = self.problem.graph
         if parsed is None or parsed.name not in graph.index or (parsed.output and parsed.output not in graph.index):
-            raise KeyError(f"'{ask}' is not a question about this problem (write NAME or dOUT/dNAME)")
+            raise UnknownAsk(f"'{ask}' is not a question about this problem (write NAME or dOUT/dNAME)")
         return parsed
 
     def gradients_of(self, output: str) -> list[np.ndarray]:
@@ -196,7 +197,7 @@ class GraphSolution(RichDisplay):
         try:
             return backward(self.problem.graph, self.problem.values, self.problem.graph.index[output])
         except NumericFault as fault:
-            raise KeyError(f"d{output}/d...: {fault.message}") from None
+            raise UnknownAsk(f"d{output}/d...: {fault.message}") from None
 
     def alternative_gradients(self, output: str) -> list[tuple[str, list[np.ndarray]]]:
         """The gradients under every other valid subgradient choice at each kink."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .tex import tex_text
+from .tex import UnknownSymbol, tex_text
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper,margin=2.2cm]{geometry}
@@ -39,8 +39,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 # Anything that slipped through unconverted would stop pdflatex ("Unicode character not
 # set up for use with LaTeX"); accented Latin letters are the exception tex_text allows.
-# Control characters other than the line break are refused by pdflatex too (tex_text shows
-# them by code point; this is the last safety net).
+# Prose goes through tex_text (which escapes every character) and maths through the
+# typesetters (which refuse a glyph they cannot set), so a match here is a bug: an error,
+# never a ? in a key.
 _UNSAFE = re.compile(r"[^\n\x20-\x7e\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
 
 
@@ -52,7 +53,13 @@ def wline(math: str) -> str:
 def document(title: str, body: list[str]) -> str:
     """The whole document around ``body`` (lines of LaTeX)."""
     lines = [PREAMBLE, r"\begin{document}", r"\section*{" + tex_text(title) + "}", *body, r"\end{document}", ""]
-    return _UNSAFE.sub("?", "\n".join(lines))
+    text = "\n".join(lines)
+    unsafe = _UNSAFE.search(text)
+    if unsafe:
+        line = text[: unsafe.start()].count("\n") + 1
+        raise UnknownSymbol(f"{unsafe.group()!r} (U+{ord(unsafe.group()):04X}) on line {line} of the LaTeX was not typeset: "
+                            "typeset maths with render/typeset.py and prose with tex_text")
+    return text
 
 
 def table(spec: str, header: list[str], rows: list[list[str]], page_rows: int = 35) -> str:

@@ -4,6 +4,10 @@ Names with trailing digits become subscripts (``w0`` → ``w_{0}``, ``xwb0`` →
 expressions are rewritten token by token (``*`` → ``\\cdot``, ``**`` → a superscript,
 ``relu`` → ``\\operatorname{ReLU}``), and the Unicode of the solver's formulas (·, ², ᵀ,
 ≤, ½, ∂) becomes TeX. Nothing here computes.
+
+Maths and prose differ on a glyph with no TeX: in maths (what the solver writes) it is
+:class:`UnknownSymbol`, a bug to fix here, never a ``?`` in a key; in prose (titles,
+ids, notes a user wrote) it is shown as ``?``, since a user may write any character.
 """
 
 from __future__ import annotations
@@ -58,11 +62,30 @@ _UNICODE = {
     "δ": r"\delta ",
     "σ": r"\sigma ",
 }
+
+
+class UnknownSymbol(LookupError):
+    """Internal, not a HwcheckError: the solver wrote a glyph the maths typesetter has no TeX
+    for. A bug in hwcheck (add the glyph to _UNICODE), never something a user wrote: user
+    text is prose, and prose is escaped. Reported by the CLI as an internal error."""
+
+
+def _math_glyph(char: str) -> str:
+    """A character of the solver's maths as TeX: ASCII as is, the rest from _UNICODE."""
+    if char.isascii():
+        return char
+    if char in _UNICODE:
+        return _UNICODE[char]
+    raise UnknownSymbol(f"no TeX for the symbol {char!r} (U+{ord(char):04X}) in maths: add it to _UNICODE in render/tex.py")
+
+
 _TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:e-?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.)")
 
 
 def tex_name(name: str) -> str:
     """w0 → w_{0}; x_hat → x\\_hat; a long name stays upright-free but escaped."""
+    if not name.isascii():  # the parser admits ASCII names only: anything else is the solver's
+        name = "".join(_math_glyph(c) for c in name)
     stem = name.rstrip("0123456789")
     digits = name[len(stem):]
     base = stem[:-1] if stem.endswith("_") else stem
@@ -109,7 +132,7 @@ def tex_expr(text: str) -> str:
         elif token in ("#", "$", "%", "&"):
             out.append("\\" + token)
         else:
-            out.append(_UNICODE.get(token, token))
+            out.append("".join(_math_glyph(c) for c in token))
         i += 1
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
@@ -273,8 +296,6 @@ def _arith_symbols(text: str) -> str:
             out.append(char)
         elif char == "'":
             out.append(r"\text{'}")
-        elif char.isascii():
-            out.append(char)
         else:
-            out.append("?")
+            out.append(_math_glyph(char))
     return "".join(out)

@@ -19,7 +19,7 @@ from ..graph import expr as E
 from ..graph import terms as T
 from ..graph.ops import TEX_NAMES
 from ..numbers import fmt
-from .tex import tex_name, tex_text
+from .tex import UnknownSymbol, tex_name, tex_text
 
 
 class Printer:
@@ -199,7 +199,7 @@ def function_tex(name: str) -> str:
     """A function's TeX name: from the op registry, or one of the maths-only functions."""
     if name in TEX_NAMES:
         return TEX_NAMES[name]
-    raise KeyError(f"no TeX name for the function {name!r}: give its Op a tex= or add it to MATH_FUNCTIONS")
+    raise UnknownSymbol(f"no TeX name for the function {name!r}: give its Op a tex= or add it to MATH_FUNCTIONS")
 
 
 def formula_body(term: T.Term) -> tuple[T.Term, tuple]:
