@@ -18,7 +18,7 @@ from hwcheck.architecture import solve_architecture
 from hwcheck.problem import load_problem
 from hwcheck.render.architecture_markdown import render_architecture_markdown
 from hwcheck.render.architecture_terminal import render_architecture_terminal
-from hwcheck.render.dot import render_dot
+from hwcheck.render import render_dot
 from hwcheck.render import render_latex
 
 

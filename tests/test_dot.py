@@ -22,7 +22,8 @@ import hwcheck
 from hwcheck.draw import picture_format, run_dot
 from hwcheck.files import write_atomic
 from hwcheck.errors import InputError
-from hwcheck.render.dot import html, render_dot, short_value
+from hwcheck.render import render_dot
+from hwcheck.render.dot import html, short_value
 from support import PROBLEMS, run_cli
 
 SHIPPED = sorted(PROBLEMS.glob("*.yaml"))

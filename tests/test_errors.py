@@ -21,6 +21,7 @@ INTERNAL = {
     "hwcheck.code.protocol.Malformed",  # becomes a ChildFailed in the sandbox
     "hwcheck.grade.interactive._Quit",  # the student typed quit
     "hwcheck.record.FrozenRecordError",  # only a bug assigns to a record: exit 3
+    "hwcheck.render.tex.UnknownSymbol",  # a glyph the solver wrote without TeX for it: a bug, exit 3
 }
 
 

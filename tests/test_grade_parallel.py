@@ -134,7 +134,7 @@ def test_the_grade_command_on_a_big_class_writes_the_serial_report(tmp_path, cap
 
 
 def test_a_big_class_with_a_report_shows_the_first_summary_rows_and_says_where_the_rest_is(tmp_path, capsys):
-    from hwcheck.render.grade_terminal import MAX_SHEET_TABLES, MAX_SUMMARY_ROWS
+    from hwcheck.grade.terminal import MAX_SHEET_TABLES, MAX_SUMMARY_ROWS
 
     count = MAX_SHEET_TABLES + 25
     files = write_class(tmp_path / "class", count)

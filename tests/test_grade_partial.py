@@ -312,7 +312,7 @@ def test_architecture_deduct_codes_come_from_the_layer_catalogue(tmp_path):
 def test_the_terminal_shows_a_partly_right_answer_and_its_points(t4, tmp_path):
     from rich.console import Console
 
-    from hwcheck.render.grade_terminal import sheet_table
+    from hwcheck.grade.terminal import sheet_table
 
     _, sheet = grade(t4, {"T4.w2": [[0.1937, 1], [-0.3111, 1], [0.1175, 1]]}, tmp_path)
     console = Console(record=True, width=300)

@@ -483,7 +483,7 @@ def test_the_interactive_checker_shows_typed_text_escaped():
 
     from rich.console import Console
 
-    from hwcheck.render.grade_terminal import CheckerScreen
+    from hwcheck.grade.terminal import CheckerScreen
 
     console = Console(record=True, file=io.StringIO(), width=100, color_system=None)
     screen = CheckerScreen(console)

@@ -1,5 +1,6 @@
 """The layout the code promises: no import cycles among hwcheck's modules at module level,
-and the core (graph/) never importing the view (render/) at module level."""
+and the core (graph/, architecture/, code/, the problem and solution types) never
+importing the view (render/) at module level."""
 
 from __future__ import annotations
 
@@ -54,8 +55,20 @@ def test_no_import_cycles_at_module_level():
                 stack.append((child, iter(sorted(edges[child]))))
 
 
-def test_the_graph_core_does_not_import_the_view():
+CORE = ("hwcheck.graph.", "hwcheck.architecture.", "hwcheck.code.", "hwcheck.problem", "hwcheck.solution")
+
+
+def test_the_core_does_not_import_the_view():
     edges = _module_level_imports()
+    assert any(name.startswith(CORE) for name in edges)
     for name, targets in edges.items():
-        if name.startswith("hwcheck.graph."):
+        if name.startswith(CORE):
             assert not [t for t in targets if t.startswith("hwcheck.render")], f"{name} imports the view"
+
+
+def test_the_grading_terminal_lives_with_grading():
+    edges = _module_level_imports()
+    assert "hwcheck.grade.terminal" in edges
+    assert not [name for name in edges if name.startswith("hwcheck.render.") and "grade" in name]
+    # grading's modules use the view's long table, never the other way round
+    assert not [name for name, targets in edges.items() if name.startswith("hwcheck.render") and any(t.startswith("hwcheck.grade") for t in targets)]

@@ -4,7 +4,9 @@ per fault on stderr with exit code 2 — one line always:
 text from a file is shown through :func:`hwcheck.escape.visible`, so a newline in a key
 cannot forge a second `error:` line, nor an ESC sequence clear the screen.
 
-Only this module imports typer.
+Only this module imports typer. Each command imports what it needs inside its function,
+deliberately: `hwcheck solve` must not pay at start-up for grading, the schema or drawing
+(and `hwcheck grade` not for rendering solutions); those imports carry no other comment.
 """
 
 from __future__ import annotations
@@ -196,7 +198,7 @@ EXIT_INTERNAL_ERROR = 3
 def _internal_error(error: Exception) -> None:
     """A bug in hwcheck, not in the input: one line (the traceback with HWCHECK_DEBUG=1),
     and an exit code that no script can take for "some answer wrong" (1)."""
-    import os
+    import os  # only on the error path
 
     if os.environ.get("HWCHECK_DEBUG"):
         raise error

@@ -12,8 +12,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from . import load_problem, solve
 from .errors import InputError
 from .files import check_writable, write_atomic
+from .render import render_dot
 
 PICTURE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 DOT_TIMEOUT = 60.0  # seconds; dot is quick on homework-sized graphs, this only stops a runaway
@@ -55,9 +57,6 @@ def run_dot(dot: str, text: str, format: str, timeout: float = DOT_TIMEOUT) -> b
 
 def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot") -> Path:
     """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf)."""
-    from . import load_problem, solve
-    from .render.dot import render_dot
-
     output = Path(output)
     format = picture_format(output)
     check_writable(output, "picture")

@@ -100,7 +100,7 @@ class Problem:
 
 def load_problem(path: str | Path) -> Problem:
     """Read, check and return a problem file; raises InputError naming every fault."""
-    from .gcpause import paused_gc
+    from .gcpause import paused_gc  # deliberate: importing hwcheck.problem stays light
 
     with paused_gc():
         return _load_problem(path)
@@ -120,6 +120,9 @@ def _load_problem(path: str | Path) -> Problem:
         else:
             faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph, architecture or code")
         faults.raise_if_any()
+    # Deliberately lazy, and the one place the kind loaders are named: only the loader of
+    # the file's kind is imported (start-up time), and the loaders import this module's
+    # Problem and Question, so this module cannot import them at its top.
     if kind == "graph":
         from .graph.load import KIND_KEYS, load_graph as load_kind
     elif kind == "code":
@@ -182,7 +185,7 @@ def read_credit(data: YMap, kind: str | None, faults: FaultList) -> Credit:
         if not isinstance(raw, YMap):
             faults.add(data.where("deduct"), "deduct maps mistake codes to the fraction taken off, e.g. deduct: {sign-error: 0.25}")
         else:
-            from .grade.diagnose import catalogue  # only when a file deducts: keeps loading light
+            from .grade.diagnose import catalogue  # deliberate: only when a file deducts (the mistake catalogues are heavy, and import this module)
 
             codes = catalogue(kind or "graph")
             deduct = []

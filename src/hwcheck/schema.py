@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .architecture import keys as K
+from .architecture.layers import LAYER_TYPES
+from .code.load import DRAWS, TASK_KEYS, TRAIN_KEYS
+from .grade.diagnose import catalogue
+from .graph.ops import SIGNATURES
 from .problem import ANSWER_FORMS
 
 NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[+-]?[\d.]+(?:[eE][+-]?\d+)?(?:\s*/\s*[+-]?[\d.]+)?\s*$"}]}
@@ -30,8 +35,6 @@ FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 
 def _credit(kind: str) -> dict:
     """The partial-credit keys (contract §12), per question or under `grading:`."""
-    from .grade.diagnose import catalogue
-
     codes = catalogue(kind)
     return {
         "partial": {"enum": ["entries"], "description": "a tensor answer earns the share of its entries that are right"},
@@ -80,8 +83,6 @@ def _common(kind: str) -> dict[str, Any]:
 
 
 def _graph() -> dict:
-    from .graph.ops import SIGNATURES
-
     functions = ", ".join(SIGNATURES)
     return {
         "title": "kind: graph — a computation graph",
@@ -107,8 +108,6 @@ def _graph() -> dict:
 
 
 def _key_schema(key) -> dict:
-    from .architecture import keys as K
-
     whole = {"type": "integer", "minimum": 1}
     pair = {"type": "array", "items": whole, "minItems": 2, "maxItems": 2}
     by_kind = {
@@ -129,8 +128,6 @@ def _key_schema(key) -> dict:
 
 def _layers() -> list[dict]:
     """One schema per layer type, from the registry."""
-    from .architecture.layers import LAYER_TYPES
-
     layers = []
     for name, layer_type in LAYER_TYPES.items():
         keys = getattr(layer_type, "keys", {}) or {}
@@ -160,8 +157,6 @@ def _architecture() -> dict:
 
 
 def _code() -> dict:
-    from .code.load import DRAWS, TASK_KEYS, TRAIN_KEYS
-
     whole = {"type": "integer", "minimum": 1}
     shape = {"type": "array", "items": whole, "minItems": 1}
     spec = {"anyOf": [shape, VALUE, {"type": "object", "properties": {"shape": shape, "draw": {"enum": list(DRAWS)}, "scale": NUMBER},

@@ -74,21 +74,3 @@ class Solution(Protocol):
     def to_json(self) -> dict:
         """The contract's JSON object (§6)."""
 
-
-class RichDisplay:
-    """Lets a solution show itself: ``rich.print(solution)`` and, in Jupyter, the same
-    tables as the terminal (rendered to HTML by rich)."""
-
-    def __rich__(self):
-        from .render import FORMATS
-
-        return FORMATS["terminal"](self)
-
-    def _repr_html_(self) -> str:
-        import io
-
-        from rich.console import Console
-
-        console = Console(record=True, width=120, file=io.StringIO(), force_jupyter=False, force_terminal=True)
-        console.print(self.__rich__())
-        return console.export_html(inline_styles=True)

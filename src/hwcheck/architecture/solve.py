@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import UnknownAsk, did_you_mean
-from ..solution import Expected, Mistake, RichDisplay
+from ..solution import Expected, Mistake
 from .calc import compute, try_compute
 from .layers import LAYER_TYPES, MISTAKES, Context
 from .model import ArchitectureProblem, LayerFault, LayerSpec, Network, parse_ask, shape_text
@@ -26,7 +26,7 @@ CARRIED_FORWARD = "carried-forward"
 
 
 @dataclass
-class ArchitectureSolution(RichDisplay):
+class ArchitectureSolution:
     """A solved architecture problem: ``network`` holds every row and its working."""
 
     problem: ArchitectureProblem

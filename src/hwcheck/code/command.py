@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 
 from ..errors import InputError
-from ..grade.command import GradeOptions
+from ..grade.batch import exit_code
+from ..grade.options import GradeOptions, write_reports
+from ..grade.terminal import print_grades, progress_bar
+from .grade import CodeGrader, collect_submissions
+from .sandbox import Limits, sandbox_program
 
 
 def grade_code(options: GradeOptions, problem) -> int:
-    from ..grade.batch import exit_code
-    from ..grade.command import _write_reports
-    from ..render.grade_terminal import print_grades, progress_bar
-    from .grade import CodeGrader, collect_submissions
-    from .sandbox import Limits, sandbox_program
-
     if not options.sheets:
         raise InputError.at(None, None, f"give the student's {problem.module}.py (or a folder of submissions): hwcheck grade {options.problem} {problem.module}.py")
     bwrap = sandbox_program(options.sandbox)
@@ -29,6 +27,6 @@ def grade_code(options: GradeOptions, problem) -> int:
     jobs = options.jobs or os.cpu_count() or 1
     with progress_bar(len(paths)) as on_progress:
         results = grader.grade_all(paths, jobs, on_progress)
-    _write_reports(options, problem, results, skipped)
+    write_reports(options, problem, results, skipped)
     print_grades(results, options.show_answers, options.summary, options.width, skipped)
     return exit_code(results)

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..graph import expr as E
+from ..graph.export import plain
 from ..grade import model
 from ..grade.model import QuestionResult, SheetResult, Skipped
 from ..numbers import fmt, fmt_value
@@ -410,8 +411,6 @@ class _Session:
                 earned: float = 0.0, note: str | None = None) -> QuestionResult:
         expected = None
         if self.grader.show_answers and input_set is not None:
-            from ..graph.export import plain
-
             expected = [plain(v) for v in input_set.expected] if task.tuple_return else plain(input_set.expected[0])
         return QuestionResult(task.id, task.ask, task.points, status, earned, feedback, expected, answer, answer,
                               diagnosis, tuple(codes), note)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import FaultList, Pos, did_you_mean
 from ..graph import expr as E
+from ..graph.load import read_value
 from ..graph.ops import FUNCTIONS
 from ..numbers import NotANumber, parse_number
 from ..problem import Problem, Question, Tolerance, check_keys, read_id, read_points, read_tolerance
@@ -149,7 +150,7 @@ def load_code(data: YMap, common: dict, faults: FaultList) -> CodeProblem:
     if not faults:
         _check_training(problem, faults)
     if not faults:
-        from .reference import build_reference
+        from .reference import build_reference  # deliberate: reference.py imports this module's Task and CodeProblem
 
         problem.reference = build_reference(problem, faults)
     return problem
@@ -295,8 +296,6 @@ def _read_spec(name: str, value, pos: Pos, what: str, faults: FaultList) -> Inpu
 
 def read_literal(value, pos: Pos, what: str, faults: FaultList):
     """A number (kept a Python float) or a list of numbers / rows (a float64 array)."""
-    from ..graph.load import read_value
-
     array = read_value(value, pos, what, faults)
     if array is None:
         return None

@@ -26,6 +26,7 @@ from ..graph.build import BuildError, Graph, Node, add_step
 from ..graph.engine import NumericFault, backward, forward, kinks
 from ..graph.ops import DomainError, softmax
 from .load import CodeProblem, InputSpec, Returned, Task
+from .train import CallFailed, reference_shapes
 
 
 @dataclass
@@ -169,8 +170,6 @@ class Reference:
     def call(self, function: str, args: list) -> tuple:
         """The reference's own function, as the training loop calls a student's; a value
         the engine cannot compute stops the training like a student's exception would."""
-        from .train import CallFailed
-
         try:
             with np.errstate(all="ignore"):  # non-finite results are refused by the engine itself
                 return self.by_function[function].call(args)
@@ -229,8 +228,6 @@ def build_reference(problem: CodeProblem, faults: FaultList) -> Reference | None
     if faults:
         return None
     reference = Reference(tasks, {r.task.function: r for r in tasks.values()})
-    from .train import CallFailed, reference_shapes
-
     for task in problem.tasks:  # one step of each training, so that validate finds its faults
         if task.train is not None:
             try:

@@ -56,7 +56,7 @@ class Limits:
     nproc: int = 64  # processes of the user (not enforced for root; the PID namespace is)
 
     def child_json(self) -> str:
-        import json
+        import json  # deliberate: the child's limits only; keeps the import of sandbox.py light
 
         return json.dumps({"memory": self.memory, "cpu": self.cpu, "fsize": self.fsize, "nproc": self.nproc})
 
@@ -113,7 +113,7 @@ def _system_binds() -> list[str]:
             args += ["--symlink", os.readlink(path), str(path)]
         elif path.is_dir():
             args += ["--ro-bind", str(path), str(path)]
-    import numpy
+    import numpy  # deliberate: only to find the folders to bind into the sandbox
 
     folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(numpy.__file__))}
     folders.add(os.path.dirname(os.path.realpath(sys.executable)))
@@ -157,7 +157,7 @@ def _widen(fd: int) -> None:
     """A 1 MB pipe instead of 64 kB: a training call's arrays cross in one write, not four
     round trips of the scheduler (measured: about 3x faster per call; bench/bench_code.py)."""
     try:
-        import fcntl
+        import fcntl  # deliberate: POSIX only, and only for the pipe
 
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
     except OSError:

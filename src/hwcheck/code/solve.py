@@ -18,8 +18,11 @@ import numpy as np
 from ..errors import UnknownAsk
 from ..graph import expr as E
 from ..graph.engine import backward, forward
+from ..graph.export import plain
 from ..graph.load import GraphProblem
-from ..solution import Alternative, Expected, Mistake, RichDisplay
+from ..graph.solve import solve_graph
+from ..numbers import fmt
+from ..solution import Alternative, Expected, Mistake
 from .load import CodeProblem, Task
 from .reference import InputSet, compile_returned, input_shapes
 from .train import TrainResult, one_by_one, reference_shapes, train
@@ -40,7 +43,7 @@ class TrainingSolution:
 
 
 @dataclass
-class CodeSolution(RichDisplay):
+class CodeSolution:
     problem: CodeProblem
     tasks: list[TaskSolution]
     trainings: list[TrainingSolution]
@@ -66,8 +69,6 @@ class CodeSolution(RichDisplay):
         return f"{task.function} returns " + ", ".join(r.text for r in task.returns)
 
     def to_json(self) -> dict:
-        from ..graph.export import plain
-
         return {
             "id": self.problem.id,
             "kind": "code",
@@ -125,8 +126,6 @@ def with_reference_runs(solution: CodeSolution) -> CodeSolution:
 
 def _derivations(problem: CodeProblem, task: Task, first: InputSet) -> list:
     """One graph derivation per distinct scalar of the task's grad(...) items."""
-    from ..graph.solve import solve_graph
-
     by_scalar: dict[str, list[str]] = {}
     for returned in task.returns:
         if returned.wrt:
@@ -151,8 +150,6 @@ def _derivations(problem: CodeProblem, task: Task, first: InputSet) -> list:
 
 def first_values(value, limit: int = 6) -> str:
     """A value for a table: a number, or its shape and first elements."""
-    from ..numbers import fmt
-
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return fmt(float(array))

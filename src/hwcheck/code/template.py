@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..graph import expr as E
 from ..numbers import fmt
 from .load import CodeProblem, Task
 
@@ -57,8 +58,6 @@ def _function(problem: CodeProblem, task: Task) -> list[str]:
 
 def _meaning(returned) -> str:
     if returned.wrt:
-        from ..graph import expr as E
-
         return f"the gradient of {E.to_text(returned.tree)} with respect to {returned.wrt}"
     return returned.text
 

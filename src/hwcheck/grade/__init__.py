@@ -9,9 +9,12 @@ The pieces, each with one job:
 - :mod:`.grader` puts them together for one sheet; :mod:`.batch` for many;
 - :mod:`.report` writes JSON, CSV and Gradescope files; :mod:`.template` blank sheets;
 - :mod:`.interactive` is the question-by-question checker;
+- :mod:`.terminal` shows grading on the terminal (tables, summary, progress bar, the
+  checker's screen): the one module here that imports rich;
+- :mod:`.options` what ``hwcheck grade`` was asked to do, and writing its reports;
 - :mod:`.command` is what the CLI calls.
 
-Nothing here imports rich or typer; the terminal side is :mod:`hwcheck.render.grade_terminal`.
+Nothing here imports typer.
 """
 
 from .grader import Grader

@@ -2,42 +2,28 @@
 
 Each returns the exit code (contract §7). A fault in the problem file or in the options is
 an :class:`InputError` (exit 2); a fault in a sheet is that sheet's ``error``.
+
+Each path imports its own pieces inside its function, deliberately: `hwcheck template`
+does without the grader, the batch runner and rich; the interactive checker without the
+batch runner; sheets without the sandbox of code problems.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import load_problem, solve
 from ..errors import InputError
 from ..files import check_outputs, check_writable, write_atomic
-from .report import REPORT_SUFFIXES
+from .options import GradeOptions, write_reports
+from .report import REPORT_SUFFIXES, write_gradescope
 
 NO_SHEETS_HELP = (
     "no answer sheets given, and no terminal to ask the questions on: give sheets "
     "(hwcheck grade PROBLEM.yaml SHEET.yaml... or a folder), run 'hwcheck grade PROBLEM.yaml' "
     "in a terminal to be asked, or make a blank sheet with 'hwcheck template PROBLEM.yaml -o SHEET.yaml'"
 )
-
-
-@dataclass
-class GradeOptions:
-    problem: str
-    sheets: list[str] = field(default_factory=list)
-    reports: list[str] = field(default_factory=list)
-    gradescope: str | None = None
-    show_answers: bool = False
-    summary: bool = False
-    width: int | None = None
-    # the interactive checker
-    tries: int = 3
-    save: str | None = None
-    student: str | None = None
-    # code problems
-    jobs: int | None = None
-    sandbox: str = "auto"
-    timeout: float = 10.0
 
 
 def _check_options(options: GradeOptions) -> None:
@@ -72,11 +58,9 @@ def _outputs(options: GradeOptions) -> list[tuple[str, str]]:
 def run_grade(options: GradeOptions) -> int:
     """Grade sheets (or run the interactive checker when there are none); the exit code."""
     _check_options(options)
-    from .. import load_problem, solve
-
     problem = load_problem(options.problem)
     if problem.kind == "code":
-        from ..code.command import grade_code
+        from ..code.command import grade_code  # deliberate: only code problems load the sandbox
 
         return grade_code(options, problem)
     if not options.sheets:
@@ -93,15 +77,13 @@ def run_grade(options: GradeOptions) -> int:
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(collected.skipped))
     grader = Grader(solve(problem), show_answers=options.show_answers)  # solved once for the whole run
 
-    from ..render.grade_terminal import print_grades, progress_bar
+    from .terminal import print_grades, progress_bar
 
     with progress_bar(len(files)) as on_progress:
         results = grade_files(grader, files, on_progress)  # pauses the cyclic GC itself
     sheets, skipped = set_aside(results, collected.skipped)
     if options.gradescope and len(sheets) > 1:  # counted once read: a copy of the problem beside the sheet is set aside
         # The student's to fix (exit 1, a results.json saying so), not "autograder failed".
-        from .report import write_gradescope
-
         write_gradescope(options.gradescope, problem, None, skipped, several=[s.file for s in sheets])
         print(f"error: --gradescope grades one submission at a time, and {len(sheets)} sheets were found; "
               f"{options.gradescope} tells the student to hand in one", file=sys.stderr)
@@ -109,7 +91,7 @@ def run_grade(options: GradeOptions) -> int:
     if not sheets and not options.gradescope:  # every file given was, once read, a problem file
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(skipped))
     flag_duplicate_students(sheets)
-    _write_reports(options, problem, sheets, skipped)
+    write_reports(options, problem, sheets, skipped)
     print_grades(sheets, options.show_answers, options.summary, options.width, skipped, options.reports)
     # A Gradescope submission without a sheet is the student's to fix (exit 1, with a
     # results.json saying so), not a failure of the autograder (exit 2, no results).
@@ -124,17 +106,8 @@ def _nothing_to_grade(skipped) -> str:
     return f"no answer sheets (*.yaml, *.yml) found there, only other files: {shown}{more}"
 
 
-def _write_reports(options: GradeOptions, problem, sheets, skipped) -> None:
-    from .report import write_gradescope, write_report
-
-    for report in options.reports:
-        write_report(report, problem, sheets, skipped)
-    if options.gradescope:
-        write_gradescope(options.gradescope, problem, sheets[0] if sheets else None, skipped)
-
-
 def _interactive(solution, options: GradeOptions) -> int:
-    from ..render.grade_terminal import CheckerScreen
+    from .terminal import CheckerScreen
     from .grader import Grader
     from .interactive import run_checker
     from .template import sheet_text
@@ -150,7 +123,6 @@ def _interactive(solution, options: GradeOptions) -> int:
 
 def run_template(problem_path: str, output: str | None = None) -> int:
     """Write a blank answer sheet to ``output`` (or stdout)."""
-    from .. import load_problem
     from .template import template_text
 
     if output:

@@ -101,6 +101,8 @@ def transposed(answer: Any, target: Target, tolerance: Tolerance) -> Mistake | N
 
 def catalogue(kind: str) -> dict[str, str]:
     """Every mistake code a question of this kind can be diagnosed with → what it means."""
+    # Deliberately lazy: a kind's catalogue loads its solver's mistakes, and problem.py asks
+    # for it while loading (deduct:), before any solver is needed.
     if kind == "graph":
         from ..graph.mistakes import MISTAKES
     else:

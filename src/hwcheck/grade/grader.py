@@ -112,7 +112,7 @@ class Grader:
         return Reading(item, raw, value, key=_key(item, raw), right=same(value, item.target, item.tolerance), note=note)
 
     def _read_formula(self, item: Item, raw: Any) -> Reading:
-        from ..graph.formula import FormulaUnreadable
+        from ..graph.formula import FormulaUnreadable  # deliberate: only formula questions load formula.py
 
         try:
             formula = item.formula.read(raw)

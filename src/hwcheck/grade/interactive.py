@@ -6,7 +6,7 @@ a hint (the step's formula and the local derivatives it needs, from ``Solution.h
 never the answer), ``s`` skips, ``q`` (or Ctrl-D, Ctrl-C) ends with the score so far.
 
 The logic lives here; everything shown goes through a ``screen`` object (rich-backed in
-:class:`hwcheck.render.grade_terminal.CheckerScreen`), so tests can drive it with a fake.
+:class:`hwcheck.grade.terminal.CheckerScreen`), so tests can drive it with a fake.
 """
 
 from __future__ import annotations

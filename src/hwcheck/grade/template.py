@@ -63,7 +63,7 @@ def formula_names(problem: Problem) -> list[str]:
     graph = getattr(problem, "graph", None)
     if graph is None:
         return []
-    from ..graph.formula import user_names
+    from ..graph.formula import user_names  # deliberate: only graph problems load formula.py
 
     return user_names(graph)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..numbers import plain_float
 from .engine import NumericFault, args_of, forward
+from .export import plain
 
 RELATIVE_TOLERANCE = 1e-5
 ABSOLUTE_TOLERANCE = 1e-8
@@ -33,8 +34,6 @@ class Finding:
     note: str | None = None
 
     def to_json(self) -> dict:
-        from .export import plain
-
         return {
             "name": self.name,
             "backprop": plain(self.backprop),

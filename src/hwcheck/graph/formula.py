@@ -44,6 +44,7 @@ from . import expr as E
 from .ask import GraphAsk, parse_ask
 from .build import BuildError, Graph, Node, add_step
 from .engine import NumericFault, args_of, backward, forward, fused_logits, kinks
+from .mistakes import _pass_through
 from .ops import FUNCTIONS, unbroadcast
 from .paths import nodes_between
 
@@ -309,8 +310,6 @@ def _gradient_candidates(check: FormulaCheck) -> list[_Candidate]:
                     tuple(values),
                 ))
     # A ReLU gate ignored: its derivative taken as 1 where its input is ≤ 0.
-    from .mistakes import _pass_through
-
     gates = {i: _pass_through for i in nodes_between(graph, start, target) if graph.nodes[i].op is not None and graph.nodes[i].op.name in ("relu", "leaky_relu")}
     if gates:
         passed = [_backward(graph, p.values, start, gates) for p in check.points]

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import UnknownAsk
 from ..numbers import fmt_factor, fmt_value
-from ..solution import Alternative, Expected, Mistake, RichDisplay, pick
+from ..solution import Alternative, Expected, Mistake, pick
 from . import expr as E
 from . import terms as T
 from .ask import GraphAsk, parse_ask
@@ -133,7 +133,7 @@ class SoftmaxShortcut:
 
 
 @dataclass
-class GraphSolution(RichDisplay):
+class GraphSolution:
     problem: GraphProblem
     rows: list[StepRow]
     backward: list[BackwardRow]  # nodes below the output, from the output down

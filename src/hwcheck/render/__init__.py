@@ -85,9 +85,18 @@ def render_latex(solution, check=None) -> str:
 _latex = render_latex
 
 
-def _dot(solution, check=None) -> str:
-    from .dot import render_dot
+def render_dot(solution) -> str:
+    """DOT text for any kind of problem (code_dot draws each task's graph with dot.py's parts)."""
+    if solution.problem.kind == "code":
+        from .code_dot import code_dot
 
+        return code_dot(solution)
+    from .dot import architecture_dot, graph_dot
+
+    return graph_dot(solution) if solution.problem.kind == "graph" else architecture_dot(solution)
+
+
+def _dot(solution, check=None) -> str:
     return render_dot(solution)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..code.solve import first_values
 from ..numbers import fmt
 from .architecture_markdown import escape
+from .graph_markdown import render_graph_markdown
 
 
 def _cell(text: str) -> str:
@@ -13,8 +14,6 @@ def _cell(text: str) -> str:
 
 
 def render_code_markdown(solution, check=None) -> str:
-    from .graph_markdown import render_graph_markdown
-
     problem = solution.problem
     lines = [f"# {escape(problem.title or problem.id)}", "",
              f"Problem `{problem.id}`: students write `{problem.module}.py`; each function is called on {problem.trials} random input set(s) "

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..code.solve import first_values
 from ..numbers import fmt
+from .graph_terminal import render_graph_terminal
 
 
 def _points(points: float) -> str:
@@ -18,8 +19,6 @@ def _points(points: float) -> str:
 
 
 def render_code_terminal(solution, check=None):
-    from .graph_terminal import render_graph_terminal
-
     problem = solution.problem
     parts = [Text(problem.title or problem.id, style="bold underline"),
              Text(f"Students write {problem.module}.py; each function is called on {problem.trials} random input set(s) plus the fixed cases (seed {problem.seed}).")]

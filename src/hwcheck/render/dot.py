@@ -197,13 +197,3 @@ def architecture_dot(solution) -> str:
     lines.append("}")
     return "\n".join(lines) + "\n"
 
-
-def render_dot(solution) -> str:
-    """DOT text for either kind of problem."""
-    if solution.problem.kind == "code":
-        from .code_dot import code_dot
-
-        return code_dot(solution)
-    if solution.problem.kind == "graph":
-        return graph_dot(solution)
-    return architecture_dot(solution)

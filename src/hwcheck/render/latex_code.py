@@ -6,12 +6,11 @@ from __future__ import annotations
 from ..code.solve import first_values
 from ..numbers import fmt
 from .latex import table
+from .latex_graph import graph_body
 from .tex import tex_text
 
 
 def code_body(solution) -> list[str]:
-    from .latex_graph import graph_body
-
     problem = solution.problem
     lines = [rf"Problem \texttt{{{tex_text(problem.id)}}}: students write \texttt{{{tex_text(problem.module)}.py}}; "
              rf"each function is called on {problem.trials} random input sets (seed {problem.seed}) and the fixed cases."]

@@ -20,7 +20,7 @@ from rich.text import Text
 from ..escape import visible
 from ..numbers import fmt
 from ..words import plural
-from .long_table import LONG_TABLE_ROWS, LongTable
+from ..render.long_table import LONG_TABLE_ROWS, LongTable
 
 _STATUS = {
     "correct": ("✓ correct", "green"),
