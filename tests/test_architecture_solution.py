@@ -3,6 +3,7 @@ forward, hints and the JSON of contract §6."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -295,11 +296,9 @@ def test_shipped_problems_copy_cleanly(tmp_path):
 
 
 def test_solving_a_hand_built_broken_problem_is_an_input_error():
-    problem = load_problem(PROBLEMS / "mlp_params.yaml")
-    problem.network = None
-    problem.input = (30, 2, 2)
-    problem.layers = [type(problem.layers[0])(1, "conv1d", "A", {"filters": 1, "kernel": (3,), "stride": (1,),
-                                                                  "padding": (0,), "dilation": (1,), "groups": 1,
-                                                                  "bias": True}, None)]
+    loaded = load_problem(PROBLEMS / "mlp_params.yaml")
+    problem = dataclasses.replace(loaded, network=None, input=(30, 2, 2), layers=[
+        type(loaded.layers[0])(1, "conv1d", "A", {"filters": 1, "kernel": (3,), "stride": (1,), "padding": (0,),
+                                                  "dilation": (1,), "groups": 1, "bias": True}, None)])
     with pytest.raises(InputError, match=r"layer A \(conv1d\): needs an input \[C, L\]"):
         solve_architecture(problem)

@@ -85,9 +85,14 @@ class Question(Record):
     credit: Credit = Credit()
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Problem:
-    """What every kind of problem has; the kinds subclass it."""
+    """What every kind of problem has; the kinds subclass it.
+
+    Immutable once loaded (frozen, like every kind's subclass): solving returns new
+    objects and never writes back into the problem; a changed problem is a new one
+    (``dataclasses.replace``). Compared and hashed by identity (its arrays have no ==).
+    """
 
     file: str
     id: str

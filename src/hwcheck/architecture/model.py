@@ -182,7 +182,7 @@ class Network:
         raise KeyError(name)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class ArchitectureProblem(Problem):
     """A `kind: architecture` problem; ``network`` is the shape pass done at load time."""
 

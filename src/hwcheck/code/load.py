@@ -11,7 +11,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import FaultList, Pos, did_you_mean
@@ -118,7 +118,7 @@ class Task:
         return "training" if self.train else f"{self.function}({', '.join(self.call)})"
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class CodeProblem(Problem):
     module: str = ""
     seed: int = 0
@@ -144,15 +144,15 @@ def load_code(data: YMap, common: dict, faults: FaultList) -> CodeProblem:
         module = "submission"
     seed = _whole(data, "seed", 0, faults, low=0)
     trials = _whole(data, "trials", 3, faults, low=1, high=MAX_TRIALS)
-    problem = CodeProblem(**common, module=module, seed=seed, trials=trials)
-    problem.tasks = _read_tasks(data, tolerance, faults)
-    problem.questions = [Question(t.id, t.ask, t.points, t.tolerance, t.pos) for t in problem.tasks]
+    tasks = _read_tasks(data, tolerance, faults)
+    questions = [Question(t.id, t.ask, t.points, t.tolerance, t.pos) for t in tasks]
+    problem = CodeProblem(**common, module=module, seed=seed, trials=trials, tasks=tasks, questions=questions)
     if not faults:
         _check_training(problem, faults)
     if not faults:
         from .reference import build_reference  # deliberate: reference.py imports this module's Task and CodeProblem
 
-        problem.reference = build_reference(problem, faults)
+        problem = replace(problem, reference=build_reference(problem, faults))
     return problem
 
 

@@ -110,6 +110,8 @@ class TaskReference:
     task: Task
     compiled: tuple[Compiled, ...]
     sets: list[InputSet] = field(default_factory=list)
+    # The returns recompiled for other sizes, by size map: this reference's own cache.
+    resized: dict[tuple, tuple[Compiled, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def call(self, args: list[Any]) -> tuple[np.ndarray, ...]:
         """The reference function itself: what the task's function returns for ``args``,
@@ -140,7 +142,7 @@ class TaskReference:
         return tuple(c.evaluate(values) for c in compiled)
 
     def _resized(self, changed: tuple[tuple[int, int], ...]) -> tuple[Compiled, ...]:
-        cache = self.__dict__.setdefault("_resized_cache", {})
+        cache = self.resized
         if changed not in cache:
             sizes = dict(changed)
             cache[changed] = tuple(

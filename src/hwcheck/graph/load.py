@@ -9,7 +9,7 @@ is a fault of the file, and `hwcheck validate` must find it without solving.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,7 +32,7 @@ RESERVED = set(FUNCTIONS) - {"step"}
 MAX_BACKWARD_WORK = 500_000  # nodes + values visited by the extra backward passes questions need
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class GraphProblem(Problem):
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     params: dict[str, np.ndarray] = field(default_factory=dict)
@@ -122,23 +122,22 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
     for name in leaves:
         graph.add(Node(0, name, "input" if name in inputs else "param", pos=taken[name], shape=np.shape(leaves[name])))
     steps = _read_steps(data, graph, taken, failed, faults)
-    problem = GraphProblem(**common, inputs=inputs, params=params, steps=steps, graph=graph)
-    problem.output = _read_output(data, section_names(data, "steps"), failed, faults)
-    problem.wrt = _read_wrt(data, graph, params, failed, faults)
+    output = _read_output(data, section_names(data, "steps"), failed, faults)
+    wrt = _read_wrt(data, graph, params, failed, faults)
+    problem = GraphProblem(**common, inputs=inputs, params=params, steps=steps, graph=graph, output=output, wrt=wrt)
     graph_ok = not faults  # a fault among the questions does not stop the graph's own checks
     questions = read_questions(data, problem.tolerance, faults)
     if graph_ok:
         found = len(faults.faults)
-        _run_passes(problem, data, faults)
+        problem = _run_passes(problem, data, faults)
         graph_ok = len(faults.faults) == found
     if questions is None:
         questions = default_questions(problem)
     elif graph_ok:
-        _check_asks(questions, problem, faults)
+        problem = replace(problem, other_grads=_check_asks(questions, problem, faults))
     if not faults:
         _check_gradients_defined(questions, problem, data.where("wrt") if "wrt" in data else data.pos, faults)
-    problem.questions = questions
-    return problem
+    return replace(problem, questions=questions)
 
 
 def section_names(data: YMap, key: str) -> list:
@@ -146,21 +145,25 @@ def section_names(data: YMap, key: str) -> list:
     return list(section) if isinstance(section, dict) else []
 
 
-def _run_passes(problem: GraphProblem, data: YMap, faults: FaultList) -> None:
-    """Forward and backward once, so that `validate` finds every numeric fault."""
+def _run_passes(problem: GraphProblem, data: YMap, faults: FaultList) -> GraphProblem:
+    """Forward and backward once, so that `validate` finds every numeric fault; the
+    problem with its values and gradients (as far as they could be computed)."""
     graph = problem.graph
     try:
-        problem.values = forward(graph, problem.leaves())
+        values = forward(graph, problem.leaves())
+        problem = replace(problem, values=values)
         output = graph.index[problem.output]
-        if np.ndim(problem.values[output]) != 0:
-            shape = list(np.shape(problem.values[output]))
+        if np.ndim(values[output]) != 0:
+            shape = list(np.shape(values[output]))
             faults.add(data.where("output") if "output" in data else graph.nodes[output].pos,
                        f"output '{problem.output}' has shape {shape}; gradients are taken of a scalar, so reduce it (e.g. sum(...) or mean(...))")
-            return
-        problem.edge_values = {}
-        problem.grads = backward(graph, problem.values, output, record=problem.edge_values)
+            return problem
+        edge_values: dict = {}
+        grads = backward(graph, values, output, record=edge_values)
+        return replace(problem, grads=grads, edge_values=edge_values)
     except NumericFault as fault:
         faults.add(fault.node.pos, f"step '{fault.node.step}': {fault.message}")
+        return problem
 
 
 def _read_steps(data: YMap, graph: Graph, taken: dict[str, Pos], failed: set[str], faults: FaultList) -> dict[str, str]:
@@ -281,8 +284,11 @@ def _check_gradients_defined(questions: list[Question], problem: GraphProblem, w
                        "(a derivative on its paths is infinite or NaN, as d(a ** n)/dn at a < 0); ask another gradient or change the values")
 
 
-def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultList) -> None:
+def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultList) -> dict:
+    """Checks every question's ask; returns the gradients of the other steps asked about
+    (step → d(step)/d(node)), one backward pass each."""
     graph, values = problem.graph, problem.values
+    other_grads: dict = {}
     known = _names(graph)
     # Each step other than the output whose gradients are asked costs a backward pass (time and
     # memory like the graph's): bounded in all, so 2,000 questions ds_i/dx are not 2,000 passes.
@@ -299,14 +305,14 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
         else:
             if ask.output is not None and np.ndim(values[graph.index[ask.output]]) != 0:
                 faults.add(question.pos, f"question '{question.id}': d{ask.output}/d... needs a scalar '{ask.output}'")
-            elif ask.output not in (None, problem.output) and ask.output not in problem.other_grads:
-                if len(problem.other_grads) >= passes:
+            elif ask.output not in (None, problem.output) and ask.output not in other_grads:
+                if len(other_grads) >= passes:
                     faults.add(question.pos, f"question '{question.id}': gradients of '{ask.output}' would make more than {passes:,} steps "
                                "other than the output whose gradients are asked, each needing its own backward pass over a graph "
                                "of this size; ask gradients of the output")
                     continue
                 try:  # a gradient of another step: one more backward pass, checked here
-                    problem.other_grads[ask.output] = backward(graph, values, graph.index[ask.output])
+                    other_grads[ask.output] = backward(graph, values, graph.index[ask.output])
                 except NumericFault as fault:
                     faults.add(question.pos, f"question '{question.id}': step '{fault.node.step}': {fault.message}")
             if ask.index is not None and question.answer == "formula":
@@ -316,6 +322,7 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
                 shape = np.shape(values[graph.index[ask.name]])
                 if len(ask.index) != len(shape) or any(i >= n for i, n in zip(ask.index, shape)):
                     faults.add(question.pos, f"question '{question.id}': index {list(ask.index)} does not fit '{ask.name}' of shape {list(shape)} (indices are 0-based)")
+    return other_grads
 
 
 __all__ = ["GraphProblem", "KIND_KEYS", "load_graph", "read_value", "fmt_value"]
