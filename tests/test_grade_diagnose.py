@@ -1,5 +1,6 @@
 """Diagnosis: every mistake whose value matches is named; the sheet's other answers reach the solver."""
 
+from hwcheck.errors import UnknownAsk
 from hwcheck.grade import Grader
 from hwcheck.grade.model import ROUNDED, WRONG
 from hwcheck.grade.sheets import Sheet, Entry
@@ -88,7 +89,7 @@ def test_solver_without_mistakes_for_an_ask():
     solution = residual_solution()
 
     def boom(answers):
-        raise KeyError("no mistakes known")
+        raise UnknownAsk("no mistakes known")
 
     solution._mistakes["dz/db1"] = boom
     assert result(Grader(solution), {"T1.b1": 3}, "T1.b1").feedback == "wrong"
