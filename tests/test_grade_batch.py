@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import hwcheck
+from hwcheck.grade import command
 from hwcheck.grade.batch import collect_sheets, exit_code, grade_files
 from hwcheck.grade.grader import Grader
 from test_grade_cli import RESIDUAL, run
@@ -30,7 +31,7 @@ def test_the_problem_is_solved_once_per_run(tmp_path, capsys, monkeypatch):
         (tmp_path / f"s{i:02d}.yaml").write_text("answers: {T1.z: 0.62}\n")
     calls = []
     real = hwcheck.solve
-    monkeypatch.setattr(hwcheck, "solve", lambda p: calls.append(p) or real(p))
+    monkeypatch.setattr(command, "solve", lambda p: calls.append(p) or real(p))  # where `hwcheck grade` calls it
     code, _, _ = run(["grade", RESIDUAL, str(tmp_path), "--summary"], capsys)
     assert code == 1 and len(calls) == 1
 
