@@ -21,12 +21,10 @@ from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
 from .ops import OPS, DomainError
 from .paths import count_paths, list_paths, nodes_between
+from .response import Response
 from .tensor_mistakes import TENSOR_MISTAKES, tensor_mistakes
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
-# Mistakes in one local derivative re-run the backward pass once per operation on the paths,
-# so they are tried when the paths hold at most this many operations (homework sizes).
-MAX_NODES_FOR_EDGE_MISTAKES = 200
 # From the registry: the operations that invite each mistake (Op.mistakes).
 _ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in op.mistakes)
 _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
@@ -121,28 +119,28 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     found += _path_mistakes(solution, start, target, right)
     on_paths = nodes_between(graph, start, target)
 
-    def rerun(rules=None, seed_at=None, seed=None):
-        """The gradient at the target with one thing done wrong (None if it blows up)."""
-        try:
-            return backward(graph, values, start if seed_at is None else seed_at, rules, seed=seed)[target]
-        except NumericFault:
-            return None
-
-    # A ReLU gate ignored: its local derivative taken as 1 even where its input is ≤ 0.
+    # A ReLU gate ignored: its local derivative taken as 1 even where its input is ≤ 0. Every
+    # closed gate changes at once, and each changes what reaches the next: one backward pass.
     gates = {i: _pass_through for i in on_paths if graph.nodes[i].op is not None and graph.nodes[i].op.name in _GATES}
-    closed = [graph.nodes[i].name for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)]
+    closed = [graph.nodes[i] for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)]
     if closed:
-        value = rerun(gates)
+        try:
+            value = backward(graph, values, start, gates)[target]
+        except NumericFault:
+            value = None
         if value is not None:
-            found.append(Mistake("relu-gate-ignored", f"the ReLU gate of {', '.join(closed)} was ignored: its derivative is 0 where its input is ≤ 0, not 1", value))
+            found.append(Mistake("relu-gate-ignored", _gate_text(graph, values, closed), value))
 
-    for i in on_paths if len(on_paths) <= MAX_NODES_FOR_EDGE_MISTAKES else ():
+    # Each mistake in one local derivative is read off one forward-mode pass (response.py),
+    # so every operation on the paths is tried, whatever the size of the graph.
+    response = Response(solution, ask.output, target)
+    for i in on_paths:
         node = graph.nodes[i]
         if node.op is None:
             continue
         names = [graph.operand_name(o) for o in node.operands]
-        if node.op.name == "mul" and all(isinstance(o, int) for o in node.operands):
-            value = rerun({i: _wrong_factor})
+        if node.op.name == "mul" and all(isinstance(o, int) for o in node.operands) and node.operands[0] != node.operands[1]:
+            value = response.with_rule(i, _wrong_factor)
             if value is not None:
                 found.append(Mistake(
                     "wrong-factor",
@@ -157,7 +155,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                     continue
                 swapped = list(values)
                 swapped[operand] = values[pre]
-                value = rerun({i: _with_values(node, swapped)})
+                value = response.with_rule(i, _with_values(node, swapped))
                 if value is not None:
                     found.append(Mistake(
                         "pre-activation",
@@ -170,10 +168,24 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
         if logits is not None:
             p, y = values[node.operands[0]], args_of(node, values)[1]
             upstream = solution.gradients_of(ask.output)[i]
-            value = rerun(seed_at=logits, seed=-upstream * softmax_ce_gradient(p, y))
+            value = response.seeded(logits, -upstream * softmax_ce_gradient(p, y))
             if value is not None:
                 found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is p - y, not y - p", value))
     return found
+
+
+def _gate_text(graph, values, closed) -> str:
+    """What ignoring these closed gates means, true for relu (0) and leaky_relu (its slope)."""
+    names = ", ".join(n.name for n in closed)
+    slopes = sorted({float(np.asarray(args_of(n, values)[1])) for n in closed if n.op.name == "leaky_relu"})
+    if not slopes:
+        below = "0"
+    elif len(slopes) == 1 and all(n.op.name == "leaky_relu" for n in closed):
+        below = f"its slope {fmt_value(slopes[0])}"
+    else:
+        below = "0 (the leaky ones: their slope)"
+    kind = "ReLU gate" + ("s" if len(closed) > 1 else "")
+    return f"the {kind} of {names} {'were' if len(closed) > 1 else 'was'} ignored: the derivative is {below} where the input is ≤ 0, not 1"
 
 
 def _path_mistakes(solution, start, target, right) -> list[Mistake]:
@@ -181,16 +193,50 @@ def _path_mistakes(solution, start, target, right) -> list[Mistake]:
     counts = solution.path_counts if start == graph.index[solution.problem.output] else count_paths(graph, start)
     if not 2 <= counts[target] <= MAX_PATHS_FOR_MISTAKES:
         return []
-    paths = [solution.chain_path(edges, start) for edges in list_paths(graph, start, target, counts)]
-    shortest = min(len(p.nodes) for p in paths)
+    edge_lists = list_paths(graph, start, target, counts)
+    paths = [solution.chain_path(edges, start) for edges in edge_lists]
     found = []
-    for path in paths:
-        route = " → ".join(path.nodes)
-        skip = " (the skip connection)" if len(path.nodes) == shortest and any(len(p.nodes) > shortest for p in paths) else ""
-        found.append(Mistake("missing-path", f"you left out the path {route}{skip}; the gradient is the sum over all {len(paths)} paths", right - path.value))
+    for edges, path in zip(edge_lists, paths):
+        label = _path_label(graph, start, edges, edge_lists)
+        found.append(Mistake("missing-path", f"you left out the path {label}; the gradient is the sum over all {len(paths)} paths", right - path.value))
         if len(paths) >= 3:
-            found.append(Mistake("one-path-only", f"you took only the path {route} instead of summing all {len(paths)} paths", path.value))
+            found.append(Mistake("one-path-only", f"you took only the path {label} instead of summing all {len(paths)} paths", path.value))
     return found
+
+
+def _path_label(graph, start: int, edges, others) -> str:
+    """The path as its nodes, with what it is where that is true of this graph:
+
+    - the skip connection, when at the node where it leaves another path it takes an
+      *addition*'s shorter branch, meeting that path again further down (it bypasses the
+      operations between): ``z → yx → x0 (through the skip connection yx → x0)``;
+    - one use of a value used twice by one operation (``r * r``): the two paths read the
+      same, and what tells them apart is which term of that operation's derivative;
+    - otherwise its nodes only (a weight used in two places is two paths, not a skip).
+    """
+    route = " → ".join(_nodes(graph, start, edges))
+    for other in others:
+        if other == edges:
+            continue
+        split = next(i for i, (a, b) in enumerate(zip(edges, other)) if a != b)
+        consumer = graph.nodes[edges[split][0]]
+        mine, theirs = _nodes(graph, start, edges)[split + 1 :], _nodes(graph, start, other)[split + 1 :]
+        if mine == theirs:  # the same nodes: one operation uses a value twice
+            operand = graph.nodes[consumer.operands[edges[split][1]]].name
+            uses = sum(1 for o in consumer.operands if o == consumer.operands[edges[split][1]])
+            rule = "the product rule gives a term for each factor" if consumer.op.name == "mul" else "its derivative has a term for each use"
+            return f"{route} through one of the {uses} uses of {operand} in {consumer.name} ({rule})"
+        meet = next((j for j, name in enumerate(mine) if name in theirs), None)
+        if consumer.op.name == "add" and meet is not None and meet < theirs.index(mine[meet]):
+            return f"{route} (through the skip connection {' → '.join([consumer.name, *mine[: meet + 1]])})"
+    last = edges[-1][0]
+    if any(other[-1][0] != last for other in others):  # the target is used by several operations
+        return f"{route} (the use of {_nodes(graph, start, edges)[-1]} in {graph.nodes[last].name})"
+    return route
+
+
+def _nodes(graph, start: int, edges) -> list[str]:
+    return [graph.nodes[start].name] + [graph.operand_name(graph.nodes[c].operands[k]) for c, k in edges]
 
 
 def _is_activation(node) -> bool:
@@ -216,15 +262,29 @@ def _with_values(node, values):
 
 
 def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mistake | None:
-    """The answer this ask would have if the student's own earlier answers were right."""
+    """The answer this ask would have if the student's own earlier answers were right.
+
+    Only answers that feed the asked quantity are used (and named): values it is computed
+    from, and for a gradient the values its backward pass reads and the gradients of the
+    same output on its paths; never an answer to a later question.
+    """
     problem = solution.problem
     graph = problem.graph
+    feeds_value, feeds_gradient = _feeding(graph, ask)
+    order = {q.ask: n for n, q in enumerate(problem.questions)}
     value_overrides, grad_overrides, used = {}, {}, []
     for text, answer in answers.items():
         other = parse_ask(str(text))
         if other is None or other.index is not None or other.name not in graph.index or _ask_text(other) == _ask_text(ask):
             continue
+        if order.get(str(text), -1) > order.get(_ask_text(ask), len(order)):
+            continue  # a later question: the student had not worked it out yet
         index = graph.index[other.name]
+        if other.is_gradient:
+            if not (ask.is_gradient and other.output == ask.output and index in feeds_gradient):
+                continue
+        elif index not in feeds_value:
+            continue
         try:
             given = _as_array(answer)
         except (NotANumber, ValueError):
@@ -232,12 +292,8 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
         truth = solution.gradients_of(other.output)[index] if other.is_gradient else problem.values[index]
         if given.shape != np.shape(truth) or np.array_equal(given, truth):
             continue  # the grader passes the answers it judged wrong; a right value carries nothing
-        if other.is_gradient and other.output == ask.output and ask.is_gradient:
-            grad_overrides[index] = given
-            used.append(f"{text} = {fmt_value(given)}")
-        elif not other.is_gradient and index < graph.index[ask.name if not ask.is_gradient else ask.output] + 1:
-            value_overrides[index] = given
-            used.append(f"{text} = {fmt_value(given)}")
+        (grad_overrides if other.is_gradient else value_overrides)[index] = given
+        used.append(f"{text} = {fmt_value(given)}")
     if not used:
         return None
     try:
@@ -248,7 +304,33 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
             result = values[graph.index[ask.name]]
     except NumericFault:
         return None
-    return Mistake("carried-forward", f"consistent with your own earlier answer{'s' if len(used) > 1 else ''} ({'; '.join(used)}): the error is carried forward, the method here is right", pick(result, ask.index))
+    # Worded to stand as one alternative among others ("either the sign is flipped, or ..."):
+    # it says what the answer is consistent with, not that the method was right.
+    return Mistake("carried-forward", f"your answer follows from your own earlier answer{'s' if len(used) > 1 else ''} ({'; '.join(used)}), worked on correctly: an error carried forward", pick(result, ask.index))
+
+
+def _feeding(graph, ask: GraphAsk) -> tuple[set[int], set[int]]:
+    """The nodes whose value the asked quantity is computed from, and (for a gradient) the
+    nodes on its paths whose gradient of the same output it is built from."""
+    target = graph.index[ask.name]
+    if not ask.is_gradient:
+        return _ancestors(graph, [target]) - {target}, set()
+    on_paths = nodes_between(graph, graph.index[ask.output], target)
+    # The backward pass along the paths reads each step's operands and its own value.
+    read = [o for i in on_paths if graph.nodes[i].op is not None for o in graph.nodes[i].operands if isinstance(o, int)]
+    return _ancestors(graph, read + [i for i in on_paths if i != target]), set(on_paths) - {target}
+
+
+def _ancestors(graph, nodes) -> set[int]:
+    """The nodes given and every node they are computed from."""
+    seen, stack = set(), list(nodes)
+    while stack:
+        i = stack.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        stack.extend(o for o in graph.nodes[i].operands if isinstance(o, int))
+    return seen
 
 
 def _as_array(answer) -> np.ndarray:
