@@ -196,12 +196,38 @@ def _path_mistakes(solution, start, target, right) -> list[Mistake]:
     edge_lists = list_paths(graph, start, target, counts)
     paths = [solution.chain_path(edges, start) for edges in edge_lists]
     found = []
+    n = len(paths)
     for edges, path in zip(edge_lists, paths):
-        label = _path_label(graph, start, edges, edge_lists)
-        found.append(Mistake("missing-path", f"you left out the path {label}; the gradient is the sum over all {len(paths)} paths", right - path.value))
-        if len(paths) >= 3:
-            found.append(Mistake("one-path-only", f"you took only the path {label} instead of summing all {len(paths)} paths", path.value))
+        twice = _used_twice(graph, start, edges, edge_lists)
+        if twice is None:
+            label = _path_label(graph, start, edges, edge_lists)
+            found.append(Mistake("missing-path", f"you left out the path {label}; the gradient is the sum over all {n} paths", right - path.value))
+            if n >= 3:
+                found.append(Mistake("one-path-only", f"you took only the path {label} instead of summing all {n} paths", path.value))
+            continue
+        # Another path reads the same: the step uses one value twice (r * r), and what was
+        # left out is a term of that step's own derivative, not a branch of the graph.
+        step, operand, uses = twice
+        rule = "the product rule" if step.op.name == "mul" else "its derivative"
+        where = f"{step.name}, which uses {operand} {uses} times ({rule} has a term for each use)"
+        route = " → ".join(_nodes(graph, start, edges))
+        found.append(Mistake("missing-path", f"you left out one of the {uses} terms for {where}: the term along {route}; the gradient is the sum of all {n} terms", right - path.value))
+        if n >= 3:
+            found.append(Mistake("one-path-only", f"you took only the term along {route}, one of the {uses} terms for {where}, instead of summing all {n} terms", path.value))
     return found
+
+
+def _used_twice(graph, start: int, edges, others):
+    """(step, operand name, uses) when another path has the same nodes as this one: they
+    part where one step takes the same value as two operands. None otherwise."""
+    nodes = _nodes(graph, start, edges)
+    for other in others:
+        if other != edges and _nodes(graph, start, other) == nodes:
+            c, k = next(a for a, b in zip(edges, other) if a != b)
+            step = graph.nodes[c]
+            operand = step.operands[k]
+            return step, graph.nodes[operand].name, sum(1 for o in step.operands if o == operand)
+    return None
 
 
 def _path_label(graph, start: int, edges, others) -> str:
@@ -210,9 +236,9 @@ def _path_label(graph, start: int, edges, others) -> str:
     - the skip connection, when at the node where it leaves another path it takes an
       *addition*'s shorter branch, meeting that path again further down (it bypasses the
       operations between): ``z → yx → x0 (through the skip connection yx → x0)``;
-    - one use of a value used twice by one operation (``r * r``): the two paths read the
-      same, and what tells them apart is which term of that operation's derivative;
-    - otherwise its nodes only (a weight used in two places is two paths, not a skip).
+    - the use of the target it ends in, when the target is used by several operations (a
+      weight used twice is two paths, not a skip connection);
+    - otherwise its nodes only.
     """
     route = " → ".join(_nodes(graph, start, edges))
     for other in others:
@@ -221,11 +247,6 @@ def _path_label(graph, start: int, edges, others) -> str:
         split = next(i for i, (a, b) in enumerate(zip(edges, other)) if a != b)
         consumer = graph.nodes[edges[split][0]]
         mine, theirs = _nodes(graph, start, edges)[split + 1 :], _nodes(graph, start, other)[split + 1 :]
-        if mine == theirs:  # the same nodes: one operation uses a value twice
-            operand = graph.nodes[consumer.operands[edges[split][1]]].name
-            uses = sum(1 for o in consumer.operands if o == consumer.operands[edges[split][1]])
-            rule = "the product rule gives a term for each factor" if consumer.op.name == "mul" else "its derivative has a term for each use"
-            return f"{route} through one of the {uses} uses of {operand} in {consumer.name} ({rule})"
         meet = next((j for j, name in enumerate(mine) if name in theirs), None)
         if consumer.op.name == "add" and meet is not None and meet < theirs.index(mine[meet]):
             return f"{route} (through the skip connection {' → '.join([consumer.name, *mine[: meet + 1]])})"
@@ -271,13 +292,13 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
     problem = solution.problem
     graph = problem.graph
     feeds_value, feeds_gradient = _feeding(graph, ask)
-    order = {q.ask: n for n, q in enumerate(problem.questions)}
+    order = {_ask_text(parsed): n for n, q in enumerate(problem.questions) if (parsed := parse_ask(q.ask)) is not None}
     value_overrides, grad_overrides, used = {}, {}, []
     for text, answer in answers.items():
         other = parse_ask(str(text))
         if other is None or other.index is not None or other.name not in graph.index or _ask_text(other) == _ask_text(ask):
             continue
-        if order.get(str(text), -1) > order.get(_ask_text(ask), len(order)):
+        if order.get(_ask_text(other), -1) > order.get(_ask_text(ask), len(order)):
             continue  # a later question: the student had not worked it out yet
         index = graph.index[other.name]
         if other.is_gradient:
@@ -293,20 +314,42 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
         if given.shape != np.shape(truth) or np.array_equal(given, truth):
             continue  # the grader passes the answers it judged wrong; a right value carries nothing
         (grad_overrides if other.is_gradient else value_overrides)[index] = given
-        used.append(f"{text} = {fmt_value(given)}")
+        used.append((index, other.is_gradient, f"{text} = {fmt_value(given)}"))
     if not used:
         return None
+    result = _follow(problem, ask, value_overrides, grad_overrides)
+    if result is None:
+        return None
+    if len(used) > 1:
+        # Name only the answers the result depends on: one whose removal changes nothing
+        # fed the question in the graph but not in these numbers (a closed ReLU, say).
+        def without(index, gradient):
+            values = {i: v for i, v in value_overrides.items() if gradient or i != index}
+            grads = {i: v for i, v in grad_overrides.items() if not gradient or i != index}
+            return _follow(problem, ask, values, grads)
+
+        # (If none matters alone, they matter together: all are named.)
+        used = [u for u in used if not _same(without(u[0], u[1]), result)] or used
+    texts = [u[2] for u in used]
+    # Worded to stand as one alternative among others ("either the sign is flipped, or ..."):
+    # it says what the answer is consistent with, not that the method was right.
+    return Mistake("carried-forward", f"your answer follows from your own earlier answer{'s' if len(texts) > 1 else ''} ({'; '.join(texts)}), worked on correctly: an error carried forward", pick(result, ask.index))
+
+
+def _follow(problem, ask: GraphAsk, value_overrides, grad_overrides):
+    """The asked quantity worked out correctly from these values and gradients put in."""
+    graph = problem.graph
     try:
         values = forward(graph, problem.leaves(), value_overrides) if value_overrides else problem.values
         if ask.is_gradient:
-            result = backward(graph, values, graph.index[ask.output], overrides=grad_overrides)[graph.index[ask.name]]
-        else:
-            result = values[graph.index[ask.name]]
+            return backward(graph, values, graph.index[ask.output], overrides=grad_overrides)[graph.index[ask.name]]
+        return values[graph.index[ask.name]]
     except NumericFault:
         return None
-    # Worded to stand as one alternative among others ("either the sign is flipped, or ..."):
-    # it says what the answer is consistent with, not that the method was right.
-    return Mistake("carried-forward", f"your answer follows from your own earlier answer{'s' if len(used) > 1 else ''} ({'; '.join(used)}), worked on correctly: an error carried forward", pick(result, ask.index))
+
+
+def _same(a, b) -> bool:
+    return a is not None and b is not None and np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
 def _feeding(graph, ask: GraphAsk) -> tuple[set[int], set[int]]:
