@@ -217,3 +217,26 @@ def test_a_wrong_answer_matching_no_mistake_is_only_called_wrong(tmp_path):
     r = graded(solution, {"q0": -0.4, "q1": -0.4, "q2": 0.123})["q2"]
     assert r.mistakes == () and r.diagnosis is None
     assert r.feedback == "wrong"
+
+
+def test_a_relu_left_out_of_the_forward_pass_is_named(tmp_path):
+    # a = −1.5 < 0: h = relu(a) = 0 and z = 0·3 + 0.5·1 = 0.5. Left out, h = a and
+    # z = −1.5·3 + 0.5 = −4. g = relu(x) (x = 1 > 0) acts on nothing and is not named.
+    text = "id: fwd\nkind: graph\ninputs: {x: 1.0}\nparams: {w: -2.0, b: 0.5, v: 3.0, u: 0.5}\nsteps:\n  a: x * w + b\n  h: relu(a)\n  g: relu(x)\n  z: h * v + u * g\n"
+    solution = solve_text(tmp_path, text)
+    assert float(solution.expected("z").value) == pytest.approx(0.5)
+    (gate,) = at(solution.mistakes("z"), -4.0, "relu-gate-ignored")
+    assert gate.description == "the ReLU of h was left out in the forward pass (the input was passed on unchanged)"
+    # g's ReLU passes x = 1 unchanged anyway: leaving it out is no mistake one can see
+    assert [m for m in solution.mistakes("g") if m.code == "relu-gate-ignored"] == []
+
+
+def test_y_minus_p_with_labels_that_do_not_sum_to_one(tmp_path):
+    # y = (0, 2, 0): dL/dh = p·Σy − y = 2p − y, so "p − y" would be false; y − p·Σy is what the
+    # flipped gradient is. h = (0, 0, 0): p = 1/3 each; dL/dh = (2/3, −4/3, 2/3).
+    text = "id: soft\nkind: graph\ninputs: {y: [0.0, 2.0, 0.0]}\nparams: {h: [0.0, 0.0, 0.0]}\nsteps:\n  p: softmax(h)\n  L: cross_entropy(p, y)\nwrt: [h]\n"
+    solution = solve_text(tmp_path, text)
+    np.testing.assert_allclose(solution.expected("dL/dh").value, [2 / 3, -4 / 3, 2 / 3], atol=1e-12)
+    (flip,) = [m for m in solution.mistakes("dL/dh") if m.code == "y-minus-p"]
+    np.testing.assert_allclose(flip.value, [-2 / 3, 4 / 3, -2 / 3], atol=1e-12)
+    assert flip.description == "the gradient of the loss with respect to the logits h is p·Σy - y, not its negative"

@@ -19,7 +19,7 @@ from ..solution import Mistake, pick
 from .ask import GraphAsk, parse_ask
 from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
-from .ops import OPS, DomainError
+from .ops import OPS, DomainError, class_targets
 from .paths import count_paths, list_paths, nodes_between
 from .response import Response
 from .tensor_mistakes import TENSOR_MISTAKES, tensor_mistakes
@@ -85,26 +85,35 @@ def _value_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     graph, values = problem.graph, problem.values
     index = graph.index[ask.name]
     found = [Mistake("sign-error", "the sign is flipped", -values[index])]
-    # The gate left out: relu(a) taken as a.
+    # The gates left out: relu(a) taken as a. Named are the ones that change something:
+    # those the value is computed from whose input (so computed) is negative somewhere.
     if any(n.op is not None and n.op.name in _GATES for n in graph.nodes[: index + 1]):
         try:
-            found.append(Mistake("relu-gate-ignored", "a ReLU was left out in the forward pass (its input was passed on unchanged)", _without_gates(graph, problem.leaves(), index)))
+            value, left_out = _without_gates(graph, problem.leaves(), index)
         except DomainError:
-            pass
+            left_out = []
+        if left_out:
+            which = f"the ReLU{'s' if len(left_out) > 1 else ''} of {', '.join(left_out)}"
+            found.append(Mistake("relu-gate-ignored", f"{which} {'were' if len(left_out) > 1 else 'was'} left out in the forward pass (the input was passed on unchanged)", value))
     return found
 
 
-def _without_gates(graph, leaves, stop: int) -> np.ndarray:
-    """The value of node `stop` when every ReLU is replaced by the identity."""
+def _without_gates(graph, leaves, stop: int) -> tuple[np.ndarray, list[str]]:
+    """The value of node `stop` when every ReLU is replaced by the identity, and the names
+    of the ReLUs it is computed from whose input is negative somewhere (the ones that act)."""
     values: list = [None] * (stop + 1)
+    acting = []
+    feeds = _ancestors(graph, [stop])
     for node in graph.nodes[: stop + 1]:
         if node.is_leaf:
             values[node.index] = leaves[node.name]
         elif node.op.name in _GATES:
             values[node.index] = args_of(node, values)[0]
+            if node.index in feeds and np.any(values[node.index] < 0):
+                acting.append(node.name)
         else:
             values[node.index] = evaluate(node, values)
-    return values[stop]
+    return values[stop], acting
 
 
 # -- gradients ----------------------------------------------------------------------
@@ -170,7 +179,9 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
             upstream = solution.gradients_of(ask.output)[i]
             value = response.seeded(logits, -upstream * softmax_ce_gradient(p, y))
             if value is not None:
-                found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is p - y, not y - p", value))
+                # p − y holds where each row of y sums to 1 (one-hot or soft labels).
+                right_form = "p - y, not y - p" if np.allclose(np.sum(class_targets(p.shape, y), axis=-1), 1.0) else "p·Σy - y, not its negative"
+                found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is {right_form}", value))
     return found
 
 
