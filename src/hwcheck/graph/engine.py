@@ -57,17 +57,24 @@ def fused_logits(graph: Graph, node: Node) -> int | None:
     return p.operands[0]
 
 
-def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
+def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np.ndarray] | None = None, base: list | None = None) -> list[np.ndarray]:
     """Every node's value; raises NumericFault naming the node whose value is undefined.
 
     ``overrides`` fixes the value of chosen nodes (a student's own answers), so that what
-    follows from them can be recomputed.
+    follows from them can be recomputed; with ``base`` (the values without overrides), a
+    node that depends on none of them keeps its value there instead of being recomputed.
     """
-    values: list = [None] * len(graph)
+    values: list = [None] * len(graph) if base is None else list(base)
+    changed: set[int] = set()
     for node in graph.nodes:
         if overrides and node.index in overrides:
             values[node.index] = np.asarray(overrides[node.index], dtype=float)
+            changed.add(node.index)
             continue
+        if base is not None:
+            if not any(isinstance(o, int) and o in changed for o in node.operands):
+                continue
+            changed.add(node.index)
         if node.is_leaf:
             values[node.index] = leaves[node.name]
             continue
@@ -110,6 +117,7 @@ def backward(
     seed: np.ndarray | None = None,
     overrides: dict[int, np.ndarray] | None = None,
     record: dict[tuple[int, int], np.ndarray] | None = None,
+    stop: int = -1,
 ) -> list[np.ndarray]:
     """d(start)/d(node) for every node, by reverse accumulation from a scalar `start`.
 
@@ -118,11 +126,13 @@ def backward(
     the accumulated gradient of chosen nodes (a student's own upstream value, to follow an
     error carried forward). Without them this is the plain backward pass. ``record``, when
     given, receives each edge's contribution g·∂consumer/∂operand, keyed (consumer, k).
+    ``stop`` ends the pass once node ``stop``'s gradient is complete (the nodes below it
+    are then left incomplete: only for a caller that reads no gradient below it).
     """
     grads: list = [None] * len(graph)
     grads[start] = np.ones_like(values[start]) if seed is None else np.asarray(seed, dtype=float)
     skip: set[int] = set()  # softmax nodes whose gradient was passed straight to the logits
-    for index in range(start, -1, -1):
+    for index in range(start, stop, -1):
         if overrides and index in overrides:
             grads[index] = np.asarray(overrides[index], dtype=float)
         g = grads[index]

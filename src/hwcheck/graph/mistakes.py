@@ -25,6 +25,7 @@ from .response import Response
 from .tensor_mistakes import TENSOR_MISTAKES, tensor_mistakes
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
+CARRIED_CACHE_LIMIT = 20_000  # remembered carried-forward results per solution
 # From the registry: the operations that invite each mistake (Op.mistakes).
 _ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in op.mistakes)
 _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
@@ -45,15 +46,22 @@ MISTAKES = {
 
 
 def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
-    # Memoised by the solution itself (one grading asks the same question of many sheets).
-    whole = solution.memo(("mistakes", ask.name, ask.output),
-                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
-    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole]
+    # Memoised by the solution itself (one grading asks the same question of many sheets):
+    # the candidates, and those left once the ones giving the right answer are dropped.
+    def candidates():
+        whole = solution.memo(("mistakes", ask.name, ask.output),
+                              lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
+        return _distinct([Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole], _right(solution, ask))
+
+    found = list(solution.memo(("distinct mistakes", _ask_text(ask)), candidates))
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:
-        found.append(carried)
-    right = pick(solution.expected(_ask_text(ask)).value, None)
-    return _distinct(found, right)
+        found += _distinct([carried], _right(solution, ask))
+    return found
+
+
+def _right(solution, ask: GraphAsk):
+    return pick(solution.expected(_ask_text(ask)).value, None)
 
 
 def _ask_text(ask: GraphAsk) -> str:
@@ -302,7 +310,7 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
     """
     problem = solution.problem
     graph = problem.graph
-    feeds_value, feeds_gradient = _feeding(graph, ask)
+    feeds_value, feeds_gradient = solution.memo(("feeding", ask.name, ask.output), lambda: _feeding(graph, ask))
     order = {_ask_text(parsed): n for n, q in enumerate(problem.questions) if (parsed := parse_ask(q.ask)) is not None}
     value_overrides, grad_overrides, used = {}, {}, []
     for text, answer in answers.items():
@@ -325,9 +333,21 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
         if given.shape != np.shape(truth) or np.array_equal(given, truth):
             continue  # the grader passes the answers it judged wrong; a right value carries nothing
         (grad_overrides if other.is_gradient else value_overrides)[index] = given
-        used.append((index, other.is_gradient, f"{text} = {fmt_value(given)}"))
+        used.append((index, other.is_gradient, f"{text} = {fmt_value(given)}", given.tobytes()))
     if not used:
         return None
+    # Students who share the same wrong earlier answers share the work: a bounded cache,
+    # keyed by the answers that feed this question only (not the whole sheet).
+    cache = solution.memo(("carried-forward",), dict)
+    key = (_ask_text(ask), tuple(used))
+    if key not in cache:
+        if len(cache) >= CARRIED_CACHE_LIMIT:
+            cache.clear()
+        cache[key] = _carried(problem, ask, used, value_overrides, grad_overrides)
+    return cache[key]
+
+
+def _carried(problem, ask: GraphAsk, used, value_overrides, grad_overrides) -> Mistake | None:
     result = _follow(problem, ask, value_overrides, grad_overrides)
     if result is None:
         return None
@@ -351,9 +371,12 @@ def _follow(problem, ask: GraphAsk, value_overrides, grad_overrides):
     """The asked quantity worked out correctly from these values and gradients put in."""
     graph = problem.graph
     try:
-        values = forward(graph, problem.leaves(), value_overrides) if value_overrides else problem.values
+        # Only what depends on the answers put in is recomputed; below the target nothing
+        # reaches its gradient, so the backward pass stops there.
+        values = forward(graph, problem.leaves(), value_overrides, base=problem.values) if value_overrides else problem.values
         if ask.is_gradient:
-            return backward(graph, values, graph.index[ask.output], overrides=grad_overrides)[graph.index[ask.name]]
+            target = graph.index[ask.name]
+            return backward(graph, values, graph.index[ask.output], overrides=grad_overrides, stop=target)[target]
         return values[graph.index[ask.name]]
     except NumericFault:
         return None
