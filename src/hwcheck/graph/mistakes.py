@@ -6,6 +6,10 @@ wrong factor of a product, a sign flipped, the pre-activation used for the activ
 one path taken instead of their sum, y − p instead of p − y — or with the student's own
 earlier answers put in, to recognise an error carried forward. The grader compares a
 wrong answer with each mistake's value and names every one that matches.
+
+A mistake in one local derivative is not re-run: its effect is read off one forward-mode
+pass (response.py), so every step is tried at a cost linear in the graph. Every sentence
+says only what is true of this graph (docs/grading.md, "What a diagnosis claims").
 """
 
 from __future__ import annotations

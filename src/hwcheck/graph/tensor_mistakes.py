@@ -5,8 +5,8 @@ and they all have the same number of rows N > 1: as in PyTorch, a batch is laid 
 example per row (``X`` is N×D). From that and the operations present:
 
 - ``missing-batch-mean``: a mean over the N examples (``mean(l)`` of an N-vector,
-  ``mse`` of N-vectors, or a division by the literal N) whose 1/N is left out — the
-  backward pass re-run with that one step's local derivative N times too large;
+  ``mse`` of N-vectors, or a division by the literal N) whose 1/N is left out — that one
+  step's local derivative N times too large (read off one forward-mode pass, response.py);
 - ``one-example``: the gradient of one example's loss instead of the batch's — the
   gradient that reaches the per-example losses (or the logits of a fused softmax
   cross-entropy) kept on row n only, the 1/N of a batch mean taken back out;
