@@ -130,3 +130,25 @@ def test_tangents_by_hand():
     assert float(t[graph.index["yx"]]) == pytest.approx(0.94)
     assert float(t[graph.index["z"]]) == pytest.approx(0.94)
     assert t[graph.index["w1"]] is None  # w1 does not depend on x0
+
+
+def test_above_the_tangent_budget_the_backward_pass_is_re_run_with_the_same_diagnosis(monkeypatch):
+    # The fallback for a large target in a large graph (bounded memory) names the same
+    # mistakes with the same values: the reference here is the forward-mode reading.
+    from hwcheck.graph import response
+
+    path = PROBLEMS / "softmax_ce.yaml"
+    asks = [q.ask for q in hwcheck.load_problem(path).questions if "/" in q.ask]
+
+    def diagnoses():
+        solution = hwcheck.solve(hwcheck.load_problem(path))
+        return {ask: [(m.code, m.description, np.asarray(m.value, dtype=float)) for m in solution.mistakes(ask, {})] for ask in asks}
+
+    cheap = diagnoses()
+    monkeypatch.setattr(response, "TANGENT_BUDGET", 0)
+    rerun = diagnoses()
+    assert sum(len(v) for v in cheap.values()) > len(asks)  # more than the sign error each
+    for ask in asks:
+        assert [(c, d) for c, d, _ in rerun[ask]] == [(c, d) for c, d, _ in cheap[ask]], ask
+        for (_, _, a), (_, _, b) in zip(rerun[ask], cheap[ask]):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -273,6 +273,10 @@ def _jvp(node: Node, args: list, out: np.ndarray, ts: list, m: int) -> np.ndarra
     if op.name == "softmax":
         t = ts[0]
         return out * (t - np.sum(t * out, axis=-1, keepdims=True))
+    if op.name in ("sum_axis", "mean_axis"):  # linear: the same reduction of the tangent
+        axis = int(args[1])
+        reduce = np.sum if op.name == "sum_axis" else np.mean
+        return reduce(ts[0], axis=axis + 1 if axis >= 0 else axis)
     if op.name == "log_softmax":
         t = ts[0]
         return t - np.sum(t * softmax(args[0]), axis=-1, keepdims=True)
@@ -288,8 +292,9 @@ def _jvp(node: Node, args: list, out: np.ndarray, ts: list, m: int) -> np.ndarra
 
 
 def _jvp_by_rows(op, args: list, out: np.ndarray, k: int, t: np.ndarray) -> np.ndarray:
-    """The JVP of any other op from its VJP, one row of its Jacobian per result element
-    (the reductions, mse, bce, cross_entropy, sum_axis...: small results)."""
+    """The JVP of any other op from its VJP, one row of its Jacobian per result element:
+    the ops left are those whose result is one number (sum, mean, dot, mse, bce,
+    cross_entropy), so this is one VJP."""
     shape = np.shape(out)
     rows = []
     for e in range(max(int(np.prod(shape, dtype=int)), 1)):

@@ -25,7 +25,7 @@ from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
 from .ops import OPS, DomainError, class_targets
 from .paths import count_paths, list_paths, nodes_between
-from .response import Response
+from .response import MAX_RERUNS, Response
 from .tensor_mistakes import TENSOR_MISTAKES, tensor_mistakes
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
@@ -155,7 +155,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     # Each mistake in one local derivative is read off one forward-mode pass (response.py),
     # so every operation on the paths is tried, whatever the size of the graph.
     response = Response(solution, ask.output, target)
-    for i in on_paths:
+    for i in on_paths if response.cheap or len(on_paths) <= MAX_RERUNS else ():
         node = graph.nodes[i]
         if node.op is None:
             continue

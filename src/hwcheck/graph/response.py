@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import args_of, sensitivity, tangents
+from .engine import NumericFault, args_of, backward, sensitivity, tangents
 from .ops import unbroadcast
+
+# The tangents hold (elements of the target) × (elements of the graph) numbers. Above this
+# many (a large weight matrix asked in a large graph) each change is instead found by a
+# backward pass re-run, which the callers then try on at most MAX_RERUNS steps: the cost
+# stays at the smaller of the two, and memory stays bounded.
+TANGENT_BUDGET = 4_000_000
+MAX_RERUNS = 200
 
 
 class Response:
@@ -26,13 +33,16 @@ class Response:
         self.grads = solution.gradients_of(output)
         self.target = target
         self.right = np.asarray(self.grads[target], dtype=float)
-        start = self.graph.index[output]
+        self.start = start = self.graph.index[output]
+        self.cheap = self.right.size * max(self.graph.elements, len(self.graph)) <= TANGENT_BUDGET
         # One forward-mode pass per (target, output), shared by every question and sheet.
-        self.tangent = solution.memo(("tangents", target, start), lambda: tangents(self.graph, self.values, target, start))
+        self.tangent = solution.memo(("tangents", target, start), lambda: tangents(self.graph, self.values, target, start)) if self.cheap else None
 
     def with_rule(self, index: int, rule) -> np.ndarray | None:
         """The gradient at the target when node `index` uses `rule` for its local VJP (what
         backward(rules={index: rule}) gives); None where the wrong rule is not finite."""
+        if not self.cheap:
+            return self._rerun({index: rule})
         node = self.graph.nodes[index]
         g = self.grads[index]
         args = args_of(node, self.values)
@@ -54,6 +64,14 @@ class Response:
     def seeded(self, at: int, seed) -> np.ndarray | None:
         """The gradient at the target of a backward pass started at node `at` with `seed`
         (what backward(seed_at=at, seed=seed) gives there)."""
+        if not self.cheap:
+            return self._rerun(None, at, seed)
         with np.errstate(all="ignore"):
             result = sensitivity(self.tangent[at], seed, self.right.shape)
         return result if np.all(np.isfinite(result)) else None
+
+    def _rerun(self, rules, at=None, seed=None) -> np.ndarray | None:
+        try:
+            return backward(self.graph, self.values, self.start if at is None else at, rules, seed=seed)[self.target]
+        except NumericFault:
+            return None
