@@ -315,10 +315,13 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
     problem = solution.problem
     graph = problem.graph
     feeds_value, feeds_gradient = solution.memo(("feeding", ask.name, ask.output), lambda: _feeding(graph, ask))
-    order = {_ask_text(parsed): n for n, q in enumerate(problem.questions) if (parsed := parse_ask(q.ask)) is not None}
+    order = solution.memo(("question order",), lambda: {_ask_text(parsed): n for n, q in enumerate(problem.questions) if (parsed := parse_ask(q.ask)) is not None})
+    parsed = solution.memo(("parsed asks",), dict)  # the few ask texts a class's sheets hold
     value_overrides, grad_overrides, used = {}, {}, []
     for text, answer in answers.items():
-        other = parse_ask(str(text))
+        if text not in parsed:
+            parsed[text] = parse_ask(str(text)) if len(parsed) < CARRIED_CACHE_LIMIT else None
+        other = parsed[text]
         if other is None or other.index is not None or other.name not in graph.index or _ask_text(other) == _ask_text(ask):
             continue
         if order.get(_ask_text(other), -1) > order.get(_ask_text(ask), len(order)):
@@ -347,14 +350,14 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
     if key not in cache:
         if len(cache) >= CARRIED_CACHE_LIMIT:
             cache.clear()
-        cache[key] = _carried(problem, ask, used, value_overrides, grad_overrides)
+        cache[key] = _carried(problem, ask, used, value_overrides, grad_overrides, _right(solution, ask))
     return cache[key]
 
 
-def _carried(problem, ask: GraphAsk, used, value_overrides, grad_overrides) -> Mistake | None:
+def _carried(problem, ask: GraphAsk, used, value_overrides, grad_overrides, right) -> Mistake | None:
     result = _follow(problem, ask, value_overrides, grad_overrides)
-    if result is None:
-        return None
+    if result is None or _same(pick(result, ask.index), right):
+        return None  # the answers carry nothing into this one: no mistake to name
     if len(used) > 1:
         # Name only the answers the result depends on: one whose removal changes nothing
         # fed the question in the graph but not in these numbers (a closed ReLU, say).
