@@ -20,7 +20,7 @@ from ..errors import HwcheckError
 from ..record import Record
 from ..numbers import fmt_value
 from .build import Graph, Node, evaluate
-from .ops import DomainError, class_targets, log_softmax, unbroadcast
+from .ops import DomainError, class_targets, log_softmax, softmax, unbroadcast
 
 # A replacement local rule for one node: (g, args, out) -> grads per operand.
 Rule = Callable[[np.ndarray, list, np.ndarray], tuple]
@@ -57,17 +57,24 @@ def fused_logits(graph: Graph, node: Node) -> int | None:
     return p.operands[0]
 
 
-def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
+def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np.ndarray] | None = None, base: list | None = None) -> list[np.ndarray]:
     """Every node's value; raises NumericFault naming the node whose value is undefined.
 
     ``overrides`` fixes the value of chosen nodes (a student's own answers), so that what
-    follows from them can be recomputed.
+    follows from them can be recomputed; with ``base`` (the values without overrides), a
+    node that depends on none of them keeps its value there instead of being recomputed.
     """
-    values: list = [None] * len(graph)
+    values: list = [None] * len(graph) if base is None else list(base)
+    changed: set[int] = set()
     for node in graph.nodes:
         if overrides and node.index in overrides:
             values[node.index] = np.asarray(overrides[node.index], dtype=float)
+            changed.add(node.index)
             continue
+        if base is not None:
+            if not any(isinstance(o, int) and o in changed for o in node.operands):
+                continue
+            changed.add(node.index)
         if node.is_leaf:
             values[node.index] = leaves[node.name]
             continue
@@ -110,6 +117,7 @@ def backward(
     seed: np.ndarray | None = None,
     overrides: dict[int, np.ndarray] | None = None,
     record: dict[tuple[int, int], np.ndarray] | None = None,
+    stop: int = -1,
 ) -> list[np.ndarray]:
     """d(start)/d(node) for every node, by reverse accumulation from a scalar `start`.
 
@@ -118,11 +126,13 @@ def backward(
     the accumulated gradient of chosen nodes (a student's own upstream value, to follow an
     error carried forward). Without them this is the plain backward pass. ``record``, when
     given, receives each edge's contribution g·∂consumer/∂operand, keyed (consumer, k).
+    ``stop`` ends the pass once node ``stop``'s gradient is complete (the nodes below it
+    are then left incomplete: only for a caller that reads no gradient below it).
     """
     grads: list = [None] * len(graph)
     grads[start] = np.ones_like(values[start]) if seed is None else np.asarray(seed, dtype=float)
     skip: set[int] = set()  # softmax nodes whose gradient was passed straight to the logits
-    for index in range(start, -1, -1):
+    for index in range(start, stop, -1):
         if overrides and index in overrides:
             grads[index] = np.asarray(overrides[index], dtype=float)
         g = grads[index]
@@ -185,3 +195,111 @@ def vjp_edge(graph: Graph, values: list, consumer: int, k: int, g: np.ndarray) -
     with np.errstate(all="ignore"):
         local = node.op.vjp(g, args, values[consumer])[k]
     return unbroadcast(np.asarray(local, dtype=float), np.shape(args[k]))
+
+
+# -- forward mode: how every node moves with one node ---------------------------------
+
+
+def tangents(graph: Graph, values: list, target: int, stop: int) -> list:
+    """∂node/∂target for every node from `target` up to `stop`, by forward mode (one pass).
+
+    Each entry has target's shape followed by the node's shape (one tangent per element of
+    the target, carried together on a leading axis); None for a node that does not depend
+    on the target. With them, the backward pass's response to one extra adjoint δ put in at
+    node o is read off without re-running it: its change at the target is Σ δ·∂o/∂target
+    (the chain rule's paths from o down to the target, counted from the target up).
+    The fused softmax cross-entropy is differentiated as backward() does (p − y at the logits).
+    """
+    shape = np.shape(values[target])
+    m = int(np.prod(shape, dtype=int))
+    out: list = [None] * len(graph)
+    out[target] = np.eye(m).reshape((m,) + shape)
+    for node in graph.nodes[target + 1 : stop + 1]:
+        if node.is_leaf or not any(isinstance(o, int) and out[o] is not None for o in node.operands):
+            continue
+        args = args_of(node, values)
+        logits = fused_logits(graph, node)
+        if logits is not None:
+            y = class_targets(values[logits].shape, args[1])
+            total = np.zeros((m,))
+            if out[logits] is not None:
+                total = total + _contract(out[logits], softmax_ce_gradient(values[node.operands[0]], args[1]))
+            if isinstance(node.operands[1], int) and out[node.operands[1]] is not None and np.shape(args[1]) == y.shape:
+                total = total + _contract(out[node.operands[1]], -log_softmax(values[logits]))
+            out[node.index] = total
+            continue
+        with np.errstate(all="ignore"):
+            out[node.index] = _jvp(node, args, values[node.index], [out[o] if isinstance(o, int) else None for o in node.operands], m)
+    return [t.reshape(shape + np.shape(values[i])) if t is not None else None for i, t in enumerate(out)]
+
+
+def sensitivity(tangent: np.ndarray | None, delta, target_shape) -> np.ndarray:
+    """Σ δ·∂o/∂target: the change at the target of an extra adjoint δ at node o."""
+    if tangent is None:
+        return np.zeros(target_shape)
+    delta = np.asarray(delta, dtype=float)
+    axes = tuple(range(len(target_shape), tangent.ndim))
+    return np.sum(tangent * delta, axis=axes) if axes else tangent * delta
+
+
+def _contract(tangent: np.ndarray, delta) -> np.ndarray:
+    """Σ over a node's own axes of tangent (m, *shape) · delta (shape): shape (m,)."""
+    return np.sum((tangent * delta).reshape(tangent.shape[0], -1), axis=1)
+
+
+def _spread(t: np.ndarray, arg_shape: tuple, out_shape: tuple) -> np.ndarray:
+    """A tangent (m, *arg_shape) broadcast to (m, *out_shape) as NumPy broadcasts the operand."""
+    t = t.reshape((t.shape[0],) + (1,) * (len(out_shape) - len(arg_shape)) + tuple(arg_shape))
+    return np.broadcast_to(t, (t.shape[0],) + tuple(out_shape))
+
+
+def _jvp(node: Node, args: list, out: np.ndarray, ts: list, m: int) -> np.ndarray:
+    """The node's tangent (m, *out.shape) from its operands' tangents (None: constant)."""
+    op, shape = node.op, np.shape(out)
+    total = np.zeros((m,) + shape)
+    if op.name == "matmul":
+        a, b = args
+        if ts[0] is not None:
+            total = total + np.matmul(ts[0], b)
+        if ts[1] is not None:
+            if b.ndim == 1:  # a·t row by row: (m, D) against a's rows
+                total = total + (np.sum(a * ts[1], axis=-1) if a.ndim == 1 else np.matmul(ts[1], a.T))
+            else:
+                total = total + np.matmul(a, ts[1])
+        return total.reshape((m,) + shape)
+    if op.name == "transpose":
+        t = ts[0]
+        return np.transpose(t, (0,) + tuple(range(t.ndim - 1, 0, -1)))
+    if op.name == "softmax":
+        t = ts[0]
+        return out * (t - np.sum(t * out, axis=-1, keepdims=True))
+    if op.name in ("sum_axis", "mean_axis"):  # linear: the same reduction of the tangent
+        axis = int(args[1])
+        reduce = np.sum if op.name == "sum_axis" else np.mean
+        return reduce(ts[0], axis=axis + 1 if axis >= 0 else axis)
+    if op.name == "log_softmax":
+        t = ts[0]
+        return t - np.sum(t * softmax(args[0]), axis=-1, keepdims=True)
+    for k, t in enumerate(ts):
+        if t is None:
+            continue
+        if op.elementwise:
+            # The local Jacobian is diagonal, so its VJP and its JVP are the same product.
+            total = total + op.vjp(_spread(t, np.shape(args[k]), shape), args, out)[k]
+        else:
+            total = total + _jvp_by_rows(op, args, out, k, t)
+    return total
+
+
+def _jvp_by_rows(op, args: list, out: np.ndarray, k: int, t: np.ndarray) -> np.ndarray:
+    """The JVP of any other op from its VJP, one row of its Jacobian per result element:
+    the ops left are those whose result is one number (sum, mean, dot, mse, bce,
+    cross_entropy), so this is one VJP."""
+    shape = np.shape(out)
+    rows = []
+    for e in range(max(int(np.prod(shape, dtype=int)), 1)):
+        g = np.zeros(int(np.prod(shape, dtype=int)))
+        g[e] = 1.0
+        row = unbroadcast(np.asarray(op.vjp(g.reshape(shape), args, out)[k], dtype=float), np.shape(args[k]))
+        rows.append(_contract(t, row))
+    return np.stack(rows, axis=1).reshape((t.shape[0],) + shape)

@@ -6,6 +6,10 @@ wrong factor of a product, a sign flipped, the pre-activation used for the activ
 one path taken instead of their sum, y − p instead of p − y — or with the student's own
 earlier answers put in, to recognise an error carried forward. The grader compares a
 wrong answer with each mistake's value and names every one that matches.
+
+A mistake in one local derivative is not re-run: its effect is read off one forward-mode
+pass (response.py), so every step is tried at a cost linear in the graph. Every sentence
+says only what is true of this graph (docs/grading.md, "What a diagnosis claims").
 """
 
 from __future__ import annotations
@@ -19,14 +23,13 @@ from ..solution import Mistake, pick
 from .ask import GraphAsk, parse_ask
 from .build import evaluate
 from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
-from .ops import OPS, DomainError
+from .ops import OPS, DomainError, class_targets
 from .paths import count_paths, list_paths, nodes_between
+from .response import MAX_RERUNS, Response
 from .tensor_mistakes import TENSOR_MISTAKES, tensor_mistakes
 
 MAX_PATHS_FOR_MISTAKES = 16  # "left out one path" is tried path by path up to this many
-# Mistakes in one local derivative re-run the backward pass once per operation on the paths,
-# so they are tried when the paths hold at most this many operations (homework sizes).
-MAX_NODES_FOR_EDGE_MISTAKES = 200
+CARRIED_CACHE_LIMIT = 20_000  # remembered carried-forward results per solution
 # From the registry: the operations that invite each mistake (Op.mistakes).
 _ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in op.mistakes)
 _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
@@ -47,15 +50,22 @@ MISTAKES = {
 
 
 def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
-    # Memoised by the solution itself (one grading asks the same question of many sheets).
-    whole = solution.memo(("mistakes", ask.name, ask.output),
-                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
-    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole]
+    # Memoised by the solution itself (one grading asks the same question of many sheets):
+    # the candidates, and those left once the ones giving the right answer are dropped.
+    def candidates():
+        whole = solution.memo(("mistakes", ask.name, ask.output),
+                              lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
+        return _distinct([Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole], _right(solution, ask))
+
+    found = list(solution.memo(("distinct mistakes", _ask_text(ask)), candidates))
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:
-        found.append(carried)
-    right = pick(solution.expected(_ask_text(ask)).value, None)
-    return _distinct(found, right)
+        found += _distinct([carried], _right(solution, ask))
+    return found
+
+
+def _right(solution, ask: GraphAsk):
+    return pick(solution.expected(_ask_text(ask)).value, None)
 
 
 def _ask_text(ask: GraphAsk) -> str:
@@ -87,26 +97,35 @@ def _value_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     graph, values = problem.graph, problem.values
     index = graph.index[ask.name]
     found = [Mistake("sign-error", "the sign is flipped", -values[index])]
-    # The gate left out: relu(a) taken as a.
+    # The gates left out: relu(a) taken as a. Named are the ones that change something:
+    # those the value is computed from whose input (so computed) is negative somewhere.
     if any(n.op is not None and n.op.name in _GATES for n in graph.nodes[: index + 1]):
         try:
-            found.append(Mistake("relu-gate-ignored", "a ReLU was left out in the forward pass (its input was passed on unchanged)", _without_gates(graph, problem.leaves(), index)))
+            value, left_out = _without_gates(graph, problem.leaves(), index)
         except DomainError:
-            pass
+            left_out = []
+        if left_out:
+            which = f"the ReLU{'s' if len(left_out) > 1 else ''} of {', '.join(left_out)}"
+            found.append(Mistake("relu-gate-ignored", f"{which} {'were' if len(left_out) > 1 else 'was'} left out in the forward pass (the input was passed on unchanged)", value))
     return found
 
 
-def _without_gates(graph, leaves, stop: int) -> np.ndarray:
-    """The value of node `stop` when every ReLU is replaced by the identity."""
+def _without_gates(graph, leaves, stop: int) -> tuple[np.ndarray, list[str]]:
+    """The value of node `stop` when every ReLU is replaced by the identity, and the names
+    of the ReLUs it is computed from whose input is negative somewhere (the ones that act)."""
     values: list = [None] * (stop + 1)
+    acting = []
+    feeds = _ancestors(graph, [stop])
     for node in graph.nodes[: stop + 1]:
         if node.is_leaf:
             values[node.index] = leaves[node.name]
         elif node.op.name in _GATES:
             values[node.index] = args_of(node, values)[0]
+            if node.index in feeds and np.any(values[node.index] < 0):
+                acting.append(node.name)
         else:
             values[node.index] = evaluate(node, values)
-    return values[stop]
+    return values[stop], acting
 
 
 # -- gradients ----------------------------------------------------------------------
@@ -121,28 +140,28 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     found += _path_mistakes(solution, start, target, right)
     on_paths = nodes_between(graph, start, target)
 
-    def rerun(rules=None, seed_at=None, seed=None):
-        """The gradient at the target with one thing done wrong (None if it blows up)."""
-        try:
-            return backward(graph, values, start if seed_at is None else seed_at, rules, seed=seed)[target]
-        except NumericFault:
-            return None
-
-    # A ReLU gate ignored: its local derivative taken as 1 even where its input is ≤ 0.
+    # A ReLU gate ignored: its local derivative taken as 1 even where its input is ≤ 0. Every
+    # closed gate changes at once, and each changes what reaches the next: one backward pass.
     gates = {i: _pass_through for i in on_paths if graph.nodes[i].op is not None and graph.nodes[i].op.name in _GATES}
-    closed = [graph.nodes[i].name for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)]
+    closed = [graph.nodes[i] for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)]
     if closed:
-        value = rerun(gates)
+        try:
+            value = backward(graph, values, start, gates)[target]
+        except NumericFault:
+            value = None
         if value is not None:
-            found.append(Mistake("relu-gate-ignored", f"the ReLU gate of {', '.join(closed)} was ignored: its derivative is 0 where its input is ≤ 0, not 1", value))
+            found.append(Mistake("relu-gate-ignored", _gate_text(graph, values, closed), value))
 
-    for i in on_paths if len(on_paths) <= MAX_NODES_FOR_EDGE_MISTAKES else ():
+    # Each mistake in one local derivative is read off one forward-mode pass (response.py),
+    # so every operation on the paths is tried, whatever the size of the graph.
+    response = Response(solution, ask.output, target)
+    for i in on_paths if response.cheap or len(on_paths) <= MAX_RERUNS else ():
         node = graph.nodes[i]
         if node.op is None:
             continue
         names = [graph.operand_name(o) for o in node.operands]
-        if node.op.name == "mul" and all(isinstance(o, int) for o in node.operands):
-            value = rerun({i: _wrong_factor})
+        if node.op.name == "mul" and all(isinstance(o, int) for o in node.operands) and node.operands[0] != node.operands[1]:
+            value = response.with_rule(i, _wrong_factor)
             if value is not None:
                 found.append(Mistake(
                     "wrong-factor",
@@ -157,7 +176,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                     continue
                 swapped = list(values)
                 swapped[operand] = values[pre]
-                value = rerun({i: _with_values(node, swapped)})
+                value = response.with_rule(i, _with_values(node, swapped))
                 if value is not None:
                     found.append(Mistake(
                         "pre-activation",
@@ -170,10 +189,26 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
         if logits is not None:
             p, y = values[node.operands[0]], args_of(node, values)[1]
             upstream = solution.gradients_of(ask.output)[i]
-            value = rerun(seed_at=logits, seed=-upstream * softmax_ce_gradient(p, y))
+            value = response.seeded(logits, -upstream * softmax_ce_gradient(p, y))
             if value is not None:
-                found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is p - y, not y - p", value))
+                # p − y holds where each row of y sums to 1 (one-hot or soft labels).
+                right_form = "p - y, not y - p" if np.allclose(np.sum(class_targets(p.shape, y), axis=-1), 1.0) else "p·Σy - y, not its negative"
+                found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is {right_form}", value))
     return found
+
+
+def _gate_text(graph, values, closed) -> str:
+    """What ignoring these closed gates means, true for relu (0) and leaky_relu (its slope)."""
+    names = ", ".join(n.name for n in closed)
+    slopes = sorted({float(np.asarray(args_of(n, values)[1])) for n in closed if n.op.name == "leaky_relu"})
+    if not slopes:
+        below = "0"
+    elif len(slopes) == 1 and all(n.op.name == "leaky_relu" for n in closed):
+        below = f"its slope {fmt_value(slopes[0])}"
+    else:
+        below = "0 (the leaky ones: their slope)"
+    kind = "ReLU gate" + ("s" if len(closed) > 1 else "")
+    return f"the {kind} of {names} {'were' if len(closed) > 1 else 'was'} ignored: the derivative is {below} where the input is ≤ 0, not 1"
 
 
 def _path_mistakes(solution, start, target, right) -> list[Mistake]:
@@ -181,16 +216,71 @@ def _path_mistakes(solution, start, target, right) -> list[Mistake]:
     counts = solution.path_counts if start == graph.index[solution.problem.output] else count_paths(graph, start)
     if not 2 <= counts[target] <= MAX_PATHS_FOR_MISTAKES:
         return []
-    paths = [solution.chain_path(edges, start) for edges in list_paths(graph, start, target, counts)]
-    shortest = min(len(p.nodes) for p in paths)
+    edge_lists = list_paths(graph, start, target, counts)
+    paths = [solution.chain_path(edges, start) for edges in edge_lists]
     found = []
-    for path in paths:
-        route = " → ".join(path.nodes)
-        skip = " (the skip connection)" if len(path.nodes) == shortest and any(len(p.nodes) > shortest for p in paths) else ""
-        found.append(Mistake("missing-path", f"you left out the path {route}{skip}; the gradient is the sum over all {len(paths)} paths", right - path.value))
-        if len(paths) >= 3:
-            found.append(Mistake("one-path-only", f"you took only the path {route} instead of summing all {len(paths)} paths", path.value))
+    n = len(paths)
+    for edges, path in zip(edge_lists, paths):
+        twice = _used_twice(graph, start, edges, edge_lists)
+        if twice is None:
+            label = _path_label(graph, start, edges, edge_lists)
+            found.append(Mistake("missing-path", f"you left out the path {label}; the gradient is the sum over all {n} paths", right - path.value))
+            if n >= 3:
+                found.append(Mistake("one-path-only", f"you took only the path {label} instead of summing all {n} paths", path.value))
+            continue
+        # Another path reads the same: the step uses one value twice (r * r), and what was
+        # left out is a term of that step's own derivative, not a branch of the graph.
+        step, operand, uses = twice
+        rule = "the product rule" if step.op.name == "mul" else "its derivative"
+        where = f"{step.name}, which uses {operand} {uses} times ({rule} has a term for each use)"
+        route = " → ".join(_nodes(graph, start, edges))
+        found.append(Mistake("missing-path", f"you left out one of the {uses} terms for {where}: the term along {route}; the gradient is the sum of all {n} terms", right - path.value))
+        if n >= 3:
+            found.append(Mistake("one-path-only", f"you took only the term along {route}, one of the {uses} terms for {where}, instead of summing all {n} terms", path.value))
     return found
+
+
+def _used_twice(graph, start: int, edges, others):
+    """(step, operand name, uses) when another path has the same nodes as this one: they
+    part where one step takes the same value as two operands. None otherwise."""
+    nodes = _nodes(graph, start, edges)
+    for other in others:
+        if other != edges and _nodes(graph, start, other) == nodes:
+            c, k = next(a for a, b in zip(edges, other) if a != b)
+            step = graph.nodes[c]
+            operand = step.operands[k]
+            return step, graph.nodes[operand].name, sum(1 for o in step.operands if o == operand)
+    return None
+
+
+def _path_label(graph, start: int, edges, others) -> str:
+    """The path as its nodes, with what it is where that is true of this graph:
+
+    - the skip connection, when at the node where it leaves another path it takes an
+      *addition*'s shorter branch, meeting that path again further down (it bypasses the
+      operations between): ``z → yx → x0 (through the skip connection yx → x0)``;
+    - the use of the target it ends in, when the target is used by several operations (a
+      weight used twice is two paths, not a skip connection);
+    - otherwise its nodes only.
+    """
+    route = " → ".join(_nodes(graph, start, edges))
+    for other in others:
+        if other == edges:
+            continue
+        split = next(i for i, (a, b) in enumerate(zip(edges, other)) if a != b)
+        consumer = graph.nodes[edges[split][0]]
+        mine, theirs = _nodes(graph, start, edges)[split + 1 :], _nodes(graph, start, other)[split + 1 :]
+        meet = next((j for j, name in enumerate(mine) if name in theirs), None)
+        if consumer.op.name == "add" and meet is not None and meet < theirs.index(mine[meet]):
+            return f"{route} (through the skip connection {' → '.join([consumer.name, *mine[: meet + 1]])})"
+    last = edges[-1][0]
+    if any(other[-1][0] != last for other in others):  # the target is used by several operations
+        return f"{route} (the use of {_nodes(graph, start, edges)[-1]} in {graph.nodes[last].name})"
+    return route
+
+
+def _nodes(graph, start: int, edges) -> list[str]:
+    return [graph.nodes[start].name] + [graph.operand_name(graph.nodes[c].operands[k]) for c, k in edges]
 
 
 def _is_activation(node) -> bool:
@@ -216,15 +306,32 @@ def _with_values(node, values):
 
 
 def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mistake | None:
-    """The answer this ask would have if the student's own earlier answers were right."""
+    """The answer this ask would have if the student's own earlier answers were right.
+
+    Only answers that feed the asked quantity are used (and named): values it is computed
+    from, and for a gradient the values its backward pass reads and the gradients of the
+    same output on its paths; never an answer to a later question.
+    """
     problem = solution.problem
     graph = problem.graph
+    feeds_value, feeds_gradient = solution.memo(("feeding", ask.name, ask.output), lambda: _feeding(graph, ask))
+    order = solution.memo(("question order",), lambda: {_ask_text(parsed): n for n, q in enumerate(problem.questions) if (parsed := parse_ask(q.ask)) is not None})
+    parsed = solution.memo(("parsed asks",), dict)  # the few ask texts a class's sheets hold
     value_overrides, grad_overrides, used = {}, {}, []
     for text, answer in answers.items():
-        other = parse_ask(str(text))
+        if text not in parsed:
+            parsed[text] = parse_ask(str(text)) if len(parsed) < CARRIED_CACHE_LIMIT else None
+        other = parsed[text]
         if other is None or other.index is not None or other.name not in graph.index or _ask_text(other) == _ask_text(ask):
             continue
+        if order.get(_ask_text(other), -1) > order.get(_ask_text(ask), len(order)):
+            continue  # a later question: the student had not worked it out yet
         index = graph.index[other.name]
+        if other.is_gradient:
+            if not (ask.is_gradient and other.output == ask.output and index in feeds_gradient):
+                continue
+        elif index not in feeds_value:
+            continue
         try:
             given = _as_array(answer)
         except (NotANumber, ValueError):
@@ -232,23 +339,82 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
         truth = solution.gradients_of(other.output)[index] if other.is_gradient else problem.values[index]
         if given.shape != np.shape(truth) or np.array_equal(given, truth):
             continue  # the grader passes the answers it judged wrong; a right value carries nothing
-        if other.is_gradient and other.output == ask.output and ask.is_gradient:
-            grad_overrides[index] = given
-            used.append(f"{text} = {fmt_value(given)}")
-        elif not other.is_gradient and index < graph.index[ask.name if not ask.is_gradient else ask.output] + 1:
-            value_overrides[index] = given
-            used.append(f"{text} = {fmt_value(given)}")
+        (grad_overrides if other.is_gradient else value_overrides)[index] = given
+        used.append((index, other.is_gradient, f"{text} = {fmt_value(given)}", given.tobytes()))
     if not used:
         return None
+    # Students who share the same wrong earlier answers share the work: a bounded cache,
+    # keyed by the answers that feed this question only (not the whole sheet).
+    cache = solution.memo(("carried-forward",), dict)
+    key = (_ask_text(ask), tuple(used))
+    if key not in cache:
+        if len(cache) >= CARRIED_CACHE_LIMIT:
+            cache.clear()
+        cache[key] = _carried(problem, ask, used, value_overrides, grad_overrides, _right(solution, ask))
+    return cache[key]
+
+
+def _carried(problem, ask: GraphAsk, used, value_overrides, grad_overrides, right) -> Mistake | None:
+    result = _follow(problem, ask, value_overrides, grad_overrides)
+    if result is None or _same(pick(result, ask.index), right):
+        return None  # the answers carry nothing into this one: no mistake to name
+    if len(used) > 1:
+        # Name only the answers the result depends on: one whose removal changes nothing
+        # fed the question in the graph but not in these numbers (a closed ReLU, say).
+        def without(index, gradient):
+            values = {i: v for i, v in value_overrides.items() if gradient or i != index}
+            grads = {i: v for i, v in grad_overrides.items() if not gradient or i != index}
+            return _follow(problem, ask, values, grads)
+
+        # (If none matters alone, they matter together: all are named.)
+        used = [u for u in used if not _same(without(u[0], u[1]), result)] or used
+    texts = [u[2] for u in used]
+    # Worded to stand as one alternative among others ("either the sign is flipped, or ..."):
+    # it says what the answer is consistent with, not that the method was right.
+    return Mistake("carried-forward", f"your answer follows from your own earlier answer{'s' if len(texts) > 1 else ''} ({'; '.join(texts)}), worked on correctly: an error carried forward", pick(result, ask.index))
+
+
+def _follow(problem, ask: GraphAsk, value_overrides, grad_overrides):
+    """The asked quantity worked out correctly from these values and gradients put in."""
+    graph = problem.graph
     try:
-        values = forward(graph, problem.leaves(), value_overrides) if value_overrides else problem.values
+        # Only what depends on the answers put in is recomputed; below the target nothing
+        # reaches its gradient, so the backward pass stops there.
+        values = forward(graph, problem.leaves(), value_overrides, base=problem.values) if value_overrides else problem.values
         if ask.is_gradient:
-            result = backward(graph, values, graph.index[ask.output], overrides=grad_overrides)[graph.index[ask.name]]
-        else:
-            result = values[graph.index[ask.name]]
+            target = graph.index[ask.name]
+            return backward(graph, values, graph.index[ask.output], overrides=grad_overrides, stop=target)[target]
+        return values[graph.index[ask.name]]
     except NumericFault:
         return None
-    return Mistake("carried-forward", f"consistent with your own earlier answer{'s' if len(used) > 1 else ''} ({'; '.join(used)}): the error is carried forward, the method here is right", pick(result, ask.index))
+
+
+def _same(a, b) -> bool:
+    return a is not None and b is not None and np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def _feeding(graph, ask: GraphAsk) -> tuple[set[int], set[int]]:
+    """The nodes whose value the asked quantity is computed from, and (for a gradient) the
+    nodes on its paths whose gradient of the same output it is built from."""
+    target = graph.index[ask.name]
+    if not ask.is_gradient:
+        return _ancestors(graph, [target]) - {target}, set()
+    on_paths = nodes_between(graph, graph.index[ask.output], target)
+    # The backward pass along the paths reads each step's operands and its own value.
+    read = [o for i in on_paths if graph.nodes[i].op is not None for o in graph.nodes[i].operands if isinstance(o, int)]
+    return _ancestors(graph, read + [i for i in on_paths if i != target]), set(on_paths) - {target}
+
+
+def _ancestors(graph, nodes) -> set[int]:
+    """The nodes given and every node they are computed from."""
+    seen, stack = set(), list(nodes)
+    while stack:
+        i = stack.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        stack.extend(o for o in graph.nodes[i].operands if isinstance(o, int))
+    return seen
 
 
 def _as_array(answer) -> np.ndarray:

@@ -5,8 +5,8 @@ and they all have the same number of rows N > 1: as in PyTorch, a batch is laid 
 example per row (``X`` is N×D). From that and the operations present:
 
 - ``missing-batch-mean``: a mean over the N examples (``mean(l)`` of an N-vector,
-  ``mse`` of N-vectors, or a division by the literal N) whose 1/N is left out — the
-  backward pass re-run with that one step's local derivative N times too large;
+  ``mse`` of N-vectors, or a division by the literal N) whose 1/N is left out — that one
+  step's local derivative N times too large (read off one forward-mode pass, response.py);
 - ``one-example``: the gradient of one example's loss instead of the batch's — the
   gradient that reaches the per-example losses (or the logits of a fused softmax
   cross-entropy) kept on row n only, the 1/N of a batch mean taken back out;
@@ -27,6 +27,7 @@ from ..solution import Mistake
 from .ask import GraphAsk
 from .engine import NumericFault, backward, forward, fused_logits
 from .ops import softmax
+from .response import Response
 
 TENSOR_MISTAKES = {
     "transposed": "gave the transpose of the right matrix",
@@ -34,7 +35,7 @@ TENSOR_MISTAKES = {
     "one-example": "used one example's loss instead of the whole batch's",
     "softmax-axis": "took a softmax over the batch axis (axis 0) instead of over each example's classes",
 }
-MAX_EXAMPLES = 8  # one-example is tried for the first examples of a batch, one backward pass each
+MAX_EXAMPLES = 8  # one-example is tried for the first examples of a batch (a dot product each)
 
 
 def batch_size(problem) -> int | None:
@@ -94,15 +95,17 @@ def _missing_mean(solution, ask: GraphAsk, n: int) -> list[Mistake]:
     for index in _batch_means(problem, n):
         node = graph.nodes[index]
         text = f"you left out the 1/{n} of the mean over the batch of {n} examples in {_where(node)}"
-        try:
-            if ask.is_gradient:
-                vjp = node.op.vjp
-                value = backward(graph, values, graph.index[ask.output], {index: lambda g, args, out, vjp=vjp: tuple(n * d for d in vjp(g, args, out))})[graph.index[ask.name]]
-            else:
+        if ask.is_gradient:
+            # That one step's local derivative N times too large (read off response.py).
+            vjp = node.op.vjp
+            value = Response(solution, ask.output, graph.index[ask.name]).with_rule(index, lambda g, args, out, vjp=vjp: tuple(n * d for d in vjp(g, args, out)))
+        else:
+            try:
                 value = forward(graph, problem.leaves(), {index: values[index] * n})[graph.index[ask.name]]
-        except NumericFault:
-            continue
-        found.append(Mistake("missing-batch-mean", text, value))
+            except NumericFault:
+                value = None
+        if value is not None:
+            found.append(Mistake("missing-batch-mean", text, value))
     return found
 
 
@@ -113,6 +116,7 @@ def _one_example(solution, ask: GraphAsk, n: int) -> list[Mistake]:
     grads = solution.gradients_of(ask.output)
     target = graph.index[ask.name]
     means = _batch_means(problem, n)
+    response = Response(solution, ask.output, target)
     found = []
     for node in graph.nodes:
         rows = _rows(graph, values, node, n)
@@ -126,11 +130,8 @@ def _one_example(solution, ask: GraphAsk, n: int) -> list[Mistake]:
         for k in range(min(n, MAX_EXAMPLES)):
             seed = np.zeros_like(upstream)
             seed[k] = upstream[k] * scale
-            try:
-                value = backward(graph, values, rows, seed=seed)[target]
-            except NumericFault:
-                continue
-            if not np.any(value):
+            value = response.seeded(rows, seed)  # backward(rows, seed)[target], without the pass
+            if value is None or not np.any(value):
                 continue  # an example that does not reach the asked value says nothing about a zero answer
             found.append(Mistake("one-example", f"this is the gradient of example {k}'s loss alone (row {k}); the loss {_where(node)} is over all {n} examples of the batch", value))
     return found

@@ -1,0 +1,242 @@
+"""Every sentence a diagnosis says is true of the problem at hand (issue 10, part 2).
+
+Each test is a problem where the earlier wording made a false claim, with the true
+sentence expected instead. Every number is worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hwcheck
+from hwcheck.grade import Grader
+from hwcheck.grade.sheets import Entry, Sheet
+from support import CONTRACT
+
+
+def solve_text(tmp_path, text: str):
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    return hwcheck.solve(hwcheck.load_problem(path))
+
+
+def at(mistakes, value, code=None):
+    return [m for m in mistakes if (code is None or m.code == code) and np.shape(m.value) == np.shape(value) and np.allclose(m.value, value, rtol=0, atol=1e-9)]
+
+
+def graded(solution, answers: dict) -> dict:
+    sheet = Sheet("s.yaml", "s", [Entry(k, v) for k, v in answers.items()])
+    return {r.id: r for r in Grader(solution).grade(sheet).results}
+
+
+# -- "skip connection" only for a path that bypasses operations through an addition --------
+
+USED_TWICE = """\
+id: twice
+kind: graph
+inputs: {x: 2.0}
+params: {w: 0.5, b: 1.0}
+steps:
+  a: w * x + b
+  h: relu(a)
+  z: w * h
+wrt: [w]
+"""
+
+
+def test_a_weight_used_twice_is_not_a_skip_connection(tmp_path):
+    # a = 0.5·2 + 1 = 2 > 0, h = 2, z = w·h. dz/dw = h (w as z's factor) + w·relu'(a)·x
+    # (w inside a) = 2 + 0.5·1·2 = 3. The shorter path z → w is w's use in z, not a skip
+    # connection (z is a product: nothing is bypassed); the earlier wording called it one.
+    solution = solve_text(tmp_path, USED_TWICE)
+    assert float(solution.expected("dz/dw").value) == pytest.approx(3.0)
+    mistakes = solution.mistakes("dz/dw")
+    assert not any("skip" in m.description for m in mistakes)
+    (short,) = at(mistakes, 3.0 - 2.0, "missing-path")  # the term h = 2 left out
+    assert short.description == "you left out the path z → w (the use of w in z); the gradient is the sum over all 2 paths"
+    (long,) = at(mistakes, 3.0 - 1.0, "missing-path")  # the term w·x = 1 left out
+    assert long.description.startswith("you left out the path z → h → a → w * x → w (the use of w in w * x)")
+
+
+def test_the_residual_skip_connection_is_named_where_it_is(tmp_path):
+    # Seed: dz/dx0 = 1 (z → yx → x0) + w1·w0 = 1 − 0.06 = 0.94; yx = y1 + x0 is the
+    # addition whose branch x0 bypasses y1, xw1, x1, xwb0 and xw0.
+    solution = hwcheck.solve(hwcheck.load_problem(CONTRACT / "residual_relu.yaml"))
+    (hit,) = at(solution.mistakes("dz/dx0"), -0.06, "missing-path")
+    assert hit.description == "you left out the path z → yx → x0 (through the skip connection yx → x0); the gradient is the sum over all 2 paths"
+
+
+def test_a_skip_connection_inside_the_path(tmp_path):
+    # z = r2 with r1 = x + relu(w·x)... written as two residual blocks; x = 1, w = 2, v = 3:
+    # r1 = x + relu(w·x) = 1 + 2 = 3, z = r1 + relu(v·r1) = 3 + 9 = 12.
+    # dz/dw = (1 + v)·x = 4 (both blocks open): paths z → r1 (skip) → h1 → ... → w with
+    # product 1·1·x = 1, and z → h2 → ... → r1 → h1 → ... → w with v·x = 3.
+    text = "id: two\nkind: graph\ninputs: {x: 1.0}\nparams: {w: 2.0, v: 3.0}\nsteps:\n  h1: relu(w * x)\n  r1: x + h1\n  h2: relu(v * r1)\n  z: r1 + h2\nwrt: [w]\n"
+    solution = solve_text(tmp_path, text)
+    assert float(solution.expected("dz/dw").value) == pytest.approx(4.0)
+    (skip,) = at(solution.mistakes("dz/dw"), 4.0 - 1.0, "missing-path")
+    assert "(through the skip connection z → r1)" in skip.description
+    assert skip.description.startswith("you left out the path z → r1 → h1")
+    (long,) = at(solution.mistakes("dz/dw"), 4.0 - 3.0, "missing-path")
+    assert "skip" not in long.description
+
+
+# -- a value used twice by one operation: the product rule's two terms ----------------------
+
+SQUARE = """\
+id: square
+kind: graph
+inputs: {x: 2.0}
+params: {w: 0.5}
+steps:
+  r: w * x
+  z: r * r
+wrt: [w]
+"""
+
+
+def test_r_times_r_is_the_product_rules_two_terms(tmp_path):
+    # r = 1, z = r²: dz/dw = (r + r)·x = 4. Leaving out one of the product rule's terms gives
+    # r·x = 2. The two chain-rule paths read the same (z → r → w), so the sentence names
+    # the two terms of z's derivative, not two different paths of the graph.
+    solution = solve_text(tmp_path, SQUARE)
+    assert float(solution.expected("dz/dw").value) == pytest.approx(4.0)
+    mistakes = solution.mistakes("dz/dw")
+    (hit,) = at(mistakes, 2.0, "missing-path")
+    assert hit.description == (
+        "you left out one of the 2 terms for z, which uses r 2 times (the product rule has a term for each use): "
+        "the term along z → r → w; the gradient is the sum of all 2 terms"
+    )
+    # r·r has no wrong factor to take; r = w·x has: ∂r/∂w taken as w gives 2r·w = 1
+    assert [(m.description.split(" you")[0], float(m.value)) for m in mistakes if m.code == "wrong-factor"] == [("in the local derivative of r", 1.0)]
+
+
+def test_one_term_only_of_three(tmp_path):
+    # z = r·r + 3·r with r = w·x = 1: dz/dw = (2r + 3)·x = 10; the three terms are r·x = 2,
+    # r·x = 2 (the product rule's two) and 3·x = 6.
+    text = SQUARE.replace("z: r * r", "z: r * r + 3 * r")
+    solution = solve_text(tmp_path, text)
+    assert float(solution.expected("dz/dw").value) == pytest.approx(10.0)
+    mistakes = solution.mistakes("dz/dw")
+    (product_term,) = at(mistakes, 2.0, "one-path-only")
+    assert "one of the 2 terms for r * r, which uses r 2 times (the product rule" in product_term.description
+    assert product_term.description.endswith("instead of summing all 3 terms")
+    (linear,) = at(mistakes, 6.0, "one-path-only")
+    assert linear.description.startswith("you took only the path z → 3 * r → r → w")
+
+
+# -- a ReLU gate ignored: the derivative below the kink is what the op says ----------------
+
+def test_an_ignored_leaky_relu_gate_names_its_slope(tmp_path):
+    # a = 1·(−2) + 0.5 = −1.5 < 0; h = leaky_relu(a, 0.1) has derivative 0.1 there (not 0,
+    # as the earlier sentence said): dz/dw = v·0.1·x = 0.3; with the gate ignored, 3.
+    text = "id: leaky\nkind: graph\ninputs: {x: 1.0}\nparams: {w: -2.0, b: 0.5, v: 3.0, u: 0.5}\nsteps:\n  a: x * w + b\n  h: leaky_relu(a, 0.1)\n  z: h * v + u * x\n"
+    solution = solve_text(tmp_path, text)
+    assert float(solution.expected("dz/dw").value) == pytest.approx(0.3)
+    (gate,) = at(solution.mistakes("dz/dw"), 3.0, "relu-gate-ignored")
+    assert gate.description == "the ReLU gate of h was ignored: the derivative is its slope 0.1 where the input is ≤ 0, not 1"
+
+
+# -- carried forward only from the answers that feed the asked one ------------------------
+
+SEED_STEPS = """\
+inputs: {x0: 1.0}
+params: {w0: 0.3, w1: -0.2, b0: 0.1, b1: -0.3}
+steps:
+  xw0: x0 * w0
+  xwb0: xw0 + b0
+  x1: relu(xwb0)
+  xw1: x1 * w1
+  y1: xw1 + b1
+  yx: y1 + x0
+  z: relu(yx)
+output: z
+"""
+# By hand: xw0 = 0.3, xwb0 = 0.4, x1 = 0.4, xw1 = −0.08, y1 = −0.38, yx = 0.62 = z (both
+# ReLUs open). dz/dw1 = x1 = 0.4, dz/dw0 = w1·x0 = −0.2, dz/dx1 = w1 = −0.2.
+
+
+def carry_problem(tmp_path, asks: list[str]):
+    questions = "questions:\n" + "".join(f"  - {{id: q{n}, ask: {a}}}\n" for n, a in enumerate(asks))
+    return solve_text(tmp_path, "id: carry\nkind: graph\n" + SEED_STEPS + questions)
+
+
+def carried(mistakes):
+    return [m for m in mistakes if m.code == "carried-forward"]
+
+
+def test_an_answer_that_does_not_feed_the_asked_one_is_not_listed(tmp_path):
+    # dz/dw0 does not feed dz/dw1 (w0 lies on no path from z to w1); the earlier wording
+    # listed it anyway. x1 = 0.5 does: dz/dw1 = x1 = 0.5.
+    solution = carry_problem(tmp_path, ["x1", "dz/dw0", "dz/dw1"])
+    (hit,) = carried(solution.mistakes("dz/dw1", {"x1": 0.5, "dz/dw0": -0.5}))
+    assert float(hit.value) == pytest.approx(0.5)
+    assert hit.description == "your answer follows from your own earlier answer (x1 = 0.5), worked on correctly: an error carried forward"
+
+
+def test_a_later_question_is_never_carried_back(tmp_path):
+    # dz/dw0 = dz/dx1 · relu'(xwb0) · x0: a wrong dz/dx1 = −0.3 gives −0.3, but only when it
+    # was asked before dz/dw0.
+    later = carry_problem(tmp_path, ["dz/dw0", "dz/dx1"])
+    assert carried(later.mistakes("dz/dw0", {"dz/dx1": -0.3})) == []
+    earlier = carry_problem(tmp_path, ["dz/dx1", "dz/dw0"])
+    (hit,) = carried(earlier.mistakes("dz/dw0", {"dz/dx1": -0.3}))
+    assert float(hit.value) == pytest.approx(-0.3)
+    assert "(dz/dx1 = -0.3)" in hit.description
+
+
+def test_an_answer_that_changes_nothing_here_is_not_listed(tmp_path):
+    # z's value is read by the backward pass in general, but relu's derivative reads its
+    # input yx, not z: a wrong z = 7 changes nothing in dz/dw1, so only x1 is named.
+    solution = carry_problem(tmp_path, ["x1", "z", "dz/dw1"])
+    (hit,) = carried(solution.mistakes("dz/dw1", {"x1": 0.5, "z": 7.0}))
+    assert float(hit.value) == pytest.approx(0.5)
+    assert "x1 = 0.5" in hit.description and "z = 7" not in hit.description
+
+
+# -- two mistakes with one number: both said, without contradiction -------------------------
+
+
+def test_sign_and_carried_forward_giving_one_number_are_both_said(tmp_path):
+    # x1 answered −0.4 (right: 0.4). With x1 = −0.4: y1 = 0.08 − 0.3 = −0.22, yx = 0.78 > 0,
+    # so dz/dw1 = x1 = −0.4, which is also dz/dw1 = 0.4 with its sign flipped. The earlier
+    # sentence read "either the sign is flipped, or ...: the method here is right".
+    solution = carry_problem(tmp_path, ["x1", "dz/dw1", "dz/dw0"])
+    results = graded(solution, {"q0": -0.4, "q1": -0.4, "q2": 0.123})
+    r = results["q1"]
+    assert set(r.mistakes) == {"sign-error", "carried-forward"}
+    assert r.diagnosis == "either the sign is flipped, or your answer follows from your own earlier answer (x1 = -0.4), worked on correctly: an error carried forward"
+    assert "method here is right" not in r.feedback
+
+
+def test_a_wrong_answer_matching_no_mistake_is_only_called_wrong(tmp_path):
+    # dz/dw0 = −0.2; 0.123 is no sign error (0.2), no wrong factor, and x1 = −0.4 carried
+    # forward changes nothing in it (yx stays > 0): nothing is invented.
+    solution = carry_problem(tmp_path, ["x1", "dz/dw1", "dz/dw0"])
+    r = graded(solution, {"q0": -0.4, "q1": -0.4, "q2": 0.123})["q2"]
+    assert r.mistakes == () and r.diagnosis is None
+    assert r.feedback == "wrong"
+
+
+def test_a_relu_left_out_of_the_forward_pass_is_named(tmp_path):
+    # a = −1.5 < 0: h = relu(a) = 0 and z = 0·3 + 0.5·1 = 0.5. Left out, h = a and
+    # z = −1.5·3 + 0.5 = −4. g = relu(x) (x = 1 > 0) acts on nothing and is not named.
+    text = "id: fwd\nkind: graph\ninputs: {x: 1.0}\nparams: {w: -2.0, b: 0.5, v: 3.0, u: 0.5}\nsteps:\n  a: x * w + b\n  h: relu(a)\n  g: relu(x)\n  z: h * v + u * g\n"
+    solution = solve_text(tmp_path, text)
+    assert float(solution.expected("z").value) == pytest.approx(0.5)
+    (gate,) = at(solution.mistakes("z"), -4.0, "relu-gate-ignored")
+    assert gate.description == "the ReLU of h was left out in the forward pass (the input was passed on unchanged)"
+    # g's ReLU passes x = 1 unchanged anyway: leaving it out is no mistake one can see
+    assert [m for m in solution.mistakes("g") if m.code == "relu-gate-ignored"] == []
+
+
+def test_y_minus_p_with_labels_that_do_not_sum_to_one(tmp_path):
+    # y = (0, 2, 0): dL/dh = p·Σy − y = 2p − y, so "p − y" would be false; y − p·Σy is what the
+    # flipped gradient is. h = (0, 0, 0): p = 1/3 each; dL/dh = (2/3, −4/3, 2/3).
+    text = "id: soft\nkind: graph\ninputs: {y: [0.0, 2.0, 0.0]}\nparams: {h: [0.0, 0.0, 0.0]}\nsteps:\n  p: softmax(h)\n  L: cross_entropy(p, y)\nwrt: [h]\n"
+    solution = solve_text(tmp_path, text)
+    np.testing.assert_allclose(solution.expected("dL/dh").value, [2 / 3, -4 / 3, 2 / 3], atol=1e-12)
+    (flip,) = [m for m in solution.mistakes("dL/dh") if m.code == "y-minus-p"]
+    np.testing.assert_allclose(flip.value, [-2 / 3, 4 / 3, -2 / 3], atol=1e-12)
+    assert flip.description == "the gradient of the loss with respect to the logits h is p·Σy - y, not its negative"
