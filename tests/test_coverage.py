@@ -130,3 +130,15 @@ def test_architecture_problem_from_the_repository():
     bias = rows_of(table, "forgot-bias")
     assert set(bias) == {"T3"} and bias["T3"].value == 26288 and bias["T3"].detected
     assert undetected(solution, table) == []
+
+
+def test_a_graph_too_large_is_refused_not_left_running(tmp_path):
+    # x, w, h0, then 129 steps of two nodes each (a product and a ReLU): 261 nodes > 256.
+    from hwcheck.grade.coverage import MAX_GRAPH_NODES, TooLarge
+
+    steps = ["  h0: x * w"] + [f"  h{i}: relu(h{i - 1} * w)" for i in range(1, 130)]
+    text = "id: big\nkind: graph\ninputs: {x: 0.5}\nparams: {w: 0.9}\nsteps:\n" + "\n".join(steps) + "\noutput: h129\n"
+    solution = solve_text(tmp_path, text)
+    assert len(solution.problem.graph.nodes) == 2 + 1 + 2 * 129 > MAX_GRAPH_NODES
+    with pytest.raises(TooLarge, match="at most 256 nodes, and this one has 261"):
+        mistake_table(solution)

@@ -147,3 +147,15 @@ def test_validate_keeps_exit_code_2_for_a_bad_file_next_to_warnings(tmp_path):
     done = run_cli("validate", PROBLEMS / "residual_relu.yaml", bad)
     assert done.returncode == 2
     assert "warning: cannot detect relu-gate-ignored" in done.stdout and "bad.yaml" in done.stderr
+
+
+def test_validate_and_mistakes_on_a_graph_too_large(tmp_path):
+    # 2 leaves + h0 + 129 steps of a product and a ReLU = 261 nodes, above the 256 worked out.
+    steps = ["  h0: x * w"] + [f"  h{i}: relu(h{i - 1} * w)" for i in range(1, 130)]
+    path = tmp_path / "big.yaml"
+    path.write_text("id: big\nkind: graph\ninputs: {x: 0.5}\nparams: {w: 0.9}\nsteps:\n" + "\n".join(steps) + "\noutput: h129\n", encoding="utf-8")
+    done = run_cli("validate", path)
+    assert done.returncode == 0, done.stderr
+    assert "note: not checked for mistakes it cannot detect" in done.stdout and "261" in done.stdout
+    done = run_cli("mistakes", path)
+    assert done.returncode == 2 and done.stderr.startswith("error: ") and "261" in done.stderr

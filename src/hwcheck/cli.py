@@ -97,26 +97,30 @@ def validate(
             failed.extend(error.faults)
             continue
         typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
-        for code, meaning in _cannot_detect(problem):
-            typer.echo(visible(f"{path}: warning: cannot detect {code} — {meaning}: it gives the right value on every question"))
+        for line in _cannot_detect(problem):
+            typer.echo(visible(f"{path}: {line}"))
     if failed:
         raise InputError(failed)
 
 
-def _cannot_detect(problem) -> list[tuple[str, str]]:
-    """The typical mistakes that apply to the problem but no question catches (contract
-    §11), with what each means: a warning, since the problem is valid as it stands."""
+def _cannot_detect(problem) -> list[str]:
+    """A warning for each typical mistake that applies to the problem but no question
+    catches (contract §11): the problem is valid as it stands, so the exit code stays."""
     if problem.kind == "code":
         return []  # a code task is judged on random inputs, not on the problem's numbers
     from . import solve as solve_problem
     from .grade.catalogue import meaning
-    from .grade.coverage import undetected
+    from .grade.coverage import too_large, undetected
 
+    reason = too_large(problem)
+    if reason is not None:
+        return [f"note: not checked for mistakes it cannot detect: {reason}"]
     try:
         solution = solve_problem(problem)
     except InputError:
         return []  # `hwcheck solve` reports what keeps the problem from being solved
-    return [(code, meaning(code)) for code in undetected(solution)]
+    return [f"warning: cannot detect {code} — {meaning(code)}: it gives the right value on every question"
+            for code in undetected(solution)]
 
 
 @app.command()
@@ -139,9 +143,13 @@ def mistakes(
         rendered = render.catalogue_json() if format == "json" else render.catalogue_terminal()
     else:
         from . import load_problem, solve as solve_problem
-        from .grade.coverage import mistake_table, undetected
+        from .grade.coverage import mistake_table, too_large, undetected
 
-        solution = solve_problem(load_problem(problem))
+        loaded = load_problem(problem)
+        reason = too_large(loaded)
+        if reason is not None:
+            raise InputError.at(str(problem), None, f"{reason}; use a smaller problem")
+        solution = solve_problem(loaded)
         rows = mistake_table(solution)
         missed = undetected(solution, rows)
         rendered = render.coverage_json(solution, rows, missed) if format == "json" else render.coverage_terminal(solution, rows, missed)

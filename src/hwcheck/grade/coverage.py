@@ -25,6 +25,22 @@ from .answers import Target
 from .judge import same
 
 TRANSPOSED = "transposed"
+# Every mistake of every question re-runs backward passes over the graph, so the work grows
+# faster than the graph; it is done for graphs up to this many nodes (homework is a few
+# dozen), and refused above rather than left to run for minutes.
+MAX_GRAPH_NODES = 256
+
+
+class TooLarge(ValueError):
+    """The problem is too large for its coverage to be worked out (the message says why)."""
+
+
+def too_large(problem) -> str | None:
+    """Why the coverage of ``problem`` is not worked out, or None when it is."""
+    if problem.kind == "graph" and len(problem.graph.nodes) > MAX_GRAPH_NODES:
+        return (f"what a problem detects is worked out for graphs of at most {MAX_GRAPH_NODES} nodes, "
+                f"and this one has {len(problem.graph.nodes):,}")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +65,12 @@ class Row:
 
 def mistake_table(solution) -> list[Row]:
     """For each question and each typical mistake that applies to it: the value it gives
-    and whether that value is outside the question's tolerance of the right answer."""
+    and whether that value is outside the question's tolerance of the right answer.
+    Raises :class:`TooLarge` for a graph of more than MAX_GRAPH_NODES nodes."""
     kind = solution.problem.kind
+    reason = too_large(solution.problem)
+    if reason is not None:
+        raise TooLarge(reason)
     if kind == "graph":
         return [row for q in solution.problem.questions for row in _graph_rows(solution, q)]
     if kind == "architecture":
@@ -94,8 +114,9 @@ def _right(value: np.ndarray, target: Target, expected, question) -> bool:
     """Judged as the grader judges an answer: the right value, or an accepted alternative
     (another subgradient at a kink)."""
     answer = float(value) if value.ndim == 0 else value
-    return any(same(answer, Target.of(v, target.exact), question.tolerance)
-               for v in (expected.value, *(a.value for a in expected.alternatives)))
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge wrong value is simply not close
+        return any(same(answer, Target.of(v, target.exact), question.tolerance)
+                   for v in (expected.value, *(a.value for a in expected.alternatives)))
 
 
 def _formula_rows(solution, question) -> list[Row]:
@@ -107,8 +128,9 @@ def _formula_rows(solution, question) -> list[Row]:
     check = FormulaCheck(solution, question, tuple(a.value for a in expected.alternatives))
     rows = []
     for c in check.candidates():
-        caught = any(not any(question.tolerance.allows(np.asarray(v, dtype=float), a) for a in p.accepted)
-                     for v, p in zip(c.values, check.points))
+        with np.errstate(over="ignore", invalid="ignore"):
+            caught = any(not any(question.tolerance.allows(np.asarray(v, dtype=float), a) for a in p.accepted)
+                         for v, p in zip(c.values, check.points))
         rows.append(_row(question, c.code, c.description, np.asarray(c.values[0], dtype=float), caught))
     return rows
 
