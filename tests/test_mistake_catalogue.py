@@ -70,6 +70,7 @@ def test_where_each_applies_comes_from_the_registries():
     assert {"relu", "leaky_relu"} <= set(CODES["relu-gate-ignored"].ops)
     assert "sigmoid" not in CODES["relu-gate-ignored"].ops
     assert "sigmoid" in CODES["pre-activation"].ops
+    assert CODES["wrong-factor"].ops == ("mul",)  # the local derivative of a product a·b
     # Dense and conv2d layers have biases; flatten and relu have nothing to count.
     assert {"dense", "conv2d"} <= set(CODES["forgot-bias"].layers)
     assert "flatten" not in CODES["forgot-bias"].layers and "relu" not in CODES["forgot-bias"].layers
