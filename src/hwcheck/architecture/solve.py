@@ -53,6 +53,11 @@ class ArchitectureSolution(RichDisplay):
                 found.append(Mistake(code, _describe(code, _where(code, touched, what, self.network, target)), value))
         return found + self._carried_forward(what, name, right, self._by_ask(answers or {}))
 
+    def mistake_runs(self, code: str) -> bool:
+        """Whether the network can be worked out with this mistake switched on (after some
+        mistakes the shapes no longer fit, and there is no value to compare)."""
+        return self._variant(code)[0] is not None
+
     def hint(self, ask: str) -> str:
         what, name = self._parse(ask)
         convention = self.problem.convention

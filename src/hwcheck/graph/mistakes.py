@@ -47,15 +47,40 @@ MISTAKES = {
 
 
 def graph_mistakes(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> list[Mistake]:
-    # Memoised by the solution itself (one grading asks the same question of many sheets).
-    whole = solution.memo(("mistakes", ask.name, ask.output),
-                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
-    found = [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole]
+    found = applicable_mistakes(solution, ask)
     carried = _carried_forward(solution, ask, answers)
     if carried is not None:
         found.append(carried)
     right = pick(solution.expected(_ask_text(ask)).value, None)
     return _distinct(found, right)
+
+
+def applicable_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
+    """Every typical mistake that applies to ``ask``, with the value it gives — also those
+    that give the right value anyway (a ReLU gate ignored where every gate is open), which
+    grading drops and coverage (grade/coverage.py) reports as undetectable. Errors carried
+    forward are not here: they need a student's own answers."""
+    # Memoised by the solution itself (one grading asks the same question of many sheets).
+    whole = solution.memo(("mistakes", ask.name, ask.output),
+                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
+    silent = solution.memo(("silent mistakes", ask.name, ask.output), lambda: _open_gates(solution, ask))
+    return [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole + silent]
+
+
+def _open_gates(solution, ask: GraphAsk) -> list[Mistake]:
+    """relu-gate-ignored where it applies but changes nothing: the gradient passes through
+    ReLUs that are all open (input > 0), so ignoring their gate gives the right value.
+    (Where a gate is closed, _gradient_mistakes has the mistake with its wrong value.)"""
+    if not ask.is_gradient:
+        return []  # the forward pass's gate left out is always tried (_value_mistakes)
+    graph, values = solution.problem.graph, solution.problem.values
+    gates = [i for i in nodes_between(graph, graph.index[ask.output], graph.index[ask.name])
+             if graph.nodes[i].op is not None and graph.nodes[i].op.name in _GATES]
+    if not gates or any(np.any(args_of(graph.nodes[i], values)[0] <= 0) for i in gates):
+        return []
+    names = ", ".join(graph.nodes[i].name for i in gates)
+    right = solution.gradients_of(ask.output)[graph.index[ask.name]]
+    return [Mistake("relu-gate-ignored", f"the ReLU gate of {names} was ignored: its derivative is 0 where its input is ≤ 0, not 1", right)]
 
 
 def _ask_text(ask: GraphAsk) -> str:
