@@ -106,6 +106,34 @@ def test_same_name_same_numbers_and_names_are_normalised(problem, variants):
     assert leaves_of(variant_of(problem, "Ada\tLovelace", SECRET)) == a
 
 
+def test_a_name_is_compared_in_unicode_normal_form(problem, variants):
+    composed, decomposed = "Kurt G\u00f6del", "Kurt Go\u0308del"  # ö as one character, and as o + ◌̈
+    assert variants.problem_for(composed).variant == variants.problem_for(decomposed).variant == documented_seed(
+        "residual-relu-vary", composed).hex()[:8]
+
+
+def test_each_entry_of_a_matrix_leaf_is_drawn_in_row_major_order(tmp_path):
+    problem = load_problem(write(tmp_path, """id: matrix
+kind: graph
+inputs: {x: [1.0, -1.0]}
+params: {W: [[1, 2], [3, 4]]}
+vary:
+  x: {choices: [1, 2]}
+  W: {choices: [-1, 0.5, 2, 3]}
+steps:
+  h: W @ x
+  L: sum(h * h)
+"""))
+    mine = Variants(problem, SECRET).problem_for("Ada")
+    seed = documented_seed("matrix", "Ada")
+    values = [[1.0, 2.0]] * 2 + [[-1.0, 0.5, 2.0, 3.0]] * 4  # x's two entries, then W's four
+    def drawn(k):
+        return [v[int.from_bytes(hashlib.sha256(seed + k.to_bytes(4, "big") + j.to_bytes(4, "big")).digest()[:8], "big") % len(v)]
+                for j, v in enumerate(values)]
+    got = [*mine.inputs["x"].tolist(), *mine.params["W"].ravel().tolist()]
+    assert np.shape(mine.params["W"]) == (2, 2) and any(drawn(k) == got for k in range(1000))
+
+
 def test_students_and_secrets_give_different_variants(problem, variants):
     ids = [variants.problem_for(s).variant for s in STUDENTS]
     assert len(set(ids)) == len(STUDENTS)
@@ -264,6 +292,14 @@ def test_solve_for_a_student_is_the_same_in_every_process(problem, variants):
     mine = leaves_of(variants.problem_for("Ada Lovelace"))  # this process agrees too
     assert {n: one["values"][n] for n in mine} == mine
     assert SECRET not in first.stdout + first.stderr
+
+
+@pytest.mark.parametrize("format, shown", [("terminal", "(variant {})"), ("markdown", "(variant `{}`)"), ("latex", r"(variant \texttt{{{}}})")])
+def test_a_students_key_says_whose_variant_it_is(format, shown):
+    result = run_cli("solve", VARY, "--student", "Emmy Noether", "--format", format, env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert shown.format(documented_seed("residual-relu-vary", "Emmy Noether").hex()[:8]) in result.stdout
+    assert SECRET not in result.stdout
 
 
 @pytest.mark.parametrize("args, env, message", [
