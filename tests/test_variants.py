@@ -355,3 +355,28 @@ def test_grading_a_varied_problem_needs_the_secret(tmp_path, monkeypatch):
     result = run_cli("grade", VARY, sheet)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "gives each student their own numbers (vary:), so grading needs the course secret: set HWCHECK_SECRET or give --secret" in result.stderr
+
+
+def test_the_interactive_checker_asks_the_students_own_numbers(tmp_path, variants):
+    """`hwcheck grade PROBLEM --student NAME` in a terminal asks Ada's questions: her own z
+    (not the seed's 0.62) is right; without --student it says what to give."""
+    import pexpect
+
+    from support import HWCHECK
+
+    z = by_hand(leaves_of(variants.problem_for("Ada Lovelace")))["z"]
+    assert abs(z - 0.62) > 0.01
+    env = {"TERM": "dumb", "PATH": "/usr/bin:/bin", **ENV}
+    child = pexpect.spawn(HWCHECK, ["grade", str(VARY), "--student", "Ada Lovelace", "--tries", "1"], encoding="utf-8", timeout=90,
+                          dimensions=(50, 200), cwd=str(tmp_path), env=env)
+    child.expect_exact("answer> ")
+    child.sendline(repr(z))
+    child.expect_exact("✓ correct")
+    child.expect_exact("answer> ")
+    child.sendline("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    alone = pexpect.spawn(HWCHECK, ["grade", str(VARY)], encoding="utf-8", timeout=90, dimensions=(50, 200), cwd=str(tmp_path), env=env)
+    alone.expect(pexpect.EOF)
+    alone.close()
+    assert alone.exitstatus == 2 and "give --student NAME to be asked that student's questions" in alone.before
