@@ -380,3 +380,12 @@ def test_the_interactive_checker_asks_the_students_own_numbers(tmp_path, variant
     alone.expect(pexpect.EOF)
     alone.close()
     assert alone.exitstatus == 2 and "give --student NAME to be asked that student's questions" in alone.before
+
+
+def test_the_entries_varied_in_all_are_bounded(tmp_path):
+    """A 1,001-entry vector would cost 1,001 hashes a draw: refused at the vary section."""
+    zeros = ", ".join(["0.5"] * 1001)
+    path = write(tmp_path, f"id: big\nkind: graph\nparams:\n  v: [{zeros}]\nsteps:\n  z: sum(v * v)\nvary: {{v: {{choices: [1, 2]}}}}\n")
+    result = run_cli("validate", path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{path}:7:7: vary draws 1,001 entries in all (a matrix counts each of its entries), more than 1,000" in result.stderr

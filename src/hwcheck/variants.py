@@ -7,7 +7,7 @@ How a name becomes numbers, exactly (so that anyone holding the secret can redo 
    space, ends stripped, case folded (``"  Ada   LOVELACE "`` is ``"ada lovelace"``).
 2. ``seed = HMAC-SHA256(key = secret, message = problem id + "\\n" + name)``, both UTF-8.
    The variant's short id is the seed's first 8 hex digits; the secret is never shown.
-3. Candidate ``k`` (0, 1, 2, ... up to :data:`MAX_DRAWS`) gives the ``j``-th varied entry
+3. Candidate ``k`` (0, 1, 2, ... up to :func:`draws_for`) gives the ``j``-th varied entry
    (the ``vary`` leaves in file order, a vector's or matrix's entries in row-major order)
    the value ``values[u mod len(values)]``, where ``u`` is the first 8 bytes, big-endian,
    of ``SHA-256(seed + k + j)`` (``k`` and ``j`` as 4 bytes big-endian each). Only hashlib
@@ -37,6 +37,10 @@ from .problem import Problem, Tolerance
 
 SECRET_VARIABLE = "HWCHECK_SECRET"
 MAX_DRAWS = 1_000  # candidates tried per student before giving up (each costs a solve)
+# ... fewer for a big graph, so that giving up costs about as much as on a small one:
+# each draw is a solve and the mistakes' backward passes, in time like the graph's size.
+DRAW_WORK = 200_000  # draws × (nodes + values)
+MIN_DRAWS = 20
 ID_DIGITS = 8
 VALIDATE_SECRET = "hwcheck validate"  # public: validate only checks that variants exist
 VALIDATE_STUDENTS = tuple(f"student {i}" for i in range(1, 6))
@@ -100,6 +104,12 @@ def with_leaves(problem, leaves: dict[str, np.ndarray], variant: str | None = No
     return new
 
 
+def draws_for(problem) -> int:
+    """How many draws a student is given: MAX_DRAWS, fewer for a big graph (at least MIN_DRAWS)."""
+    graph = problem.graph
+    return max(MIN_DRAWS, min(MAX_DRAWS, DRAW_WORK // (len(graph) + graph.elements)))
+
+
 def loosest(problem) -> Tolerance:
     """The widest tolerance any question allows: a kink must be clear of it."""
     tolerances = [problem.tolerance, *(q.tolerance for q in problem.questions)]
@@ -153,7 +163,7 @@ class Variants:
         from .graph.solve import solve_graph
 
         if not varies(problem):
-            raise InputError.at(problem.file, None, "has no vary: section; every student has the file's own numbers (remove --student)")
+            raise InputError.at(problem.file, None, "has no vary: section; every student has the file's own numbers")
         self.problem = problem
         self._secret = secret
         self.tolerance = loosest(problem)
@@ -163,7 +173,6 @@ class Variants:
     def verdict(self, candidate) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
         else (None, the reasons it is not)."""
-        from .errors import FaultList
         from .graph.load import check_gradients_defined
         from .graph.solve import solve_graph
 
@@ -190,7 +199,8 @@ class Variants:
             raise InputError.at(self.problem.file, None, "a student's name is needed to choose their variant, and it is empty")
         seed = variant_seed(self.problem.id, student, self._secret)
         failures: Counter = Counter()
-        for k in range(MAX_DRAWS):
+        draws = draws_for(self.problem)
+        for k in range(draws):
             try:
                 candidate = with_leaves(self.problem, draw(self.problem, seed, k), variant_id(seed))
             except NumericFault as fault:
@@ -202,8 +212,8 @@ class Variants:
             failures.update(reasons)
         worst = "; ".join(f"{reason} in {count:,}" for reason, count in failures.most_common(3))
         raise InputError.at(self.problem.file, self.problem.vary[0].pos,
-                            f"no variant for student '{student}' in {MAX_DRAWS:,} draws meets the requirements (most often failed, of "
-                            f"{MAX_DRAWS:,} draws: {worst}); widen the vary ranges or drop a requirement")
+                            f"no variant for student '{student}' in {draws:,} draws meets the requirements (most often failed, of "
+                            f"{draws:,} draws: {worst}); widen the vary ranges or drop a requirement")
 
     def problem_for(self, student: str):
         return self.solution_for(student).problem

@@ -9,7 +9,7 @@ variant, and grades with that variant's own Grader, built once per variant in a 
 from __future__ import annotations
 
 from ..errors import InputError
-from ..variants import Variants
+from ..variants import Variants, normalise_name
 from .grader import Grader
 from .model import SheetResult
 from .sheets import read_sheet
@@ -28,8 +28,6 @@ class VariantGrader:
 
     def grader_for(self, student: str) -> Grader:
         """The Grader of ``student``'s variant; InputError when none can be drawn."""
-        from ..variants import normalise_name
-
         name = normalise_name(student)
         grader = self._graders.get(name)
         if grader is None:

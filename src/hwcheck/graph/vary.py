@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
+
 from ..errors import FaultList, Pos
 from ..numbers import NotANumber, fmt, parse_number
 from ..record import Record
@@ -24,6 +26,9 @@ REQUIRE_KEYS = ("detect",)
 # Every leaf's values are listed (a variant draws an index into the list), so a range or a
 # choice list is bounded: 10,000 values is far more than a homework needs.
 MAX_VALUES = 10_000
+# Every varied entry costs a hash per draw, and a student may need many draws: the entries
+# varied in all (a matrix counts each of its entries) are bounded too.
+MAX_VARIED_ENTRIES = 1_000
 
 
 class Vary(Record):
@@ -63,6 +68,10 @@ def read_vary(data: YMap, leaves: dict, steps: list, failed: set, faults: FaultL
         values = _read_spec(spec, section.where(name), str(name), faults)
         if values is not None:
             found.append(Vary(str(name), values, pos))
+    entries = sum(int(np.size(leaves[v.name])) for v in found)
+    if entries > MAX_VARIED_ENTRIES:
+        faults.add(data.where("vary"), f"vary draws {entries:,} entries in all (a matrix counts each of its entries), more than "
+                                       f"{MAX_VARIED_ENTRIES:,}; vary fewer or smaller leaves")
     return tuple(found)
 
 
