@@ -278,6 +278,8 @@ def test_validate_draws_sample_variants():
     result = run_cli("validate", VARY)
     assert result.returncode == 0, result.stderr
     assert "variants: 5 of 5 sample students get one" in result.stdout and "each detects relu-gate-ignored" in result.stdout
+    # the seed's own numbers cannot (both ReLUs open), and the warning says it is about them
+    assert f"{VARY}: warning: the file's own numbers cannot detect relu-gate-ignored" in result.stdout
 
 
 # -- the command line ---------------------------------------------------------------------

@@ -91,8 +91,10 @@ def solve(
 def validate(
     problems: List[Path] = typer.Argument(..., help="Problem files to check.", show_default=False),
 ) -> None:
-    """Check problem files without solving them; every fault is listed with its line.
-    A problem with per-student variants (vary:) draws those of a few sample students.
+    """Check problem files; every fault is listed with its line. A valid problem's
+    typical mistakes that no question can detect (they give the right value on every
+    question) are listed as warnings, and do not change the exit code. A problem with
+    per-student variants (vary:) draws those of a few sample students.
 
     Example: hwcheck validate problems/*.yaml
     """
@@ -107,6 +109,9 @@ def validate(
             failed.extend(error.faults)
             continue
         typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
+        own = "the file's own numbers cannot detect" if getattr(problem, "vary", ()) else "cannot detect"  # variants may (§11)
+        for code, meaning in _cannot_detect(problem):
+            typer.echo(visible(f"{path}: warning: {own} {code} — {meaning}: it gives the right value on every question"))
         if getattr(problem, "vary", ()):
             from .variants import check_variants  # deliberate: only problems with variants pay for it
 
@@ -116,6 +121,56 @@ def validate(
                 failed.extend(error.faults)
     if failed:
         raise InputError(failed)
+
+
+def _cannot_detect(problem) -> list[tuple[str, str]]:
+    """The typical mistakes that apply to the problem but no question catches (contract
+    §11), with what each means: a warning, since the problem is valid as it stands."""
+    if problem.kind == "code":
+        return []  # a code task is judged on random inputs, not on the problem's numbers
+    from . import solve as solve_problem
+    from .grade.catalogue import meaning
+    from .grade.coverage import undetected
+
+    try:
+        solution = solve_problem(problem)
+    except InputError:
+        return []  # `hwcheck solve` reports what keeps the problem from being solved
+    return [(code, meaning(code)) for code in undetected(solution)]
+
+
+@app.command()
+def mistakes(
+    problem: Optional[Path] = typer.Argument(None, help="Problem file (.yaml); none: the whole catalogue.", show_default=False),
+    format: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
+    width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
+) -> None:
+    """List the mistake codes a diagnosis can name, with what each means and where it
+    applies; with a problem, the typical mistakes that apply to each of its questions,
+    the value each gives and whether the question's tolerance catches it.
+
+    Example: hwcheck mistakes problems/residual_relu.yaml
+    """
+    from .render import mistakes as render
+
+    if format not in ("terminal", "json"):
+        raise InputError.at(None, None, f"unknown --format '{format}'; choose one of terminal, json")
+    if problem is None:
+        rendered = render.catalogue_json() if format == "json" else render.catalogue_terminal()
+    else:
+        from . import load_problem, solve as solve_problem
+        from .grade.coverage import mistake_table, undetected
+
+        solution = solve_problem(load_problem(problem))
+        rows = mistake_table(solution)
+        missed = undetected(solution, rows)
+        rendered = render.coverage_json(solution, rows, missed) if format == "json" else render.coverage_terminal(solution, rows, missed)
+    if isinstance(rendered, str):
+        sys.stdout.write(rendered)
+        return
+    from rich.console import Console
+
+    Console(width=width, soft_wrap=False, emoji=False).print(rendered)
 
 
 @app.command()

@@ -263,6 +263,19 @@ class FormulaCheck:
         return self._candidates
 
 
+# Every code a formula answer can be diagnosed with → what the student did (the catalogue,
+# `hwcheck mistakes`; a test checks each code produced here is listed).
+FORMULA_MISTAKES = {
+    "sign-error": "the sign is flipped",
+    "y-minus-p": "wrote y − p for the gradient at the logits, not p − y",
+    "formula-value-not-gradient": "wrote the value of a node of the graph where its gradient belongs",
+    "formula-stopped-early": "stopped the chain rule at a node between the output and the asked one",
+    "formula-local-derivative": "wrote one operation's local derivative without the upstream gradient",
+    "relu-gate-ignored": "ignored a ReLU gate (derivative 1 where it is 0)",
+    "formula-only-at-values": "a formula right at the problem's values but not as a function of the leaves",
+}
+
+
 def _negated(check: FormulaCheck) -> _Candidate:
     return _Candidate("sign-error", f"the sign is flipped: your formula is −({check.what})", tuple(-p.truth for p in check.points))
 

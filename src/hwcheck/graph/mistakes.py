@@ -31,6 +31,9 @@ MAX_NODES_FOR_EDGE_MISTAKES = 200
 _ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in op.mistakes)
 _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
 
+# The operations that invite a code, for the catalogue (`hwcheck mistakes`), from the registry.
+INVITING_OPS = {"relu-gate-ignored": _GATES, "pre-activation": _ACTIVATIONS}
+
 # The catalogue of a graph's mistake codes, code → what the student did (for `deduct:` in
 # a problem file and for the docs); a test checks every code produced here is listed.
 MISTAKES = {
