@@ -437,7 +437,7 @@ def test_every_refusal_is_one_line_whatever_the_file_holds(tmp_path):
     result = run_cli("validate", problem)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"error: {problem}:3:1: unknown key 'extra\\nerror: forged\\x1b[2J' for kind graph; allowed: id, title, kind, questions, tolerance, grading, inputs, params, steps, output, wrt"
+        f"error: {problem}:3:1: unknown key 'extra\\nerror: forged\\x1b[2J' for kind graph; allowed: id, title, kind, questions, tolerance, grading, inputs, params, steps, output, wrt, vary, require"
     ]
 
 

@@ -54,9 +54,12 @@ def solve(
     format: str = typer.Option("terminal", "--format", "-f", help="terminal, json, markdown, latex or dot."),
     check: bool = typer.Option(False, "--check", help="Also check every gradient by central finite differences (code problems: run the reference's training)."),
     width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
+    student: Optional[str] = typer.Option(None, "--student", help="Problems with vary: this student's own numbers (needs the course secret)."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="The course secret for --student (default: the HWCHECK_SECRET environment variable)."),
 ) -> None:
     """Work a problem out: every value, local derivative, chain-rule path and gradient,
-    or every layer's shape and parameter count.
+    or every layer's shape and parameter count. With --student, the key of that
+    student's variant (contract §11).
 
     Example: hwcheck solve problems/residual_relu.yaml --format markdown
     """
@@ -65,7 +68,15 @@ def solve(
 
     if format not in FORMATS:
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of {', '.join(FORMATS)}")
-    solution = solve_problem(load_problem(problem))
+    loaded = load_problem(problem)
+    if student is not None:
+        from .variants import student_solution  # deliberate: only keys of variants pay for it
+
+        solution = student_solution(loaded, student, secret)
+    else:
+        if secret is not None:
+            raise InputError.at("--secret", None, "is for --student (a student's variant); give --student NAME too")
+        solution = solve_problem(loaded)
     findings = None
     if check and solution.problem.kind == "code":  # the reference's own training runs
         from .code.solve import with_reference_runs
@@ -86,7 +97,8 @@ def validate(
 ) -> None:
     """Check problem files; every fault is listed with its line. A valid problem's
     typical mistakes that no question can detect (they give the right value on every
-    question) are listed as warnings, and do not change the exit code.
+    question) are listed as warnings, and do not change the exit code. A problem with
+    per-student variants (vary:) draws those of a few sample students.
 
     Example: hwcheck validate problems/*.yaml
     """
@@ -101,8 +113,16 @@ def validate(
             failed.extend(error.faults)
             continue
         typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
+        own = "the file's own numbers cannot detect" if getattr(problem, "vary", ()) else "cannot detect"  # variants may (§11)
         for line in _cannot_detect(problem):
-            typer.echo(visible(f"{path}: {line}"))
+            typer.echo(visible(f"{path}: {line.replace('cannot detect', own, 1)}"))
+        if getattr(problem, "vary", ()):
+            from .variants import check_variants  # deliberate: only problems with variants pay for it
+
+            try:
+                typer.echo(visible(f"{path}: {check_variants(problem)}"))
+            except InputError as error:
+                failed.extend(error.faults)
     if failed:
         raise InputError(failed)
 
@@ -193,6 +213,7 @@ def grade(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Code problems: submissions graded at once (default: the machine's cores)."),
     sandbox: str = typer.Option("auto", "--sandbox", help="Code problems: auto (bubblewrap when installed, else limits alone, with a warning) or require (refuse without bubblewrap)."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Code problems: seconds per function call and for the module's import."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="Problems with vary: the course secret; each sheet is graded against its student's variant (default: the HWCHECK_SECRET environment variable)."),
 ) -> None:
     """Grade answer sheets against a problem, or, with no sheets, check answers one
     question at a time in the terminal. Exit 0 when every answer is correct, 1 when
@@ -200,6 +221,9 @@ def grade(
 
     For a code problem (kind: code) each submission is a .py file or a folder holding the
     module, run sandboxed; a class folder holds one subfolder (or .py file) per student.
+
+    For a problem with per-student variants (vary:), each sheet is graded against the
+    variant of the student it names, drawn with the course secret.
 
     Example: hwcheck grade problems/residual_relu.yaml submissions/ --report grades.csv
     """
@@ -219,6 +243,7 @@ def grade(
         jobs=jobs,
         sandbox=sandbox,
         timeout=timeout,
+        secret=secret,
     )
     raise typer.Exit(run_grade(options))
 

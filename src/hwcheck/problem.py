@@ -29,6 +29,7 @@ PARTIAL_RULES = ("entries",)
 ANSWER_FORMS = ("number", "formula")
 QUESTION_KEYS = ("id", "ask", "points", "tolerance", "answer", *CREDIT_KEYS)
 KINDS = ("graph", "architecture", "code")
+VARIANT_KEYS = ("vary", "require")  # per-student variants: graph problems only (graph/vary.py)
 
 
 class Tolerance(Record):
@@ -136,7 +137,9 @@ def _load_problem(path: str | Path) -> Problem:
         from .architecture.load import KIND_KEYS, load_architecture as load_kind
     allowed = COMMON_KEYS + KIND_KEYS
     for key in data:
-        if key not in allowed:
+        if key in VARIANT_KEYS and key not in allowed:
+            faults.add(data.key_pos[key], f"'{key}' (per-student numbers, §11) is for graph problems only, not kind {kind}; remove it")
+        elif key not in allowed:
             faults.add(data.key_pos[key], f"unknown key '{key}'{faults.suggest(str(key), allowed)} for kind {kind}; allowed: {', '.join(allowed)}")
     common = _common(data, file, kind, faults)
     problem = load_kind(data, common, faults)  # collects its own faults

@@ -101,9 +101,26 @@ def _graph() -> dict:
             "output": {"type": "string", "pattern": NAME},
             "wrt": {"anyOf": [{"type": "string", "pattern": NAME}, {"type": "array", "items": {"type": "string", "pattern": NAME}}]},
             "questions": _questions("NAME, dOUT/dNAME, NAME[i] or dOUT/dNAME[i,j]", "graph", formulas=True),
+            **_variants(),
         },
         "required": ["id", "kind", "steps"],
         "additionalProperties": False,
+    }
+
+
+def _variants() -> dict:
+    """`vary` and `require` (contract §11): per-student numbers, graph problems only."""
+    from .grade.diagnose import catalogue
+    from .graph.vary import MAX_VALUES
+
+    span = {"type": "object", "properties": {"from": NUMBER, "to": NUMBER, "step": NUMBER}, "required": ["from", "to", "step"], "additionalProperties": False}
+    choices = {"type": "object", "properties": {"choices": {"type": "array", "items": NUMBER, "minItems": 1, "maxItems": MAX_VALUES}},
+               "required": ["choices"], "additionalProperties": False}
+    return {
+        "vary": {"type": "object", "description": "leaf → its values for each student's variant: {from, to, step} or {choices: [...]}",
+                 "propertyNames": {"pattern": NAME}, "additionalProperties": {"anyOf": [span, choices]}, "minProperties": 1},
+        "require": {"type": "object", "properties": {"detect": {"type": "array", "items": {"enum": list(catalogue("graph"))}, "minItems": 1}},
+                    "additionalProperties": False, "description": "mistakes every variant must detect"},
     }
 
 

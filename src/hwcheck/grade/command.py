@@ -63,9 +63,14 @@ def run_grade(options: GradeOptions) -> int:
         from ..code.command import grade_code  # deliberate: only code problems load the sandbox
 
         return grade_code(options, problem)
+    variants = _variants(problem, options.secret)
     if not options.sheets:
         if not sys.stdin.isatty():  # nobody to answer: say how to call it rather than wait
             raise InputError.at(None, None, NO_SHEETS_HELP)
+        if variants is not None:
+            if not options.student:
+                raise InputError.at("--student", None, "this problem gives each student their own numbers: give --student NAME to be asked that student's questions")
+            return _interactive(variants.solution_for(options.student), options)
         return _interactive(solve(problem), options)
 
     from .batch import collect, exit_code, flag_duplicate_students, grade_files, set_aside
@@ -75,7 +80,12 @@ def run_grade(options: GradeOptions) -> int:
     files = collected.files
     if not files and not options.gradescope:
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(collected.skipped))
-    grader = Grader(solve(problem), show_answers=options.show_answers)  # solved once for the whole run
+    if variants is not None:  # each sheet against its own student's variant
+        from .by_student import VariantGrader
+
+        grader = VariantGrader(variants, show_answers=options.show_answers)
+    else:
+        grader = Grader(solve(problem), show_answers=options.show_answers)  # solved once for the whole run
 
     from .terminal import print_grades, progress_bar
 
@@ -96,6 +106,19 @@ def run_grade(options: GradeOptions) -> int:
     # A Gradescope submission without a sheet is the student's to fix (exit 1, with a
     # results.json saying so), not a failure of the autograder (exit 2, no results).
     return exit_code(sheets) if sheets else 1
+
+
+def _variants(problem, secret_option: str | None):
+    """The problem's Variants under the course secret, or None when it has no ``vary``."""
+    from ..variants import SECRET_VARIABLE, Variants, course_secret, varies
+
+    if not varies(problem):
+        return None
+    secret = course_secret(secret_option)
+    if secret is None:
+        raise InputError.at(problem.file, None, f"gives each student their own numbers (vary:), so grading needs the course secret: "
+                                                f"set {SECRET_VARIABLE} or give --secret")
+    return Variants(problem, secret)
 
 
 def _nothing_to_grade(skipped) -> str:

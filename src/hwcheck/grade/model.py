@@ -61,6 +61,7 @@ class SheetResult:
     warnings: list[str] = field(default_factory=list)  # e.g. keys that match no question
     skipped: str | None = None  # not an answer sheet (a problem file): why; then not graded
     named: bool = False  # the name was written on the sheet, not taken from the file's name
+    variant: str | None = None  # the short id of the student's variant it was graded against (§11)
 
     @property
     def all_correct(self) -> bool:

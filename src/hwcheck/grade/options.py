@@ -28,6 +28,8 @@ class GradeOptions:
     jobs: int | None = None
     sandbox: str = "auto"
     timeout: float = 10.0
+    # per-student variants (§11): the course secret, from --secret or HWCHECK_SECRET
+    secret: str | None = None
 
 
 def write_reports(options: GradeOptions, problem, sheets, skipped) -> None:

@@ -40,10 +40,12 @@ def result_json(r: QuestionResult) -> dict[str, Any]:
     }
 
 
-def _sheet_head(sheet: SheetResult) -> dict[str, Any]:
+def _sheet_head(sheet: SheetResult, varies: bool = False) -> dict[str, Any]:
+    variant = {"variant": sheet.variant} if varies else {}  # the short id, never the secret (§11)
     return {
         "file": sheet.file,
         "student": sheet.student,
+        **variant,
         "score": number(sheet.score),
         "max_score": number(sheet.max_score),
         "error": sheet.error,
@@ -61,6 +63,7 @@ def report_json(problem: Problem, sheets: list[SheetResult], skipped: list[Skipp
     is encoded once.
     """
     encode = json.JSONEncoder(ensure_ascii=False).encode
+    varies = bool(getattr(problem, "vary", ()))
     encoded: dict[int, str] = {}  # id(result) → JSON; the results outlive this call, so ids are stable
     lines = []
     for sheet in sheets:
@@ -70,7 +73,7 @@ def report_json(problem: Problem, sheets: list[SheetResult], skipped: list[Skipp
             if text is None:
                 text = encoded[id(r)] = encode(result_json(r))
             parts.append(text)
-        head = encode(_sheet_head(sheet))  # '{...}': the results go in before its closing brace
+        head = encode(_sheet_head(sheet, varies))  # '{...}': the results go in before its closing brace
         lines.append(f'{head[:-1]}, "results": [{", ".join(parts)}]}}')
     body = "\n" + ",\n".join(lines) + "\n" if lines else ""
     others = ",\n".join(encode({"file": s.file, "reason": s.reason}) for s in skipped)
@@ -92,15 +95,17 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     """One row per sheet: Student, File, one column per question id, Total, Max, Error,
     Warnings (joined with '; ': unknown keys, a name on two sheets, ...), Partial credit
     (how each partly credited question's points were reached: 'T4.w2: 3 of 6 entries
-    right: 1 of 2 points').
+    right: 1 of 2 points'). A problem with per-student variants has a Variant column after
+    File: the short id of the variant each sheet was graded against.
 
     An unreadable sheet has blank points and total (not 0), so an import into a
     gradebook does not post a zero over a submission nobody could read.
     """
     ids = [q.id for q in problem.questions]
+    varies = bool(getattr(problem, "vary", ()))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([text_cell(c) for c in ("Student", "File", *ids, "Total", "Max", "Error", "Warnings", "Partial credit")])
+    writer.writerow([text_cell(c) for c in ("Student", "File", *(("Variant",) if varies else ()), *ids, "Total", "Max", "Error", "Warnings", "Partial credit")])
     for sheet in sheets:
         if sheet.error:
             points = [""] * len(ids)
@@ -110,7 +115,8 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
             points = [earned.get(i, "") for i in ids]
             total = number(sheet.score)
         credit = "; ".join(f"{r.id}: {r.credit.text(r.points)}" for r in sheet.results if r.credit)
-        writer.writerow([text_cell(sheet.student), text_cell(sheet.file), *points, total, number(sheet.max_score), text_cell(sheet.error or ""),
+        variant = (text_cell(sheet.variant or ""),) if varies else ()
+        writer.writerow([text_cell(sheet.student), text_cell(sheet.file), *variant, *points, total, number(sheet.max_score), text_cell(sheet.error or ""),
                          text_cell("; ".join(sheet.warnings)), text_cell(credit)])
     return out.getvalue()
 

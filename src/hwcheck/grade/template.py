@@ -48,6 +48,8 @@ def template_text(problem: Problem, problem_path: str | None = None) -> str:
         lines.append(f"# Where a formula is asked, write an expression over the names {', '.join(names)} (as in the problem's steps).")
     if problem_path:
         lines.append(f"# Check it with: hwcheck grade {visible(problem_path)} THIS_FILE.yaml")
+    if getattr(problem, "vary", ()):  # §11: the name chooses whose numbers the answers are graded against
+        lines.append("# Each student has their own numbers: write your name after student:, spelt as on your handout.")
     lines.append("student:")
     lines.append("answers:")
     keys = [yaml_key(q.id) + ":" for q in problem.questions]

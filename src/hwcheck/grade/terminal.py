@@ -43,7 +43,8 @@ def _text(text: str, style: str = "") -> Text:
 
 def sheet_table(sheet, show_answers: bool = False):
     """One sheet: each question's verdict, points and feedback, with the total as the title."""
-    title = Text.assemble((visible(sheet.student), "bold"), f" — {_score(sheet.score)} / {_score(sheet.max_score)}  ", (visible(sheet.file), "dim"))
+    title = Text.assemble((visible(sheet.student), "bold"), f" — {_score(sheet.score)} / {_score(sheet.max_score)}  ", (visible(sheet.file), "dim"),
+                          (f"  variant {sheet.variant}" if getattr(sheet, "variant", None) else "", "dim"))
     if sheet.error:
         return Group(Text.assemble(("✗ ", "red"), title), _text(f"  not graded: {sheet.error}", "red"), *_warnings(sheet))
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)

@@ -34,4 +34,5 @@ def graph_json(solution) -> dict:
         },
         # Exact when a JSON number holds it exactly, else written out ("about 7.94 × 10^9030").
         "paths": {d.name: d.path_count if d.path_count < 2**53 else fmt_count(d.path_count) for d in solution.gradients},
+        **({"variant": problem.variant} if problem.variant else {}),  # a student's own numbers (§11): the short id
     }

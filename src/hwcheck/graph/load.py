@@ -23,7 +23,7 @@ from .build import BuildError, Graph, Node, add_step
 from .engine import NumericFault, backward, forward
 from .ops import FUNCTIONS
 
-KIND_KEYS = ("inputs", "params", "steps", "output", "wrt")
+KIND_KEYS = ("inputs", "params", "steps", "output", "wrt", "vary", "require")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names may not be function names; `step` (hwcheck's addition, for formula answers) is not
 # reserved, so that a file valid under the contract's list with a leaf named `step` still loads
@@ -44,6 +44,9 @@ class GraphProblem(Problem):
     grads: list = field(default_factory=list)  # d(output)/d(node) for every node
     edge_values: dict = field(default_factory=dict)  # (consumer, k) -> g · ∂consumer/∂operand
     other_grads: dict = field(default_factory=dict)  # step -> d(step)/d(node), for questions about other steps
+    vary: tuple = ()  # graph.vary.Vary per varied leaf: each student's own numbers (§11)
+    require: tuple = ()  # graph.vary.Requirement: mistakes every variant must detect
+    variant: str | None = None  # the short id of the variant these values are (None: the file's own)
 
     def leaves(self) -> dict[str, np.ndarray]:
         return {**self.inputs, **self.params}
@@ -136,8 +139,18 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
     elif graph_ok:
         problem = replace(problem, other_grads=_check_asks(questions, problem, faults))
     if not faults:
-        _check_gradients_defined(questions, problem, data.where("wrt") if "wrt" in data else data.pos, faults)
-    return replace(problem, questions=questions)
+        check_gradients_defined(questions, problem, data.where("wrt") if "wrt" in data else data.pos, faults)
+    problem = replace(problem, questions=questions)
+    if "vary" in data or "require" in data:
+        from .vary import read_require, read_vary  # only files with variants pay for it
+
+        vary = read_vary(data, leaves, section_names(data, "steps"), failed, faults)
+        problem = replace(problem, vary=vary, require=read_require(data, vary, faults))
+        if not faults and problem.require:
+            from ..variants import check_requirements_apply
+
+            check_requirements_apply(problem, faults)
+    return problem
 
 
 def section_names(data: YMap, key: str) -> list:
@@ -265,7 +278,7 @@ def default_questions(problem: GraphProblem) -> list[Question]:
     return questions
 
 
-def _check_gradients_defined(questions: list[Question], problem: GraphProblem, wrt_pos: Pos, faults: FaultList) -> None:
+def check_gradients_defined(questions: list[Question], problem: GraphProblem, wrt_pos: Pos, faults: FaultList) -> None:
     """A gradient into data (labels, an input exponent) may be undefined and is then not
     needed — unless a question asks for it."""
     graph = problem.graph

@@ -34,7 +34,8 @@ def _local_tex(local) -> str:
 def render_graph_markdown(solution, check=None) -> str:
     problem = solution.problem
     out = problem.output
-    lines = [f"# {' '.join((problem.title or problem.id).split())}", "", f"Problem `{problem.id}`: a computation graph; gradients of `{out}`.", ""]
+    variant = f" (variant `{problem.variant}`)" if getattr(problem, "variant", None) else ""  # a student's own numbers (§11)
+    lines = [f"# {' '.join((problem.title or problem.id).split())}", "", f"Problem `{problem.id}`{variant}: a computation graph; gradients of `{out}`.", ""]
 
     lines += ["## Given", "", "| name | kind | value | shape |", "| --- | --- | --- | --- |"]
     for row in solution.rows:

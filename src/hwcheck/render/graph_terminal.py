@@ -37,6 +37,8 @@ def render_graph_terminal(solution, check=None):
     tensors = any(np.ndim(row.value) > 0 for row in solution.rows)
     parts = []
     heading = Text(problem.title or problem.id, style="bold underline")
+    if getattr(problem, "variant", None):  # a student's own numbers (§11)
+        heading.append(f"  (variant {problem.variant})", style="dim")
     parts.append(heading)
 
     given = _table("Given", "name", "kind", "value", *(["shape"] if tensors else []), rows=len(solution.rows))

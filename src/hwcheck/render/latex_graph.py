@@ -317,7 +317,8 @@ def _check(findings) -> list[str]:
 
 def graph_body(solution, check=None) -> list[str]:
     problem = solution.problem
-    lines = [rf"Problem \texttt{{{tex_text(problem.id)}}}: a computation graph; every gradient is of ${_n(problem.output)}$."]
+    variant = rf" (variant \texttt{{{problem.variant}}})" if getattr(problem, "variant", None) else ""  # a student's own numbers (§11)
+    lines = [rf"Problem \texttt{{{tex_text(problem.id)}}}{variant}: a computation graph; every gradient is of ${_n(problem.output)}$."]
     lines += _given(solution)
     lines += _forward(solution)
     lines += _backward(solution)
