@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..numbers import fmt_value
 from .answers import Target
 from .judge import same
@@ -31,7 +32,7 @@ TRANSPOSED = "transposed"
 MAX_GRAPH_NODES = 256
 
 
-class TooLarge(ValueError):
+class TooLarge(InputError):
     """The problem is too large for its coverage to be worked out (the message says why)."""
 
 
@@ -70,7 +71,7 @@ def mistake_table(solution) -> list[Row]:
     kind = solution.problem.kind
     reason = too_large(solution.problem)
     if reason is not None:
-        raise TooLarge(reason)
+        raise TooLarge.at(solution.problem.file, None, reason)
     if kind == "graph":
         return [row for q in solution.problem.questions for row in _graph_rows(solution, q)]
     if kind == "architecture":
