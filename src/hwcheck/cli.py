@@ -46,7 +46,7 @@ def _root(
 
 @app.command()
 def solve(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     format: str = typer.Option("terminal", "--format", "-f", help="terminal, json, markdown, latex or dot."),
     check: bool = typer.Option(False, "--check", help="Also check every gradient by central finite differences (code problems: run the reference's training)."),
     width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
@@ -56,24 +56,43 @@ def solve(
 
     Example: hwcheck solve problems/residual_relu.yaml --format markdown
     """
-    from . import load_problem, solve as solve_problem
+    from .assignment import Assignment, load_target
     from .render import FORMATS, print_solution
 
     if format not in FORMATS:
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of {', '.join(FORMATS)}")
-    solution = solve_problem(load_problem(problem))
-    findings = None
+    target = load_target(problem)
+    if isinstance(target, Assignment):
+        from .render.assignment import ASSIGNMENT_FORMATS, print_assignment
+
+        if format not in ASSIGNMENT_FORMATS:
+            raise InputError.at(str(problem), None, f"--format {format} is for one problem; an assignment is solved as "
+                                f"{', '.join(ASSIGNMENT_FORMATS)} (hwcheck draw {problem} -o graph.svg draws each graph)")
+        worked = [_solved(p, check, graph_only=False) for p in target.problems]
+        print_assignment(target, [s for s, _ in worked], [c for _, c in worked], format, width=width)
+        return
+    solution, findings = _solved(target, check, graph_only=True)
+    print_solution(solution, format, width=width, check=findings)
+
+
+def _solved(problem, check: bool, graph_only: bool):
+    """A problem's solution and, with --check, its finite-difference findings (graph
+    problems) or the reference's own training (code problems). In an assignment --check
+    applies to the problems it can apply to."""
+    from . import solve as solve_problem
+
+    solution = solve_problem(problem)
     if check and solution.problem.kind == "code":  # the reference's own training runs
         from .code.solve import with_reference_runs
 
-        solution, check = with_reference_runs(solution), False
-    if check:
-        if solution.problem.kind != "graph":
-            raise InputError.at(str(problem), None, f"--check applies to graph problems, not to kind {solution.problem.kind}")
-        from .graph.check import finite_difference_check
+        return with_reference_runs(solution), None
+    if not check or (solution.problem.kind != "graph" and not graph_only):
+        return solution, None
+    if solution.problem.kind != "graph":
+        raise InputError.at(solution.problem.file, None, f"--check applies to graph problems, not to kind {solution.problem.kind}")
+    from .graph.check import finite_difference_check
 
-        findings = finite_difference_check(solution)
-    print_solution(solution, format, width=width, check=findings)
+    return solution, finite_difference_check(solution)
 
 
 @app.command()
@@ -84,15 +103,19 @@ def validate(
 
     Example: hwcheck validate problems/*.yaml
     """
-    from . import load_problem
+    from .assignment import Assignment, load_target
     from .words import plural
 
     failed = []
     for path in problems:
         try:
-            problem = load_problem(path)
+            problem = load_target(path)
         except InputError as error:
             failed.extend(error.faults)
+            continue
+        if isinstance(problem, Assignment):
+            typer.echo(visible(f"{path}: ok (assignment, {plural(len(problem.problems), 'problem')}, "
+                               f"{plural(len(problem.questions), 'question')} and tasks, {problem.max_score:g} points)"))
             continue
         typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
     if failed:
@@ -114,7 +137,7 @@ def schema() -> None:
 
 @app.command()
 def grade(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     sheets: Optional[List[Path]] = typer.Argument(None, help="Answer sheets and/or folders of sheets (searched for *.yaml, *.yml). None: check answers interactively.", show_default=False),
     report: Optional[List[Path]] = typer.Option(None, "--report", help="Write a report: FILE.json (the contract's JSON) or FILE.csv (a gradebook). Repeatable."),
     gradescope: Optional[Path] = typer.Option(None, "--gradescope", help="Write Gradescope's results.json for the one sheet graded."),
@@ -159,7 +182,7 @@ def grade(
 
 @app.command()
 def template(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the sheet to FILE instead of stdout."),
 ) -> None:
     """Write a blank answer sheet for a problem: every question's id, with its ask and
@@ -175,7 +198,7 @@ def template(
 
 @app.command()
 def draw(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     output: Path = typer.Option(..., "--output", "-o", help="Picture to write: .svg, .png or .pdf.", show_default=False),
 ) -> None:
     """Draw a problem with Graphviz's dot: the computation graph (each node's value and

@@ -115,7 +115,9 @@ def _load_problem(path: str | Path) -> Problem:
     kind = data.get("kind")
     if kind not in KINDS:
         where = data.where("kind") if "kind" in data else data.pos
-        if kind is None:
+        if kind == "assignment":
+            faults.add(where, "an assignment, not a problem: hwcheck.assignment.load_target reads either (every command takes both)")
+        elif kind is None:
             faults.add(where, "missing 'kind'; write kind: graph, kind: architecture or kind: code")
         else:
             faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph, architecture or code")
