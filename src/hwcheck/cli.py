@@ -203,12 +203,16 @@ def draw(
 ) -> None:
     """Draw a problem with Graphviz's dot: the computation graph (each node's value and
     gradient, each edge's local derivative) or the network's layers (shapes, parameters).
+    For an assignment, each problem is drawn to OUTPUT with the problem's id added to the name.
 
     Example: hwcheck draw problems/residual_relu.yaml -o graph.svg
     """
     from .draw import draw_problem
 
-    draw_problem(problem, output)
+    written = draw_problem(problem, output)
+    if len(written) > 1 or written[0] != output:  # an assignment: say where each picture went
+        for path in written:
+            typer.echo(visible(f"wrote {path}"))
 
 
 EXIT_INTERNAL_ERROR = 3

@@ -149,22 +149,44 @@ def _interactive(solution, options: GradeOptions) -> int:
 
 
 def run_template(problem_path: str, output: str | None = None) -> int:
-    """Write a blank answer sheet to ``output`` (or stdout)."""
-    from .. import load_problem
-    from .template import template_text
+    """Write a blank answer sheet to ``output`` (or stdout). For an assignment with a code
+    problem, ``-o FOLDER/answers.yaml`` also writes the starter ``FOLDER/MODULE.py``."""
+    from ..assignment import Assignment, load_target
+    from .template import assignment_template_text, template_text
 
     if output:
         check_writable(output, "answer sheet")
         check_outputs([("-o", output)], [("problem file", problem_path)])
-    problem = load_problem(problem_path)
-    if problem.kind == "code":
+    problem = load_target(problem_path)
+    starters: list[tuple[str, str]] = []  # (path, text) of code starters written beside the sheet
+    if isinstance(problem, Assignment):
+        text = assignment_template_text(problem, problem_path)
+        codes = [p for p in problem.problems if p.kind == "code"]
+        if codes and output:
+            from ..code.template import starter_text
+
+            for code in codes:
+                path = str(Path(output).parent / f"{code.module}.py")
+                check_outputs([("-o", path)], [("problem file", code.file)])
+                starters.append((path, starter_text(code, code.file)))
+        elif codes:
+            names = ", ".join(f"{c.module}.py" for c in codes)
+            print(f"note: the code starter ({names}) is written beside the sheet when you give -o FOLDER/answers.yaml", file=sys.stderr)
+    elif problem.kind == "code":
         from ..code.template import starter_text
 
-        if output and Path(output).exists():  # it may be a student's work: never overwritten
-            raise InputError.at(output, None, "exists; the starter file is written only where nothing is (remove it or choose another name)")
         text = starter_text(problem, problem_path)
+        if output:
+            starters, text = [(output, text)], None
     else:
         text = template_text(problem, problem_path)
+    for path, _ in starters:
+        if Path(path).exists():  # it may be a student's work: never overwritten
+            raise InputError.at(path, None, "exists; the starter file is written only where nothing is (remove it or choose another name)")
+    for path, code_text in starters:
+        write_atomic(path, code_text)
+    if text is None:
+        return 0
     if output:
         write_atomic(output, text)
     else:
