@@ -150,6 +150,8 @@ def grade(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Code problems: submissions graded at once (default: the machine's cores)."),
     sandbox: str = typer.Option("auto", "--sandbox", help="Code problems: auto (bubblewrap when installed, else limits alone, with a warning) or require (refuse without bubblewrap)."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Code problems: seconds per function call and for the module's import."),
+    canvas: Optional[Path] = typer.Option(None, "--canvas", help="Write a gradebook Canvas imports (FILE.csv): Student, ID, SIS User ID, SIS Login ID, Section, score."),
+    roster: Optional[Path] = typer.Option(None, "--roster", help="With --canvas: a CSV of the students' ids (a Canvas gradebook export will do)."),
 ) -> None:
     """Grade answer sheets against a problem, or, with no sheets, check answers one
     question at a time in the terminal. Exit 0 when every answer is correct, 1 when
@@ -157,6 +159,8 @@ def grade(
 
     For a code problem (kind: code) each submission is a .py file or a folder holding the
     module, run sandboxed; a class folder holds one subfolder (or .py file) per student.
+    For an assignment (kind: assignment) a submission is a sheet or a folder holding
+    answers.yaml and the code; a class folder holds one subfolder (or sheet) per student.
 
     Example: hwcheck grade problems/residual_relu.yaml submissions/ --report grades.csv
     """
@@ -176,6 +180,8 @@ def grade(
         jobs=jobs,
         sandbox=sandbox,
         timeout=timeout,
+        canvas=str(canvas) if canvas else None,
+        roster=str(roster) if roster else None,
     )
     raise typer.Exit(run_grade(options))
 
