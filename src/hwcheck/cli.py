@@ -63,11 +63,8 @@ def solve(
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of {', '.join(FORMATS)}")
     target = load_target(problem)
     if isinstance(target, Assignment):
-        from .render.assignment import ASSIGNMENT_FORMATS, print_assignment
+        from .render.assignment import print_assignment
 
-        if format not in ASSIGNMENT_FORMATS:
-            raise InputError.at(str(problem), None, f"--format {format} is for one problem; an assignment is solved as "
-                                f"{', '.join(ASSIGNMENT_FORMATS)} (hwcheck draw {problem} -o graph.svg draws each graph)")
         worked = [_solved(p, check, graph_only=False) for p in target.problems]
         print_assignment(target, [s for s, _ in worked], [c for _, c in worked], format, width=width)
         return

@@ -41,8 +41,10 @@ class Submission:
     notes: list[str] = field(default_factory=list)  # files that are neither the sheet nor code
 
 
-def collect_submissions(paths: list[str], assignment: Assignment) -> tuple[list[Submission], list[Skipped]]:
-    """The submissions under ``paths``, in order, and every other file of a class folder."""
+def collect_submissions(paths: list[str], assignment: Assignment, outputs: list[str] = ()) -> tuple[list[Submission], list[Skipped]]:
+    """The submissions under ``paths``, in order, and every other file of a class folder.
+    ``outputs``: this run's own reports, left out wherever they are."""
+    ours = {os.path.abspath(p) for p in outputs}
     modules = {p.module for p in assignment.problems if p.kind == "code"}
     own = {os.path.realpath(f) for f in [assignment.file, *(p.file for p in assignment.problems)]}
     submissions: list[Submission] = []
@@ -51,14 +53,14 @@ def collect_submissions(paths: list[str], assignment: Assignment) -> tuple[list[
         if not os.path.isdir(path):
             submissions.append(Submission(path, _stem(path), sheet=path))  # a missing file is reported when read
         elif _is_submission(path, modules):
-            submissions.append(_folder(path, modules, own))
+            submissions.append(_folder(path, modules, own, ours))
         else:
-            for entry in _listing(path):
+            for entry in _listing(path, ours):
                 full = os.path.join(path, entry.name)
                 if os.path.realpath(full) in own:
                     skipped.append(Skipped(full, "a file of the assignment itself, not a submission"))
                 elif entry.is_dir(follow_symlinks=False):
-                    submissions.append(_folder(full, modules, own))
+                    submissions.append(_folder(full, modules, own, ours))
                 elif entry.name.lower().endswith(_SUFFIXES) and not entry.is_symlink():
                     submissions.append(Submission(full, _stem(full), sheet=full))
                 else:
@@ -66,9 +68,10 @@ def collect_submissions(paths: list[str], assignment: Assignment) -> tuple[list[
     return submissions, skipped
 
 
-def _listing(folder: str) -> list[os.DirEntry]:
+def _listing(folder: str, ours: set[str] = frozenset()) -> list[os.DirEntry]:
+    """A folder's entries by name, without hidden ones and this run's own reports."""
     with os.scandir(folder) as entries:
-        return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
+        return sorted((e for e in entries if not e.name.startswith(".") and os.path.abspath(e.path) not in ours), key=lambda e: e.name)
 
 
 def _stem(path: str) -> str:
@@ -94,11 +97,11 @@ def _not_a_submission(entry: os.DirEntry, modules: set[str]) -> str:
     return f"neither a submission folder (holding answers.yaml{code}) nor an answer sheet (.yaml)"
 
 
-def _folder(folder: str, modules: set[str], own: set[str]) -> Submission:
+def _folder(folder: str, modules: set[str], own: set[str], ours: set[str]) -> Submission:
     """One submission folder: its sheet, its code modules, and a note for every other file."""
     submission = Submission(folder, _stem(folder))
     try:
-        entries = _listing(folder)
+        entries = _listing(folder, ours)
     except OSError as error:
         submission.error = f"{folder}: cannot list this folder: {error.strerror or error}"
         return submission

@@ -168,13 +168,12 @@ def _grade_assignment(options: GradeOptions, assignment) -> int:
     if not options.sheets:
         raise InputError.at(None, None, f"give the submissions to grade: hwcheck grade {options.problem} SUBMISSION_OR_CLASS_FOLDER "
                                         f"(the interactive checker takes one problem at a time)")
-    submissions, skipped = collect_submissions(options.sheets, assignment)
+    submissions, skipped = collect_submissions(options.sheets, assignment, [path for _, path in _outputs(options)])
     outputs = {os.path.abspath(path): label for label, path in _outputs(options)}
     for submission in submissions:  # a report must not overwrite a sheet
         if submission.sheet and os.path.abspath(submission.sheet) in outputs:
             label = outputs[os.path.abspath(submission.sheet)]
             raise InputError.at(submission.sheet, None, f"{label} would overwrite this answer sheet; write it to another file")
-    skipped = [s for s in skipped if os.path.abspath(s.file) not in outputs]  # this run's own reports
     if not submissions:
         raise InputError.at(" ".join(options.sheets), None, "no submissions there (an answer sheet, or a folder holding answers.yaml and the code)")
     if options.gradescope and len(submissions) > 1:
@@ -238,9 +237,6 @@ def run_template(problem_path: str, output: str | None = None) -> int:
                 path = str(Path(output).parent / f"{code.module}.py")
                 check_outputs([("-o", path)], [("problem file", code.file)])
                 starters.append((path, starter_text(code, code.file)))
-        elif codes:
-            names = ", ".join(f"{c.module}.py" for c in codes)
-            print(f"note: the code starter ({names}) is written beside the sheet when you give -o FOLDER/answers.yaml", file=sys.stderr)
     elif problem.kind == "code":
         from ..code.template import starter_text
 

@@ -77,7 +77,8 @@ def assignment_template_text(assignment, assignment_path: str | None = None) -> 
     lines.append("# a number (0.4, -3/4, 1e-6), a vector or matrix ([0.1, -0.2], [[1, 0], [0, 1]]), a shape ([16, 32, 32]),")
     lines.append("# or, where a formula is asked, an expression over the names of that problem's steps.")
     for code in (p for p in assignment.problems if p.kind == "code"):
-        lines.append(f"# {visible(code.title or code.id)}: hand in {code.module}.py beside this sheet ({_points(sum(q.points for q in code.questions))}).")
+        lines.append(f"# {visible(code.title or code.id)}: hand in {code.module}.py beside this sheet ({_points(sum(q.points for q in code.questions))});")
+        lines.append(f"# its starter is written beside the sheet by: hwcheck template {visible(assignment_path or assignment.file)} -o FOLDER/answers.yaml")
     if assignment_path:
         lines.append(f"# Check it with: hwcheck grade {visible(assignment_path)} FOLDER (this sheet as answers.yaml, with the code beside it)")
     lines.append("student:")

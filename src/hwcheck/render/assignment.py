@@ -1,12 +1,13 @@
-"""An assignment's solutions, one problem after another, in every ``--format`` but dot (a
-picture is of one problem: ``hwcheck draw`` draws each). Each problem is rendered by its
-own renderer from :data:`hwcheck.render.FORMATS`; this module only puts them together."""
+"""An assignment's solutions, one problem after another, in every ``--format``. Each
+problem is rendered by its own renderer from :data:`hwcheck.render.FORMATS`; this module
+only puts them together. DOT is each problem's graph, one after another in one file, as
+DOT allows (``hwcheck draw`` writes a picture per problem)."""
 
 from __future__ import annotations
 
 import sys
 
-ASSIGNMENT_FORMATS = ("terminal", "json", "markdown", "latex")
+ASSIGNMENT_FORMATS = ("terminal", "json", "markdown", "latex", "dot")
 
 
 def _heading(assignment) -> str:
@@ -57,6 +58,10 @@ def print_assignment(assignment, solutions, checks, format: str, width: int | No
         text = assignment_markdown(assignment, solutions, checks)
     elif format == "latex":
         text = assignment_latex(assignment, solutions, checks)
+    elif format == "dot":
+        from . import FORMATS
+
+        text = "".join(FORMATS["dot"](s, c) for s, c in zip(solutions, checks))
     else:
         from rich.console import Console
         from rich.rule import Rule
