@@ -61,7 +61,7 @@ def load_target(path: str | Path) -> Problem | Assignment:
     data = load_yaml_file(path, "problem file")
     if is_assignment(data):
         return _assignment(data, str(path))
-    return load_problem(path)
+    return load_problem(path, data)  # parsed once
 
 
 def load_assignment(path: str | Path) -> Assignment:
@@ -122,7 +122,7 @@ def _assignment(data: YMap, file: str) -> Assignment:
             faults.add(pos, f"'{entry}' is an assignment; assignments do not nest: list its problems here instead")
             continue
         try:
-            problems.append(load_problem(path))
+            problems.append(load_problem(path, inner))
         except InputError as error:
             faults.extend(error)  # the problem's own faults name its file and line
     faults.raise_if_any()

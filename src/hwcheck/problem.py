@@ -98,17 +98,19 @@ class Problem:
     grading: Credit = Credit()  # the problem-wide partial-credit defaults
 
 
-def load_problem(path: str | Path) -> Problem:
-    """Read, check and return a problem file; raises InputError naming every fault."""
+def load_problem(path: str | Path, data: Any = None) -> Problem:
+    """Read, check and return a problem file; raises InputError naming every fault.
+    ``data``: the file's YAML when the caller has parsed it already (an assignment's loader)."""
     from .gcpause import paused_gc
 
     with paused_gc():
-        return _load_problem(path)
+        return _load_problem(path, data)
 
 
-def _load_problem(path: str | Path) -> Problem:
+def _load_problem(path: str | Path, data: Any = None) -> Problem:
     file = str(path)
-    data = load_yaml_file(path, "problem file")
+    if data is None:
+        data = load_yaml_file(path, "problem file")
     faults = FaultList(file)
     if not isinstance(data, YMap):
         raise InputError.at(file, position_of(data, 0), "a problem file is a YAML mapping with keys id, kind, ...")
