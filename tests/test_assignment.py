@@ -6,6 +6,7 @@ the loader's refusals."""
 import csv
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -318,3 +319,27 @@ def test_unknown_keys_and_a_missing_id(tmp_path):
     done = run_cli("validate", path)
     assert done.returncode == 2
     assert "unknown key 'problemz' (did you mean 'problems'?)" in done.stderr and "missing 'id'" in done.stderr
+
+
+ODD = [0, -1, 1.5, True, None, "ü名", [], [[1]], {"a": 1}, 1e308, "a\x1bb", "x" * 5000, ["mlp_params.yaml"] * 200]
+
+
+@pytest.mark.parametrize("key", ["id", "kind", "title", "problems", "extra"])
+def test_odd_values_are_refused_as_input_errors(tmp_path, key):
+    import yaml
+
+    from hwcheck import InputError
+    from hwcheck.assignment import load_target
+
+    for name in ("residual_relu.yaml", "mlp_params.yaml"):
+        shutil.copy(CONTRACT / name, tmp_path / name)
+    for value in ODD:
+        doc = {"id": "hw", "kind": "assignment", "title": "T", "problems": ["residual_relu.yaml", "mlp_params.yaml"], key: value}
+        path = tmp_path / "hw.yaml"
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+        try:
+            load_target(path)
+        except InputError as error:
+            assert error.faults and all("\n" not in str(f) or "\x1b" in repr(f) for f in error.faults)
+        else:  # only harmless values load: an id of letters, digits, _ . - (a number or true, as written); no title, or a printable one
+            assert (key == "id" and (isinstance(value, (int, float)) or re.fullmatch(r"[A-Za-z0-9_.-]+", str(value)))) or (key == "title" and (value is None or (isinstance(value, str) and value.isprintable()))), (key, value)
