@@ -41,7 +41,6 @@ def contract_example(name: str) -> Path:
 # Contract examples that use features of issues still open. Tests over every example expect
 # them to fail (strict xfail), so a mark fails as soon as its feature lands and must go.
 PENDING = {
-    "hw4.yaml": "issue 12: assignments",
 }
 
 

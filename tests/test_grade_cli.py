@@ -175,15 +175,23 @@ def test_template_loads_back_as_a_sheet_with_every_answer_missing(tmp_path, caps
         sheet = tmp_path / f"{problem.stem}-blank.yaml"
         if "kind: code" in problem.read_text():  # the template is the starter module
             sheet = tmp_path / "hw4.py"
+        if "kind: assignment" in problem.read_text():  # one sheet, and the code starter beside it
+            sheet = tmp_path / "submission" / "answers.yaml"
+            sheet.parent.mkdir()
         code, _, err = run(["template", str(problem), "-o", str(sheet)], capsys)
         assert code == 0, err
         if "\nvary:" in problem.read_text():  # per-student numbers: a named sheet, graded with the secret
             monkeypatch.setenv("HWCHECK_SECRET", "course secret")
             sheet.write_text(sheet.read_text().replace("\nstudent:\n", "\nstudent: Ada\n"))
         report = tmp_path / "r.json"
-        code, _, _ = run(["grade", str(problem), str(sheet), "--report", str(report)], capsys)
+        code, _, _ = run(["grade", str(problem), str(sheet.parent if sheet.name == "answers.yaml" else sheet), "--report", str(report)], capsys)
         data = json.loads(report.read_text())["sheets"][0]
         assert code == 1 and data["error"] is None and data["warnings"] == []
+        if sheet.name == "answers.yaml":  # every question missing; every function still raises NotImplementedError
+            assert {r["status"] for r in data["results"]} == {"missing"}
+            assert all("NotImplementedError" in r["feedback"] for r in data["results"] if r["problem"] == "numpy-net")
+            assert {r["feedback"] for r in data["results"] if r["problem"] != "numpy-net"} == {"missing: no answer given"}
+            continue
         if sheet.suffix == ".py":  # every function still raises NotImplementedError
             assert data["results"] and {r["status"] for r in data["results"]} == {"missing"}
             assert all("NotImplementedError" in r["feedback"] for r in data["results"])

@@ -50,7 +50,7 @@ def _root(
 
 @app.command()
 def solve(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     format: str = typer.Option("terminal", "--format", "-f", help="terminal, json, markdown, latex or dot."),
     check: bool = typer.Option(False, "--check", help="Also check every gradient by central finite differences (code problems: run the reference's training)."),
     width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
@@ -63,32 +63,47 @@ def solve(
 
     Example: hwcheck solve problems/residual_relu.yaml --format markdown
     """
-    from . import load_problem, solve as solve_problem
+    from .assignment import Assignment, load_target
     from .render import FORMATS, print_solution
 
     if format not in FORMATS:
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of {', '.join(FORMATS)}")
-    loaded = load_problem(problem)
-    if student is not None:
+    if secret is not None and student is None:
+        raise InputError.at("--secret", None, "is for --student (a student's variant); give --student NAME too")
+    target = load_target(problem)
+    if isinstance(target, Assignment):
+        from .render.assignment import print_assignment
+
+        worked = [_solved(p, check, graph_only=False, student=student, secret=secret) for p in target.problems]
+        print_assignment(target, [s for s, _ in worked], [c for _, c in worked], format, width=width)
+        return
+    solution, findings = _solved(target, check, graph_only=True, student=student, secret=secret)
+    print_solution(solution, format, width=width, check=findings)
+
+
+def _solved(problem, check: bool, graph_only: bool, student: str | None = None, secret: str | None = None):
+    """A problem's solution (with --student, of that student's variant) and, with --check,
+    its finite-difference findings (graph problems) or the reference's own training (code
+    problems). In an assignment --check and --student apply to the problems they can apply to."""
+    from . import solve as solve_problem
+
+    if student is not None and (graph_only or getattr(problem, "vary", ())):
         from .variants import student_solution  # deliberate: only keys of variants pay for it
 
-        solution = student_solution(loaded, student, secret)
+        solution = student_solution(problem, student, secret)
     else:
-        if secret is not None:
-            raise InputError.at("--secret", None, "is for --student (a student's variant); give --student NAME too")
-        solution = solve_problem(loaded)
-    findings = None
+        solution = solve_problem(problem)
     if check and solution.problem.kind == "code":  # the reference's own training runs
         from .code.solve import with_reference_runs
 
-        solution, check = with_reference_runs(solution), False
-    if check:
-        if solution.problem.kind != "graph":
-            raise InputError.at(str(problem), None, f"--check applies to graph problems, not to kind {solution.problem.kind}")
-        from .graph.check import finite_difference_check
+        return with_reference_runs(solution), None
+    if not check or (solution.problem.kind != "graph" and not graph_only):
+        return solution, None
+    if solution.problem.kind != "graph":
+        raise InputError.at(solution.problem.file, None, f"--check applies to graph problems, not to kind {solution.problem.kind}")
+    from .graph.check import finite_difference_check
 
-        findings = finite_difference_check(solution)
-    print_solution(solution, format, width=width, check=findings)
+    return solution, finite_difference_check(solution)
 
 
 @app.command()
@@ -102,15 +117,19 @@ def validate(
 
     Example: hwcheck validate problems/*.yaml
     """
-    from . import load_problem
+    from .assignment import Assignment, load_target
     from .words import plural
 
     failed = []
     for path in problems:
         try:
-            problem = load_problem(path)
+            problem = load_target(path)
         except InputError as error:
             failed.extend(error.faults)
+            continue
+        if isinstance(problem, Assignment):
+            typer.echo(visible(f"{path}: ok (assignment, {plural(len(problem.problems), 'problem')}, "
+                               f"{plural(len(problem.questions), 'question')} and tasks, {problem.max_score:g} points)"))
             continue
         typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
         own = "the file's own numbers cannot detect" if getattr(problem, "vary", ()) else "cannot detect"  # variants may (§11)
@@ -200,7 +219,7 @@ def schema() -> None:
 
 @app.command()
 def grade(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     sheets: Optional[List[Path]] = typer.Argument(None, help="Answer sheets and/or folders of sheets (searched for *.yaml, *.yml). None: check answers interactively.", show_default=False),
     report: Optional[List[Path]] = typer.Option(None, "--report", help="Write a report: FILE.json (the contract's JSON) or FILE.csv (a gradebook). Repeatable."),
     gradescope: Optional[Path] = typer.Option(None, "--gradescope", help="Write Gradescope's results.json for the one sheet graded."),
@@ -214,6 +233,8 @@ def grade(
     sandbox: str = typer.Option("auto", "--sandbox", help="Code problems: auto (bubblewrap when installed, else limits alone, with a warning) or require (refuse without bubblewrap)."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Code problems: seconds per function call and for the module's import."),
     secret: Optional[str] = typer.Option(None, "--secret", help="Problems with vary: the course secret; each sheet is graded against its student's variant (default: the HWCHECK_SECRET environment variable)."),
+    canvas: Optional[Path] = typer.Option(None, "--canvas", help="Write a gradebook Canvas imports (FILE.csv): Student, ID, SIS User ID, SIS Login ID, Section, score."),
+    roster: Optional[Path] = typer.Option(None, "--roster", help="With --canvas: a CSV of the students' ids (a Canvas gradebook export will do)."),
 ) -> None:
     """Grade answer sheets against a problem, or, with no sheets, check answers one
     question at a time in the terminal. Exit 0 when every answer is correct, 1 when
@@ -221,6 +242,8 @@ def grade(
 
     For a code problem (kind: code) each submission is a .py file or a folder holding the
     module, run sandboxed; a class folder holds one subfolder (or .py file) per student.
+    For an assignment (kind: assignment) a submission is a sheet or a folder holding
+    answers.yaml and the code; a class folder holds one subfolder (or sheet) per student.
 
     For a problem with per-student variants (vary:), each sheet is graded against the
     variant of the student it names, drawn with the course secret.
@@ -244,13 +267,15 @@ def grade(
         sandbox=sandbox,
         timeout=timeout,
         secret=secret,
+        canvas=str(canvas) if canvas else None,
+        roster=str(roster) if roster else None,
     )
     raise typer.Exit(run_grade(options))
 
 
 @app.command()
 def template(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the sheet to FILE instead of stdout."),
 ) -> None:
     """Write a blank answer sheet for a problem: every question's id, with its ask and
@@ -266,17 +291,21 @@ def template(
 
 @app.command()
 def draw(
-    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     output: Path = typer.Option(..., "--output", "-o", help="Picture to write: .svg, .png or .pdf.", show_default=False),
 ) -> None:
     """Draw a problem with Graphviz's dot: the computation graph (each node's value and
     gradient, each edge's local derivative) or the network's layers (shapes, parameters).
+    For an assignment, each problem is drawn to OUTPUT with the problem's id added to the name.
 
     Example: hwcheck draw problems/residual_relu.yaml -o graph.svg
     """
     from .draw import draw_problem
 
-    draw_problem(problem, output)
+    written = draw_problem(problem, output)
+    if len(written) > 1 or written[0] != output:  # an assignment: say where each picture went
+        for path in written:
+            typer.echo(visible(f"wrote {path}"))
 
 
 EXIT_INTERNAL_ERROR = 3

@@ -55,15 +55,25 @@ def run_dot(dot: str, text: str, format: str, timeout: float = DOT_TIMEOUT) -> b
     return done.stdout
 
 
-def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot") -> Path:
-    """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf)."""
+def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot") -> list[Path]:
+    """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf). For an
+    assignment, each of its problems is drawn, to ``output`` with the problem's id added
+    to the name (``hw4.svg`` → ``hw4-residual-relu.svg``, ...). Returns the files written."""
+    from .assignment import Assignment, load_target  # deliberate: only `draw` needs assignments here
+
     output = Path(output)
     format = picture_format(output)
     check_writable(output, "picture")
     dot = find_dot(dot_program)
-    text = render_dot(solve(load_problem(problem)))
-    write_atomic(output, run_dot(dot, text, format, timeout))
-    return output
+    target = load_target(problem)
+    if not isinstance(target, Assignment):
+        write_atomic(output, run_dot(dot, render_dot(solve(target)), format, timeout))
+        return [output]
+    pictures = [(output.with_name(f"{output.stem}-{p.id}{output.suffix}"), p) for p in target.problems]
+    drawn = [(path, run_dot(dot, render_dot(solve(p)), format, timeout)) for path, p in pictures]  # all drawn before any is written
+    for path, picture in drawn:
+        write_atomic(path, picture)
+    return [path for path, _ in drawn]
 
 
 __all__ = ["draw_problem", "picture_format", "run_dot", "PICTURE_FORMATS", "INSTALL_HINT"]

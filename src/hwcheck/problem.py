@@ -104,24 +104,28 @@ class Problem:
     grading: Credit = Credit()  # the problem-wide partial-credit defaults
 
 
-def load_problem(path: str | Path) -> Problem:
-    """Read, check and return a problem file; raises InputError naming every fault."""
+def load_problem(path: str | Path, data: Any = None) -> Problem:
+    """Read, check and return a problem file; raises InputError naming every fault.
+    ``data``: the file's YAML when the caller has parsed it already (an assignment's loader)."""
     from .gcpause import paused_gc  # deliberate: importing hwcheck.problem stays light
 
     with paused_gc():
-        return _load_problem(path)
+        return _load_problem(path, data)
 
 
-def _load_problem(path: str | Path) -> Problem:
+def _load_problem(path: str | Path, data: Any = None) -> Problem:
     file = str(path)
-    data = load_yaml_file(path, "problem file")
+    if data is None:
+        data = load_yaml_file(path, "problem file")
     faults = FaultList(file)
     if not isinstance(data, YMap):
         raise InputError.at(file, position_of(data, 0), "a problem file is a YAML mapping with keys id, kind, ...")
     kind = data.get("kind")
     if kind not in KINDS:
         where = data.where("kind") if "kind" in data else data.pos
-        if kind is None:
+        if kind == "assignment":
+            faults.add(where, "an assignment, not a problem: hwcheck.assignment.load_target reads either (every command takes both)")
+        elif kind is None:
             faults.add(where, "missing 'kind'; write kind: graph, kind: architecture or kind: code")
         else:
             faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph, architecture or code")

@@ -213,11 +213,31 @@ def _code() -> dict:
     }
 
 
+def _assignment() -> dict:
+    from .assignment import ASSIGNMENT_KEYS
+
+    schema = {
+        "title": "kind: assignment — several problem files handed out and graded as one",
+        "type": "object",
+        "properties": {
+            "id": {"type": ["string", "number"], "pattern": r"^[A-Za-z0-9_.-]+$"},
+            "kind": {"const": "assignment"},
+            "title": {"type": "string"},
+            "problems": {"type": "array", "minItems": 1, "description": "problem files, relative to this file, inside its folder (no '..')",
+                         "items": {"type": "string", "pattern": r"^(?![/\\])(?!.*(^|[/\\])\.\.([/\\]|$)).+$"}},
+        },
+        "required": ["id", "kind", "problems"],
+        "additionalProperties": False,
+    }
+    assert set(schema["properties"]) == set(ASSIGNMENT_KEYS)
+    return schema
+
+
 def problem_schema() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://hwcheck.invalid/problem.schema.json",
         "title": "hwcheck problem file",
-        "oneOf": [_graph(), _architecture(), _code()],
+        "oneOf": [_graph(), _architecture(), _code(), _assignment()],
         "$defs": {"layer": {"anyOf": _layers()}},
     }

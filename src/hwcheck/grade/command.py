@@ -35,10 +35,17 @@ def _check_options(options: GradeOptions) -> None:
         check_writable(report)
     if options.gradescope:
         check_writable(options.gradescope, "Gradescope results")
+    if options.canvas:
+        if not options.canvas.lower().endswith(".csv"):
+            raise InputError.at(options.canvas, None, "--canvas writes a CSV gradebook; name the file .csv")
+        check_writable(options.canvas, "Canvas gradebook")
+    if options.roster and not options.canvas:
+        raise InputError.at("--roster", None, "gives the ids for the Canvas gradebook; add --canvas FILE.csv")
     if options.sheets and (options.save or options.student):
         raise InputError.at("--save" if options.save else "--student", None, "is for the interactive checker, which runs when no sheets are given")
-    if not options.sheets and (options.reports or options.gradescope):
-        raise InputError.at("--report" if options.reports else "--gradescope", None, "needs answer sheets to grade")
+    if not options.sheets and (options.reports or options.gradescope or options.canvas):
+        option = "--report" if options.reports else "--gradescope" if options.gradescope else "--canvas"
+        raise InputError.at(option, None, "needs answer sheets to grade")
     if options.save:
         check_writable(options.save, "answer sheet")
     # The sheets, named or found in folders, are checked against the outputs as they are
@@ -52,13 +59,23 @@ def _outputs(options: GradeOptions) -> list[tuple[str, str]]:
         outputs.append(("--gradescope", options.gradescope))
     if options.save:
         outputs.append(("--save", options.save))
+    if options.canvas:
+        outputs.append(("--canvas", options.canvas))
     return outputs
 
 
 def run_grade(options: GradeOptions) -> int:
     """Grade sheets (or run the interactive checker when there are none); the exit code."""
     _check_options(options)
-    problem = load_problem(options.problem)
+    from ..assignment import Assignment, load_target  # deliberate: the assignment loader is only needed here
+
+    problem = load_target(options.problem)
+    if options.roster:
+        from .canvas import read_roster
+
+        read_roster(options.roster)  # a bad roster is refused before any grading (read again to write)
+    if isinstance(problem, Assignment):
+        return _grade_assignment(options, problem)
     if problem.kind == "code":
         from ..code.command import grade_code  # deliberate: only code problems load the sandbox
 
@@ -129,6 +146,51 @@ def _nothing_to_grade(skipped) -> str:
     return f"no answer sheets (*.yaml, *.yml) found there, only other files: {shown}{more}"
 
 
+def _grade_assignment(options: GradeOptions, assignment) -> int:
+    """Grade submissions (sheets, folders of sheet and code, class folders) against an
+    assignment: one score per student, with a subtotal per problem."""
+    import os
+
+    from .assignment import AssignmentGrader, collect_submissions
+    from .batch import exit_code, flag_duplicate_students
+    from .terminal import print_grades, progress_bar
+
+    if not options.sheets:
+        raise InputError.at(None, None, f"give the submissions to grade: hwcheck grade {options.problem} SUBMISSION_OR_CLASS_FOLDER "
+                                        f"(the interactive checker takes one problem at a time)")
+    submissions, skipped = collect_submissions(options.sheets, assignment, [path for _, path in _outputs(options)])
+    outputs = {os.path.abspath(path): label for label, path in _outputs(options)}
+    for submission in submissions:  # a report must not overwrite a sheet
+        if submission.sheet and os.path.abspath(submission.sheet) in outputs:
+            label = outputs[os.path.abspath(submission.sheet)]
+            raise InputError.at(submission.sheet, None, f"{label} would overwrite this answer sheet; write it to another file")
+    if not submissions:
+        raise InputError.at(" ".join(options.sheets), None, "no submissions there (an answer sheet, or a folder holding answers.yaml and the code)")
+    if options.gradescope and len(submissions) > 1:
+        from .report import write_gradescope
+
+        write_gradescope(options.gradescope, assignment, None, skipped, several=[s.path for s in submissions])
+        print(f"error: --gradescope grades one submission at a time, and {len(submissions)} were found; "
+              f"{options.gradescope} tells the student to hand in one", file=sys.stderr)
+        return 1
+    limits = bwrap = None
+    codes = [p for p in assignment.problems if p.kind == "code"]
+    if codes:
+        from ..code.sandbox import Limits, sandbox_program
+
+        bwrap = sandbox_program(options.sandbox)
+        limits = Limits(timeout=options.timeout)
+    grader = AssignmentGrader(assignment, options.show_answers, limits, bwrap)
+    runs = sum(c.module in s.modules for c in codes for s in submissions)
+    with progress_bar(runs) as on_progress:
+        sheets, more = grader.grade_all(submissions, options.jobs or os.cpu_count() or 1, on_progress)
+    skipped += more
+    flag_duplicate_students(sheets)
+    write_reports(options, assignment, sheets, skipped)
+    print_grades(sheets, options.show_answers, options.summary, options.width, skipped, options.reports)
+    return exit_code(sheets) if sheets else 1
+
+
 def _interactive(solution, options: GradeOptions) -> int:
     from .terminal import CheckerScreen
     from .grader import Grader
@@ -145,21 +207,41 @@ def _interactive(solution, options: GradeOptions) -> int:
 
 
 def run_template(problem_path: str, output: str | None = None) -> int:
-    """Write a blank answer sheet to ``output`` (or stdout)."""
-    from .template import template_text
+    """Write a blank answer sheet to ``output`` (or stdout). For an assignment with a code
+    problem, ``-o FOLDER/answers.yaml`` also writes the starter ``FOLDER/MODULE.py``."""
+    from ..assignment import Assignment, load_target
+    from .template import assignment_template_text, template_text
 
     if output:
         check_writable(output, "answer sheet")
         check_outputs([("-o", output)], [("problem file", problem_path)])
-    problem = load_problem(problem_path)
-    if problem.kind == "code":
+    problem = load_target(problem_path)
+    starters: list[tuple[str, str]] = []  # (path, text) of code starters written beside the sheet
+    if isinstance(problem, Assignment):
+        text = assignment_template_text(problem, problem_path)
+        codes = [p for p in problem.problems if p.kind == "code"]
+        if codes and output:
+            from ..code.template import starter_text
+
+            for code in codes:
+                path = str(Path(output).parent / f"{code.module}.py")
+                check_outputs([("-o", path)], [("problem file", code.file)])
+                starters.append((path, starter_text(code, code.file)))
+    elif problem.kind == "code":
         from ..code.template import starter_text
 
-        if output and Path(output).exists():  # it may be a student's work: never overwritten
-            raise InputError.at(output, None, "exists; the starter file is written only where nothing is (remove it or choose another name)")
         text = starter_text(problem, problem_path)
+        if output:
+            starters, text = [(output, text)], None
     else:
         text = template_text(problem, problem_path)
+    for path, _ in starters:
+        if Path(path).exists():  # it may be a student's work: never overwritten
+            raise InputError.at(path, None, "exists; the starter file is written only where nothing is (remove it or choose another name)")
+    for path, code_text in starters:
+        write_atomic(path, code_text)
+    if text is None:
+        return 0
     if output:
         write_atomic(output, text)
     else:

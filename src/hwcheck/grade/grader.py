@@ -84,7 +84,8 @@ class Grader:
         return self.grade(read_sheet(path))
 
     def grade(self, sheet: Sheet) -> SheetResult:
-        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error, skipped=sheet.skipped, named=sheet.named)
+        result = SheetResult(sheet.file, sheet.student, self.max_score, error=sheet.error, skipped=sheet.skipped, named=sheet.named,
+                             sis_id=sheet.sis_id, login=sheet.login)
         if sheet.error or sheet.skipped:
             result.warnings = sheet.warnings
             return result

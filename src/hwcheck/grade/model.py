@@ -30,6 +30,7 @@ class QuestionResult:
     mistakes: tuple[str, ...] = ()  # codes of the matching mistakes
     note: str | None = None  # e.g. which other subgradient was accepted
     credit: Any = None  # the partial-credit rule that set `earned` (a credit.Award), None for all or nothing
+    problem: str | None = None  # in an assignment: the id of the problem the question belongs to (§8)
 
     @property
     def correct(self) -> bool:
@@ -47,6 +48,16 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One problem's subtotal on a submission graded against an assignment."""
+
+    problem: str  # the problem's id
+    title: str | None
+    score: float
+    max_score: float
+
+
 @dataclass(slots=True)
 class SheetResult:
     """One graded sheet. Its question results may be shared with other sheets graded by
@@ -62,6 +73,9 @@ class SheetResult:
     skipped: str | None = None  # not an answer sheet (a problem file): why; then not graded
     named: bool = False  # the name was written on the sheet, not taken from the file's name
     variant: str | None = None  # the short id of the student's variant it was graded against (§11)
+    parts: list["Part"] = field(default_factory=list)  # an assignment's per-problem subtotals, in order
+    sis_id: str | None = None  # the student's ids for a gradebook (sheet keys sis_id:, login:)
+    login: str | None = None
 
     @property
     def all_correct(self) -> bool:

@@ -30,6 +30,9 @@ class GradeOptions:
     timeout: float = 10.0
     # per-student variants (§11): the course secret, from --secret or HWCHECK_SECRET
     secret: str | None = None
+    # gradebooks
+    canvas: str | None = None
+    roster: str | None = None
 
 
 def write_reports(options: GradeOptions, problem, sheets, skipped) -> None:
@@ -38,3 +41,7 @@ def write_reports(options: GradeOptions, problem, sheets, skipped) -> None:
         write_report(report, problem, sheets, skipped)
     if options.gradescope:
         write_gradescope(options.gradescope, problem, sheets[0] if sheets else None, skipped)
+    if options.canvas:
+        from .canvas import write_canvas  # deliberate: only a Canvas gradebook needs it
+
+        write_canvas(options.canvas, problem, sheets, options.roster)

@@ -17,7 +17,7 @@ from ..errors import InputError, Pos, did_you_mean
 from ..problem import Question
 from ..yamldoc import YList, YMap, parse_yaml, read_text
 
-SHEET_KEYS = ("student", "answers")
+SHEET_KEYS = ("student", "answers", "sis_id", "login")  # the ids: for a Canvas gradebook (docs/assignments.md)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[A-Za-z]+")
 _TIGHT_PAIR = re.compile(r"\[\s*[+-]?\d+,\d+\s*\]")  # [0,3216]: perhaps a decimal comma, kept as written
@@ -39,6 +39,8 @@ class Sheet:
     warnings: list[str] = field(default_factory=list)
     skipped: str | None = None  # not an answer sheet at all (a problem file): why
     named: bool = False  # the student's name was written on the sheet (not the file's name)
+    sis_id: str | None = None  # Canvas's SIS User ID and SIS Login ID, when the sheet gives them
+    login: str | None = None
 
 
 def read_sheet(path: str | Path) -> Sheet:
@@ -68,10 +70,18 @@ def sheet_from_data(data: Any, file: str, text: str | None = None) -> Sheet:
     if name is not None and not isinstance(name, (dict, list)):
         written = str(as_written(name, data.where("student"), text)).strip()
     sheet = Sheet(file, written or student, named=bool(written))
+    for key in ("sis_id", "login"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, (dict, list)):
+            written_id = data.text(key).strip()  # as written: 00123 keeps its zeros
+            if written_id and written_id.isprintable():
+                setattr(sheet, key, written_id)
+            else:
+                sheet.warnings.append(f"line {data.where(key).line}: {key} must be one line of printable text; it was ignored")
     for key in data:
         if key not in SHEET_KEYS:
             pos = data.key_pos[key]
-            sheet.warnings.append(f"line {pos.line}: unknown key '{key}'{did_you_mean(str(key), SHEET_KEYS)} ignored; a sheet has student and answers")
+            sheet.warnings.append(f"line {pos.line}: unknown key '{key}'{did_you_mean(str(key), SHEET_KEYS)} ignored; a sheet has student, answers, and optionally sis_id and login")
     if "answers" not in data:
         if "kind" in data and "id" in data:  # a problem file left among the sheets: set aside, with a note
             sheet.skipped = f"a problem file (id: {data['id']}, kind: {data['kind']}), not an answer sheet"

@@ -52,11 +52,43 @@ def template_text(problem: Problem, problem_path: str | None = None) -> str:
         lines.append("# Each student has their own numbers: write your name after student:, spelt as on your handout.")
     lines.append("student:")
     lines.append("answers:")
-    keys = [yaml_key(q.id) + ":" for q in problem.questions]
+    lines += _question_lines(problem.questions, names)
+    return "\n".join(lines) + "\n"
+
+
+def _question_lines(questions, names: list[str]) -> list[str]:
+    """One ``  id:  # ask (points)`` line per question, the comments aligned."""
+    keys = [yaml_key(q.id) + ":" for q in questions]
     width = max((len(k) for k in keys), default=0) + 2
-    for key, q in zip(keys, problem.questions):
+    lines = []
+    for key, q in zip(keys, questions):
         formula = f"; a formula over {', '.join(names)}" if q.answer == "formula" else ""
         lines.append(f"  {key:<{width}}# {visible(q.ask)}  ({_points(q.points)}){formula}")
+    return lines
+
+
+def assignment_template_text(assignment, assignment_path: str | None = None) -> str:
+    """One blank sheet for every question of an assignment (§8), grouped by problem under
+    a comment with its title; a code problem's tasks are not on the sheet: its module is
+    handed in beside it (its starter is written by ``hwcheck template ... -o``)."""
+    sheet_problems = [p for p in assignment.problems if p.kind != "code"]
+    questions = [q for p in sheet_problems for q in p.questions]
+    total = sum(q.points for q in assignment.questions)
+    lines = [f"# Answer sheet for {assignment.id}" + (f": {visible(assignment.title)}" if assignment.title else "")]
+    lines.append(f"# {plural(len(questions), 'question')} on this sheet; {_points(total)} in all. Write each answer after its colon:")
+    lines.append("# a number (0.4, -3/4, 1e-6), a vector or matrix ([0.1, -0.2], [[1, 0], [0, 1]]), a shape ([16, 32, 32]),")
+    lines.append("# or, where a formula is asked, an expression over the names of that problem's steps.")
+    for code in (p for p in assignment.problems if p.kind == "code"):
+        lines.append(f"# {visible(code.title or code.id)}: hand in {code.module}.py beside this sheet ({_points(sum(q.points for q in code.questions))});")
+        lines.append(f"# its starter is written beside the sheet by: hwcheck template {visible(assignment_path or assignment.file)} -o FOLDER/answers.yaml")
+    if assignment_path:
+        lines.append(f"# Check it with: hwcheck grade {visible(assignment_path)} FOLDER (this sheet as answers.yaml, with the code beside it)")
+    lines.append("student:")
+    lines.append("answers:")
+    for problem in sheet_problems:
+        points = sum(q.points for q in problem.questions)
+        lines.append(f"  # {visible(problem.title or problem.id)} ({problem.id}, {_points(points)})")
+        lines += _question_lines(problem.questions, formula_names(problem))
     return "\n".join(lines) + "\n"
 
 

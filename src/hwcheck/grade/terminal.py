@@ -65,7 +65,14 @@ def sheet_table(sheet, show_answers: bool = False):
             row.append(Text(_expected_text(r.expected)))
         row += [Text(label, style=style), Text(f"{_score(r.earned)}/{_score(r.points)}"), _text(r.feedback)]
         table.add_row(*row)
-    return Group(table, *_warnings(sheet))
+    return Group(table, *_subtotals(sheet), *_warnings(sheet))
+
+
+def _subtotals(sheet) -> list:
+    """An assignment's per-problem subtotals, one line under the sheet's table."""
+    if not sheet.parts:
+        return []
+    return [_text("  by problem: " + " · ".join(f"{p.problem} {_score(p.score)}/{_score(p.max_score)}" for p in sheet.parts))]
 
 
 def _warnings(sheet) -> list:
@@ -87,7 +94,9 @@ MAX_SUMMARY_ROWS = 50  # ... and, when a report is written, the summary's first 
 def summary_table(sheets) -> Table | LongTable:
     """The class at a glance: one row per sheet (a LongTable for a big class: rich's Table
     takes about a millisecond a row)."""
-    columns = (("Student", "left"), ("File", "left"), ("Score", "right"), ("Wrong", "right"), ("Missing", "right"), ("Note", "left"))
+    problems = [p.problem for p in next((s.parts for s in sheets if s.parts), [])]  # an assignment's: a subtotal column each
+    columns = (("Student", "left"), ("File", "left"), *((p, "right") for p in problems), ("Score", "right"), ("Wrong", "right"),
+               ("Missing", "right"), ("Note", "left"))
     if len(sheets) > LONG_TABLE_ROWS:
         table = LongTable(Text("Summary", style="bold"), [name for name, _ in columns])
     else:
@@ -98,7 +107,9 @@ def summary_table(sheets) -> Table | LongTable:
         wrong = sum(r.status in ("wrong", "rounded", "unreadable") for r in s.results)
         missing = sum(r.status == "missing" for r in s.results)
         note = _text(s.error, "red") if s.error else Text(plural(len(s.warnings), "warning") if s.warnings else "")
-        table.add_row(_text(s.student), _text(s.file), Text(f"{_score(s.score)}/{_score(s.max_score)}"), str(wrong), str(missing), note)
+        parts = {p.problem: p for p in s.parts}
+        subtotals = [Text(f"{_score(parts[p].score)}/{_score(parts[p].max_score)}" if p in parts else "") for p in problems]
+        table.add_row(_text(s.student), _text(s.file), *subtotals, Text(f"{_score(s.score)}/{_score(s.max_score)}"), str(wrong), str(missing), note)
     table.caption = summary_caption(sheets)
     return table
 
