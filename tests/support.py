@@ -49,6 +49,11 @@ def is_problem_file(path: Path) -> bool:
     return not any(line.startswith("answers:") for line in path.read_text(encoding="utf-8").splitlines())
 
 
+def is_assignment(path: Path) -> bool:
+    """An assignment (kind: assignment) lists problem files; it is not one problem."""
+    return any(line.split("#")[0].strip() == "kind: assignment" for line in path.read_text(encoding="utf-8").splitlines())
+
+
 def contract_problems() -> list:
     """Every problem among the contract's examples, as pytest params; pending ones xfail."""
     return [

@@ -178,7 +178,7 @@ def mistakes(
 
     Example: hwcheck mistakes problems/residual_relu.yaml
     """
-    from .render import mistakes as render
+    from .grade import catalogue_view as render
 
     if format not in ("terminal", "json"):
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of terminal, json")
