@@ -177,15 +177,34 @@ def template(
 def draw(
     problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
     output: Path = typer.Option(..., "--output", "-o", help="Picture to write: .svg, .png or .pdf.", show_default=False),
+    blank: bool = typer.Option(False, "--blank", help="Names and operations only: no value, gradient, shape or count (for handouts)."),
 ) -> None:
     """Draw a problem with Graphviz's dot: the computation graph (each node's value and
-    gradient, each edge's local derivative) or the network's layers (shapes, parameters).
+    gradient, each edge's local derivative) or the network's layers (shapes, parameters);
+    with --blank, only the names and operations (the layers and their settings).
 
     Example: hwcheck draw problems/residual_relu.yaml -o graph.svg
     """
     from .draw import draw_problem
 
-    draw_problem(problem, output)
+    draw_problem(problem, output, blank=blank)
+
+
+@app.command()
+def handout(
+    problem: Path = typer.Argument(..., help="Problem file (.yaml).", show_default=False),
+    format: str = typer.Option("markdown", "--format", "-f", help="latex or markdown."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the handout to FILE (and the graph's picture beside it) instead of stdout."),
+) -> None:
+    """Write the questions without any answer, to hand out: the given values and the
+    steps (with a picture of the graph, names and operations only), the layers and their
+    settings, or the functions to write with their shapes; then each question and its points.
+
+    Example: hwcheck handout problems/residual_relu.yaml --format latex -o handout.tex
+    """
+    from .handout_command import run_handout
+
+    raise typer.Exit(run_handout(str(problem), format, str(output) if output else None))
 
 
 EXIT_INTERNAL_ERROR = 3

@@ -53,16 +53,19 @@ def run_dot(dot: str, text: str, format: str, timeout: float = DOT_TIMEOUT) -> b
     return done.stdout
 
 
-def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot") -> Path:
-    """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf)."""
+def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot",
+                 blank: bool = False) -> Path:
+    """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf); ``blank``:
+    names and operations only, from the problem alone (nothing solved, nothing to leak)."""
     from . import load_problem, solve
-    from .render.dot import render_dot
+    from .render.dot import blank_dot, render_dot
 
     output = Path(output)
     format = picture_format(output)
     check_writable(output, "picture")
     dot = find_dot(dot_program)
-    text = render_dot(solve(load_problem(problem)))
+    loaded = load_problem(problem)
+    text = blank_dot(loaded) if blank else render_dot(solve(loaded))
     write_atomic(output, run_dot(dot, text, format, timeout))
     return output
 
