@@ -228,8 +228,8 @@ def _code(problem) -> CodeHandout:
             trainings.append(TrainingTask(
                 task.id, task.points, tuple(line.text for line in (*recipe.forward, *recipe.backward)), recipe.update,
                 recipe.steps, recipe.lr,
-                f"CS231n's spiral: {recipe.classes} classes of {recipe.points_per_class} points (x of shape "
-                f"({recipe.classes * recipe.points_per_class}, 2), y one-hot)",
+                f"CS231n's spiral, {recipe.classes} classes of {recipe.points_per_class} points each "
+                "(x: a row of 2 coordinates per point; y: a one-hot row per point)",
                 tuple(recipe.reach.items())))
             continue
         first = problem.reference.tasks[task.id].sets[0]

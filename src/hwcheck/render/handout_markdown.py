@@ -62,7 +62,7 @@ def _architecture(h, picture: str | None) -> list[str]:
              f"conventions of {escape(h.convention)}.", ""]
     lines += ["## Layers", "", "| layer | type | settings | in |", "| --- | --- | --- | --- |"]
     for layer in h.layers:
-        settings = ", ".join(f"{escape(k)} {escape(v)}" for k, v in layer.settings)
+        settings = ", ".join(f"{escape(k)} {v}" for k, v in layer.settings)  # numbers, true/false, [a, b]: plain
         lines.append(f"| {code(layer.name) if layer.name else ''} | {escape(layer.type)} | {settings} | {escape(layer.within or '')} |")
     return lines + [""]
 
