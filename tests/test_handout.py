@@ -24,7 +24,7 @@ from hwcheck.handout import handout
 from hwcheck.render.dot import blank_dot
 from hwcheck.render.handout_markdown import render_handout_markdown
 from hwcheck.render.latex_handout import render_handout_latex
-from support import PROBLEMS, run_cli
+from support import PROBLEMS, contract_problems, run_cli
 
 SHIPPED = sorted(PROBLEMS.glob("*.yaml"))
 IDS = [p.stem for p in SHIPPED]
@@ -138,10 +138,11 @@ def given_numbers(path: Path) -> tuple[set[float], set[tuple[int, ...]]]:
 
 def _prepare(text: str) -> str:
     """The text a reader sees: LaTeX's preamble (shared with the keys, no problem's number),
-    commands' options and subscripts (x_{0}) left out; exponents and {,} as a key's JSON has them."""
+    commands' options, counters and subscripts (x_{0}) left out; exponents and {,} as a key's
+    JSON has them."""
     if r"\begin{document}" in text:
         text = text.split(r"\begin{document}", 1)[1]
-    text = re.sub(r"\\[A-Za-z]+\[[^\]]*\]", "", text)
+    text = re.sub(r"\\[A-Za-z]+\[[^\]]*\]|\\setcounter\{\w+\}\{\d+\}", "", text)
     text = re.sub(r"_\{[^}]*\}|_\d+", "", text)
     text = re.sub(r"(\d(?:\.\d+)?) \\times 10\^\{(-?\d+)\}", r"\1e\2", text)
     return text.replace("{,}", ",")
@@ -170,6 +171,12 @@ def test_no_handout_holds_a_number_of_its_key(path):
     data = handout(hwcheck.load_problem(path))
     for text in (render_handout_markdown(data, "p-graph.svg"), render_handout_latex(data, "p-graph.pdf")):
         assert leaks(text, path) == []
+
+
+@pytest.mark.parametrize("path", contract_problems())
+def test_no_handout_of_a_contract_example_holds_a_number_of_its_key(path):
+    data = handout(hwcheck.load_problem(path))
+    assert leaks(render_handout_markdown(data) + render_handout_latex(data) + blank_dot(hwcheck.load_problem(path)), path) == []
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=IDS)
@@ -354,3 +361,38 @@ def test_every_handout_compiles(path, tmp_path):
     if hwcheck.load_problem(path).kind == "graph":
         assert r"{handout-graph.pdf}" in source and (tmp_path / "handout-graph.pdf").exists()
     latex_tests.compile_latex(source, tmp_path)
+
+
+HOSTILE = """\
+id: odd_names
+title: "Costs & 100% of $x_hat: {a} ~ ^ # \\\\ end"
+kind: graph
+inputs:
+  x_hat: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+params:
+  w_1: [[0.5, -0.25], [1e-7, 2]]
+steps:
+  s_sum: sum(x_hat * x_hat)
+  loss: s_sum * sum(w_1)
+output: loss
+questions:
+  - {id: "Q#1 & more", ask: dloss/dx_hat, points: 2}
+  - {id: Q_2, ask: "dloss/dw_1[0,1]"}
+"""
+
+
+def test_specials_in_names_titles_and_ids_and_wide_values_compile(tmp_path):
+    """A title full of TeX specials, underscores in names and ids, a vector of 12 entries
+    (wider than amsmath's default of 10 matrix columns) and an exponent, all compiled."""
+    _require_dot()
+    path = tmp_path / "odd.yaml"
+    path.write_text(HOSTILE, encoding="utf-8")
+    run = run_cli("handout", path, "--format", "latex", "-o", tmp_path / "odd.tex")
+    assert run.returncode == 0, run.stderr
+    source = (tmp_path / "odd.tex").read_text(encoding="utf-8")
+    assert r"\setcounter{MaxMatrixCols}{12}" in source
+    assert r"1 \times 10^{-7}" in source  # the given 1e-7, exactly
+    latex_tests.compile_latex(source, tmp_path)
+    assert leaks(source, path) == [] and leaks(run_cli("solve", path, "--format", "latex").stdout, path)
+    markdown = run_cli("handout", path)
+    assert "| `x_hat` | input | `[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]` |" in markdown.stdout

@@ -26,6 +26,24 @@ def tex_exact(value) -> str:
     return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(tex_exact(x) for x in row) for row in matrix) + r"\end{bmatrix}"
 
 
+MAX_TYPESET_ENTRIES = 1000  # a given tensor beyond this is not set as a matrix (TeX's memory; unreadable anyway)
+
+
+def _given(g) -> list[str]:
+    """One given value: a scalar as a line of working; a tensor as a matrix shrunk to the
+    page width when wider, with amsmath's limit of 10 columns raised to its width."""
+    role = rf"\quad\text{{({g.role})}}"
+    array = np.asarray(g.value, dtype=float)
+    if array.ndim == 0:
+        return [wline(rf"{tex_name(g.name)} = {tex_exact(array)}{role}")]
+    if array.size > MAX_TYPESET_ENTRIES:
+        shape = r" \times ".join(map(str, array.shape))
+        return [wline(rf"{tex_name(g.name)}\colon\ {shape}{role}") + " too many entries to typeset; the Markdown handout lists them."]
+    columns = array.shape[-1] if array.ndim == 1 else int(np.prod(array.shape[1:]))
+    lines = [rf"\setcounter{{MaxMatrixCols}}{{{columns}}}"] if columns > 10 else []
+    return lines + [r"\par\noindent\fitwidth{$\displaystyle " + rf"{tex_name(g.name)} = {tex_exact(array)}{role}$}}\par"]
+
+
 def _tt(text: str) -> str:
     return r"\texttt{" + tex_text(text) + "}"
 
@@ -48,7 +66,8 @@ def _questions(handout) -> list[str]:
 def _graph(h, picture: str | None) -> list[str]:
     lines = [rf"Problem {_tt(h.id)}: a computation graph; every gradient asked is of ${tex_name(h.output)}$.",
              r"\subsection*{Given}"]
-    lines += [wline(rf"{tex_name(g.name)} = {tex_exact(g.value)} \quad\text{{({g.role})}}") for g in h.given]
+    for g in h.given:
+        lines += _given(g)
     lines += [r"\subsection*{Steps}", f"Each step in order, as defined; the output is ${tex_name(h.output)}$."]
     lines += [wline(f"{tex_name(s.name)} = {tex_expr(s.expression)}") for s in h.steps]
     if picture:
