@@ -343,10 +343,20 @@ def test_handout_on_stdout_has_no_picture():
 @pytest.mark.parametrize("args, message", [
     (["--format", "html"], "error: unknown --format 'html'; choose one of latex, markdown"),
     (["-o", str(PROBLEMS / "residual_relu.yaml")], "-o would overwrite the problem file"),
+    (["-o", "no-such-folder/h.tex"], "folder 'no-such-folder' does not exist; create it first"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(args, message):
     run = run_cli("handout", PROBLEMS / "residual_relu.yaml", *args)
     assert run.returncode == 2 and message in run.stderr and len(run.stderr.splitlines()) == 1
+
+
+def test_a_picture_that_would_overwrite_the_problem_is_refused(tmp_path):
+    """-o h.md draws h-graph.svg; a problem file of that name must not be replaced."""
+    problem = tmp_path / "h-graph.svg"
+    problem.write_bytes((PROBLEMS / "residual_relu.yaml").read_bytes())
+    run = run_cli("handout", problem, "-o", tmp_path / "h.md")
+    assert run.returncode == 2 and "the picture would overwrite the problem file" in run.stderr
+    assert problem.read_bytes() == (PROBLEMS / "residual_relu.yaml").read_bytes() and not (tmp_path / "h.md").exists()
 
 
 # -- the LaTeX compiles ---------------------------------------------------------------------------
