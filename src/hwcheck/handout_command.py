@@ -21,7 +21,7 @@ HANDOUT_FORMATS = {"latex": "pdf", "markdown": "svg"}  # each format and the pic
 
 def picture_path(output: Path, format: str) -> Path:
     """STEM-graph.pdf beside the handout; the stem kept to characters every TeX reads in a file name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "-", output.stem) or "handout"
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", output.stem) or "handout"  # no dots: old graphicx takes the first for the extension
     return output.with_name(f"{stem}-graph.{HANDOUT_FORMATS[format]}")
 
 
