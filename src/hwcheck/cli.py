@@ -293,19 +293,41 @@ def template(
 def draw(
     problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     output: Path = typer.Option(..., "--output", "-o", help="Picture to write: .svg, .png or .pdf.", show_default=False),
+    blank: bool = typer.Option(False, "--blank", help="Names and operations only: no value, gradient, shape or count (for handouts)."),
 ) -> None:
     """Draw a problem with Graphviz's dot: the computation graph (each node's value and
-    gradient, each edge's local derivative) or the network's layers (shapes, parameters).
+    gradient, each edge's local derivative) or the network's layers (shapes, parameters);
+    with --blank, only the names and operations (the layers and their settings).
     For an assignment, each problem is drawn to OUTPUT with the problem's id added to the name.
 
     Example: hwcheck draw problems/residual_relu.yaml -o graph.svg
     """
     from .draw import draw_problem
 
-    written = draw_problem(problem, output)
+    written = draw_problem(problem, output, blank=blank)
     if len(written) > 1 or written[0] != output:  # an assignment: say where each picture went
         for path in written:
             typer.echo(visible(f"wrote {path}"))
+
+
+@app.command()
+def handout(
+    problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
+    format: str = typer.Option("markdown", "--format", "-f", help="latex or markdown."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the handout to FILE (and the graph's picture beside it) instead of stdout."),
+    student: Optional[str] = typer.Option(None, "--student", help="Problems with vary: this student's own numbers (needs the course secret)."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="The course secret for --student (default: the HWCHECK_SECRET environment variable)."),
+) -> None:
+    """Write the questions without any answer, to hand out: the given values and the
+    steps (with a picture of the graph, names and operations only), the layers and their
+    settings, or the functions to write with their shapes; then each question and its points.
+    With --student, that student's own numbers (contract §11).
+
+    Example: hwcheck handout problems/residual_relu.yaml --format latex -o handout.tex
+    """
+    from .handout_command import run_handout
+
+    raise typer.Exit(run_handout(str(problem), format, str(output) if output else None, student=student, secret=secret))
 
 
 EXIT_INTERNAL_ERROR = 3

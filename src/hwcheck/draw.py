@@ -55,11 +55,17 @@ def run_dot(dot: str, text: str, format: str, timeout: float = DOT_TIMEOUT) -> b
     return done.stdout
 
 
-def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot") -> list[Path]:
-    """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf). For an
-    assignment, each of its problems is drawn, to ``output`` with the problem's id added
+def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_TIMEOUT, dot_program: str = "dot",
+                 blank: bool = False) -> list[Path]:
+    """Solve ``problem`` and write its picture to ``output`` (.svg, .png or .pdf); ``blank``:
+    names and operations only, from the problem alone (nothing solved, nothing to leak). For
+    an assignment, each of its problems is drawn, to ``output`` with the problem's id added
     to the name (``hw4.svg`` → ``hw4-residual-relu.svg``, ...). Returns the files written."""
     from .assignment import Assignment, load_target  # deliberate: only `draw` needs assignments here
+    from .render import blank_dot
+
+    def picture(p) -> str:
+        return blank_dot(p) if blank else render_dot(solve(p))
 
     output = Path(output)
     format = picture_format(output)
@@ -67,12 +73,12 @@ def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_T
     dot = find_dot(dot_program)
     target = load_target(problem)
     if not isinstance(target, Assignment):
-        write_atomic(output, run_dot(dot, render_dot(solve(target)), format, timeout))
+        write_atomic(output, run_dot(dot, picture(target), format, timeout))
         return [output]
     pictures = [(output.with_name(f"{output.stem}-{p.id}{output.suffix}"), p) for p in target.problems]
-    drawn = [(path, run_dot(dot, render_dot(solve(p)), format, timeout)) for path, p in pictures]  # all drawn before any is written
-    for path, picture in drawn:
-        write_atomic(path, picture)
+    drawn = [(path, run_dot(dot, picture(p), format, timeout)) for path, p in pictures]  # all drawn before any is written
+    for path, picture_bytes in drawn:
+        write_atomic(path, picture_bytes)
     return [path for path, _ in drawn]
 
 

@@ -16,7 +16,7 @@ def _safe(text: str) -> str:
     return " ".join(str(text).replace("\\", "/").replace('"""', "'''").split())
 
 
-def _shape(value) -> str:
+def shape_words(value) -> str:
     shape = np.shape(value)
     return "a number" if not shape else "an array of shape (" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
@@ -43,13 +43,13 @@ def _function(problem: CodeProblem, task: Task) -> list[str]:
     points = f"{fmt(task.points)} point{'s' if task.points != 1 else ''}"
     lines = [f"def {task.function}({', '.join(task.call)}):", f'    """{_safe(f"Task {task.id} ({points}).")}', ""]
     for name in task.call:
-        lines.append(f"    {name}: {_shape(first.values[name])}" + (" (you may change it in place)" if name in task.mutates else ""))
+        lines.append(f"    {name}: {shape_words(first.values[name])}" + (" (you may change it in place)" if name in task.mutates else ""))
     if task.tuple_return:
         lines.append(f"    Returns a tuple of {len(task.returns)}:")
         for returned, value in zip(task.returns, first.expected):
-            lines.append(f"        {_safe(_meaning(returned))}: {_shape(value)}")
+            lines.append(f"        {_safe(_meaning(returned))}: {shape_words(value)}")
     else:
-        lines.append(f"    Returns {_safe(_meaning(task.returns[0]))}: {_shape(first.expected[0])}")
+        lines.append(f"    Returns {_safe(_meaning(task.returns[0]))}: {shape_words(first.expected[0])}")
     if not task.mutates:
         lines.append("    Do not change the inputs in place.")
     lines += ['    """', "    raise NotImplementedError"]

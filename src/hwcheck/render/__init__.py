@@ -96,6 +96,17 @@ def render_dot(solution) -> str:
     return graph_dot(solution) if solution.problem.kind == "graph" else architecture_dot(solution)
 
 
+def blank_dot(problem) -> str:
+    """A picture of the problem without any answer in it, from the problem alone (no solving)."""
+    if problem.kind == "code":
+        from .code_dot import problem_dot  # the functions' data flow: names only already
+
+        return problem_dot(problem)
+    from .dot import architecture_blank_dot, graph_blank_dot
+
+    return graph_blank_dot(problem) if problem.kind == "graph" else architecture_blank_dot(problem)
+
+
 def _dot(solution, check=None) -> str:
     return render_dot(solution)
 

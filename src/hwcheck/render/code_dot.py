@@ -8,7 +8,11 @@ from .dot import html
 
 
 def code_dot(solution) -> str:
-    problem = solution.problem
+    return problem_dot(solution.problem)
+
+
+def problem_dot(problem) -> str:
+    """The picture from the problem alone: it shows names only, never a value (handouts too)."""
     lines = ["digraph code {", f'  graph [rankdir=LR, fontname="Helvetica", label=<<B>{html(problem.title or problem.id)}</B>>, labelloc=t];',
              '  node [fontname="Helvetica", fontsize=11];']
     ids: dict[str, str] = {}
@@ -20,8 +24,9 @@ def code_dot(solution) -> str:
         return ids[name]
 
     calls = 0
-    for training in solution.trainings:
-        recipe = training.task.train
+    trainings = [task for task in problem.tasks if task.train]
+    for task in trainings:
+        recipe = task.train
         update = [(name, recipe.update, (name, f"d{name}", "lr")) for name in recipe.params]
         for targets, function, args in [(l.targets, l.function, l.args) for l in (*recipe.forward, *recipe.backward)] + [((n,), f, a) for n, f, a in update]:
             call = f"c{calls}"
@@ -32,12 +37,12 @@ def code_dot(solution) -> str:
             for target in targets:
                 target_id = value(target + "′" if function == recipe.update else target)
                 lines.append(f"  {call} -> {target_id};")
-    if not solution.trainings:
-        for solved in solution.tasks:
+    if not trainings:
+        for task in problem.tasks:
             call = f"c{calls}"
             calls += 1
-            lines.append(f'  {call} [shape=box, style="rounded,filled", fillcolor="#e1ecf8", label=<{html(solved.task.id + ": " + solved.task.function)}>];')
-            for arg in solved.task.call:
-                lines.append(f"  {value(solved.task.id + '.' + arg)} -> {call};")
+            lines.append(f'  {call} [shape=box, style="rounded,filled", fillcolor="#e1ecf8", label=<{html(task.id + ": " + task.function)}>];')
+            for arg in task.call:
+                lines.append(f"  {value(task.id + '.' + arg)} -> {call};")
     lines.append("}")
     return "\n".join(lines) + "\n"

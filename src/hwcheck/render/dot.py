@@ -197,3 +197,71 @@ def architecture_dot(solution) -> str:
     lines.append("}")
     return "\n".join(lines) + "\n"
 
+
+# -- blank pictures: names and operations only (handouts) -------------------------------
+
+
+def graph_blank_dot(problem) -> str:
+    """The computation graph with each node's name and operation, and unlabelled edges:
+    no value, no gradient, no local derivative (``hwcheck draw --blank``, handouts)."""
+    graph = problem.graph
+    lines = _header("computation", problem.title or problem.id, "LR", 0.5)
+    for node in graph.nodes:
+        shape, style, fill, color = _STYLES[node.role]
+        extra = ", peripheries=2" if node.name == problem.output else ""
+        if node.is_leaf:
+            text = [node.name, node.role]
+        elif node.role == "sub":
+            text = [_clip(node.name), f"{node.op.name}, in step {node.step}"]
+        else:
+            text = [node.name, _clip(" ".join(problem.steps[node.name].split()))]
+        lines.append(f'  n{node.index} [shape={shape}, style="{style}", fillcolor="{fill}", color="{color}"{extra}, '
+                     f"label={_label([html(line) for line in text])}];")
+    for node in graph.nodes:
+        for operand in node.operands:
+            if isinstance(operand, int):  # a constant operand is part of the expression, not a node
+                lines.append(f"  n{operand} -> n{node.index};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _blank_layer(spec, settings: str) -> str:
+    fill, color = _LAYER_STYLES[False]
+    head = f"{spec.name}: {spec.type}" if spec.name else spec.type
+    body = [html(head)] + ([html(settings)] if settings else [])
+    return f'  l{spec.index} [shape=box, style="rounded,filled", fillcolor="{fill}", color="{color}", label={_label(body)}];'
+
+
+def _blank_edges(specs, previous: int, lines: list[str], settings, into: str = "") -> int:
+    """As :func:`_edges`, over the layers as written: a block's branches fork and meet at a +."""
+    from ..handout import branches
+
+    for spec in specs:
+        forks = branches(spec)
+        if forks:
+            lines.append(f'  l{spec.index} [shape=ellipse, label=<<B>{html(spec.label)}</B><BR/>+>];')
+            for name, inner in forks:
+                if not inner:
+                    lines.append(f'  l{previous} -> l{spec.index} [label=<{html(name)}: identity>, style=dashed];')
+                    continue
+                last = _blank_edges(inner, previous, lines, settings, f" [label=<{html(name)}>]")
+                lines.append(f"  l{last} -> l{spec.index};")
+        else:
+            lines.append(_blank_layer(spec, settings(spec)))
+            lines.append(f"  l{previous} -> l{spec.index}{into};")
+        previous, into = spec.index, ""
+    return previous
+
+
+def architecture_blank_dot(problem) -> str:
+    """The layers with their names, types and written settings: no shape, no count."""
+    from ..handout import layer_settings
+
+    lines = _header("network", problem.title or problem.id, "TB", 0.3)
+    fill, color = _LAYER_STYLES[False]
+    lines.append(f'  l0 [shape=box, style="rounded,filled", fillcolor="{fill}", color="{color}", '
+                 f"label={_label([html('input'), html(shape_text(problem.input))])}];")
+    _blank_edges(problem.layers, 0, lines, lambda spec: ", ".join(f"{k} {v}" for k, v in layer_settings(spec)))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
