@@ -178,3 +178,21 @@ def test_a_wrong_answer_that_is_no_mistake_is_called_wrong_and_nothing_more(grad
     nones = [c for c in graded if c["label"] == NONE]
     assert len({c["problem"] for c in nones}) >= 2
     assert [where(c) for c in nones if diagnosed(c)] == []
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: carried-forward lists the student's answers that do not feed the asked one")
+def test_carried_forward_names_only_the_answers_it_follows_from(graded):
+    """The sentence lists the student's own earlier answers the asked one is worked out
+    from, every one of them, and no other wrong answer on the sheet (a later question, or
+    one that does not feed it)."""
+    wrong = defaultdict(set)
+    for case in graded:
+        wrong[case["sheet"]].add(case["question"])
+    false = []
+    for case in (c for c in graded if c["label"] == "carried-forward" and "carried-forward" in c["result"]["mistakes"]):
+        asks = {q: case["all"][q]["ask"] for q in wrong[case["sheet"]] - {case["question"]}}
+        # graph: "(dL/dz = 0.25; ...)"; architecture: "your answer [16, 8, 8] for the output of layer p1"
+        listed = {q for q, ask in asks.items() if f"{ask} = " in case["result"]["diagnosis"] or f"output of layer {ask}," in case["result"]["diagnosis"]}
+        if listed != set(case["from"]):
+            false.append(where(case))
+    assert false == []

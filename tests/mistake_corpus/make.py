@@ -78,13 +78,15 @@ class Problem:
         self.cases = []  # (qid, label, value, other wrong answers {qid: (label, value)}, note)
         self.mistakes = {}  # qid -> {label: [values]}: every slip's value, to keep `none` clear of them
 
-    def case(self, qid, label, value, note="", others=None):
+    def case(self, qid, label, value, note="", others=None, feeds=None):
+        """`others`: the sheet's other wrong answers {qid: (label, value)}; `feeds`: those
+        a carried-forward answer follows from (default: all of them)."""
         value = written(value)
         if not outside(value, self.right[qid]):
             raise SystemExit(f"{self.pid} {qid} {label}: the slip gives the right answer within the tolerance")
         if label != "none":
             self.mistakes.setdefault(qid, []).append(value)
-        self.cases.append((qid, label, value, others or {}, note))
+        self.cases.append((qid, label, value, others or {}, note, list(others or {}) if feeds is None else feeds))
 
 
 def yaml_value(v) -> str:
@@ -148,6 +150,8 @@ questions:
     p.case("Q4", "carried-forward", their_dz * x, "from their own dL/dz", {"Q3": ("none", their_dz)})
     their_a = 0.72
     p.case("Q2", "carried-forward", (their_a - y) ** 2, "from their own a", {"Q1": ("none", their_a)})
+    p.case("Q4", "carried-forward", their_dz * x, "from their own dL/dz; dL/dx wrong too, which does not feed dL/dw",
+           {"Q3": ("none", their_dz), "Q6": ("sign-error", -R["Q6"])}, feeds=["Q3"])
     p.case("Q4", "none", -0.0731)
     p.case("Q6", "none", 0.2467)
     return p
@@ -744,6 +748,8 @@ questions:
     their = 2.6
     p.case("Q4", "carried-forward", their * x, "from their own dt/da", {"Q3": ("none", their)})
     p.case("Q6", "carried-forward", their * w, "from their own dt/da", {"Q3": ("none", their)})
+    p.case("Q4", "carried-forward", their * x, "from their own dt/da; dt/dc wrong too, which does not feed dt/dw",
+           {"Q3": ("none", their), "Q7": ("sign-error", -h)}, feeds=["Q3"])
     p.case("Q4", "none", 1.571)
     return p
 
@@ -982,7 +988,7 @@ def main(out: Path = HERE) -> None:
         folder = out / p.split
         (folder / p.pid).mkdir(parents=True, exist_ok=True)
         (folder / f"{p.pid}.yaml").write_text(p.yaml, encoding="utf-8")
-        for n, (qid, label, value, others, note) in enumerate(p.cases, 1):
+        for n, (qid, label, value, others, note, feeds) in enumerate(p.cases, 1):
             if label == "none":  # a wrong answer that is no known slip: clear of every slip's value
                 for slip in p.mistakes.get(qid, []):
                     if not outside(value, slip, margin=5.0):
@@ -997,6 +1003,8 @@ def main(out: Path = HERE) -> None:
             for q, lab in labelled.items():
                 case = {"split": p.split, "problem": f"{p.split}/{p.pid}.yaml", "sheet": f"{p.split}/{p.pid}/{student}.yaml",
                         "question": q, "label": lab, "note": note if q == qid else "the earlier wrong answer it carries"}
+                if lab == "carried-forward":
+                    case["from"] = feeds
                 if lab == "wrong-entry":
                     case["entry"] = wrong_entry(answers[q], p.right[q])
                 cases.append(case)
