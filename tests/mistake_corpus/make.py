@@ -75,6 +75,7 @@ def outside(a, e, margin=2.0) -> bool:
 class Problem:
     def __init__(self, pid, split, yaml_text, questions, right):
         self.pid, self.split, self.yaml, self.questions, self.right = pid, split, yaml_text, questions, right
+        self.skip_free = False  # True: no path of the graph is a skip connection
         self.cases = []  # (qid, label, value, other wrong answers {qid: (label, value)}, note)
         self.mistakes = {}  # qid -> {label: [values]}: every slip's value, to keep `none` clear of them
 
@@ -453,6 +454,38 @@ questions:
     p.case("Q4", "carried-forward", their * x, "from their own dt/da", {"Q3": ("none", their)})
     p.case("Q6", "carried-forward", their * w, "from their own dt/da", {"Q3": ("none", their)})
     p.case("Q4", "none", 0.3377)
+    return p
+
+
+def p_shared_weight():
+    """dev: one weight used twice (no skip connection): c = w · tanh(w · x)."""
+    x, w = 0.7, 0.9
+    text = f"""id: corpus-shared-weight
+title: A weight used twice
+kind: graph
+inputs: {{x: {x}}}
+params: {{w: {w}}}
+steps:
+  a: w * x
+  h: tanh(a)
+  c: w * h
+questions:
+  - {{id: Q1, ask: h}}
+  - {{id: Q2, ask: c}}
+  - {{id: Q3, ask: dc/dw}}
+  - {{id: Q4, ask: dc/dx}}
+"""
+    h = math.tanh(w * x)
+    inner = w * (1 - h * h) * x  # w → a → h → c
+    right = {"Q1": r4(h), "Q2": r4(w * h), "Q3": r4(h + inner), "Q4": r4(w * (1 - h * h) * w)}
+    p = Problem("shared_weight", "dev", text, ["Q1", "Q2", "Q3", "Q4"], right)
+    p.skip_free = True  # no path here bypasses anything through an addition
+    p.case("Q3", "missing-path", inner, "the outer use of w (w → c) left out")
+    p.case("Q3", "missing-path", h, "the inner use of w (w → a → h → c) left out")
+    p.case("Q3", "derivative-forgotten", h + w * x)
+    p.case("Q3", "tanh-one-minus", h + w * (1 - h) * x)
+    p.case("Q4", "sign-error", -w * (1 - h * h) * w)
+    p.case("Q3", "none", 0.9321)
     return p
 
 
@@ -961,7 +994,7 @@ questions:
     return p
 
 
-PROBLEMS = [p_sig_sq, p_tanh_half, p_batch_cls, p_batch_reg, p_paths_tanh, p_cnn_a, p_seq_a,
+PROBLEMS = [p_sig_sq, p_tanh_half, p_batch_cls, p_batch_reg, p_paths_tanh, p_shared_weight, p_cnn_a, p_seq_a,
             p_sig_tanh, p_batch_tanh_ce, p_batch_relu_mse, p_paths_sig, p_cnn_b, p_seq_b]
 
 
@@ -1005,6 +1038,8 @@ def main(out: Path = HERE) -> None:
                         "question": q, "label": lab, "note": note if q == qid else "the earlier wrong answer it carries"}
                 if lab == "carried-forward":
                     case["from"] = feeds
+                if p.skip_free:
+                    case["skip_free"] = True
                 if lab == "wrong-entry":
                     case["entry"] = wrong_entry(answers[q], p.right[q])
                 cases.append(case)
