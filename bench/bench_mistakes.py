@@ -28,7 +28,6 @@ from hwcheck.grade.grader import Grader
 from hwcheck.grade.sheets import read_sheet
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "mistake_corpus"
-FAMILIES_WITHOUT_CODE = ("wrong-entry",)
 
 
 class _NoDiagnosis:
@@ -57,17 +56,22 @@ def named(case, r) -> bool:
     return case["label"] in r.mistakes
 
 
+def true(case, r) -> bool:
+    """Names the label, or a code true of this answer too (`also`: y − p is the sign flipped)."""
+    return case["label"] != "none" and bool({case["label"], *case.get("also", ())} & set(r.mistakes))
+
+
 def measure(cases, results):
     """family → [named, labelled, true diagnoses, diagnoses]."""
     table = defaultdict(lambda: [0, 0, 0, 0])
     for case in cases:
         r = results[(case["sheet"], case["question"])]
-        row = table[case["label"]]
+        row = table[case["label"] + (" (formula)" if case.get("formula") else "")]
         if case["label"] != "none":
             row[0] += named(case, r)
             row[1] += 1
         if r.mistakes:
-            row[2] += case["label"] != "none" and case["label"] in r.mistakes
+            row[2] += true(case, r)
             row[3] += 1
     return table
 
@@ -85,12 +89,12 @@ def main() -> None:
 
     parts = {"dev": [c for c in cases if c["split"] == "dev"], "held-out": [c for c in cases if c["split"] == "heldout"], "all": cases}
     tables = {name: measure(part, results) for name, part in parts.items()}
-    families = sorted(f for f in tables["all"] if f != "none")
+    families = sorted(f for f in tables["all"] if not f.startswith("none"))
     print(f"{len(cases)} labelled answers on {len({c['sheet'] for c in cases})} sheets, {len({c['problem'] for c in cases})} problems\n")
-    print(f"{'family':24}" + "".join(f"{'recall ' + n:>22}{'precision ' + n:>22}" for n in parts))
+    print(f"{'family':34}" + "".join(f"{'recall ' + n:>22}{'precision ' + n:>22}" for n in parts))
     for family in families:
-        print(f"{family:24}" + "".join(f"{share(*tables[n][family][:2]):>22}{share(*tables[n][family][2:]):>22}" for n in parts))
-    print(f"{'overall':24}" + "".join(
+        print(f"{family:34}" + "".join(f"{share(*tables[n][family][:2]):>22}{share(*tables[n][family][2:]):>22}" for n in parts))
+    print(f"{'overall':34}" + "".join(
         f"{share(sum(r[0] for r in tables[n].values()), sum(r[1] for r in tables[n].values())):>22}"
         f"{share(sum(r[2] for r in tables[n].values()), sum(r[3] for r in tables[n].values())):>22}" for n in parts))
     nones = [c for c in cases if c["label"] == "none"]

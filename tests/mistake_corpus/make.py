@@ -7,7 +7,10 @@ each wrong answer — is worked out below by hand-written numpy (forward pass, t
 chain rule written out step by step, with the student's slip put in by a flag), never
 by hwcheck. The wrong answers are what a student making that one slip would write
 (4 significant figures); each is labelled with the mistake code it was made with, or
-`none` for a wrong answer that is no known mistake.
+`none` for a wrong answer that is no known mistake. A few questions take a formula
+(contract §10); the formulas typed there are the slips themselves. `also` lists codes
+that are true of an answer too, in other words (y − p is the sign flipped; σ′ left out
+of dL/dz is stopping at dL/da): naming one of them is a true diagnosis, not recall.
 
 Two parts, told apart by folder and by `split` in cases.json:
 
@@ -53,6 +56,8 @@ def r4(v):
 
 
 def written(v):
+    if isinstance(v, str):
+        return v  # a formula (contract §10), as the student types it
     if isinstance(v, np.ndarray):
         return r4(v.tolist())
     if isinstance(v, list) and all(isinstance(x, int) for x in v):
@@ -79,15 +84,19 @@ class Problem:
         self.cases = []  # (qid, label, value, other wrong answers {qid: (label, value)}, note)
         self.mistakes = {}  # qid -> {label: [values]}: every slip's value, to keep `none` clear of them
 
-    def case(self, qid, label, value, note="", others=None, feeds=None):
+    def case(self, qid, label, value, note="", others=None, feeds=None, also=()):
         """`others`: the sheet's other wrong answers {qid: (label, value)}; `feeds`: those
-        a carried-forward answer follows from (default: all of them)."""
+        a carried-forward answer follows from (default: all of them); `also`: codes that
+        say the same slip in other words (a formula's "you stopped at a" for a forgotten σ′)."""
         value = written(value)
+        if isinstance(value, str):  # a formula: wrong by construction, the slip typed in
+            self.cases.append((qid, label, value, others or {}, note, [], list(also)))
+            return
         if not outside(value, self.right[qid]):
             raise SystemExit(f"{self.pid} {qid} {label}: the slip gives the right answer within the tolerance")
         if label != "none":
             self.mistakes.setdefault(qid, []).append(value)
-        self.cases.append((qid, label, value, others or {}, note, list(others or {}) if feeds is None else feeds))
+        self.cases.append((qid, label, value, others or {}, note, list(others or {}) if feeds is None else feeds, list(also)))
 
 
 def yaml_value(v) -> str:
@@ -119,6 +128,7 @@ questions:
   - {{id: Q4, ask: dL/dw}}
   - {{id: Q5, ask: dL/db}}
   - {{id: Q6, ask: dL/dx}}
+  - {{id: Q7, ask: dL/dz, answer: formula}}
 """
 
     def work(forget=False, confuse=False, half=False, round_a=None, factor_swap=False, dz_given=None):
@@ -134,7 +144,16 @@ questions:
         return {"Q1": a, "Q2": e ** 2, "Q3": dz, "Q4": dw, "Q5": dz, "Q6": dx}
 
     right = {k: written(v) for k, v in work().items()}
-    p = Problem("sig_sq", "dev", text, ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"], right)
+    right["Q7"] = "2*(a - y)*a*(1 - a)"
+    p = Problem("sig_sq", "dev", text, ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7"], right)
+    p.case("Q7", "derivative-forgotten", "2*(a - y)", "a formula: σ′ left out, which is dL/da", also=["formula-stopped-early"])
+    p.case("Q7", "derivative-confused", "2*(a - y)*a", "a formula: σ′ taken as σ")
+    p.case("Q7", "square-factor", "(a - y)*a*(1 - a)", "a formula: the factor 2 dropped")
+    p.case("Q7", "sign-error", "2*(y - a)*a*(1 - a)", "a formula")
+    p.case("Q7", "formula-local-derivative", "a*(1 - a)", "a formula: σ′ alone")
+    p.case("Q7", "formula-value-not-gradient", "a", "a formula: the activation, not a gradient")
+    p.case("Q7", "formula-only-at-values", str(right["Q3"]), "a formula: today's number typed in")
+    p.case("Q7", "none", "2*(a - y)*(1 - a)", "a formula")
     R = work()
     p.case("Q4", "derivative-forgotten", work(forget=True)["Q4"])
     p.case("Q5", "derivative-forgotten", work(forget=True)["Q5"])
@@ -184,6 +203,7 @@ questions:
   - {{id: Q6, ask: dL/dh}}
   - {{id: Q7, ask: dL/dw1}}
   - {{id: Q8, ask: dL/db1}}
+  - {{id: Q9, ask: dL/ds, answer: formula}}
 """
 
     def work(forget=False, one_minus=False, no_half=False, pre=False, swap=False, round_h=None, dh_given=None):
@@ -202,7 +222,11 @@ questions:
         return {"Q1": h, "Q2": o, "Q3": 0.5 * d * d, "Q4": dw2, "Q5": do, "Q6": dh, "Q7": dw1, "Q8": ds}
 
     right = {k: written(v) for k, v in work().items()}
-    p = Problem("tanh_half", "dev", text, [f"Q{i}" for i in range(1, 9)], right)
+    right["Q9"] = "(o - y)*w2*(1 - h**2)"
+    p = Problem("tanh_half", "dev", text, [f"Q{i}" for i in range(1, 10)], right)
+    p.case("Q9", "tanh-one-minus", "(o - y)*w2*(1 - h)", "a formula")
+    p.case("Q9", "derivative-forgotten", "(o - y)*w2", "a formula: tanh′ left out, which is dL/dh", also=["formula-stopped-early"])
+    p.case("Q9", "square-factor", "2*(o - y)*w2*(1 - h**2)", "a formula: the ½ left out")
     R = work()
     p.case("Q7", "derivative-forgotten", work(forget=True)["Q7"])
     p.case("Q8", "derivative-forgotten", work(forget=True)["Q8"])
@@ -261,6 +285,7 @@ questions:
   - {{id: Q5, ask: dL/db2}}
   - {{id: Q6, ask: dL/dW1}}
   - {{id: Q7, ask: dL/db1}}
+  - {{id: Q8, ask: dL/dZ, answer: formula}}
 """
 
     def work(no_mean=False, example=None, axis0=False, y_minus_p=False, no_t=False, no_gate=False, round_p=None, dz_given=None):
@@ -288,7 +313,11 @@ questions:
         return {"Q1": P, "Q2": L, "Q3": dZ, "Q4": dW2, "Q5": db2, "Q6": dW1, "Q7": db1}
 
     right = {k: written(v) for k, v in work().items()}
-    p = Problem("batch_cls", "dev", text, [f"Q{i}" for i in range(1, 8)], right)
+    right["Q8"] = "(P - Y) / 2"
+    p = Problem("batch_cls", "dev", text, [f"Q{i}" for i in range(1, 9)], right)
+    p.case("Q8", "y-minus-p", "(Y - P) / 2", "a formula", also=["sign-error"])
+    p.case("Q8", "missing-batch-mean", "P - Y", "a formula: the 1/2 left out")
+    p.case("Q8", "formula-value-not-gradient", "P", "a formula: the probabilities, not a gradient")
     R = work()
     for q in ("Q3", "Q4", "Q6"):
         p.case(q, "missing-batch-mean", work(no_mean=True)[q])
@@ -515,6 +544,7 @@ questions:
   - {{id: Q6, ask: dL/dh}}
   - {{id: Q7, ask: dL/dw1}}
   - {{id: Q8, ask: dL/db1}}
+  - {{id: Q9, ask: dL/dz2, answer: formula}}
 """
 
     def work(forget_sig=False, forget_tanh=False, confuse_sig=False, one_minus=False, half=False, pre=False, swap=False, round_h=None, round_o=None, dh_given=None):
@@ -538,7 +568,16 @@ questions:
         return {"Q1": h, "Q2": o, "Q3": e * e, "Q4": dw2, "Q5": dz2, "Q6": dh, "Q7": dw1, "Q8": dz1}
 
     right = {k: written(v) for k, v in work().items()}
-    p = Problem("sig_tanh", "heldout", text, [f"Q{i}" for i in range(1, 9)], right)
+    right["Q9"] = "2*(o - y)*(1 - o**2)"
+    p = Problem("sig_tanh", "heldout", text, [f"Q{i}" for i in range(1, 10)], right)
+    p.case("Q9", "derivative-forgotten", "2*(o - y)", "a formula: tanh′ left out, which is dL/do", also=["formula-stopped-early"])
+    p.case("Q9", "tanh-one-minus", "2*(o - y)*(1 - o)", "a formula")
+    p.case("Q9", "square-factor", "(o - y)*(1 - o**2)", "a formula: the ½ convention")
+    p.case("Q9", "sign-error", "2*(y - o)*(1 - o**2)", "a formula")
+    p.case("Q9", "formula-local-derivative", "1 - o**2", "a formula: tanh′ alone")
+    p.case("Q9", "formula-value-not-gradient", "o", "a formula: the output, not a gradient")
+    p.case("Q9", "formula-only-at-values", str(right["Q5"]), "a formula: today's number typed in")
+    p.case("Q9", "none", "2*(o - y)*o", "a formula")
     R = work()
     p.case("Q5", "derivative-forgotten", work(forget_tanh=True)["Q5"], "tanh′ left out")
     p.case("Q7", "derivative-forgotten", work(forget_sig=True)["Q7"], "σ′ left out")
@@ -601,6 +640,7 @@ questions:
   - {{id: Q6, ask: dL/dH}}
   - {{id: Q7, ask: dL/dW1}}
   - {{id: Q8, ask: dL/db1}}
+  - {{id: Q9, ask: dL/dZ, answer: formula}}
 """
 
     def work(no_mean=False, example=None, axis0=False, y_minus_p=False, no_t=False, forget=False, one_minus=False, round_p=None, dh_given=None):
@@ -627,7 +667,11 @@ questions:
         return {"Q1": P, "Q2": L, "Q3": dZ, "Q4": dW2, "Q5": db2, "Q6": dH, "Q7": dW1, "Q8": db1}
 
     right = {k: written(v) for k, v in work().items()}
-    p = Problem("batch_tanh_ce", "heldout", text, [f"Q{i}" for i in range(1, 9)], right)
+    right["Q9"] = "(P - Y) / 3"
+    p = Problem("batch_tanh_ce", "heldout", text, [f"Q{i}" for i in range(1, 10)], right)
+    p.case("Q9", "y-minus-p", "(Y - P) / 3", "a formula", also=["sign-error"])
+    p.case("Q9", "missing-batch-mean", "P - Y", "a formula: the 1/3 left out")
+    p.case("Q9", "formula-value-not-gradient", "P", "a formula: the probabilities, not a gradient")
     R = work()
     p.case("Q3", "missing-batch-mean", work(no_mean=True)["Q3"])
     p.case("Q7", "missing-batch-mean", work(no_mean=True)["Q7"])
@@ -757,6 +801,7 @@ questions:
   - {{id: Q5, ask: dt/db}}
   - {{id: Q6, ask: dt/dx}}
   - {{id: Q7, ask: dt/dc}}
+  - {{id: Q8, ask: dt/ds, answer: formula}}
 """
     s = w * x + b
     h = 1 / (1 + math.exp(-s))
@@ -765,7 +810,10 @@ questions:
     da = sig_path + 1 + 1  # ... + a → r → t + a → s → t
     ds = sig_path + 1
     right = {"Q1": r4(h), "Q2": r4(t), "Q3": r4(da), "Q4": r4(da * x), "Q5": r4(ds), "Q6": r4(da * w), "Q7": r4(h)}
-    p = Problem("paths_sig", "heldout", text, [f"Q{i}" for i in range(1, 8)], right)
+    right["Q8"] = "c*h*(1 - h) + 1"
+    p = Problem("paths_sig", "heldout", text, [f"Q{i}" for i in range(1, 9)], right)
+    p.case("Q8", "derivative-confused", "c*h + 1", "a formula: σ′ taken as σ")
+    p.case("Q8", "derivative-forgotten", "c + 1", "a formula: σ′ left out")
     p.case("Q3", "missing-path", 2.0, "the sigmoid path left out")
     p.case("Q5", "missing-path", sig_path, "the skip s → t left out")
     p.case("Q4", "missing-path", (sig_path + 1) * x, "one skip left out")
@@ -1021,8 +1069,8 @@ def main(out: Path = HERE) -> None:
         folder = out / p.split
         (folder / p.pid).mkdir(parents=True, exist_ok=True)
         (folder / f"{p.pid}.yaml").write_text(p.yaml, encoding="utf-8")
-        for n, (qid, label, value, others, note, feeds) in enumerate(p.cases, 1):
-            if label == "none":  # a wrong answer that is no known slip: clear of every slip's value
+        for n, (qid, label, value, others, note, feeds, also) in enumerate(p.cases, 1):
+            if label == "none" and not isinstance(value, str):  # a wrong answer that is no known slip: clear of every slip's value
                 for slip in p.mistakes.get(qid, []):
                     if not outside(value, slip, margin=5.0):
                         raise SystemExit(f"{p.pid} {qid}: the 'none' answer is close to a labelled slip")
@@ -1036,6 +1084,10 @@ def main(out: Path = HERE) -> None:
             for q, lab in labelled.items():
                 case = {"split": p.split, "problem": f"{p.split}/{p.pid}.yaml", "sheet": f"{p.split}/{p.pid}/{student}.yaml",
                         "question": q, "label": lab, "note": note if q == qid else "the earlier wrong answer it carries"}
+                if isinstance(answers[q], str):
+                    case["formula"] = True
+                if q == qid and also:
+                    case["also"] = also
                 if lab == "carried-forward":
                     case["from"] = feeds
                 if p.skip_free:
