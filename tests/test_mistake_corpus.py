@@ -7,9 +7,10 @@ sheet is graded through the command a teacher runs (`hwcheck grade PROBLEM FOLDE
 --report r.json`) and the result's `mistakes` codes are compared with the labels:
 
 - recall: the share of answers labelled with a mistake whose diagnosis names it;
-- precision: the share of diagnoses that are true — the diagnosis names the label (alone,
-  or as one side of an "either ... or ..." between slips that give the same number).
-  Any code named on a `none` answer is false.
+- precision: the share of diagnoses that are true — the diagnosis names the label, or a
+  code true of the same answer in other words (`also` in cases.json: y − p is the sign
+  flipped), alone or as one side of an "either ... or ..." between slips that give the
+  same number. Any code named on a `none` answer is false.
 
 Targets (issue 10): recall ≥ 0.90, precision ≥ 0.98, on the held-out part (never tuned
 against) and on all. A family no diagnosis names yet is a strict xfail saying so, so it
@@ -44,18 +45,16 @@ NEW_FAMILIES = {
     "rounded-early": "intermediate values rounded too early",
     "channels-last": "a Keras-style channels-last shape where PyTorch's channels-first is asked",
 }
-# The codes a formula answer's diagnosis names beyond the graph catalogue (graph/formula.py,
-# docs/grading.md "Typical wrong formulas"); graph/formula.py keeps no catalogue of them.
-FORMULA_CODES = ("formula-value-not-gradient", "formula-stopped-early", "formula-local-derivative", "formula-only-at-values")
+# The codes a formula answer's diagnosis can name (docs/grading.md "Typical wrong formulas";
+# graph/formula.py keeps no catalogue of them). A formula answer's family is kept apart.
+FORMULA_KNOWN = ("sign-error", "y-minus-p", "relu-gate-ignored", "formula-value-not-gradient", "formula-stopped-early",
+                 "formula-local-derivative", "formula-only-at-values")
+FORMULA = " (formula)"
 # "One wrong entry in a matrix" has no code: it is diagnosed when the feedback names that
 # entry by its index (dL/dW2[1][2]) and nothing else.
 WRONG_ENTRY = "wrong-entry"
 NONE = "none"
 
-
-# Codes a formula's diagnosis can name (docs/grading.md "Typical wrong formulas").
-FORMULA_KNOWN = (*FORMULA_CODES, "sign-error", "y-minus-p", "relu-gate-ignored")
-FORMULA = " (formula)"
 # Families that have a code but are missed in part (a gap, not a missing family).
 GAPS = {
     "y-minus-p" + FORMULA: "issue 10: y − p typed as a formula is recognised only when the loss is the cross-entropy itself, not a batch mean of it (CE / N)",
