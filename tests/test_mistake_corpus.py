@@ -206,7 +206,6 @@ def test_a_wrong_answer_that_is_no_mistake_is_called_wrong_and_nothing_more(grad
     assert [where(c) for c in nones if diagnosed(c)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: carried-forward lists the student's answers that do not feed the asked one")
 def test_carried_forward_names_only_the_answers_it_follows_from(graded):
     """The sentence lists the student's own earlier answers the asked one is worked out
     from, every one of them, and no other wrong answer on the sheet (a later question, or
@@ -224,7 +223,6 @@ def test_carried_forward_names_only_the_answers_it_follows_from(graded):
     assert false == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: 'the skip connection' is said of a weight used twice")
 def test_no_skip_connection_is_claimed_where_there_is_none(graded):
     """On a problem with no skip connection (c = w · tanh(w · x): w is only used twice),
     no diagnosis calls a path the skip connection."""
