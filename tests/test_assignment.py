@@ -343,3 +343,54 @@ def test_odd_values_are_refused_as_input_errors(tmp_path, key):
             assert error.faults and all("\n" not in str(f) or "\x1b" in repr(f) for f in error.faults)
         else:  # only harmless values load: an id of letters, digits, _ . - (a number or true, as written); no title, or a printable one
             assert (key == "id" and (isinstance(value, (int, float)) or re.fullmatch(r"[A-Za-z0-9_.-]+", str(value)))) or (key == "title" and (value is None or (isinstance(value, str) and value.isprintable()))), (key, value)
+
+
+# -- an assignment with per-student variants (§8 + §11) -------------------------------------
+
+
+def _by_hand(x0, w0, w1, b0, b1) -> dict:
+    """The seed's residual network worked by hand: z = relu(w1·relu(w0·x0 + b0) + b1 + x0)."""
+    xwb0 = x0 * w0 + b0
+    x1 = max(xwb0, 0.0)
+    yx = w1 * x1 + b1 + x0
+    gate, gate0 = float(yx > 0), float(xwb0 > 0)
+    return {"T1.z": max(yx, 0.0), "T1.w0": gate * w1 * gate0 * x0, "T1.w1": gate * x1, "T1.b0": gate * w1 * gate0,
+            "T1.b1": gate, "T1.x0": gate * (1 + w1 * gate0 * w0)}
+
+
+def _leaves(student: str, secret: str) -> tuple[str, dict]:
+    run = run_cli("solve", CONTRACT / "residual_relu_vary.yaml", "--student", student, "--secret", secret, "--format", "json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    return data["variant"], {n: data["values"][n] for n in ("x0", "w0", "w1", "b0", "b1")}
+
+
+def test_an_assignment_grades_each_student_against_their_own_variant(tmp_path):
+    for path in CONTRACT.glob("*.yaml"):
+        shutil.copy(path, tmp_path)
+    hw = tmp_path / "hw4.yaml"
+    hw.write_text(hw.read_text(encoding="utf-8").replace("[residual_relu.yaml,", "[residual_relu_vary.yaml,"), encoding="utf-8")
+    carol = (CONTRACT / "submissions" / "carol" / "answers.yaml").read_text(encoding="utf-8")
+    variant, leaves = _leaves("Ann Lee", "s3")
+    sheet = carol.replace("student: carol", "student: Ann Lee")
+    for question, value in _by_hand(**leaves).items():
+        sheet = re.sub(rf"^  {re.escape(question)}: .*$", f"  {question}: {value:.6g}", sheet, flags=re.M)
+    for name in ("ann", "bo"):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        shutil.copy(CONTRACT / "submissions" / "carol" / "hw4.py", tmp_path / "class" / name)
+    (tmp_path / "class" / "ann" / "answers.yaml").write_text(sheet, encoding="utf-8")
+    # Bo hands in Ann's answers: graded against Bo's own numbers, they are not all right
+    (tmp_path / "class" / "bo" / "answers.yaml").write_text(sheet.replace("student: Ann Lee", "student: Bo Chen"), encoding="utf-8")
+    bo_variant, bo_leaves = _leaves("Bo Chen", "s3")
+    assert _by_hand(**bo_leaves) != _by_hand(**leaves)
+    report = tmp_path / "r.json"
+    run = run_cli("grade", hw, tmp_path / "class", "--secret", "s3", "--report", report)
+    assert run.returncode == 1, run.stderr
+    sheets = {s["student"]: s for s in json.loads(report.read_text(encoding="utf-8"))["sheets"]}
+    assert sheets["Ann Lee"]["score"] == 37 and sheets["Ann Lee"]["variant"] == f"residual-relu-vary: {variant}"
+    assert sheets["Bo Chen"]["score"] < 37 and sheets["Bo Chen"]["variant"] == f"residual-relu-vary: {bo_variant}"
+    assert "s3" not in report.read_text(encoding="utf-8")
+    # without the course secret, nothing is graded: one line, exit 2
+    env = {k: v for k, v in os.environ.items() if k != "HWCHECK_SECRET"}
+    missing = run_cli("grade", hw, tmp_path / "class", env=env)
+    assert missing.returncode == 2 and "course secret" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1

@@ -139,13 +139,12 @@ def _folder(folder: str, modules: set[str], own: set[str], ours: set[str]) -> Su
 class AssignmentGrader:
     """Grades submissions of one assignment: each problem solved once, by its own grader."""
 
-    def __init__(self, assignment: Assignment, show_answers: bool = False, limits=None, bwrap: str | None = None):
-        from .. import solve
-        from .grader import Grader
+    def __init__(self, assignment: Assignment, show_answers: bool = False, limits=None, bwrap: str | None = None,
+                 secret: str | None = None):
         from .sheets import KeyIndex
 
         self.assignment = assignment
-        self.sheet_graders = {p.id: Grader(solve(p), show_answers) for p in assignment.problems if p.kind != "code"}
+        self.sheet_graders = {p.id: _sheet_grader(p, show_answers, secret) for p in assignment.problems if p.kind != "code"}
         self.indexes = {pid: KeyIndex(g.problem.questions) for pid, g in self.sheet_graders.items()}
         self.code_graders = {}
         if any(p.kind == "code" for p in assignment.problems):
@@ -190,6 +189,10 @@ class AssignmentGrader:
     def grade_sheet(self, sheet: Sheet) -> dict[str, SheetResult]:
         """Each sheet problem's result for this sheet; every warning ends up on ``sheet``."""
         results = {pid: self.sheet_graders[pid].grade(part) for pid, part in self.split(sheet).items()}
+        for pid, result in results.items():  # a problem with vary: its student's variant, or why not
+            if result.error:
+                result.results = _not_run(self.sheet_graders[pid].problem, None, result)
+                sheet.warnings.append(f"{pid}: {result.error}")
         for result in results.values():
             sheet.warnings += result.warnings  # e.g. a key taken as an id but for case
         return results
@@ -240,7 +243,22 @@ class AssignmentGrader:
             score = sum(r.earned for r in results)
             result.parts.append(Part(problem.id, problem.title, score, sum(q.points for q in problem.questions)))
         result.score = sum(p.score for p in result.parts)
+        variants = [f"{pid}: {r.variant}" for pid, r in by_problem.items() if r.variant]
+        result.variant = "; ".join(variants) or None  # the variant each varied problem was graded against
         return result
+
+
+def _sheet_grader(problem, show_answers: bool, secret: str | None):
+    """The grader of one sheet problem: solved once, or per student for a problem with vary."""
+    from .by_student import VariantGrader, variants_for
+
+    variants = variants_for(problem, secret)
+    if variants is not None:
+        return VariantGrader(variants, show_answers)
+    from .. import solve
+    from .grader import Grader
+
+    return Grader(solve(problem), show_answers)
 
 
 def _gradable(submission: Submission, sheet: Sheet | None) -> bool:
@@ -248,7 +266,9 @@ def _gradable(submission: Submission, sheet: Sheet | None) -> bool:
 
 
 def _not_run(problem, submission: Submission, part: SheetResult | None) -> list[QuestionResult]:
-    """A code problem's tasks when its code could not be graded: missing, or unreadable with the reason."""
+    """A code problem's tasks when its code could not be graded: missing, or unreadable with
+    the reason; or a sheet problem's questions when they could not be (a problem with vary
+    on a sheet that names no student, or a student with no variant)."""
     if part is None:
         why, status = f"missing: no {problem.module}.py in the submission", model.MISSING
     else:

@@ -9,13 +9,24 @@ variant, and grades with that variant's own Grader, built once per variant in a 
 from __future__ import annotations
 
 from ..errors import InputError
-from ..variants import Variants, normalise_name
+from ..variants import SECRET_VARIABLE, Variants, course_secret, normalise_name, varies
 from .grader import Grader
 from .model import SheetResult
 from .sheets import read_sheet
 
 UNNAMED = ("this problem gives each student their own numbers, and the sheet names no student: "
            "write 'student: YOUR NAME' at the top, spelt as on your handout")
+
+
+def variants_for(problem, secret_option: str | None) -> Variants | None:
+    """The problem's Variants under the course secret, or None when it has no ``vary``."""
+    if not varies(problem):
+        return None
+    secret = course_secret(secret_option)
+    if secret is None:
+        raise InputError.at(problem.file, None, f"gives each student their own numbers (vary:), so grading needs the course secret: "
+                                                f"set {SECRET_VARIABLE} or give --secret")
+    return Variants(problem, secret)
 
 
 class VariantGrader:
@@ -47,6 +58,18 @@ class VariantGrader:
             result = SheetResult(sheet.file, sheet.student, self.max_score, error=error.faults[0].message, named=True)
             result.warnings = sheet.warnings
             return result
+        result = grader.grade(sheet)
+        result.variant = grader.problem.variant
+        return result
+
+    def grade(self, sheet) -> SheetResult:
+        """A sheet already read (an assignment's part of one): graded against its student's variant."""
+        if not sheet.named:
+            return SheetResult(sheet.file, sheet.student, self.max_score, error=UNNAMED)
+        try:
+            grader = self.grader_for(sheet.student)
+        except InputError as error:
+            return SheetResult(sheet.file, sheet.student, self.max_score, error=error.faults[0].message, named=True)
         result = grader.grade(sheet)
         result.variant = grader.problem.variant
         return result

@@ -80,7 +80,9 @@ def run_grade(options: GradeOptions) -> int:
         from ..code.command import grade_code  # deliberate: only code problems load the sandbox
 
         return grade_code(options, problem)
-    variants = _variants(problem, options.secret)
+    from .by_student import variants_for  # deliberate: only problems with vary need it
+
+    variants = variants_for(problem, options.secret)
     if not options.sheets:
         if not sys.stdin.isatty():  # nobody to answer: say how to call it rather than wait
             raise InputError.at(None, None, NO_SHEETS_HELP)
@@ -125,19 +127,6 @@ def run_grade(options: GradeOptions) -> int:
     return exit_code(sheets) if sheets else 1
 
 
-def _variants(problem, secret_option: str | None):
-    """The problem's Variants under the course secret, or None when it has no ``vary``."""
-    from ..variants import SECRET_VARIABLE, Variants, course_secret, varies
-
-    if not varies(problem):
-        return None
-    secret = course_secret(secret_option)
-    if secret is None:
-        raise InputError.at(problem.file, None, f"gives each student their own numbers (vary:), so grading needs the course secret: "
-                                                f"set {SECRET_VARIABLE} or give --secret")
-    return Variants(problem, secret)
-
-
 def _nothing_to_grade(skipped) -> str:
     if not skipped:
         return "no answer sheets (*.yaml, *.yml) found there"
@@ -180,7 +169,7 @@ def _grade_assignment(options: GradeOptions, assignment) -> int:
 
         bwrap = sandbox_program(options.sandbox)
         limits = Limits(timeout=options.timeout)
-    grader = AssignmentGrader(assignment, options.show_answers, limits, bwrap)
+    grader = AssignmentGrader(assignment, options.show_answers, limits, bwrap, secret=options.secret)
     runs = sum(c.module in s.modules for c in codes for s in submissions)
     with progress_bar(runs) as on_progress:
         sheets, more = grader.grade_all(submissions, options.jobs or os.cpu_count() or 1, on_progress)

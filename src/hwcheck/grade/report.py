@@ -41,6 +41,12 @@ def result_json(r: QuestionResult) -> dict[str, Any]:
     }
 
 
+def _varies(problem) -> bool:
+    """A problem with per-student variants, or an assignment holding one (then a sheet's
+    variant reads 'problem-id: short id', one per varied problem)."""
+    return any(getattr(p, "vary", ()) for p in getattr(problem, "problems", [problem]))
+
+
 def _sheet_head(sheet: SheetResult, varies: bool = False) -> dict[str, Any]:
     variant = {"variant": sheet.variant} if varies else {}  # the short id, never the secret (§11)
     return {
@@ -75,7 +81,7 @@ def report_json(problem: Problem, sheets: list[SheetResult], skipped: list[Skipp
     is encoded once.
     """
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    varies = bool(getattr(problem, "vary", ()))
+    varies = _varies(problem)
     encoded: dict[int, str] = {}  # id(result) → JSON; the results outlive this call, so ids are stable
     lines = []
     for sheet in sheets:
@@ -119,7 +125,7 @@ def report_csv(problem: Problem, sheets: list[SheetResult]) -> str:
     gradebook does not post a zero over a submission nobody could read.
     """
     ids = [q.id for q in problem.questions]
-    varies = bool(getattr(problem, "vary", ()))
+    varies = _varies(problem)
     parts = [p.id for p in problem.problems] if _is_assignment(problem) else []  # a subtotal column per problem
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
