@@ -251,8 +251,11 @@ def test_draw_an_assignment_draws_each_problem(tmp_path):
 
 def test_the_shipped_hw4_is_the_contracts():
     shipped = PROBLEMS / "hw4"
-    for name in ("hw4.yaml", "residual_relu.yaml", "mlp_params.yaml", "softmax_ce_t4.yaml", "numpy_net.yaml"):
+    for name in ("hw4.yaml", "residual_relu.yaml", "residual_relu_vary.yaml", "mlp_params.yaml", "softmax_ce_t4.yaml", "numpy_net.yaml"):
         assert (shipped / name).read_text() == (CONTRACT / name).read_text(), name
+    # hw4_vary.yaml: the same homework with T1 per student
+    assert run_cli("validate", shipped / "hw4_vary.yaml").returncode == 0
+    assert "problems: [residual_relu_vary.yaml, mlp_params.yaml, softmax_ce_t4.yaml, numpy_net.yaml]" in (shipped / "hw4_vary.yaml").read_text()
     starter = run_cli("template", shipped / "numpy_net.yaml")
     assert (shipped / "hw4.py").read_text() == starter.stdout.replace(str(shipped / "numpy_net.yaml"), "problems/hw4/numpy_net.yaml")
     assert "hwcheck handout problems/hw4/hw4.yaml --format latex" in (shipped / "README.md").read_text()
