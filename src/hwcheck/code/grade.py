@@ -199,15 +199,22 @@ class _Session:
             return _Outcome(code=failed.code, message=f"{function}: {failed.message}")
         return self._outcome(function, reply)
 
-    def run(self, calls: list) -> list:
+    def run(self, calls: list, store: dict | None = None) -> list:
         """A training step's list of calls (a train.Runner): each call's values, or CallFailed.
-        Arguments and results cross by value (the child copies each earlier result it
-        passes on), so a change in place cannot reach the training: none is looked for."""
-        not_ready = self._ready()
-        if not_ready is not None:
-            return [_failed(calls[0][0], not_ready)]
+        The values stay in the child between lists (``store`` puts the data and initial
+        parameters there first) and each function gets a copy of its arguments, so a
+        change in place cannot reach the training: none is looked for. Only a list with
+        ``store`` may start a child: a fresh child would not hold the training's values."""
+        if store is not None:
+            not_ready = self._ready()
+            if not_ready is not None:
+                return [_failed(calls[0].function, not_ready)]
+        elif self.child is None or not self.child.alive:
+            lost = CallFailed("the process had ended between two steps, and the training's values with it", "crashed")
+            lost.call = 0
+            return [lost]
         try:
-            replies = self.child.run(calls)
+            replies = self.child.run(calls, store)
         except ChildFailed as failed:
             self.printed = max(self.printed, self.child.printed if self.child else 0)
             self.close()
@@ -215,7 +222,7 @@ class _Session:
             lost.call = failed.call if failed.call is not None else 0
             return [lost]
         results: list = []
-        for (function, _, _), reply in zip(calls, replies):
+        for function, reply in zip((c.function for c in calls), replies):
             outcome = self._outcome(function, reply)
             if outcome.code is not None:
                 results.append(_failed(function, outcome))

@@ -47,59 +47,91 @@ class Reply:
 
 CONTROL = 64  # bytes at the arena's start: the index + 1 of the call a list is running (child.py)
 MAX_CALLS = 64  # calls in one list; a longer step is sent as several lists
+MAX_NAME = 64  # characters of a kept value's name
 
 
 @dataclass(frozen=True)
-class Ref:
-    """An argument that is the ``item``-th value returned by call ``call`` of the same list."""
+class Held:
+    """An argument: the value the child keeps under ``name`` (stored, or kept from an
+    earlier call's result); the function gets a fresh copy of it."""
 
-    call: int
-    item: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Described:
+    """A returned array that stayed in the child (kept, not fetched): only its dtype and
+    shape crossed, as plain numbers."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a list: ``function(*args)``, arguments being arrays, numbers or
+    :class:`Held`. Its i-th returned value is kept in the child under ``keep[i]``; of the
+    kept values only those named in ``fetch`` come back whole, the other arrays come back
+    as :class:`Described` (numbers, booleans, None and other types always come back as
+    they are, being small). With ``keep`` empty nothing is kept and everything comes back.
+    ``expect``: the shape of each returned value (None: any), or None for no expectation;
+    the child stops the list after a call whose values are not those."""
+
+    function: str
+    args: tuple = ()
+    keep: tuple[str, ...] = ()
+    fetch: frozenset = frozenset()
+    expect: tuple | None = None
 
 
 def request(function: str, args: list[Any], check_inputs: bool = True, arena=None) -> list:
     """The buffers of one call request (header, then the bytes of each array not placed
     in the arena's first half, uncopied)."""
-    specs, inline, (items,) = _arguments([args], arena)
+    specs, inline, (items,), _ = _arguments([args], {}, arena)
     header = {"op": "call", "function": function, "args": items, "check": check_inputs, "arrays": specs}
     return _message(header, inline)
 
 
-def batch_request(calls: list[tuple[str, list[Any], list | None]], arena=None) -> list:
-    """The buffers of a list of calls (function, arguments, the expected shape of each
-    returned value or None): arguments are arrays, numbers or :class:`Ref`."""
+def batch_request(calls: list[Call], store: dict[str, Any] | None = None, arena=None) -> list:
+    """The buffers of a list of calls; ``store``, when given, replaces the values the child
+    keeps before the first call (a training's data and initial parameters)."""
     if not 0 < len(calls) <= MAX_CALLS:
         raise ValueError(f"a list of {len(calls)} calls (1 to {MAX_CALLS})")
-    specs, inline, items = _arguments([args for _, args, _ in calls], arena)
-    listed = [{"function": function, "args": args, "expect": None if expect is None else [None if s is None else list(s) for s in expect]}
-              for (function, _, expect), args in zip(calls, items)]
-    return _message({"op": "batch", "calls": listed, "arrays": specs}, inline)
+    specs, inline, items, stored = _arguments([call.args for call in calls], store or {}, arena)
+    listed = [{"function": call.function, "args": args, "keep": list(call.keep), "fetch": sorted(call.fetch),
+               "expect": None if call.expect is None else [None if s is None else list(s) for s in call.expect]}
+              for call, args in zip(calls, items)]
+    header = {"op": "batch", "calls": listed, "arrays": specs}
+    if store is not None:
+        header["store"] = stored
+    return _message(header, inline)
 
 
-def _arguments(arg_lists: list[list[Any]], arena) -> tuple[list[dict], list[np.ndarray], list[list[dict]]]:
-    """The array specs, the arrays to send inline, and each call's argument items. Arrays
-    go in the arena's first half (after the control bytes) when they all fit there."""
-    arrays, items = [], []
-    for args in arg_lists:
-        row = []
-        for arg in args:
-            if isinstance(arg, Ref):
-                row.append({"r": [arg.call, arg.item]})
-            elif isinstance(arg, np.ndarray):
-                arrays.append(np.ascontiguousarray(arg, dtype=float))
-                row.append({"a": len(arrays) - 1})
-            else:
-                row.append({"f": float(arg)})
-        items.append(row)
+def _arguments(arg_lists: list[list[Any]], store: dict[str, Any], arena) -> tuple[list[dict], list[np.ndarray], list[list[dict]], dict]:
+    """The array specs, the arrays to send inline, each call's argument items and the
+    stored values' items. Arrays go in the arena's first half (after the control bytes)
+    when they all fit there."""
+    arrays = []
+
+    def item(value) -> dict:
+        if isinstance(value, Held):
+            return {"h": value.name}
+        if isinstance(value, np.ndarray):
+            arrays.append(np.ascontiguousarray(value, dtype=float))
+            return {"a": len(arrays) - 1}
+        return {"f": float(value)}
+
+    items = [[item(arg) for arg in args] for args in arg_lists]
+    stored = {name: item(value) for name, value in store.items()}
     specs = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
     if arena is None or CONTROL + sum(a.nbytes + 64 for a in arrays) > len(arena) // 2:
-        return specs, arrays, items
+        return specs, arrays, items, stored
     offset = CONTROL
     for array, spec in zip(arrays, specs):
         np.frombuffer(arena, array.dtype, array.size, offset).reshape(array.shape)[...] = array
         spec["offset"] = offset
         offset += -(-array.nbytes // 64) * 64 or 64
-    return specs, [], items
+    return specs, [], items, stored
 
 
 def _message(header: dict, inline: list[np.ndarray]) -> list:
@@ -203,6 +235,10 @@ def _value(item, arrays, top=False):
         return content
     if kind == "none":
         return None
+    if kind == "held" and isinstance(content, dict):
+        dtype, shape = content.get("dtype"), content.get("shape")
+        if dtype in DTYPES and isinstance(shape, list) and len(shape) <= MAX_RANK and all(type(n) is int and 0 <= n < 2**40 for n in shape):
+            return Described(np.dtype(dtype), tuple(shape))
     if kind == "other":
         return Other(_text(content, 100))
     raise Malformed("a bad value")

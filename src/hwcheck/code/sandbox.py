@@ -257,21 +257,21 @@ class Child:
         self._send(protocol.request(function, args, check_inputs, self.arena), deadline)
         return self._receive(deadline, f"calling {function}")
 
-    def run(self, calls: list[tuple[str, list[Any], list | None]], timeout: float | None = None) -> list[Reply]:
-        """Call a list of functions in one message (arguments may be :class:`protocol.Ref`
-        to earlier calls' values): a reply per call evaluated, the last one an error when
-        a call raised. Each call has ``timeout`` seconds, timed by the index the child
-        writes in the shared memory before it starts one. On ChildFailed (and a close),
-        ``failed.call`` is the index of the call that never returned, when known."""
+    def run(self, calls: list[protocol.Call], store: dict[str, Any] | None = None, timeout: float | None = None) -> list[Reply]:
+        """Call a list of functions in one message (see :class:`protocol.Call`; ``store``
+        replaces the values the child keeps first): a reply per call evaluated, the last
+        one an error when a call raised. Each call has ``timeout`` seconds, timed by the
+        index the child writes in the shared memory before it starts one. On ChildFailed
+        (and a close), ``failed.call`` is the index of the call that never returned, when known."""
         if self.process is None:
             raise ChildFailed("the process had already ended", "crashed")
         self._budget = timeout or self.limits.timeout
         # The whole list's deadline is a backstop: the student's code can write the index too.
         deadline = time.monotonic() + self._budget * len(calls)
         struct.pack_into("<q", self.arena, 0, 0)
-        self._list, self._running = [function for function, _, _ in calls], (0, time.monotonic())
+        self._list, self._running = [call.function for call in calls], (0, time.monotonic())
         try:
-            self._send(protocol.batch_request(calls, self.arena), deadline)
+            self._send(protocol.batch_request(calls, store, self.arena), deadline)
             return self._receive(deadline, f"calling {', '.join(dict.fromkeys(self._list))}", len(calls))
         except ChildFailed as failed:
             failed.call = self._running[0] - 1 if 0 < self._running[0] <= len(calls) else None
