@@ -5,7 +5,10 @@
 It imports nothing of hwcheck (only the standard library and numpy), because it runs in
 a sandbox where hwcheck may not be visible. The parent talks to it over its stdin and
 stdout, which it moves to private descriptors at once: the student's code sees stdin as
-/dev/null, and its ``print`` goes to a capped buffer whose size, not its text, is reported.
+/dev/null; what it writes to ``sys.stdout`` and ``sys.stderr`` is counted apart and not
+kept (only the counts are reported), and its warnings (numpy's "overflow encountered in
+exp", say) are recorded instead of written: the first few distinct ones, each with its
+category, message and line in the student's files, cross in the replies' ``"warnings"``.
 
 A message, in both directions, is a 4-byte little-endian length, that many bytes of JSON,
 then the raw bytes of each array the JSON describes (``{"dtype": "<f8", "shape": [4, 5]}``).
@@ -49,9 +52,10 @@ import signal  # noqa: E402
 import struct  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+import warnings  # noqa: E402
 
 MAX_TEXT = 500
-KEEP_PRINTED = 0  # printed text is counted, not kept: nothing of it reaches a report
+MAX_WARNINGS = 5  # distinct warnings reported per child; the parent caps them too
 ARENA = None  # the memory shared with the parent (argv[4]): arguments in its first half, results in its second
 
 
@@ -167,6 +171,33 @@ class Capped:
 
     def fileno(self):
         raise OSError("output is captured")
+
+
+class Output:
+    """What the student's code wrote: stdout and stderr counted apart (the text is not
+    kept: nothing of it reaches a report), and its warnings, recorded in place of their
+    text on stderr (a warning from numpy points at a real bug: an overflow, a log of 0)."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.stdout, self.stderr = Capped(), Capped()
+        self.warned = []  # [category, message, [file, line] or None], distinct
+        self.sent = 0  # of self.warned, the ones already in a reply
+
+    def record(self, message, category, filename, lineno, file=None, line=None):
+        """warnings.showwarning: the warning kept (its place when in the student's files)."""
+        where = [os.path.basename(filename), lineno] if isinstance(filename, str) and filename.startswith(self.folder) and type(lineno) is int else None
+        entry = [str(getattr(category, "__name__", "Warning"))[:100], str(message)[:MAX_TEXT], where]
+        if len(self.warned) < MAX_WARNINGS and entry not in self.warned:
+            self.warned.append(entry)
+
+    def header(self):
+        """The counts so far and the warnings not yet sent, for a reply's header."""
+        fields = {"printed": self.stdout.count, "stderr": self.stderr.count}
+        if len(self.warned) > self.sent:
+            fields["warnings"] = self.warned[self.sent:]
+            self.sent = len(self.warned)
+        return fields
 
 
 def returned_values(value, np):
@@ -376,15 +407,16 @@ def main():
         os.close(fd)
     set_limits(limits)
     send({"ready": "numpy"})
-    out = Capped()
-    sys.stdout = sys.stderr = out
+    out = Output(folder)
+    sys.stdout, sys.stderr = out.stdout, out.stderr
+    warnings.showwarning = out.record
     sys.path.insert(0, folder)
     try:
         module = importlib.import_module(name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the import failed
-        send({**describe(exc, folder), "printed": out.count})
+        send({**describe(exc, folder), **out.header()})
         return
-    send({"ready": "module", "printed": out.count})
+    send({"ready": "module", **out.header()})
     while True:
         try:
             request, arrays = receive(np)
@@ -395,7 +427,7 @@ def main():
                 TABLE.clear()
                 TABLE.update({key: stored(item, arrays, np) for key, item in request["store"].items()})
             header, reply = run_list(module, name, request["calls"], arrays, folder, np)
-            header["printed"] = out.count
+            header.update(out.header())
             header["arrays"] = reply.specs
             send(header, reply.inline)
             continue
@@ -403,7 +435,7 @@ def main():
             return
         function = getattr(module, request["function"], None)
         if not callable(function):
-            send({"error": "missing", "message": f"{name}.py has no function {request['function']}", "where": None, "printed": out.count})
+            send({"error": "missing", "message": f"{name}.py has no function {request['function']}", "where": None, **out.header()})
             continue
         args = [decode(item, arrays) for item in request["args"]]
         check = request.get("check", True)
@@ -417,7 +449,7 @@ def main():
             header["mutated"] = [i for i, a in enumerate(before) if a is not None and not (args[i].shape == a.shape and np.array_equal(args[i], a, equal_nan=True))]
         except BaseException as exc:
             header, returned = describe(exc, folder), []
-        header["printed"] = out.count
+        header.update(out.header())
         header["arrays"], inline = place(returned, np)
         send(header, inline)
 

@@ -29,7 +29,7 @@ from ..numbers import fmt, fmt_value
 from ..problem import Tolerance
 from .load import CodeProblem, Task
 from .mistakes import CATALOGUE, Found, diagnose
-from .protocol import Other, Reply
+from .protocol import Other, Output, Reply
 from .reference import InputSet, TaskReference
 from .sandbox import Child, ChildFailed, Limits
 from .train import CallFailed, reference_shapes, train
@@ -118,8 +118,13 @@ class CodeGrader:
             with self._lock:
                 self.student_seconds += session.seconds
         sheet.score = sum(r.earned for r in sheet.results)
-        if session.printed:
-            sheet.warnings.append(f"your code printed {session.printed:,} characters; printed output is not graded or shown")
+        output = session.output
+        if output.warnings:
+            sheet.warnings.append("your code wrote warnings to stderr: " + "; ".join(map(str, output.warnings)))
+        if output.printed:
+            sheet.warnings.append(f"your code printed {output.printed:,} characters to stdout; printed output is not graded or shown")
+        if output.stderr:
+            sheet.warnings.append(f"your code wrote {output.stderr:,} characters to stderr (warnings aside); they are not graded or shown")
         return sheet
 
 
@@ -157,12 +162,12 @@ class _Session:
         self.path = path
         self.child: Child | None = None
         self.import_error: _Outcome | None = None
-        self.printed = 0
+        self.output = Output()  # what the student's code wrote, over every child of the submission
         self.seconds = 0.0
 
     def close(self) -> None:
         if self.child is not None:
-            self.printed = max(self.printed, self.child.printed)
+            self.output = self.output.merged(self.child.output)
             self.child.close()
             self.child = None
 
@@ -194,7 +199,6 @@ class _Session:
         try:
             reply = self.child.call(function, args, timeout, check_inputs)
         except ChildFailed as failed:
-            self.printed = max(self.printed, self.child.printed if self.child else 0)
             self.close()
             return _Outcome(code=failed.code, message=f"{function}: {failed.message}")
         return self._outcome(function, reply)
@@ -216,7 +220,6 @@ class _Session:
         try:
             replies = self.child.run(calls, store)
         except ChildFailed as failed:
-            self.printed = max(self.printed, self.child.printed if self.child else 0)
             self.close()
             lost = CallFailed(failed.message, failed.code)
             lost.call = failed.call if failed.call is not None else 0

@@ -41,12 +41,57 @@ class Reply:
     message: str = ""
     where: tuple[str, int, str | None] | None = None  # (file, line, function) in the student's code
     mutated: tuple[int, ...] = ()  # indices of array arguments changed in place
-    printed: int = 0  # characters printed so far
     seconds: float = 0.0  # time inside the student's function, as the child measured it (for bench/)
 
 
+MAX_WARNINGS = 5  # distinct warnings kept of one submission
+
+
+@dataclass(frozen=True)
+class Warned:
+    """A warning the student's code raised (in place of its text on stderr)."""
+
+    category: str  # "RuntimeWarning"
+    message: str  # "overflow encountered in exp"
+    where: tuple[str, int] | None  # (file, line) in the student's files
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.message}" + (f" ({self.where[0]} line {self.where[1]})" if self.where else "")
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the student's code wrote so far, as the child counts it: characters to stdout,
+    characters to stderr (warnings aside), and the first distinct warnings."""
+
+    printed: int = 0
+    stderr: int = 0
+    warnings: tuple[Warned, ...] = ()
+
+    def merged(self, other: "Output") -> "Output":
+        """Counts are running totals (the larger wins); warnings are added, distinct, capped."""
+        warned = list(self.warnings)
+        warned += [w for w in other.warnings if w not in warned]
+        return Output(max(self.printed, other.printed), max(self.stderr, other.stderr), tuple(warned[:MAX_WARNINGS]))
+
+
+def output_of(header: dict) -> Output:
+    """The counts and new warnings of any reply header; anything malformed is dropped
+    (they are feedback, not results)."""
+    counts = [header.get(key, 0) for key in ("printed", "stderr")]
+    counts = [n if type(n) is int and 0 <= n < 2**62 else 0 for n in counts]
+    warned = []
+    listed = header.get("warnings", [])
+    for item in listed[:MAX_WARNINGS] if isinstance(listed, list) else []:
+        if isinstance(item, list) and len(item) == 3:
+            where = item[2]
+            place = (_text(where[0], 100), where[1]) if isinstance(where, list) and len(where) == 2 and type(where[1]) is int else None
+            warned.append(Warned(_text(item[0], 100) or "Warning", _text(item[1], 500), place))
+    return Output(counts[0], counts[1], tuple(warned))
+
+
 CONTROL = 64  # bytes at the arena's start: the index + 1 of the call a list is running (child.py)
-MAX_CALLS = 64  # calls in one list; a longer step is sent as several lists
+MAX_CALLS = 256  # calls in one list: a training sends as many whole steps as fit (19 of the shipped problem's 13 calls)
 MAX_NAME = 64  # characters of a kept value's name
 
 
@@ -179,8 +224,7 @@ def parse_header(data: bytes, arena_size: int = 0) -> tuple[dict, list[tuple[np.
 
 def reply_of(header: dict, arrays: list[np.ndarray]) -> Reply:
     """A Reply from a checked header and its arrays; anything unexpected is Malformed."""
-    printed = header.get("printed", 0)
-    reply = Reply(printed=printed if type(printed) is int else 0)
+    reply = Reply()
     if "error" in header:
         reply.error = _text(header.get("error"), 100) or "Exception"
         reply.message = _text(header.get("message"), 500)
@@ -206,12 +250,11 @@ def batch_replies(header: dict, arrays: list[np.ndarray], calls: int) -> list[Re
     results = header.get("results")
     if not isinstance(results, list) or len(results) > calls:
         raise Malformed("a bad list of results")
-    printed = header.get("printed", 0)
     replies = []
     for result in results:
         if not isinstance(result, dict) or "error" in result:
             raise Malformed("a bad result in a list")
-        replies.append(reply_of({**result, "printed": printed}, arrays))
+        replies.append(reply_of(result, arrays))
     if "error" in header:
         if header.get("call") != len(results) or len(results) >= calls:
             raise Malformed("an error for a call it was not running")

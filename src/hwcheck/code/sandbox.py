@@ -168,7 +168,7 @@ class Child:
         self.submission, self.module, self.limits, self.bwrap = submission, module, limits, bwrap
         self.process: subprocess.Popen | None = None
         self.folder: Path | None = None
-        self.printed = 0
+        self.output = protocol.Output()  # what the student's code wrote, as the child counted it
         self.arena: mmap.mmap | None = None
         self._budget = limits.timeout  # seconds of the wait in progress, for the message
         self._list: list[str] | None = None  # the functions of the list of calls in progress
@@ -266,8 +266,9 @@ class Child:
         if self.process is None:
             raise ChildFailed("the process had already ended", "crashed")
         self._budget = timeout or self.limits.timeout
-        # The whole list's deadline is a backstop: the student's code can write the index too.
-        deadline = time.monotonic() + self._budget * len(calls)
+        # The whole list's deadline is a backstop (the student's code can write the index
+        # too), no longer than a whole training may take: lists are a training's steps.
+        deadline = time.monotonic() + min(self._budget * len(calls), self.limits.train_timeout)
         struct.pack_into("<q", self.arena, 0, 0)
         self._list, self._running = [call.function for call in calls], (0, time.monotonic())
         try:
@@ -331,18 +332,16 @@ class Child:
                 if array.size:
                     self._read_into(memoryview(array.reshape(-1)).cast("B"), deadline, doing)
                 arrays.append(array)
+            self.output = self.output.merged(protocol.output_of(header))
             if calls is not None:
-                replies = protocol.batch_replies(header, arrays, calls)
-                self.printed = max([self.printed] + [r.printed for r in replies])
-                return replies
+                return protocol.batch_replies(header, arrays, calls)
             if header.get("ready") in ("numpy", "module"):
-                reply = Reply(printed=header.get("printed", 0) if type(header.get("printed")) is int else 0)
+                reply = Reply()
             else:
                 reply = protocol.reply_of(header, arrays)
         except Malformed as bad:
             self.close()
             raise ChildFailed(f"the process sent {bad} while {doing}", "crashed") from None
-        self.printed = max(self.printed, reply.printed)
         return reply
 
     def _read(self, n: int, deadline: float, doing: str) -> bytearray:

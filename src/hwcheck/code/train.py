@@ -154,21 +154,29 @@ def train(recipe: Training, run: Runner, shapes: dict[str, tuple[int, ...]] | No
             raise _Stop("loss-grew", f"the loss grew from {result.losses[0]:.4g} (step 1) to {loss:.4g} at step {step}: the training diverges", step)
 
     store: dict | None = dict(values)  # the data and initial parameters, stored with the first list
+    # Whole steps per list, as many as MAX_CALLS allows: one round trip for several steps.
+    # Each step's loss and shapes still come back and are checked in order, so a fault is
+    # reported at its own step; a shape the reference does not give stops the list at once.
+    per_list = max(1, MAX_CALLS // len(step_lines))
     try:
-        for step in range(1, recipe.steps + 1):
+        for first in range(1, recipe.steps + 1, per_list):
             if deadline is not None and time.monotonic() > deadline:
-                raise _Stop("timeout", f"training stopped at step {step}: it took longer than the time allowed", step)
-            _run(step_lines, values, run, shapes, step, {len(recipe.forward): lambda: check_loss(step)}, {recipe.loss}, store)
+                raise _Stop("timeout", f"training stopped at step {first}: it took longer than the time allowed", first)
+            steps = range(first, min(first + per_list, recipe.steps + 1))
+            lines = [(step, line) for step in steps for line in step_lines]
+            checks = {i * len(step_lines) + len(recipe.forward): (lambda step=step: check_loss(step)) for i, step in enumerate(steps)}
+            _run(lines, values, run, shapes, checks, {recipe.loss}, store)
             store = None
-            result.steps = step
+            result.steps = steps[-1]
         # the evaluation after the last step, its predictions fetched for the accuracy
-        _run(list(recipe.forward), values, run, shapes, recipe.steps + 1, {}, {recipe.loss, recipe.predict}, store)
+        _run([(recipe.steps + 1, line) for line in recipe.forward], values, run, shapes, {}, {recipe.loss, recipe.predict}, store)
         result.final_loss = _loss(values[recipe.loss], recipe.steps + 1)
         predicted = values[recipe.predict]
         if _shape_of(predicted) != values["y"].shape:
             raise _Stop("wrong-shape", f"{recipe.predict} has shape {_shape(_shape_of(predicted))}, not {_shape(values['y'])}", recipe.steps + 1)
         result.accuracy = float(np.mean(np.argmax(np.asarray(predicted), axis=1) == np.argmax(values["y"], axis=1)))
     except _Stop as stop:
+        result.steps = min(stop.step - 1, recipe.steps)
         result.failure = TrainFailure(stop.code, stop.message, stop.step)
         return result
     result.reached = _reached(recipe, result)
@@ -183,21 +191,22 @@ class _Stop(Exception):
         self.code, self.message, self.step = code, message, step
 
 
-def _run(lines: list[Line], values: dict, run: Runner, shapes, step: int, checks: dict[int, Callable[[], None]], fetch: set[str], store: dict | None) -> None:
-    """The lines as lists of at most MAX_CALLS calls (the first with ``store``), each
-    line's results kept under its targets and those in ``fetch`` fetched; then each
-    line's values checked and taken in order, with ``checks[i]`` run before line i is
-    taken (the loss, after the forward lines: a NaN loss is reported before anything the
-    backward pass did with it)."""
+def _run(lines: list[tuple[int, Line]], values: dict, run: Runner, shapes, checks: dict[int, Callable[[], None]], fetch: set[str], store: dict | None) -> None:
+    """The (step, line) pairs as lists of at most MAX_CALLS calls (the first with
+    ``store``), each line's results kept under its targets and those in ``fetch`` fetched;
+    then each line's values checked and taken in order, with ``checks[i]`` run before
+    line i is taken (a step's loss, after its forward lines: a NaN loss is reported
+    before anything the backward pass did with it)."""
     for start in range(0, len(lines), MAX_CALLS):
         chunk = lines[start:start + MAX_CALLS]
         calls = [Call(line.function, tuple(Held(a) for a in line.args), line.targets, frozenset(fetch & set(line.targets)),
-                      None if shapes is None else tuple(shapes.get(t) for t in line.targets)) for line in chunk]
+                      None if shapes is None else tuple(shapes.get(t) for t in line.targets)) for _, line in chunk]
         outcomes = run(calls, store if start == 0 else None)
         lost = outcomes[-1] if outcomes and isinstance(outcomes[-1], CallFailed) and outcomes[-1].call is not None else None
         if lost is not None:
-            raise _Stop(lost.code, f"at step {step}, '{chunk[min(lost.call, len(chunk) - 1)].text}': {lost.message}", step)
-        for k, line in enumerate(chunk):
+            step, line = chunk[min(lost.call, len(chunk) - 1)]
+            raise _Stop(lost.code, f"at step {step}, '{line.text}': {lost.message}", step)
+        for k, (step, line) in enumerate(chunk):
             if start + k in checks:
                 checks[start + k]()
             _take(line, outcomes[k] if k < len(outcomes) else None, values, shapes, step)
