@@ -2,7 +2,8 @@
 what a submission wrote to stdout and stderr (its warnings named with their lines).
 
 Each student is the contract's carol with one function changed so that a fault appears
-at a step chosen here (the 25th training update of b2, the 40th training loss): the
+at a step chosen here (the 25th training update of b2, the 40th training loss, the
+30th, and the 80th, in the second list of steps): the
 expected step is the one the test planted, not one hwcheck computed. The child runs
 under bubblewrap when it is installed, else with its limits alone (the protocol and the
 verdicts are the same either way).
@@ -81,7 +82,7 @@ GROWS_AT_30 = NAN_AT_40.replace("LOSSES == 40", "LOSSES >= 30").replace('float("
 
 
 def test_a_shape_change_is_reported_at_its_own_step(grader, tmp_path):
-    """Step 25 is in the second list of steps sent together: still named exactly."""
+    """Step 25 is in the middle of a list of 78 steps sent together: still named exactly."""
     sheet = grader.grade(carol_with(tmp_path, "shape", "sgd_step", SHAPE_AT_25, "B2_UPDATES = 0"))
     result = training(sheet)
     assert not result.correct and result.mistakes[0] == "shape-changed"
@@ -90,12 +91,14 @@ def test_a_shape_change_is_reported_at_its_own_step(grader, tmp_path):
     assert sheet.score == 12 - 2  # every function task right
 
 
-def test_a_nan_loss_is_reported_at_its_own_step(grader, tmp_path):
-    sheet = grader.grade(carol_with(tmp_path, "nan", "cross_entropy", NAN_AT_40, "LOSSES = 0"))
+@pytest.mark.parametrize("step", [40, 80])
+def test_a_nan_loss_is_reported_at_its_own_step(grader, tmp_path, step):
+    body = NAN_AT_40.replace("LOSSES == 40", f"LOSSES == {step}")
+    sheet = grader.grade(carol_with(tmp_path, "nan", "cross_entropy", body, "LOSSES = 0"))
     result = training(sheet)
     assert result.mistakes[0] == "loss-nan"
-    assert "the loss became nan at step 40" in result.feedback
-    assert result.answer == "stopped at step 40 of 1000"
+    assert f"the loss became nan at step {step}" in result.feedback
+    assert result.answer == f"stopped at step {step} of 1000"
 
 
 def test_a_growing_loss_is_reported_at_the_step_it_passes_three_times_the_first(grader, tmp_path):
@@ -132,9 +135,9 @@ def test_the_sandboxed_training_is_the_in_process_one_with_only_losses_and_shape
     assert child.start().error is None
     lists, crossed = [], []
 
-    def remote(calls, store=None):
-        lists.append(len(calls))
-        replies = child.run(calls, store)
+    def remote(calls, store=None, repeat=1):
+        lists.append((len(calls), repeat))
+        replies = child.run(calls, store, repeat)
         values = [r.value if isinstance(r.value, tuple) else (r.value,) for r in replies]
         crossed.extend(v for vs in values for v in vs)
         return values
@@ -146,9 +149,10 @@ def test_the_sandboxed_training_is_the_in_process_one_with_only_losses_and_shape
     assert got.reached and got.failure is None
     np.testing.assert_allclose(got.losses, expected.losses, rtol=1e-9)
     assert got.accuracy == expected.accuracy and len(got.losses) == 1000
-    # 13 calls a step (5 forward, 4 backward, 4 updates): 19 whole steps in a list of at
-    # most 256 calls, so 53 lists for 1000 steps (52 of 19, one of 12), then the evaluation
-    assert lists == [19 * 13] * 52 + [12 * 13] + [5]
+    # 13 calls a step (5 forward, 4 backward, 4 updates), sent once and made for 78 whole
+    # steps (1014 of at most 1024 calls a list): 13 lists for 1000 steps (12 of 78, one of
+    # 64), then the evaluation's 5 forward calls
+    assert lists == [(13, 78)] * 12 + [(13, 64)] + [(5, 1)]
     # what crossed back whole: 1001 losses (floats) and the final predictions; every
     # other value as its dtype and shape only
     arrays = [v for v in crossed if isinstance(v, np.ndarray)]

@@ -128,6 +128,17 @@ def test_an_exception_mid_list_names_its_call_and_stops_the_list(child):
     assert after.value == 2.0  # the third call of the list never ran
 
 
+def test_a_list_made_several_times_over(child):
+    # one step's calls written once, made three times: count() runs 1, 2, 3; relu of the
+    # kept value each time; the replies in order, one per call made
+    replies = child.run([Call("count", (), ("c",)), Call("relu", (Held("a"),), ("r",), frozenset({"r"}))], store={"a": np.array([-1.0, 2.0])}, repeat=3)
+    assert [r.value for r in replies[::2]] == [1.0, 2.0, 3.0]
+    assert all(r.value.tolist() == [0.0, 2.0] for r in replies[1::2])
+    # the list still stops at an exception, in the middle of a repeat
+    replies = child.run([Call("count"), Call("boom", (np.ones(2),))], repeat=5)
+    assert [r.value for r in replies[:1]] == [4.0] and replies[1].error == "ValueError" and len(replies) == 2
+
+
 def test_a_missing_function_mid_list(child):
     replies = child.run([Call("relu", (np.array([-1.0]),)), Call("nothing")])
     assert replies[0].value.tolist() == [0.0]
@@ -183,6 +194,8 @@ def test_the_parent_refuses_malformed_list_replies():
             protocol.batch_replies({"results": [{"value": {"held": bad}}]}, [], 1)
     with pytest.raises(ValueError):
         protocol.batch_request([Call("f")] * (protocol.MAX_CALLS + 1))
+    with pytest.raises(ValueError):
+        protocol.batch_request([Call("f"), Call("g")], repeat=protocol.MAX_CALLS // 2 + 1)
 
 
 def test_the_in_process_runner_keeps_values_by_name_and_stops_at_a_failure():
@@ -198,3 +211,4 @@ def test_the_in_process_runner_keeps_values_by_name_and_stops_at_a_failure():
     assert results[0] == (1.0,) and isinstance(results[1], CallFailed) and len(results) == 2
     assert run([Call("add", (Held("t"),), ("u", "v")), Call("add", (Held("v"),))]) == [(-4.0,)]  # v was not returned
     assert run([Call("add", (Held("t"),))], {}) == []  # a store replaces the table
+    assert run([Call("add", (Held("a"), 1.0), ("a",))], {"a": 0.0}, 3) == [(1.0,), (2.0,), (3.0,)]  # made 3 times over

@@ -18,8 +18,8 @@ anything that is not plain data. Nothing is ever pickled. The parent trusts none
 it checks every length, dtype and shape before it reads a byte of an array.
 
 Two requests: ``{"op": "call", "function", "args", "check"}`` calls one function;
-``{"op": "batch", "calls": [{"function", "args", "keep", "fetch", "expect"}, ...]}`` calls a
-list of them in order (one training step). The child keeps a table of values by name
+``{"op": "batch", "calls": [{"function", "args", "keep", "fetch", "expect"}, ...], "repeat": n}``
+calls a list of them in order, n times over (n training steps). The child keeps a table of values by name
 between requests: a batch's ``"store": {name: value}`` replaces it (a training's data and
 initial parameters), and each call's i-th returned value is kept under ``keep[i]``. An
 argument may be ``{"h": name}``: the kept value, passed as a fresh copy (a function that
@@ -426,7 +426,7 @@ def main():
             if "store" in request:
                 TABLE.clear()
                 TABLE.update({key: stored(item, arrays, np) for key, item in request["store"].items()})
-            header, reply = run_list(module, name, request["calls"], arrays, folder, np)
+            header, reply = run_list(module, name, request["calls"] * request.get("repeat", 1), arrays, folder, np)
             header.update(out.header())
             header["arrays"] = reply.specs
             send(header, reply.inline)

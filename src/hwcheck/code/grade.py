@@ -203,8 +203,9 @@ class _Session:
             return _Outcome(code=failed.code, message=f"{function}: {failed.message}")
         return self._outcome(function, reply)
 
-    def run(self, calls: list, store: dict | None = None) -> list:
-        """A training step's list of calls (a train.Runner): each call's values, or CallFailed.
+    def run(self, calls: list, store: dict | None = None, repeat: int = 1) -> list:
+        """A training's list of calls, ``repeat`` times over (a train.Runner): each call's
+        values, or CallFailed.
         The values stay in the child between lists (``store`` puts the data and initial
         parameters there first) and each function gets a copy of its arguments, so a
         change in place cannot reach the training: none is looked for. Only a list with
@@ -218,14 +219,14 @@ class _Session:
             lost.call = 0
             return [lost]
         try:
-            replies = self.child.run(calls, store)
+            replies = self.child.run(calls, store, repeat)
         except ChildFailed as failed:
             self.close()
             lost = CallFailed(failed.message, failed.code)
             lost.call = failed.call if failed.call is not None else 0
             return [lost]
         results: list = []
-        for function, reply in zip((c.function for c in calls), replies):
+        for function, reply in zip((c.function for c in calls * repeat), replies):
             outcome = self._outcome(function, reply)
             if outcome.code is not None:
                 results.append(_failed(function, outcome))

@@ -91,7 +91,7 @@ def output_of(header: dict) -> Output:
 
 
 CONTROL = 64  # bytes at the arena's start: the index + 1 of the call a list is running (child.py)
-MAX_CALLS = 256  # calls in one list: a training sends as many whole steps as fit (19 of the shipped problem's 13 calls)
+MAX_CALLS = 1024  # calls in one list, repeats included: a training sends as many whole steps as fit (78 of the shipped problem's 13 calls)
 MAX_NAME = 64  # characters of a kept value's name
 
 
@@ -137,16 +137,17 @@ def request(function: str, args: list[Any], check_inputs: bool = True, arena=Non
     return _message(header, inline)
 
 
-def batch_request(calls: list[Call], store: dict[str, Any] | None = None, arena=None) -> list:
-    """The buffers of a list of calls; ``store``, when given, replaces the values the child
-    keeps before the first call (a training's data and initial parameters)."""
-    if not 0 < len(calls) <= MAX_CALLS:
-        raise ValueError(f"a list of {len(calls)} calls (1 to {MAX_CALLS})")
+def batch_request(calls: list[Call], store: dict[str, Any] | None = None, arena=None, repeat: int = 1) -> list:
+    """The buffers of a list of calls, made ``repeat`` times over (a training's steps: the
+    calls are written once); ``store``, when given, replaces the values the child keeps
+    before the first call (a training's data and initial parameters)."""
+    if not (0 < len(calls) and 0 < repeat and len(calls) * repeat <= MAX_CALLS):
+        raise ValueError(f"a list of {len(calls)} × {repeat} calls (1 to {MAX_CALLS})")
     specs, inline, items, stored = _arguments([call.args for call in calls], store or {}, arena)
     listed = [{"function": call.function, "args": args, "keep": list(call.keep), "fetch": sorted(call.fetch),
                "expect": None if call.expect is None else [None if s is None else list(s) for s in call.expect]}
               for call, args in zip(calls, items)]
-    header = {"op": "batch", "calls": listed, "arrays": specs}
+    header = {"op": "batch", "calls": listed, "repeat": repeat, "arrays": specs}
     if store is not None:
         header["store"] = stored
     return _message(header, inline)

@@ -257,9 +257,10 @@ class Child:
         self._send(protocol.request(function, args, check_inputs, self.arena), deadline)
         return self._receive(deadline, f"calling {function}")
 
-    def run(self, calls: list[protocol.Call], store: dict[str, Any] | None = None, timeout: float | None = None) -> list[Reply]:
-        """Call a list of functions in one message (see :class:`protocol.Call`; ``store``
-        replaces the values the child keeps first): a reply per call evaluated, the last
+    def run(self, calls: list[protocol.Call], store: dict[str, Any] | None = None, repeat: int = 1, timeout: float | None = None) -> list[Reply]:
+        """Call a list of functions in one message, ``repeat`` times over (see
+        :class:`protocol.Call`; ``store`` replaces the values the child keeps first): a
+        reply per call evaluated (calls × repeat at most), the last
         one an error when a call raised. Each call has ``timeout`` seconds, timed by the
         index the child writes in the shared memory before it starts one. On ChildFailed
         (and a close), ``failed.call`` is the index of the call that never returned, when known."""
@@ -268,14 +269,14 @@ class Child:
         self._budget = timeout or self.limits.timeout
         # The whole list's deadline is a backstop (the student's code can write the index
         # too), no longer than a whole training may take: lists are a training's steps.
-        deadline = time.monotonic() + min(self._budget * len(calls), self.limits.train_timeout)
+        deadline = time.monotonic() + min(self._budget * len(calls) * repeat, self.limits.train_timeout)
         struct.pack_into("<q", self.arena, 0, 0)
-        self._list, self._running = [call.function for call in calls], (0, time.monotonic())
+        self._list, self._running = [call.function for call in calls] * repeat, (0, time.monotonic())
         try:
-            self._send(protocol.batch_request(calls, store, self.arena), deadline)
-            return self._receive(deadline, f"calling {', '.join(dict.fromkeys(self._list))}", len(calls))
+            self._send(protocol.batch_request(calls, store, self.arena, repeat), deadline)
+            return self._receive(deadline, f"calling {', '.join(dict.fromkeys(self._list))}", len(self._list))
         except ChildFailed as failed:
-            failed.call = self._running[0] - 1 if 0 < self._running[0] <= len(calls) else None
+            failed.call = self._running[0] - 1 if 0 < self._running[0] <= len(self._list) else None
             raise
         finally:
             self._list = None

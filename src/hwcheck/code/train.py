@@ -43,12 +43,12 @@ class CallFailed(Exception):
 
 
 Caller = Callable[[str, list], tuple]  # (function, args) -> the returned values, as a tuple
-# (a list of calls, the values to store first or None) -> for each call evaluated, in
-# order, its values as a tuple (a value kept and not fetched may be a Described); the last
+# (a list of calls, the values to store first or None, how many times to make the list)
+# -> for each call evaluated, in order, its values as a tuple (a value kept and not fetched may be a Described); the last
 # item may be a CallFailed, which ends the list (alone, with its ``call`` set, when the
 # process ended and took the earlier values with it). A runner may stop after a call
 # whose values are not the expected count and shapes (the loop stops there anyway).
-Runner = Callable[[list[Call], "dict | None"], list]
+Runner = Callable[[list[Call], "dict | None", int], list]
 
 
 def in_process(call: Caller) -> Runner:
@@ -57,12 +57,12 @@ def in_process(call: Caller) -> Runner:
     functions it runs (the reference's) do not change their arguments."""
     table: dict[str, Any] = {}
 
-    def run(calls: list[Call], store: dict | None = None) -> list:
+    def run(calls: list[Call], store: dict | None = None, repeat: int = 1) -> list:
         if store is not None:
             table.clear()
             table.update(store)
         results: list = []
-        for c in calls:
+        for c in calls * repeat:
             try:
                 args = [table[a.name] if isinstance(a, Held) else a for a in c.args]
             except KeyError:  # an earlier call returned too few values: the loop stops there
@@ -147,29 +147,31 @@ def train(recipe: Training, run: Runner, shapes: dict[str, tuple[int, ...]] | No
     updates = [Line((name,), recipe.update, (name, f"d{name}", "lr"), f"{name} = {recipe.update}({name}, d{name}, lr)") for name in recipe.params]
     step_lines = [*recipe.forward, *recipe.backward, *updates]
 
-    def check_loss(step: int) -> None:
+    def check_loss(step: int) -> None:  # before the step's first backward line is taken
         loss = _loss(values[recipe.loss], step)
         result.losses.append(loss)
         if loss > DIVERGED * result.losses[0] + 1e-12:
             raise _Stop("loss-grew", f"the loss grew from {result.losses[0]:.4g} (step 1) to {loss:.4g} at step {step}: the training diverges", step)
 
     store: dict | None = dict(values)  # the data and initial parameters, stored with the first list
-    # Whole steps per list, as many as MAX_CALLS allows: one round trip for several steps.
-    # Each step's loss and shapes still come back and are checked in order, so a fault is
-    # reported at its own step; a shape the reference does not give stops the list at once.
+    # Whole steps per list, as many as MAX_CALLS allows: one round trip for many steps (the
+    # step's calls are written once and made n times over). Each step's loss and shapes
+    # still come back and are checked in order, so a fault is reported at its own step; a
+    # shape the reference does not give stops the list at once.
     per_list = max(1, MAX_CALLS // len(step_lines))
+    step_calls = _calls(step_lines, shapes, {recipe.loss})
+    loss_check = {len(recipe.forward): check_loss}
     try:
         for first in range(1, recipe.steps + 1, per_list):
             if deadline is not None and time.monotonic() > deadline:
                 raise _Stop("timeout", f"training stopped at step {first}: it took longer than the time allowed", first)
             steps = range(first, min(first + per_list, recipe.steps + 1))
-            lines = [(step, line) for step in steps for line in step_lines]
-            checks = {i * len(step_lines) + len(recipe.forward): (lambda step=step: check_loss(step)) for i, step in enumerate(steps)}
-            _run(lines, values, run, shapes, checks, {recipe.loss}, store)
+            _run(steps, step_lines, step_calls, values, run, shapes, loss_check, store)
             store = None
             result.steps = steps[-1]
         # the evaluation after the last step, its predictions fetched for the accuracy
-        _run([(recipe.steps + 1, line) for line in recipe.forward], values, run, shapes, {}, {recipe.loss, recipe.predict}, store)
+        final = range(recipe.steps + 1, recipe.steps + 2)
+        _run(final, list(recipe.forward), _calls(recipe.forward, shapes, {recipe.loss, recipe.predict}), values, run, shapes, {}, store)
         result.final_loss = _loss(values[recipe.loss], recipe.steps + 1)
         predicted = values[recipe.predict]
         if _shape_of(predicted) != values["y"].shape:
@@ -191,27 +193,35 @@ class _Stop(Exception):
         self.code, self.message, self.step = code, message, step
 
 
-def _run(lines: list[tuple[int, Line]], values: dict, run: Runner, shapes, checks: dict[int, Callable[[], None]], fetch: set[str], store: dict | None) -> None:
-    """The (step, line) pairs as lists of at most MAX_CALLS calls (the first with
-    ``store``), each line's results kept under its targets and those in ``fetch`` fetched;
-    then each line's values checked and taken in order, with ``checks[i]`` run before
-    line i is taken (a step's loss, after its forward lines: a NaN loss is reported
-    before anything the backward pass did with it)."""
-    for start in range(0, len(lines), MAX_CALLS):
-        chunk = lines[start:start + MAX_CALLS]
-        calls = [Call(line.function, tuple(Held(a) for a in line.args), line.targets, frozenset(fetch & set(line.targets)),
-                      None if shapes is None else tuple(shapes.get(t) for t in line.targets)) for _, line in chunk]
-        outcomes = run(calls, store if start == 0 else None)
+def _calls(lines: list[Line], shapes, fetch: set[str]) -> list[Call]:
+    """One call per line: its arguments and results by name, those in ``fetch`` fetched."""
+    return [Call(line.function, tuple(Held(a) for a in line.args), line.targets, frozenset(fetch & set(line.targets)),
+                 None if shapes is None else tuple(shapes.get(t) for t in line.targets)) for line in lines]
+
+
+def _run(steps: range, lines: list[Line], calls: list[Call], values: dict, run: Runner, shapes,
+         checks: dict[int, Callable[[int], None]], store: dict | None) -> None:
+    """The lines (and their ``calls``) once for each step, as lists of at most MAX_CALLS
+    calls (the first with ``store``): all the steps in one list when a step fits, else one
+    step in several lists. Then each line's values are checked and taken in order, with
+    ``checks[i](step)`` run before line i of a step is taken (the loss, after the forward
+    lines: a NaN loss is reported before anything the backward pass did with it)."""
+    width = min(len(lines), MAX_CALLS)
+    for start in range(0, len(lines), width):
+        chunk, repeat = lines[start:start + width], len(steps) if width == len(lines) else 1
+        outcomes = run(calls[start:start + width], store if start == 0 else None, repeat)
+        pairs = [(step, start + i, line) for step in steps[:repeat] for i, line in enumerate(chunk)]
         lost = outcomes[-1] if outcomes and isinstance(outcomes[-1], CallFailed) and outcomes[-1].call is not None else None
         if lost is not None:
-            step, line = chunk[min(lost.call, len(chunk) - 1)]
+            step, _, line = pairs[min(lost.call, len(pairs) - 1)]
             raise _Stop(lost.code, f"at step {step}, '{line.text}': {lost.message}", step)
-        for k, (step, line) in enumerate(chunk):
-            if start + k in checks:
-                checks[start + k]()
+        for k, (step, index, line) in enumerate(pairs):
+            if index in checks:
+                checks[index](step)
             _take(line, outcomes[k] if k < len(outcomes) else None, values, shapes, step)
     if len(lines) in checks:
-        checks[len(lines)]()
+        for step in steps:
+            checks[len(lines)](step)
 
 
 def _take(line: Line, returned, values: dict, shapes, step: int) -> None:
