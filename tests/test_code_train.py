@@ -21,7 +21,8 @@ import hwcheck
 from hwcheck.code.grade import CodeGrader
 from hwcheck.code.protocol import Described
 from hwcheck.code.sandbox import Child, Limits, find_bwrap
-from hwcheck.code.train import in_process, reference_shapes, train
+from hwcheck.code.load import Line
+from hwcheck.code.train import _calls, in_process, reference_shapes, train
 from support import CONTRACT, PROBLEMS
 
 PROBLEM = PROBLEMS / "numpy_net.yaml"
@@ -185,3 +186,27 @@ def test_stdout_stderr_and_warnings_are_counted_apart(grader, tmp_path):
 
 def test_a_quiet_submission_has_no_output_warning(grader):
     assert grader.grade(str(CAROL)).warnings == []
+
+
+def test_the_last_read_of_each_value_hands_it_over(problem):
+    """Worked out by hand from the shipped recipe, read as a cycle of steps: a value is
+    handed over (*) where no later line reads it before a line assigns it again."""
+    recipe = next(t.train for t in problem.tasks if t.train)
+    updates = [Line((n,), recipe.update, (n, f"d{n}", "lr"), "") for n in recipe.params]
+    calls = _calls([*recipe.forward, *recipe.backward, *updates], None, set())
+    marked = [[a.name + "*" * a.last for a in c.args] for c in calls]
+    assert marked == [
+        ["x", "w1", "b1"],  # x is never assigned: read again every step; w1 by linear_backward, b1 by its update
+        ["x1"],  # read again by relu_backward
+        ["x2", "w2", "b2"],
+        ["x3*"],
+        ["p", "y"],  # p read again by the backward
+        ["p*", "y"],
+        ["d3*", "x2*", "w2"],
+        ["dx2*", "x1*"],
+        ["d1*", "x", "w1"],
+        ["w1*", "dw1*", "lr"],  # the update assigns w1 itself
+        ["b1*", "db1*", "lr"],
+        ["w2*", "dw2*", "lr"],
+        ["b2*", "db2*", "lr"],
+    ]

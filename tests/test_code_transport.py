@@ -51,6 +51,9 @@ def big():
 def spin():
     while True:
         pass
+
+def twin(a):
+    return a, a  # one object, kept under two names
 '''
 
 
@@ -103,6 +106,21 @@ def test_values_cross_by_value_inside_the_child(child):
     (again,) = child.run([Call("relu", (Held("a"),), ("r",), frozenset({"r"}))])
     np.testing.assert_array_equal(again.value, [1.0, 2.0])
     np.testing.assert_array_equal(a, [1.0, 2.0])
+
+
+def test_a_last_read_hands_over_the_value_itself(child):
+    fetch = frozenset({"b", "r"})
+    replies = child.run([Call("bump", (Held("a", last=True),), ("b",), fetch), Call("relu", (Held("a"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
+    np.testing.assert_array_equal(replies[0].value, [2.0, 3.0])
+    assert replies[1].error == "missing-value"  # taken out of the table: nothing can read it changed
+
+
+def test_one_object_returned_twice_is_kept_as_two_values(child):
+    fetch = frozenset({"r"})
+    replies = child.run([Call("twin", (Held("a"),), ("p", "q")), Call("bump", (Held("p", last=True),), ("r",), fetch),
+                         Call("relu", (Held("q"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
+    np.testing.assert_array_equal(replies[1].value, [2.0, 3.0])
+    np.testing.assert_array_equal(replies[2].value, [1.0, 2.0])  # q did not change with p
 
 
 def test_a_store_replaces_the_kept_values(child):

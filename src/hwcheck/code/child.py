@@ -23,7 +23,9 @@ calls a list of them in order, n times over (n training steps). The child keeps 
 between requests: a batch's ``"store": {name: value}`` replaces it (a training's data and
 initial parameters), and each call's i-th returned value is kept under ``keep[i]``. An
 argument may be ``{"h": name}``: the kept value, passed as a fresh copy (a function that
-changes its argument in place changes nothing kept, as if values crossed by value).
+changes its argument in place changes nothing kept, as if values crossed by value); or
+``{"h": name, "last": true}``: the kept value itself, taken out of the table, when the
+parent knows no call reads that name again before a new value is kept under it.
 Only the kept values named in ``fetch`` cross back whole; another kept array crosses as
 ``{"held": {"dtype", "shape"}}`` (its description, for the parent's shape checks), so a
 training's activations and parameters stay here and a step's reply is a few hundred
@@ -312,7 +314,12 @@ def run_list(module, name, calls, arrays, folder, np):
             keep, fetch = call.get("keep", []), set(call.get("fetch", []))
             for j, target in enumerate(keep):
                 if j < len(values):
-                    TABLE[target] = values[j]
+                    # one object under one name only (``return a, a``): a value passed
+                    # as ``last`` and changed in place must not change another name's
+                    value = values[j]
+                    if isinstance(value, np.ndarray) and any(value is kept for kept in TABLE.values()):
+                        value = value.copy()
+                    TABLE[target] = value
                 else:
                     TABLE.pop(target, None)  # not returned: a later call must not get a stale value
             fresh = []
@@ -372,6 +379,8 @@ def stored(item, arrays, np):
 
 def argument(item, arrays, np):
     if "h" in item:
+        if item.get("last"):  # its last reader before a new value is kept under the name
+            return TABLE.pop(item["h"])
         value = TABLE[item["h"]]
         return value.copy() if isinstance(value, np.ndarray) else value
     return decode(item, arrays)

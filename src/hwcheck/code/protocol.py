@@ -98,9 +98,12 @@ MAX_NAME = 64  # characters of a kept value's name
 @dataclass(frozen=True)
 class Held:
     """An argument: the value the child keeps under ``name`` (stored, or kept from an
-    earlier call's result); the function gets a fresh copy of it."""
+    earlier call's result); the function gets a fresh copy of it, or with ``last`` the
+    value itself, taken out of the child's table (no later call reads it before a call
+    keeps a new value under that name: a change in place could reach nothing)."""
 
     name: str
+    last: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ def _arguments(arg_lists: list[list[Any]], store: dict[str, Any], arena) -> tupl
 
     def item(value) -> dict:
         if isinstance(value, Held):
-            return {"h": value.name}
+            return {"h": value.name, "last": True} if value.last else {"h": value.name}
         if isinstance(value, np.ndarray):
             arrays.append(np.ascontiguousarray(value, dtype=float))
             return {"a": len(arrays) - 1}

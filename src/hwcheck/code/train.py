@@ -194,9 +194,32 @@ class _Stop(Exception):
 
 
 def _calls(lines: list[Line], shapes, fetch: set[str]) -> list[Call]:
-    """One call per line: its arguments and results by name, those in ``fetch`` fetched."""
-    return [Call(line.function, tuple(Held(a) for a in line.args), line.targets, frozenset(fetch & set(line.targets)),
-                 None if shapes is None else tuple(shapes.get(t) for t in line.targets)) for line in lines]
+    """One call per line: its arguments and results by name, those in ``fetch`` fetched;
+    an argument read for the last time before a line assigns its name again is passed
+    as ``last`` (the child hands over the value itself instead of a copy)."""
+    last = _last_reads(lines)
+    return [Call(line.function, tuple(Held(a, (i, j) in last) for j, a in enumerate(line.args)), line.targets,
+                 frozenset(fetch & set(line.targets)), None if shapes is None else tuple(shapes.get(t) for t in line.targets))
+            for i, line in enumerate(lines)]
+
+
+def _last_reads(lines: list[Line]) -> set[tuple[int, int]]:
+    """The (line, argument) positions that read a name for the last time before a line
+    assigns it again. The lines are read as a cycle: they run step after step, and what
+    follows the last step (the evaluation's forward lines) begins as a step does. A name
+    no line assigns (x, y, lr) is read again at the next step: never last."""
+    last = set()
+    for i, line in enumerate(lines):
+        for j, name in enumerate(line.args):
+            if name in line.args[j + 1:]:
+                continue  # read again by the same call
+            for k in [i, *range(i + 1, len(lines)), *range(i)]:
+                if k != i and name in lines[k].args:
+                    break  # another line reads it first
+                if name in lines[k].targets:
+                    last.add((i, j))  # assigned again (by this very line, at the earliest) before any other read
+                    break
+    return last
 
 
 def _run(steps: range, lines: list[Line], calls: list[Call], values: dict, run: Runner, shapes,
