@@ -311,7 +311,7 @@ def run_list(module, name, calls, arrays, folder, np):
             result = function(*args)
             seconds = time.perf_counter() - started
             values, many = returned_values(result, np)
-            keep, fetch = call.get("keep", []), set(call.get("fetch", []))
+            keep, fetch = call.get("keep", []), call.get("fetch", [])
             for j, target in enumerate(keep):
                 if j < len(values):
                     # one object under one name only (``return a, a``): a value passed
@@ -326,10 +326,11 @@ def run_list(module, name, calls, arrays, folder, np):
             items = [encode(v, np, fresh, 1) if not keep or (j < len(keep) and keep[j] in fetch) else describe_kept(v, np) for j, v in enumerate(values)]
         except BaseException as exc:  # the student's code, or its __array__ or __len__ on the way out
             return {"results": results, **describe(exc, folder), "call": k}, reply
-        first = len(reply.specs)
-        for array in fresh:
-            reply.keep(array)
-        items = [shift(item, first) for item in items]
+        if fresh:
+            first = len(reply.specs)
+            for array in fresh:
+                reply.keep(array)
+            items = [shift(item, first) for item in items]
         value = {"tuple": items} if many else items[0]
         results.append({"value": value, "seconds": seconds})
         if not as_expected(values, call.get("expect"), np):
@@ -341,7 +342,8 @@ def describe_kept(value, np):
     """A kept value as it crosses when not fetched: an array as its description, the rest
     (numbers, None, other types) as themselves."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.dtype.fields is None:
-        return {"held": {"dtype": value.dtype.newbyteorder("<").str, "shape": list(value.shape)}}
+        dtype = value.dtype
+        return {"held": {"dtype": dtype.newbyteorder("<").str if dtype.byteorder == ">" else dtype.str, "shape": list(value.shape)}}
     return encode(value, np, [], 1)
 
 
@@ -398,7 +400,7 @@ def as_expected(values, expect, np):
                 return False
         elif not isinstance(value, (int, float, np.number, np.bool_)):
             return False
-        if shape is not None and list(np.shape(value)) != shape:
+        if shape is not None and (list(value.shape) if isinstance(value, np.ndarray) else []) != shape:
             return False
     return True
 
