@@ -1,7 +1,9 @@
-"""The list protocol (one training step in one message): references to earlier results,
-values crossing by value, an exception mid-list, the expected shapes, a call that never
-returns, and replies the parent refuses. Each expected value is worked out here with
-numpy from the functions' definitions below, not taken from hwcheck.
+"""The list protocol (one training step in one message, the values kept in the child):
+values stored and kept by name and referred to by later lists, only fetched values
+crossing back whole (the others as their shape), values passed by copy, an exception
+mid-list, the expected shapes, a call that never returns, and replies the parent
+refuses. Each expected value is worked out here with numpy from the functions'
+definitions below, not taken from hwcheck.
 
 The child runs under bubblewrap when it is installed, else with its limits alone (the
 protocol is the same either way).
@@ -13,9 +15,9 @@ import numpy as np
 import pytest
 
 from hwcheck.code import protocol
-from hwcheck.code.protocol import Malformed, Ref
+from hwcheck.code.protocol import Call, Described, Held, Malformed
 from hwcheck.code.sandbox import Child, ChildFailed, Limits, find_bwrap
-from hwcheck.code.train import CallFailed, one_by_one
+from hwcheck.code.train import CallFailed, in_process
 
 MODULE = '''
 import numpy as np
@@ -49,6 +51,9 @@ def big():
 def spin():
     while True:
         pass
+
+def twin(a):
+    return a, a  # one object, kept under two names
 '''
 
 
@@ -61,42 +66,99 @@ def child(tmp_path):
     started.close()
 
 
-def test_a_reference_to_an_earlier_result(child):
+def test_kept_values_are_used_by_later_lists_and_only_fetched_ones_cross(child):
     rng = np.random.default_rng(1)
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
-    replies = child.run([("affine", [x, w, b], None), ("relu", [Ref(0, 0)], None), ("pair", [Ref(1, 0)], None)])
-    assert [r.error for r in replies] == [None, None, None]
+    replies = child.run([Call("affine", (Held("x"), Held("w"), Held("b")), ("h",)),
+                         Call("relu", (Held("h"),), ("r",))], store={"x": x, "w": w, "b": b})
+    assert [r.error for r in replies] == [None, None]
+    # kept and not fetched: only the dtype and shape crossed
+    assert replies[0].value == Described(np.dtype("float64"), (4, 5))
+    assert replies[1].value == Described(np.dtype("float64"), (4, 5))
     hidden = x @ w + b
-    np.testing.assert_allclose(replies[0].value, hidden)
-    np.testing.assert_allclose(replies[1].value, np.maximum(hidden, 0.0))
-    doubled, total = replies[2].value  # a tuple: the second value of call 2
+    # a later list refers to the kept values by name; it fetches pair's two values
+    (reply,) = child.run([Call("pair", (Held("r"),), ("d", "s"), frozenset({"d", "s"}))])
+    doubled, total = reply.value
     np.testing.assert_allclose(doubled, 2 * np.maximum(hidden, 0.0))
     assert total == pytest.approx(np.maximum(hidden, 0.0).sum())
+    # numbers always cross whole, kept or not; fetching one of two values leaves the other described
+    (reply,) = child.run([Call("pair", (Held("h"),), ("d", "s"), frozenset({"s"}))])
+    assert reply.value == (Described(np.dtype("float64"), (4, 5)), pytest.approx(hidden.sum()))
 
 
-def test_values_cross_by_value_inside_a_list(child):
+def test_kept_arrays_do_not_cross_the_reply_cap(child):
+    # big() returns 40 MB: two fetched exceed a reply's cap (below), two kept cross as shapes
+    replies = child.run([Call("big", (), ("a",)), Call("big", (), ("b",)), Call("relu", (Held("b"),), ("c",), frozenset({"c"}))])
+    assert [r.value for r in replies[:2]] == [Described(np.dtype("float64"), (5_000_000,))] * 2
+    assert replies[2].value.shape == (5_000_000,) and not replies[2].value.any()
+
+
+def test_values_cross_by_value_inside_the_child(child):
     a = np.array([1.0, 2.0])
-    replies = child.run([("bump", [a], None), ("bump", [Ref(0, 0)], None), ("relu", [Ref(0, 0)], None)])
-    # call 1 changes its copy of call 0's result in place; call 0's result and call 2's
-    # argument are still a + 1, as if each had crossed to hwcheck and back
+    fetch = frozenset({"a1", "a2", "r"})
+    replies = child.run([Call("bump", (Held("a"),), ("a1",), fetch), Call("bump", (Held("a1"),), ("a2",), fetch),
+                         Call("relu", (Held("a1"),), ("r",), fetch)], store={"a": a})
+    # bump changes its argument in place: each call got a copy, so the kept a and a1 are
+    # unchanged, as if each value had crossed to hwcheck and back
     np.testing.assert_array_equal(replies[0].value, [2.0, 3.0])
     np.testing.assert_array_equal(replies[1].value, [3.0, 4.0])
     np.testing.assert_array_equal(replies[2].value, [2.0, 3.0])
+    (again,) = child.run([Call("relu", (Held("a"),), ("r",), frozenset({"r"}))])
+    np.testing.assert_array_equal(again.value, [1.0, 2.0])
     np.testing.assert_array_equal(a, [1.0, 2.0])
 
 
+def test_a_last_read_hands_over_the_value_itself(child):
+    fetch = frozenset({"b", "r"})
+    replies = child.run([Call("bump", (Held("a", last=True),), ("b",), fetch), Call("relu", (Held("a"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
+    np.testing.assert_array_equal(replies[0].value, [2.0, 3.0])
+    assert replies[1].error == "missing-value"  # taken out of the table: nothing can read it changed
+
+
+def test_one_object_returned_twice_is_kept_as_two_values(child):
+    fetch = frozenset({"r"})
+    replies = child.run([Call("twin", (Held("a"),), ("p", "q")), Call("bump", (Held("p", last=True),), ("r",), fetch),
+                         Call("relu", (Held("q"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
+    np.testing.assert_array_equal(replies[1].value, [2.0, 3.0])
+    np.testing.assert_array_equal(replies[2].value, [1.0, 2.0])  # q did not change with p
+
+
+def test_a_store_replaces_the_kept_values(child):
+    child.run([Call("relu", (Held("x"),), ("y",))], store={"x": np.ones(2)})
+    replies = child.run([Call("relu", (Held("x"),), ("z",))], store={"w": np.ones(2)})
+    assert replies[0].error == "missing-value" and "'x'" in replies[0].message
+
+
+def test_a_value_not_returned_is_not_kept(child):
+    # pair returns two values; three names asked: the third is dropped, not left stale
+    child.run([Call("relu", (Held("a"),), ("c",))], store={"a": np.ones(2)})
+    replies = child.run([Call("pair", (Held("a"),), ("x", "s", "c")), Call("relu", (Held("c"),), ("d",))])
+    assert replies[0].error is None and replies[1].error == "missing-value"
+
+
 def test_an_exception_mid_list_names_its_call_and_stops_the_list(child):
-    replies = child.run([("count", [], None), ("boom", [np.ones(2)], None), ("count", [], None)])
+    replies = child.run([Call("count"), Call("boom", (np.ones(2),)), Call("count")])
     assert len(replies) == 2
     assert replies[0].value == 1.0
     assert replies[1].error == "ValueError" and replies[1].message == "no good"
     assert replies[1].where == ("hw4.py", 25, "boom")  # the line of the raise in MODULE
-    (after,) = child.run([("count", [], None)])
+    (after,) = child.run([Call("count")])
     assert after.value == 2.0  # the third call of the list never ran
 
 
+def test_a_list_made_several_times_over(child):
+    # one step's calls written once, made three times: count() runs 1, 2, 3; relu of the
+    # kept value each time; the replies in order, one per call made
+    replies = child.run([Call("count", (), ("c",)), Call("relu", (Held("a"),), ("r",), frozenset({"r"}))], store={"a": np.array([-1.0, 2.0])}, repeat=3)
+    assert [r.value for r in replies[::2]] == [1.0, 2.0, 3.0]
+    assert all(r.value.tolist() == [0.0, 2.0] for r in replies[1::2])
+    # the list still stops at an exception, in the middle of a repeat
+    replies = child.run([Call("count"), Call("boom", (np.ones(2),))], repeat=5)
+    assert [r.value for r in replies[:1]] == [4.0] and replies[1].error == "ValueError" and len(replies) == 2
+
+
 def test_a_missing_function_mid_list(child):
-    replies = child.run([("relu", [np.array([-1.0])], None), ("nothing", [], None)])
+    replies = child.run([Call("relu", (np.array([-1.0]),)), Call("nothing")])
     assert replies[0].value.tolist() == [0.0]
     assert replies[1].error == "missing" and "no function nothing" in replies[1].message
 
@@ -104,17 +166,18 @@ def test_a_missing_function_mid_list(child):
 def test_the_list_stops_after_a_value_of_another_shape(child):
     x = np.ones((2, 3))
     # the caller expects relu's value to have shape (3,): the list stops after it
-    replies = child.run([("relu", [x], [(3,)]), ("count", [], None)])
-    assert len(replies) == 1 and replies[0].value.shape == (2, 3)
-    replies = child.run([("relu", [x], [(2, 3)]), ("pair", [Ref(0, 0)], [(2, 3), ()]), ("count", [], [()])])
+    replies = child.run([Call("relu", (x,), ("r",), expect=((3,),)), Call("count")])
+    assert len(replies) == 1 and replies[0].value == Described(np.dtype("float64"), (2, 3))
+    replies = child.run([Call("relu", (x,), ("r",), expect=((2, 3),)), Call("pair", (Held("r"),), ("d", "s"), expect=((2, 3), ())),
+                         Call("count", expect=((),))])
     assert len(replies) == 3 and replies[2].value == 1.0  # every value as expected: all three ran
-    replies = child.run([("pair", [x], [(2, 3)]), ("count", [], None)])  # two values, one expected
+    replies = child.run([Call("pair", (x,), expect=((2, 3),)), Call("count")])  # two values, one expected
     assert len(replies) == 1
 
 
 def test_a_reply_too_large_is_refused(child):
     with pytest.raises(ChildFailed) as failed:
-        child.run([("big", [], None), ("big", [], None)])
+        child.run([Call("big"), Call("big")])
     assert failed.value.code == "crashed"
     assert f"more than {protocol.MAX_REPLY_BYTES >> 20} MB of arrays in one reply" in failed.value.message
     assert not child.alive
@@ -122,7 +185,7 @@ def test_a_reply_too_large_is_refused(child):
 
 def test_a_call_that_never_returns_is_timed_and_named(child):
     with pytest.raises(ChildFailed) as failed:
-        child.run([("relu", [np.ones(3)], None), ("spin", [], None), ("count", [], None)])
+        child.run([Call("relu", (np.ones(3),)), Call("spin"), Call("count")])
     assert failed.value.code == "timeout"
     assert failed.value.call == 1
     assert "while calling spin (call 2 of the list)" in failed.value.message
@@ -132,6 +195,8 @@ def test_a_call_that_never_returns_is_timed_and_named(child):
 def test_the_parent_refuses_malformed_list_replies():
     value = {"value": {"f": 1.0}}
     assert [r.value for r in protocol.batch_replies({"results": [value, value]}, [], 2)] == [1.0, 1.0]
+    held = {"value": {"held": {"dtype": "<f8", "shape": [3, 4]}}}
+    assert protocol.batch_replies({"results": [held]}, [], 1)[0].value == Described(np.dtype("float64"), (3, 4))
     with pytest.raises(Malformed):
         protocol.batch_replies({"results": [value, value, value]}, [], 2)  # more results than calls
     with pytest.raises(Malformed):
@@ -142,18 +207,26 @@ def test_the_parent_refuses_malformed_list_replies():
         protocol.batch_replies({"results": [{"error": "x"}]}, [], 1)
     with pytest.raises(Malformed):
         protocol.batch_replies({"results": "everything"}, [], 1)
+    for bad in ({"dtype": "|O", "shape": [2]}, {"dtype": "<f8", "shape": [-1]}, {"dtype": "<f8", "shape": [1] * 9}, {"dtype": "<f8"}, ["<f8"]):
+        with pytest.raises(Malformed):
+            protocol.batch_replies({"results": [{"value": {"held": bad}}]}, [], 1)
     with pytest.raises(ValueError):
-        protocol.batch_request([("f", [], None)] * (protocol.MAX_CALLS + 1))
+        protocol.batch_request([Call("f")] * (protocol.MAX_CALLS + 1))
+    with pytest.raises(ValueError):
+        protocol.batch_request([Call("f"), Call("g")], repeat=protocol.MAX_CALLS // 2 + 1)
 
 
-def test_one_by_one_resolves_references_and_stops_at_a_failure():
+def test_the_in_process_runner_keeps_values_by_name_and_stops_at_a_failure():
     def call(function, args):
         if function == "fail":
             raise CallFailed("failed", "raised")
         return (sum(args), -sum(args)) if function == "pair" else (sum(args),)
 
-    run = one_by_one(call)
-    assert run([("add", [1.0, 2.0], None), ("pair", [Ref(0, 0), 4.0], None), ("add", [Ref(1, 1), Ref(0, 0)], None)]) == [(3.0,), (7.0, -7.0), (-4.0,)]
-    results = run([("add", [1.0], None), ("fail", [], None), ("add", [2.0], None)])
+    run = in_process(call)
+    assert run([Call("add", (Held("a"), 2.0), ("s",)), Call("pair", (Held("s"), 4.0), ("p", "m"))], {"a": 1.0}) == [(3.0,), (7.0, -7.0)]
+    assert run([Call("add", (Held("m"), Held("s")), ("t",))]) == [(-4.0,)]  # values kept from the list before
+    results = run([Call("add", (1.0,)), Call("fail"), Call("add", (2.0,))])
     assert results[0] == (1.0,) and isinstance(results[1], CallFailed) and len(results) == 2
-    assert run([("add", [1.0], None), ("add", [Ref(0, 1)], None)]) == [(1.0,)]  # a value call 0 did not return
+    assert run([Call("add", (Held("t"),), ("u", "v")), Call("add", (Held("v"),))]) == [(-4.0,)]  # v was not returned
+    assert run([Call("add", (Held("t"),))], {}) == []  # a store replaces the table
+    assert run([Call("add", (Held("a"), 1.0), ("a",))], {"a": 0.0}, 3) == [(1.0,), (2.0,), (3.0,)]  # made 3 times over

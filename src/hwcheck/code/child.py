@@ -5,7 +5,10 @@
 It imports nothing of hwcheck (only the standard library and numpy), because it runs in
 a sandbox where hwcheck may not be visible. The parent talks to it over its stdin and
 stdout, which it moves to private descriptors at once: the student's code sees stdin as
-/dev/null, and its ``print`` goes to a capped buffer whose size, not its text, is reported.
+/dev/null; what it writes to ``sys.stdout`` and ``sys.stderr`` is counted apart and not
+kept (only the counts are reported), and its warnings (numpy's "overflow encountered in
+exp", say) are recorded instead of written: the first few distinct ones, each with its
+category, message and line in the student's files, cross in the replies' ``"warnings"``.
 
 A message, in both directions, is a 4-byte little-endian length, that many bytes of JSON,
 then the raw bytes of each array the JSON describes (``{"dtype": "<f8", "shape": [4, 5]}``).
@@ -15,13 +18,21 @@ anything that is not plain data. Nothing is ever pickled. The parent trusts none
 it checks every length, dtype and shape before it reads a byte of an array.
 
 Two requests: ``{"op": "call", "function", "args", "check"}`` calls one function;
-``{"op": "batch", "calls": [{"function", "args", "expect"}, ...]}`` calls a list of them in
-order (one training step), where an argument may also be ``{"r": [k, j]}``: the j-th value
-returned by call k of the same list, passed as a fresh copy (values cross by value, as if
-the parent had sent it back). Its reply is ``{"results": [{"value", "seconds"}, ...]}`` and,
-when call k raised, ``"error"`` with ``"call": k``; the list stops at the first exception,
-and after the first call whose values are not the ``expect``-ed count and shapes (the
-parent will stop there anyway; later calls could only hang or crash on the wrong value).
+``{"op": "batch", "calls": [{"function", "args", "keep", "fetch", "expect"}, ...], "repeat": n}``
+calls a list of them in order, n times over (n training steps). The child keeps a table of values by name
+between requests: a batch's ``"store": {name: value}`` replaces it (a training's data and
+initial parameters), and each call's i-th returned value is kept under ``keep[i]``. An
+argument may be ``{"h": name}``: the kept value, passed as a fresh copy (a function that
+changes its argument in place changes nothing kept, as if values crossed by value); or
+``{"h": name, "last": true}``: the kept value itself, taken out of the table, when the
+parent knows no call reads that name again before a new value is kept under it.
+Only the kept values named in ``fetch`` cross back whole; another kept array crosses as
+``{"held": {"dtype", "shape"}}`` (its description, for the parent's shape checks), so a
+training's activations and parameters stay here and a step's reply is a few hundred
+bytes. The reply is ``{"results": [{"value", "seconds"}, ...]}`` and, when call k
+raised, ``"error"`` with ``"call": k``; the list stops at the first exception, and after
+the first call whose values are not the ``expect``-ed count and shapes (the parent will
+stop there anyway; later calls could only hang or crash on the wrong value).
 Before each call of a list, its index + 1 is written in the first 8 bytes of the shared
 memory, so the parent can time each call and name the one that never returned.
 """
@@ -43,9 +54,10 @@ import signal  # noqa: E402
 import struct  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+import warnings  # noqa: E402
 
 MAX_TEXT = 500
-KEEP_PRINTED = 0  # printed text is counted, not kept: nothing of it reaches a report
+MAX_WARNINGS = 5  # distinct warnings reported per child; the parent caps them too
 ARENA = None  # the memory shared with the parent (argv[4]): arguments in its first half, results in its second
 
 
@@ -163,17 +175,45 @@ class Capped:
         raise OSError("output is captured")
 
 
+class Output:
+    """What the student's code wrote: stdout and stderr counted apart (the text is not
+    kept: nothing of it reaches a report), and its warnings, recorded in place of their
+    text on stderr (a warning from numpy points at a real bug: an overflow, a log of 0)."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.stdout, self.stderr = Capped(), Capped()
+        self.warned = []  # [category, message, [file, line] or None], distinct
+        self.sent = 0  # of self.warned, the ones already in a reply
+
+    def record(self, message, category, filename, lineno, file=None, line=None):
+        """warnings.showwarning: the warning kept (its place when in the student's files)."""
+        where = [os.path.basename(filename), lineno] if isinstance(filename, str) and filename.startswith(self.folder) and type(lineno) is int else None
+        entry = [str(getattr(category, "__name__", "Warning"))[:100], str(message)[:MAX_TEXT], where]
+        if len(self.warned) < MAX_WARNINGS and entry not in self.warned:
+            self.warned.append(entry)
+
+    def header(self):
+        """The counts so far and the warnings not yet sent, for a reply's header."""
+        fields = {"printed": self.stdout.count, "stderr": self.stderr.count}
+        if len(self.warned) > self.sent:
+            fields["warnings"] = self.warned[self.sent:]
+            self.sent = len(self.warned)
+        return fields
+
+
 def returned_values(value, np):
-    """The values a function returned, as the parent will see them: a tuple's items; a
-    list as one float array, or as its items when it is ragged; anything else alone."""
+    """The values a function returned, as the parent will see them, and whether they make
+    a tuple: a tuple's items; a list as one float array, or as its items when it is
+    ragged; anything else alone."""
     if isinstance(value, tuple):
-        return value
+        return value, True
     if isinstance(value, list):
         try:
-            return (np.asarray(value, dtype=float),)
+            return (np.asarray(value, dtype=float),), False
         except (ValueError, TypeError):
-            return tuple(value)
-    return (value,)
+            return tuple(value), True
+    return (value,), False
 
 
 def encode(value, np, arrays, depth=0):
@@ -247,40 +287,64 @@ def set_limits(limits):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file too large is an OSError, not a kill
 
 
+TABLE = {}  # the values kept between requests, by name (see the module docstring)
+
+
 def run_list(module, name, calls, arrays, folder, np):
     """Call each function of a list in order (see the module docstring); the reply's
-    header and its inline arrays. Every returned array is copied at once into the reply
-    (the arena's second half when it fits), and a later call that refers to it gets a copy
-    of that copy: nothing a later call changes in place can change what the parent reads."""
-    results, values = [], []
+    header and its inline arrays. A fetched array is copied at once into the reply (the
+    arena's second half when it fits); a kept one stays in TABLE as it was returned."""
+    results = []
     reply = Reply(np)
     for k, call in enumerate(calls):
         function = getattr(module, call["function"], None)
         if not callable(function):
             return {"results": results, "error": "missing", "message": f"{name}.py has no function {call['function']}", "where": None, "call": k}, reply
         try:
-            args = [argument(item, arrays, values, np) for item in call["args"]]
-        except LookupError:  # a value an earlier call did not return: the parent stops before this call
-            return {"results": results, "error": "missing-value", "message": "", "where": None, "call": k}, reply
+            args = [argument(item, arrays, np) for item in call["args"]]
+        except KeyError as missing:  # a value no earlier call returned: the parent stops before this call
+            return {"results": results, "error": "missing-value", "message": f"no value named {missing}", "where": None, "call": k}, reply
         if ARENA is not None:
             struct.pack_into("<q", ARENA, 0, k + 1)
-        fresh = []
         try:
             started = time.perf_counter()
             result = function(*args)
             seconds = time.perf_counter() - started
-            value = encode(result, np, fresh)
-        except BaseException as exc:
+            values, many = returned_values(result, np)
+            keep, fetch = call.get("keep", []), call.get("fetch", [])
+            for j, target in enumerate(keep):
+                if j < len(values):
+                    # one object under one name only (``return a, a``): a value passed
+                    # as ``last`` and changed in place must not change another name's
+                    value = values[j]
+                    if isinstance(value, np.ndarray) and any(value is kept for kept in TABLE.values()):
+                        value = value.copy()
+                    TABLE[target] = value
+                else:
+                    TABLE.pop(target, None)  # not returned: a later call must not get a stale value
+            fresh = []
+            items = [encode(v, np, fresh, 1) if not keep or (j < len(keep) and keep[j] in fetch) else describe_kept(v, np) for j, v in enumerate(values)]
+        except BaseException as exc:  # the student's code, or its __array__ or __len__ on the way out
             return {"results": results, **describe(exc, folder), "call": k}, reply
-        first = len(reply.specs)
-        copies = [reply.keep(array) for array in fresh]
-        value = {"tuple": [shift(v, first) for v in value["tuple"]]} if "tuple" in value else shift(value, first)
+        if fresh:
+            first = len(reply.specs)
+            for array in fresh:
+                reply.keep(array)
+            items = [shift(item, first) for item in items]
+        value = {"tuple": items} if many else items[0]
         results.append({"value": value, "seconds": seconds})
-        items = value["tuple"] if "tuple" in value else [value]
-        values.append(tuple(copies[item["a"] - first] if "a" in item else raw for item, raw in zip(items, returned_values(result, np))))
-        if not as_expected(values[-1], call.get("expect"), np):
+        if not as_expected(values, call.get("expect"), np):
             break
     return {"results": results}, reply
+
+
+def describe_kept(value, np):
+    """A kept value as it crosses when not fetched: an array as its description, the rest
+    (numbers, None, other types) as themselves."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.dtype.fields is None:
+        dtype = value.dtype
+        return {"held": {"dtype": dtype.newbyteorder("<").str if dtype.byteorder == ">" else dtype.str, "shape": list(value.shape)}}
+    return encode(value, np, [], 1)
 
 
 def shift(item, first):
@@ -288,8 +352,8 @@ def shift(item, first):
 
 
 class Reply:
-    """The arrays of a list's reply, each copied as it is returned: into the arena's
-    second half while they fit, else into memory of their own to cross in the pipe."""
+    """The fetched arrays of a list's reply, each copied as it is returned: into the
+    arena's second half while they fit, else into memory of their own to cross in the pipe."""
 
     def __init__(self, np):
         self.np = np
@@ -300,21 +364,26 @@ class Reply:
         spec = {"dtype": array.dtype.str, "shape": list(array.shape)}
         size = -(-array.nbytes // 64) * 64 or 64
         if ARENA is not None and self.offset + size <= len(ARENA):
-            copy = self.np.frombuffer(ARENA, array.dtype, array.size, self.offset).reshape(array.shape)
-            copy[...] = array
+            self.np.frombuffer(ARENA, array.dtype, array.size, self.offset).reshape(array.shape)[...] = array
             spec["offset"] = self.offset
             self.offset += size
         else:
-            copy = array.copy()
-            self.inline.append(copy)
+            self.inline.append(array.copy())
         self.specs.append(spec)
-        return copy
 
 
-def argument(item, arrays, values, np):
-    if "r" in item:
-        k, j = item["r"]
-        value = values[k][j]
+def stored(item, arrays, np):
+    """A value to keep, in memory of its own (an argument may lie in the shared memory,
+    which the next request overwrites)."""
+    value = decode(item, arrays)
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def argument(item, arrays, np):
+    if "h" in item:
+        if item.get("last"):  # its last reader before a new value is kept under the name
+            return TABLE.pop(item["h"])
+        value = TABLE[item["h"]]
         return value.copy() if isinstance(value, np.ndarray) else value
     return decode(item, arrays)
 
@@ -331,7 +400,7 @@ def as_expected(values, expect, np):
                 return False
         elif not isinstance(value, (int, float, np.number, np.bool_)):
             return False
-        if shape is not None and list(np.shape(value)) != shape:
+        if shape is not None and (list(value.shape) if isinstance(value, np.ndarray) else []) != shape:
             return False
     return True
 
@@ -349,23 +418,27 @@ def main():
         os.close(fd)
     set_limits(limits)
     send({"ready": "numpy"})
-    out = Capped()
-    sys.stdout = sys.stderr = out
+    out = Output(folder)
+    sys.stdout, sys.stderr = out.stdout, out.stderr
+    warnings.showwarning = out.record
     sys.path.insert(0, folder)
     try:
         module = importlib.import_module(name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the import failed
-        send({**describe(exc, folder), "printed": out.count})
+        send({**describe(exc, folder), **out.header()})
         return
-    send({"ready": "module", "printed": out.count})
+    send({"ready": "module", **out.header()})
     while True:
         try:
             request, arrays = receive(np)
         except EOFError:
             return
         if request.get("op") == "batch":
-            header, reply = run_list(module, name, request["calls"], arrays, folder, np)
-            header["printed"] = out.count
+            if "store" in request:
+                TABLE.clear()
+                TABLE.update({key: stored(item, arrays, np) for key, item in request["store"].items()})
+            header, reply = run_list(module, name, request["calls"] * request.get("repeat", 1), arrays, folder, np)
+            header.update(out.header())
             header["arrays"] = reply.specs
             send(header, reply.inline)
             continue
@@ -373,7 +446,7 @@ def main():
             return
         function = getattr(module, request["function"], None)
         if not callable(function):
-            send({"error": "missing", "message": f"{name}.py has no function {request['function']}", "where": None, "printed": out.count})
+            send({"error": "missing", "message": f"{name}.py has no function {request['function']}", "where": None, **out.header()})
             continue
         args = [decode(item, arrays) for item in request["args"]]
         check = request.get("check", True)
@@ -387,7 +460,7 @@ def main():
             header["mutated"] = [i for i, a in enumerate(before) if a is not None and not (args[i].shape == a.shape and np.array_equal(args[i], a, equal_nan=True))]
         except BaseException as exc:
             header, returned = describe(exc, folder), []
-        header["printed"] = out.count
+        header.update(out.header())
         header["arrays"], inline = place(returned, np)
         send(header, inline)
 

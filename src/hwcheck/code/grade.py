@@ -30,7 +30,7 @@ from ..numbers import fmt, fmt_value
 from ..problem import Tolerance
 from .load import CodeProblem, Task
 from .mistakes import CATALOGUE, Found, diagnose
-from .protocol import Other, Reply
+from .protocol import Other, Output, Reply
 from .reference import InputSet, TaskReference
 from .sandbox import Child, ChildFailed, Limits
 from .train import CallFailed, reference_shapes, train
@@ -119,8 +119,13 @@ class CodeGrader:
             with self._lock:
                 self.student_seconds += session.seconds
         sheet.score = sum(r.earned for r in sheet.results)
-        if session.printed:
-            sheet.warnings.append(f"your code printed {session.printed:,} characters; printed output is not graded or shown")
+        output = session.output
+        if output.warnings:
+            sheet.warnings.append("your code wrote warnings to stderr: " + "; ".join(map(str, output.warnings)))
+        if output.printed:
+            sheet.warnings.append(f"your code printed {output.printed:,} characters to stdout; printed output is not graded or shown")
+        if output.stderr:
+            sheet.warnings.append(f"your code wrote {output.stderr:,} characters to stderr (warnings aside); they are not graded or shown")
         return sheet
 
 
@@ -158,12 +163,12 @@ class _Session:
         self.path = path
         self.child: Child | None = None
         self.import_error: _Outcome | None = None
-        self.printed = 0
+        self.output = Output()  # what the student's code wrote, over every child of the submission
         self.seconds = 0.0
 
     def close(self) -> None:
         if self.child is not None:
-            self.printed = max(self.printed, self.child.printed)
+            self.output = self.output.merged(self.child.output)
             self.child.close()
             self.child = None
 
@@ -195,28 +200,34 @@ class _Session:
         try:
             reply = self.child.call(function, args, timeout, check_inputs)
         except ChildFailed as failed:
-            self.printed = max(self.printed, self.child.printed if self.child else 0)
             self.close()
             return _Outcome(code=failed.code, message=f"{function}: {failed.message}")
         return self._outcome(function, reply)
 
-    def run(self, calls: list) -> list:
-        """A training step's list of calls (a train.Runner): each call's values, or CallFailed.
-        Arguments and results cross by value (the child copies each earlier result it
-        passes on), so a change in place cannot reach the training: none is looked for."""
-        not_ready = self._ready()
-        if not_ready is not None:
-            return [_failed(calls[0][0], not_ready)]
+    def run(self, calls: list, store: dict | None = None, repeat: int = 1) -> list:
+        """A training's list of calls, ``repeat`` times over (a train.Runner): each call's
+        values, or CallFailed.
+        The values stay in the child between lists (``store`` puts the data and initial
+        parameters there first) and each function gets a copy of its arguments, so a
+        change in place cannot reach the training: none is looked for. Only a list with
+        ``store`` may start a child: a fresh child would not hold the training's values."""
+        if store is not None:
+            not_ready = self._ready()
+            if not_ready is not None:
+                return [_failed(calls[0].function, not_ready)]
+        elif self.child is None or not self.child.alive:
+            lost = CallFailed("the process had ended between two steps, and the training's values with it", "crashed")
+            lost.call = 0
+            return [lost]
         try:
-            replies = self.child.run(calls)
+            replies = self.child.run(calls, store, repeat)
         except ChildFailed as failed:
-            self.printed = max(self.printed, self.child.printed if self.child else 0)
             self.close()
             lost = CallFailed(failed.message, failed.code)
             lost.call = failed.call if failed.call is not None else 0
             return [lost]
         results: list = []
-        for (function, _, _), reply in zip(calls, replies):
+        for function, reply in zip((c.function for c in calls * repeat), replies):
             outcome = self._outcome(function, reply)
             if outcome.code is not None:
                 results.append(_failed(function, outcome))

@@ -44,65 +44,146 @@ class Reply:
     message: str = ""
     where: tuple[str, int, str | None] | None = None  # (file, line, function) in the student's code
     mutated: tuple[int, ...] = ()  # indices of array arguments changed in place
-    printed: int = 0  # characters printed so far
     seconds: float = 0.0  # time inside the student's function, as the child measured it (for bench/)
 
 
-CONTROL = 64  # bytes at the arena's start: the index + 1 of the call a list is running (child.py)
-MAX_CALLS = 64  # calls in one list; a longer step is sent as several lists
+MAX_WARNINGS = 5  # distinct warnings kept of one submission
 
 
 @dataclass(frozen=True)
-class Ref:
-    """An argument that is the ``item``-th value returned by call ``call`` of the same list."""
+class Warned:
+    """A warning the student's code raised (in place of its text on stderr)."""
 
-    call: int
-    item: int
+    category: str  # "RuntimeWarning"
+    message: str  # "overflow encountered in exp"
+    where: tuple[str, int] | None  # (file, line) in the student's files
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.message}" + (f" ({self.where[0]} line {self.where[1]})" if self.where else "")
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the student's code wrote so far, as the child counts it: characters to stdout,
+    characters to stderr (warnings aside), and the first distinct warnings."""
+
+    printed: int = 0
+    stderr: int = 0
+    warnings: tuple[Warned, ...] = ()
+
+    def merged(self, other: "Output") -> "Output":
+        """Counts are running totals (the larger wins); warnings are added, distinct, capped."""
+        warned = list(self.warnings)
+        warned += [w for w in other.warnings if w not in warned]
+        return Output(max(self.printed, other.printed), max(self.stderr, other.stderr), tuple(warned[:MAX_WARNINGS]))
+
+
+def output_of(header: dict) -> Output:
+    """The counts and new warnings of any reply header; anything malformed is dropped
+    (they are feedback, not results)."""
+    counts = [header.get(key, 0) for key in ("printed", "stderr")]
+    counts = [n if type(n) is int and 0 <= n < 2**62 else 0 for n in counts]
+    warned = []
+    listed = header.get("warnings", [])
+    for item in listed[:MAX_WARNINGS] if isinstance(listed, list) else []:
+        if isinstance(item, list) and len(item) == 3:
+            where = item[2]
+            place = (_text(where[0], 100), where[1]) if isinstance(where, list) and len(where) == 2 and type(where[1]) is int else None
+            warned.append(Warned(_text(item[0], 100) or "Warning", _text(item[1], 500), place))
+    return Output(counts[0], counts[1], tuple(warned))
+
+
+CONTROL = 64  # bytes at the arena's start: the index + 1 of the call a list is running (child.py)
+MAX_CALLS = 1024  # calls in one list, repeats included: a training sends as many whole steps as fit (78 of the shipped problem's 13 calls)
+MAX_NAME = 64  # characters of a kept value's name
+
+
+@dataclass(frozen=True)
+class Held:
+    """An argument: the value the child keeps under ``name`` (stored, or kept from an
+    earlier call's result); the function gets a fresh copy of it, or with ``last`` the
+    value itself, taken out of the child's table (no later call reads it before a call
+    keeps a new value under that name: a change in place could reach nothing)."""
+
+    name: str
+    last: bool = False
+
+
+@dataclass(frozen=True)
+class Described:
+    """A returned array that stayed in the child (kept, not fetched): only its dtype and
+    shape crossed, as plain numbers."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a list: ``function(*args)``, arguments being arrays, numbers or
+    :class:`Held`. Its i-th returned value is kept in the child under ``keep[i]``; of the
+    kept values only those named in ``fetch`` come back whole, the other arrays come back
+    as :class:`Described` (numbers, booleans, None and other types always come back as
+    they are, being small). With ``keep`` empty nothing is kept and everything comes back.
+    ``expect``: the shape of each returned value (None: any), or None for no expectation;
+    the child stops the list after a call whose values are not those."""
+
+    function: str
+    args: tuple = ()
+    keep: tuple[str, ...] = ()
+    fetch: frozenset = frozenset()
+    expect: tuple | None = None
 
 
 def request(function: str, args: list[Any], check_inputs: bool = True, arena=None) -> list:
     """The buffers of one call request (header, then the bytes of each array not placed
     in the arena's first half, uncopied)."""
-    specs, inline, (items,) = _arguments([args], arena)
+    specs, inline, (items,), _ = _arguments([args], {}, arena)
     header = {"op": "call", "function": function, "args": items, "check": check_inputs, "arrays": specs}
     return _message(header, inline)
 
 
-def batch_request(calls: list[tuple[str, list[Any], list | None]], arena=None) -> list:
-    """The buffers of a list of calls (function, arguments, the expected shape of each
-    returned value or None): arguments are arrays, numbers or :class:`Ref`."""
-    if not 0 < len(calls) <= MAX_CALLS:
-        raise ValueError(f"a list of {len(calls)} calls (1 to {MAX_CALLS})")
-    specs, inline, items = _arguments([args for _, args, _ in calls], arena)
-    listed = [{"function": function, "args": args, "expect": None if expect is None else [None if s is None else list(s) for s in expect]}
-              for (function, _, expect), args in zip(calls, items)]
-    return _message({"op": "batch", "calls": listed, "arrays": specs}, inline)
+def batch_request(calls: list[Call], store: dict[str, Any] | None = None, arena=None, repeat: int = 1) -> list:
+    """The buffers of a list of calls, made ``repeat`` times over (a training's steps: the
+    calls are written once); ``store``, when given, replaces the values the child keeps
+    before the first call (a training's data and initial parameters)."""
+    if not (0 < len(calls) and 0 < repeat and len(calls) * repeat <= MAX_CALLS):
+        raise ValueError(f"a list of {len(calls)} × {repeat} calls (1 to {MAX_CALLS})")
+    specs, inline, items, stored = _arguments([call.args for call in calls], store or {}, arena)
+    listed = [{"function": call.function, "args": args, "keep": list(call.keep), "fetch": sorted(call.fetch),
+               "expect": None if call.expect is None else [None if s is None else list(s) for s in call.expect]}
+              for call, args in zip(calls, items)]
+    header = {"op": "batch", "calls": listed, "repeat": repeat, "arrays": specs}
+    if store is not None:
+        header["store"] = stored
+    return _message(header, inline)
 
 
-def _arguments(arg_lists: list[list[Any]], arena) -> tuple[list[dict], list[np.ndarray], list[list[dict]]]:
-    """The array specs, the arrays to send inline, and each call's argument items. Arrays
-    go in the arena's first half (after the control bytes) when they all fit there."""
-    arrays, items = [], []
-    for args in arg_lists:
-        row = []
-        for arg in args:
-            if isinstance(arg, Ref):
-                row.append({"r": [arg.call, arg.item]})
-            elif isinstance(arg, np.ndarray):
-                arrays.append(np.ascontiguousarray(arg, dtype=float))
-                row.append({"a": len(arrays) - 1})
-            else:
-                row.append({"f": float(arg)})
-        items.append(row)
+def _arguments(arg_lists: list[list[Any]], store: dict[str, Any], arena) -> tuple[list[dict], list[np.ndarray], list[list[dict]], dict]:
+    """The array specs, the arrays to send inline, each call's argument items and the
+    stored values' items. Arrays go in the arena's first half (after the control bytes)
+    when they all fit there."""
+    arrays = []
+
+    def item(value) -> dict:
+        if isinstance(value, Held):
+            return {"h": value.name, "last": True} if value.last else {"h": value.name}
+        if isinstance(value, np.ndarray):
+            arrays.append(np.ascontiguousarray(value, dtype=float))
+            return {"a": len(arrays) - 1}
+        return {"f": float(value)}
+
+    items = [[item(arg) for arg in args] for args in arg_lists]
+    stored = {name: item(value) for name, value in store.items()}
     specs = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
     if arena is None or CONTROL + sum(a.nbytes + 64 for a in arrays) > len(arena) // 2:
-        return specs, arrays, items
+        return specs, arrays, items, stored
     offset = CONTROL
     for array, spec in zip(arrays, specs):
         np.frombuffer(arena, array.dtype, array.size, offset).reshape(array.shape)[...] = array
         spec["offset"] = offset
         offset += -(-array.nbytes // 64) * 64 or 64
-    return specs, [], items
+    return specs, [], items, stored
 
 
 def _message(header: dict, inline: list[np.ndarray]) -> list:
@@ -150,8 +231,7 @@ def parse_header(data: bytes, arena_size: int = 0) -> tuple[dict, list[tuple[np.
 
 def reply_of(header: dict, arrays: list[np.ndarray]) -> Reply:
     """A Reply from a checked header and its arrays; anything unexpected is Malformed."""
-    printed = header.get("printed", 0)
-    reply = Reply(printed=printed if type(printed) is int else 0)
+    reply = Reply()
     if "error" in header:
         reply.error = _text(header.get("error"), 100) or "Exception"
         reply.message = _text(header.get("message"), 500)
@@ -177,12 +257,11 @@ def batch_replies(header: dict, arrays: list[np.ndarray], calls: int) -> list[Re
     results = header.get("results")
     if not isinstance(results, list) or len(results) > calls:
         raise Malformed("a bad list of results")
-    printed = header.get("printed", 0)
     replies = []
     for result in results:
         if not isinstance(result, dict) or "error" in result:
             raise Malformed("a bad result in a list")
-        replies.append(reply_of({**result, "printed": printed}, arrays))
+        replies.append(reply_of(result, arrays))
     if "error" in header:
         if header.get("call") != len(results) or len(results) >= calls:
             raise Malformed("an error for a call it was not running")
@@ -206,6 +285,10 @@ def _value(item, arrays, top=False):
         return content
     if kind == "none":
         return None
+    if kind == "held" and isinstance(content, dict):
+        dtype, shape = content.get("dtype"), content.get("shape")
+        if dtype in DTYPES and isinstance(shape, list) and len(shape) <= MAX_RANK and all(type(n) is int and 0 <= n < 2**40 for n in shape):
+            return Described(np.dtype(dtype), tuple(shape))
     if kind == "other":
         return Other(_text(content, 100))
     raise Malformed("a bad value")

@@ -171,7 +171,7 @@ class Child:
         self.submission, self.module, self.limits, self.bwrap = submission, module, limits, bwrap
         self.process: subprocess.Popen | None = None
         self.folder: Path | None = None
-        self.printed = 0
+        self.output = protocol.Output()  # what the student's code wrote, as the child counted it
         self.arena: mmap.mmap | None = None
         self._budget = limits.timeout  # seconds of the wait in progress, for the message
         self._list: list[str] | None = None  # the functions of the list of calls in progress
@@ -260,24 +260,26 @@ class Child:
         self._send(protocol.request(function, args, check_inputs, self.arena), deadline)
         return self._receive(deadline, f"calling {function}")
 
-    def run(self, calls: list[tuple[str, list[Any], list | None]], timeout: float | None = None) -> list[Reply]:
-        """Call a list of functions in one message (arguments may be :class:`protocol.Ref`
-        to earlier calls' values): a reply per call evaluated, the last one an error when
-        a call raised. Each call has ``timeout`` seconds, timed by the index the child
-        writes in the shared memory before it starts one. On ChildFailed (and a close),
-        ``failed.call`` is the index of the call that never returned, when known."""
+    def run(self, calls: list[protocol.Call], store: dict[str, Any] | None = None, repeat: int = 1, timeout: float | None = None) -> list[Reply]:
+        """Call a list of functions in one message, ``repeat`` times over (see
+        :class:`protocol.Call`; ``store`` replaces the values the child keeps first): a
+        reply per call evaluated (calls × repeat at most), the last
+        one an error when a call raised. Each call has ``timeout`` seconds, timed by the
+        index the child writes in the shared memory before it starts one. On ChildFailed
+        (and a close), ``failed.call`` is the index of the call that never returned, when known."""
         if self.process is None:
             raise ChildFailed("the process had already ended", "crashed")
         self._budget = timeout or self.limits.timeout
-        # The whole list's deadline is a backstop: the student's code can write the index too.
-        deadline = time.monotonic() + self._budget * len(calls)
+        # The whole list's deadline is a backstop (the student's code can write the index
+        # too), no longer than a whole training may take: lists are a training's steps.
+        deadline = time.monotonic() + min(self._budget * len(calls) * repeat, self.limits.train_timeout)
         struct.pack_into("<q", self.arena, 0, 0)
-        self._list, self._running = [function for function, _, _ in calls], (0, time.monotonic())
+        self._list, self._running = [call.function for call in calls] * repeat, (0, time.monotonic())
         try:
-            self._send(protocol.batch_request(calls, self.arena), deadline)
-            return self._receive(deadline, f"calling {', '.join(dict.fromkeys(self._list))}", len(calls))
+            self._send(protocol.batch_request(calls, store, self.arena, repeat), deadline)
+            return self._receive(deadline, f"calling {', '.join(dict.fromkeys(self._list))}", len(self._list))
         except ChildFailed as failed:
-            failed.call = self._running[0] - 1 if 0 < self._running[0] <= len(calls) else None
+            failed.call = self._running[0] - 1 if 0 < self._running[0] <= len(self._list) else None
             raise
         finally:
             self._list = None
@@ -334,18 +336,16 @@ class Child:
                 if array.size:
                     self._read_into(memoryview(array.reshape(-1)).cast("B"), deadline, doing)
                 arrays.append(array)
+            self.output = self.output.merged(protocol.output_of(header))
             if calls is not None:
-                replies = protocol.batch_replies(header, arrays, calls)
-                self.printed = max([self.printed] + [r.printed for r in replies])
-                return replies
+                return protocol.batch_replies(header, arrays, calls)
             if header.get("ready") in ("numpy", "module"):
-                reply = Reply(printed=header.get("printed", 0) if type(header.get("printed")) is int else 0)
+                reply = Reply()
             else:
                 reply = protocol.reply_of(header, arrays)
         except Malformed as bad:
             self.close()
             raise ChildFailed(f"the process sent {bad} while {doing}", "crashed") from None
-        self.printed = max(self.printed, reply.printed)
         return reply
 
     def _read(self, n: int, deadline: float, doing: str) -> bytearray:

@@ -25,7 +25,7 @@ from ..numbers import fmt
 from ..solution import Alternative, Expected, Mistake
 from .load import CodeProblem, Task
 from .reference import InputSet, compile_returned, input_shapes
-from .train import TrainResult, one_by_one, reference_shapes, train
+from .train import TrainResult, in_process, reference_shapes, train
 
 
 @dataclass
@@ -120,7 +120,7 @@ def with_reference_runs(solution: CodeSolution) -> CodeSolution:
     functions (the tasks' expressions, in-process), to check that the recipe reaches its
     target with right functions. Seconds per thousand steps, so only when asked."""
     call = solution.problem.reference.call
-    runs = [replace(t, result=train(t.task.train, one_by_one(call), t.shapes)) for t in solution.trainings]
+    runs = [replace(t, result=train(t.task.train, in_process(call), t.shapes)) for t in solution.trainings]
     return replace(solution, trainings=runs)
 
 
