@@ -8,6 +8,7 @@ system and is atomic — flush it to disk, and ``os.replace`` it over the target
 from __future__ import annotations
 
 import os
+import sys
 import stat
 import tempfile
 from pathlib import Path
@@ -79,6 +80,15 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8", n
         _write_then_rename(target, folder, data, encoding, newline)
     except OSError as error:  # a full disk, a read-only folder, a name that is a folder...
         raise InputError.at(str(path), None, f"cannot write: {error.strerror or error}; nothing was written") from None
+
+
+def write_output(output: str | Path | None, text: str) -> None:
+    """``text`` to the file ``output`` (whole or not at all), or to stdout when there is none."""
+    if output:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def _write_then_rename(target: Path, folder: Path, data, encoding: str, newline: str | None) -> None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .errors import InputError
-from .files import check_outputs, check_writable, write_atomic
+from .files import check_outputs, check_writable, write_atomic, write_output
 
 HANDOUT_FORMATS = {"latex": "pdf", "markdown": "svg"}  # each format and the picture it includes
 
@@ -91,11 +91,7 @@ def run_handout(problem_path: str, format: str, output: str | None = None, stude
         text = render_handout(handout(problems[0]), format, pictures[0])
     else:
         text = render_assignment_handout(target.title or target.id, [handout(p) for p in problems], pictures, format)
-    if output:
-        write_atomic(output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    write_output(output, text)
     return 0
 
 

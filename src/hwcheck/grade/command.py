@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import load_problem, solve
 from ..errors import InputError
-from ..files import check_outputs, check_writable, write_atomic
+from ..files import check_outputs, check_writable, write_atomic, write_output
 from .options import GradeOptions, write_reports
 from .report import REPORT_SUFFIXES, write_gradescope
 
@@ -231,9 +231,5 @@ def run_template(problem_path: str, output: str | None = None) -> int:
         write_atomic(path, code_text)
     if text is None:
         return 0
-    if output:
-        write_atomic(output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    write_output(output, text)
     return 0
