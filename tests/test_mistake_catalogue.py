@@ -160,3 +160,14 @@ def test_validate_and_mistakes_on_a_graph_too_large(tmp_path):
     assert "note: not checked for mistakes it cannot detect" in done.stdout and "261" in done.stdout
     done = run_cli("mistakes", path)
     assert done.returncode == 2 and done.stderr.startswith("error: ") and "261" in done.stderr
+
+
+def test_mistakes_of_an_assignment_lists_each_problem_in_turn():
+    run = run_cli("mistakes", CONTRACT / "hw4.yaml", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["kind"] == "assignment" and data["id"] == "hw4"
+    assert [p["problem"] for p in data["problems"]] == ["residual-relu", "mlp-params", "softmax-ce-t4", "numpy-net"]
+    # the seed's T1: both ReLUs open, so a forgotten ReLU derivative is caught on no question
+    assert "relu-gate-ignored" in data["problems"][0]["undetected"]
+    assert data["problems"][3]["rows"] == []  # code tasks are judged on random inputs, not listed

@@ -166,9 +166,24 @@ def _cannot_detect(problem) -> list[str]:
             for code in undetected(solution)]
 
 
+def _coverage(problem, format: str):
+    """`hwcheck mistakes PROBLEM`'s table for one problem (JSON text, or a rich renderable)."""
+    from . import solve as solve_problem
+    from .grade import catalogue_view as render
+    from .grade.coverage import mistake_table, too_large, undetected
+
+    reason = too_large(problem)
+    if reason is not None:
+        raise InputError.at(problem.file, None, f"{reason}; use a smaller problem")
+    solution = solve_problem(problem)
+    rows = mistake_table(solution)
+    missed = undetected(solution, rows)
+    return render.coverage_json(solution, rows, missed) if format == "json" else render.coverage_terminal(solution, rows, missed)
+
+
 @app.command()
 def mistakes(
-    problem: Optional[Path] = typer.Argument(None, help="Problem file (.yaml); none: the whole catalogue.", show_default=False),
+    problem: Optional[Path] = typer.Argument(None, help="Problem or assignment file (.yaml); none: the whole catalogue.", show_default=False),
     format: str = typer.Option("terminal", "--format", "-f", help="terminal or json."),
     width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
 ) -> None:
@@ -185,17 +200,22 @@ def mistakes(
     if problem is None:
         rendered = render.catalogue_json() if format == "json" else render.catalogue_terminal()
     else:
-        from . import load_problem, solve as solve_problem
-        from .grade.coverage import mistake_table, too_large, undetected
+        from .assignment import Assignment, load_target
 
-        loaded = load_problem(problem)
-        reason = too_large(loaded)
-        if reason is not None:
-            raise InputError.at(str(problem), None, f"{reason}; use a smaller problem")
-        solution = solve_problem(loaded)
-        rows = mistake_table(solution)
-        missed = undetected(solution, rows)
-        rendered = render.coverage_json(solution, rows, missed) if format == "json" else render.coverage_terminal(solution, rows, missed)
+        target = load_target(problem)
+        if isinstance(target, Assignment):  # each problem's table in turn
+            parts = [_coverage(p, format) for p in target.problems]
+            if format == "json":
+                import json  # deliberate: only this output needs it
+
+                rendered = json.dumps({"id": target.id, "kind": "assignment", "problems": [json.loads(p) for p in parts]},
+                                      indent=2, ensure_ascii=False) + "\n"
+            else:
+                from rich.console import Group
+
+                rendered = Group(*parts)
+        else:
+            rendered = _coverage(target, format)
     if isinstance(rendered, str):
         sys.stdout.write(rendered)
         return
