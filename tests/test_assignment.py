@@ -218,7 +218,13 @@ def test_solve_works_each_problem_in_turn():
 
 def test_validate_an_assignment():
     done = run_cli("validate", HW4)
-    assert done.returncode == 0 and done.stdout == f"{HW4}: ok (assignment, 4 problems, 23 questions and tasks, 37 points)\n"
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{HW4}: ok (assignment, 4 problems, 23 questions and tasks, 37 points)"
+    # each problem's coverage, as for the problem alone: the seed's T1 cannot catch a
+    # forgotten ReLU derivative (both gates open), and the others lack nothing
+    assert [line.split(": warning: cannot detect ")[1].split(" ")[0] for line in lines[1:]] == ["pre-activation", "relu-gate-ignored"]
+    assert all(line.startswith(f"{CONTRACT / 'residual_relu.yaml'}: ") for line in lines[1:])
 
 
 def test_template_writes_one_sheet_and_the_starter(tmp_path):

@@ -130,20 +130,30 @@ def validate(
         if isinstance(problem, Assignment):
             typer.echo(visible(f"{path}: ok (assignment, {plural(len(problem.problems), 'problem')}, "
                                f"{plural(len(problem.questions), 'question')} and tasks, {problem.max_score:g} points)"))
+            for part in problem.problems:
+                failed += _warn_of_coverage(part, part.file)
             continue
         typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
-        own = "the file's own numbers cannot detect" if getattr(problem, "vary", ()) else "cannot detect"  # variants may (§11)
-        for line in _cannot_detect(problem):
-            typer.echo(visible(f"{path}: {line.replace('cannot detect', own, 1)}"))
-        if getattr(problem, "vary", ()):
-            from .variants import check_variants  # deliberate: only problems with variants pay for it
-
-            try:
-                typer.echo(visible(f"{path}: {check_variants(problem)}"))
-            except InputError as error:
-                failed.extend(error.faults)
+        failed += _warn_of_coverage(problem, str(path))
     if failed:
         raise InputError(failed)
+
+
+def _warn_of_coverage(problem, path: str) -> list:
+    """Print what a valid problem cannot detect and, with vary, whether variants can be
+    drawn; the faults of a vary that cannot be satisfied."""
+    own = "the file's own numbers cannot detect" if getattr(problem, "vary", ()) else "cannot detect"  # variants may (§11)
+    for line in _cannot_detect(problem):
+        typer.echo(visible(f"{path}: {line.replace('cannot detect', own, 1)}"))
+    if not getattr(problem, "vary", ()):
+        return []
+    from .variants import check_variants  # deliberate: only problems with variants pay for it
+
+    try:
+        typer.echo(visible(f"{path}: {check_variants(problem)}"))
+    except InputError as error:
+        return error.faults
+    return []
 
 
 def _cannot_detect(problem) -> list[str]:
