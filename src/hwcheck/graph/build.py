@@ -89,16 +89,18 @@ class Graph:
     def _fuse(self, node: Node) -> None:
         """Rewrite outer(inner(h), y) to the registry's fused op where inner feeds nothing else:
         cross_entropy(softmax(h), y) to softmax_cross_entropy(h, y), as PyTorch's
-        F.cross_entropy takes logits: exact
-        at logits of ±1000, where p underflows to 0 and −y/p would be infinite. Both nodes
+        F.cross_entropy takes logits: exact at logits of ±1000, where p underflows to 0 and
+        −y/p would be infinite. Both nodes
         stay in the graph for the derivation (L → p → h, as students write it); the engine
         computes the loss and the gradient at h with the fused op. A later step that uses
         the softmax too undoes the rewrite (the softmax's own gradient is then needed)."""
         for operand in node.operands:
+            # Only an operand's first consumer can have been rewritten (its inner node then had
+            # that one consumer), so undoing looks at that one: constant time per operand.
             if isinstance(operand, int) and len(self.consumers[operand]) > 1:
-                for consumer, k in self.consumers[operand]:
-                    if k == 0:
-                        self.nodes[consumer].fused = None
+                first, k = self.consumers[operand][0]
+                if k == 0:
+                    self.nodes[first].fused = None
         if node.is_leaf or not node.operands or not isinstance(node.operands[0], int):
             return
         inner = self.nodes[node.operands[0]]
