@@ -261,7 +261,8 @@ SHAPE_CASES = {
     "leaky_relu": ["leaky_relu(v, 0.1)"], "sigmoid": ["sigmoid(c)"], "tanh": ["tanh(m)"], "exp": ["exp(v)"],
     "log": ["log(v)"], "sqrt": ["sqrt(m)"], "abs": ["abs(c)"], "max": ["max(v, m)"], "min": ["min(c, v)"],
     "sum": ["sum(m)"], "mean": ["mean(v)"], "dot": ["dot(v, w)"], "transpose": ["transpose(m)", "transpose(v)"],
-    "softmax": ["softmax(v)", "softmax(m)"], "log_softmax": ["log_softmax(m)"], "cross_entropy": ["cross_entropy(softmax(v), y)", "cross_entropy(p, y)", "cross_entropy(softmax(m), k)"],
+    "softmax": ["softmax(v)", "softmax(m)"], "log_softmax": ["log_softmax(m)"], "cross_entropy": ["cross_entropy(p, y)", "cross_entropy(softmax(v) * 1, y)"],
+    "softmax_cross_entropy": ["cross_entropy(softmax(v), y)", "cross_entropy(softmax(m), k)"],  # written as cross_entropy, fused by the builder
     "mse": ["mse(c, v)"], "gelu": ["gelu(m)"], "softplus": ["softplus(v)"], "log_sigmoid": ["log_sigmoid(m)"],
     "bce": ["bce(p, p)"], "step": ["step(m)"], "sum_axis": ["sum(m, 0)", "sum(n, -1)"], "mean_axis": ["mean(m, 1)", "mean(n, -2)"],
 }

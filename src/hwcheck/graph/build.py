@@ -34,6 +34,9 @@ MAX_ELEMENTS = 1_000_000  # in one node's value (8 MB of float64)
 MAX_TOTAL_ELEMENTS = 5_000_000  # in all the graph's values together (each pass keeps them all)
 MAX_MULTIPLY_ADDS = 100_000_000  # in one operation (a matrix product of 1000×1000 by 1000×100)
 
+# The fused ops of the registry, by the (outer, inner) pair of operations each replaces.
+FUSIONS: dict[tuple[str, str], Op] = {op.fuses: op for op in OPS.values() if op.fuses}
+
 
 class Const(Record):
     value: float
@@ -51,6 +54,9 @@ class Node:
     pos: Pos | None = None
     shape: Shape = ()  # known before any value is computed
     untrained: bool = False  # no param feeds it (set by Graph.add): its gradient is never needed for training
+    # The one op the engine runs instead of this node and its operand 0's node together
+    # (set by Graph.add: softmax + cross-entropy), or None; the graph keeps both nodes.
+    fused: Node | None = None
 
     @property
     def is_leaf(self) -> bool:
@@ -77,7 +83,31 @@ class Graph:
         for k, operand in enumerate(node.operands):
             if isinstance(operand, int):
                 self.consumers[operand].append((node.index, k))
+        self._fuse(node)
         return node
+
+    def _fuse(self, node: Node) -> None:
+        """Rewrite outer(inner(h), y) to the registry's fused op where inner feeds nothing else:
+        cross_entropy(softmax(h), y) to softmax_cross_entropy(h, y), as PyTorch's
+        F.cross_entropy takes logits: exact at logits of ±1000, where p underflows to 0 and
+        −y/p would be infinite. Both nodes
+        stay in the graph for the derivation (L → p → h, as students write it); the engine
+        computes the loss and the gradient at h with the fused op. A later step that uses
+        the softmax too undoes the rewrite (the softmax's own gradient is then needed)."""
+        for operand in node.operands:
+            # Only an operand's first consumer can have been rewritten (its inner node then had
+            # that one consumer), so undoing looks at that one: constant time per operand.
+            if isinstance(operand, int) and len(self.consumers[operand]) > 1:
+                first, k = self.consumers[operand][0]
+                if k == 0:
+                    self.nodes[first].fused = None
+        if node.is_leaf or not node.operands or not isinstance(node.operands[0], int):
+            return
+        inner = self.nodes[node.operands[0]]
+        op = FUSIONS.get((node.op.name, inner.op.name)) if not inner.is_leaf else None
+        if op is not None and len(self.consumers[inner.index]) == 1 and isinstance(inner.operands[0], int):
+            node.fused = Node(node.index, node.name, node.role, op, (inner.operands[0],) + tuple(node.operands[1:]),
+                              node.expr, node.step, node.pos, node.shape, node.untrained)
 
     def operand_name(self, operand) -> str:
         return self.nodes[operand].name if isinstance(operand, int) else fmt(operand.value)

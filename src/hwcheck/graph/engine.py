@@ -5,8 +5,8 @@ node list backwards and give each operand ``g · ∂node/∂operand`` (a vector�
 product), *accumulating* with ``+``. That accumulation is exactly where the chain-rule
 paths through a residual connection add up.
 
-``softmax`` feeding ``cross_entropy`` is fused as PyTorch's ``F.cross_entropy`` is:
-the loss is −Σ y·log_softmax(h) and dL/dh = p·Σy − y (= p − y for a one-hot y), so logits
+A node the builder fused with its operand's node (``cross_entropy(softmax(h), y)``, see
+build.py) is computed by its fused op (``softmax_cross_entropy(h, y)`` in ops.py): logits
 of ±1000 give the exact finite loss and gradient although p underflows to 0.
 """
 
@@ -20,7 +20,7 @@ from ..errors import HwcheckError
 from ..record import Record
 from ..numbers import fmt_value
 from .build import Graph, Node, evaluate
-from .ops import DomainError, class_targets, log_softmax, softmax, unbroadcast
+from .ops import DomainError, softmax, unbroadcast
 
 # A replacement local rule for one node: (g, args, out) -> grads per operand.
 Rule = Callable[[np.ndarray, list, np.ndarray], tuple]
@@ -47,16 +47,6 @@ def args_of(node: Node, values: list) -> list[np.ndarray]:
     return [values[o] if isinstance(o, int) else np.asarray(o.value, dtype=float) for o in node.operands]
 
 
-def fused_logits(graph: Graph, node: Node) -> int | None:
-    """For cross_entropy(softmax(h), y) where the softmax feeds nothing else: h's index."""
-    if node.op is None or node.op.name != "cross_entropy" or not isinstance(node.operands[0], int):
-        return None
-    p = graph.nodes[node.operands[0]]
-    if p.op is None or p.op.name != "softmax" or len(graph.consumers[p.index]) != 1 or not isinstance(p.operands[0], int):
-        return None
-    return p.operands[0]
-
-
 def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np.ndarray] | None = None, base: list | None = None) -> list[np.ndarray]:
     """Every node's value; raises NumericFault naming the node whose value is undefined.
 
@@ -79,12 +69,7 @@ def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np
             values[node.index] = leaves[node.name]
             continue
         try:
-            logits = fused_logits(graph, node)
-            if logits is not None:
-                y = class_targets(values[logits].shape, args_of(node, values)[1])
-                values[node.index] = np.asarray(-np.sum(y * log_softmax(values[logits])))
-            else:
-                values[node.index] = evaluate(node, values)
+            values[node.index] = evaluate(node.fused or node, values)
         except DomainError as exc:
             inputs = ", ".join(f"{graph.operand_name(o)} = {fmt_value(v)}" for o, v in zip(node.operands, args_of(node, values)))
             raise NumericFault(node, f"{exc.args[0]}: {node.name} with {inputs}") from None
@@ -131,7 +116,7 @@ def backward(
     """
     grads: list = [None] * len(graph)
     grads[start] = np.ones_like(values[start]) if seed is None else np.asarray(seed, dtype=float)
-    skip: set[int] = set()  # softmax nodes whose gradient was passed straight to the logits
+    skip: set[int] = set()  # inner nodes of a fused op (softmax), whose gradient went straight past them
     for index in range(start, stop, -1):
         if overrides and index in overrides:
             grads[index] = np.asarray(overrides[index], dtype=float)
@@ -140,19 +125,23 @@ def backward(
         if g is None or node.is_leaf or index in skip:
             continue
         args = args_of(node, values)
-        logits = fused_logits(graph, node) if not (rules and index in rules) else None
-        if logits is not None:
-            p_index = node.operands[0]
-            p, y = values[p_index], class_targets(values[p_index].shape, args[1])
-            _accumulate(grads, logits, g * softmax_ce_gradient(p, y), values, node, record, (p_index, 0))
-            with np.errstate(all="ignore"):  # shown for p itself; may be ±inf where p underflowed
-                grads[p_index] = np.where(y != 0, -g * y / p, 0.0)
+        fused = node.fused if not (rules and index in rules) else None
+        if fused is not None:  # f(inner(h), y) run as one op F(h, y): the gradient goes straight to h
+            inner = node.operands[0]
+            with np.errstate(all="ignore"):
+                local = fused_vjp(node, values, g)
+                # The inner node's gradient is still shown (−y/p for the softmax, ±inf where p
+                # underflowed), from this node's own rule; nothing is passed on from it.
+                shown = node.op.vjp(g, args, values[index])[0]
+            _accumulate(grads, fused.operands[0], local[0], values, node, record, (inner, 0))
+            grads[inner] = shown
             if record is not None:
-                record[(index, 0)] = grads[p_index]
-            skip.add(p_index)
-            if isinstance(node.operands[1], int):  # class labels (y without p's class axis) have none
-                d_y = -g * log_softmax(values[logits]) if np.shape(args[1]) == p.shape else np.zeros_like(args[1])
-                _accumulate(grads, node.operands[1], d_y, values, node, record, (index, 1), True)
+                record[(index, 0)] = shown
+            skip.add(inner)
+            for k in range(1, len(fused.operands)):  # this node's own other operands (the labels: data)
+                if isinstance(fused.operands[k], int):
+                    data = k in fused.op.data_args
+                    _accumulate(grads, fused.operands[k], local[k], values, node, record, (index, k), data)
             continue
         rule = rules.get(index) if rules else None
         with np.errstate(all="ignore"):
@@ -170,12 +159,6 @@ def backward(
     return grads
 
 
-def softmax_ce_gradient(p: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """d/dh of −Σ y·log softmax(h), row by row: p·Σ_j y_j − y (= p − y for one-hot rows)."""
-    y = class_targets(p.shape, y)
-    return p * np.sum(y, axis=-1, keepdims=True) - y
-
-
 def _accumulate(grads: list, operand: int, contribution, values: list, consumer: Node, record=None, edge=None, data=False) -> None:
     contribution = unbroadcast(np.asarray(contribution, dtype=float), np.shape(values[operand]))
     if record is not None:
@@ -186,6 +169,13 @@ def _accumulate(grads: list, operand: int, contribution, values: list, consumer:
     if not data and not np.all(np.isfinite(contribution)):
         raise NumericFault(consumer, f"the local derivative of {consumer.name} is not finite at these values")
     grads[operand] = contribution if grads[operand] is None else grads[operand] + contribution
+
+
+def fused_vjp(node: Node, values: list, g) -> tuple:
+    """The VJP of a fused node's op (one number's gradient at its operands), given the inner
+    node's value as ``values`` holds it: p − y with the graph's p (a student's own p, carried
+    forward, or the softmax over the wrong axis, when a mistake is re-run)."""
+    return node.fused.op.vjp(g, args_of(node.fused, values), values[node.index], inner=values[node.operands[0]])
 
 
 def vjp_edge(graph: Graph, values: list, consumer: int, k: int, g: np.ndarray) -> np.ndarray:
@@ -208,7 +198,7 @@ def tangents(graph: Graph, values: list, target: int, stop: int) -> list:
     on the target. With them, the backward pass's response to one extra adjoint δ put in at
     node o is read off without re-running it: its change at the target is Σ δ·∂o/∂target
     (the chain rule's paths from o down to the target, counted from the target up).
-    The fused softmax cross-entropy is differentiated as backward() does (p − y at the logits).
+    A fused node is differentiated by its fused op, as backward() does (p − y at the logits).
     """
     shape = np.shape(values[target])
     m = int(np.prod(shape, dtype=int))
@@ -217,19 +207,16 @@ def tangents(graph: Graph, values: list, target: int, stop: int) -> list:
     for node in graph.nodes[target + 1 : stop + 1]:
         if node.is_leaf or not any(isinstance(o, int) and out[o] is not None for o in node.operands):
             continue
-        args = args_of(node, values)
-        logits = fused_logits(graph, node)
-        if logits is not None:
-            y = class_targets(values[logits].shape, args[1])
-            total = np.zeros((m,))
-            if out[logits] is not None:
-                total = total + _contract(out[logits], softmax_ce_gradient(values[node.operands[0]], args[1]))
-            if isinstance(node.operands[1], int) and out[node.operands[1]] is not None and np.shape(args[1]) == y.shape:
-                total = total + _contract(out[node.operands[1]], -log_softmax(values[logits]))
-            out[node.index] = total
-            continue
         with np.errstate(all="ignore"):
-            out[node.index] = _jvp(node, args, values[node.index], [out[o] if isinstance(o, int) else None for o in node.operands], m)
+            if node.fused is not None:  # its result is one number: its VJP at 1 is the row of its Jacobian
+                local = fused_vjp(node, values, np.ones(()))
+                total = np.zeros((m,))
+                for k, o in enumerate(node.fused.operands):
+                    if isinstance(o, int) and out[o] is not None:
+                        total = total + _contract(out[o], local[k])
+                out[node.index] = total
+                continue
+            out[node.index] = _jvp(node, args_of(node, values), values[node.index], [out[o] if isinstance(o, int) else None for o in node.operands], m)
     return [t.reshape(shape + np.shape(values[i])) if t is not None else None for i, t in enumerate(out)]
 
 

@@ -43,7 +43,7 @@ from ..solution import Mistake
 from . import expr as E
 from .ask import GraphAsk, parse_ask
 from .build import BuildError, Graph, Node, add_step
-from .engine import NumericFault, args_of, backward, forward, fused_logits, kinks
+from .engine import NumericFault, args_of, backward, forward, kinks
 from .mistakes import _pass_through
 from .ops import FUNCTIONS, unbroadcast
 from .paths import nodes_between
@@ -285,7 +285,8 @@ def _gradient_candidates(check: FormulaCheck) -> list[_Candidate]:
     start, target, what = check.start, check.target, check.what
     out = graph.nodes[start].name
     found = [_negated(check)]
-    if fused_logits(graph, graph.nodes[start]) == target:  # the loss itself is softmax + cross-entropy
+    fused = graph.nodes[start].fused
+    if fused is not None and fused.operands[0] == target:  # the loss itself is softmax + cross-entropy
         found.append(_Candidate("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[target].name} is p - y, not y - p",
                                 tuple(-p.truth for p in check.points)))
     shape = np.shape(check.points[0].truth)

@@ -22,7 +22,7 @@ from ..numbers import NotANumber, fmt_value, parse_number
 from ..solution import Mistake, pick
 from .ask import GraphAsk, parse_ask
 from .build import evaluate
-from .engine import NumericFault, args_of, backward, forward, fused_logits, softmax_ce_gradient
+from .engine import NumericFault, args_of, backward, forward, fused_vjp
 from .ops import OPS, DomainError, class_targets
 from .paths import count_paths, list_paths, nodes_between
 from .response import MAX_RERUNS, Response
@@ -212,11 +212,10 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                         f"in the local derivative of {node.name} you used the pre-activation {graph.nodes[pre].name} where the activation {activation.name} belongs",
                         value,
                     ))
-        logits = fused_logits(graph, node)
-        if logits is not None:
-            p, y = values[node.operands[0]], args_of(node, values)[1]
+        if node.fused is not None:
+            logits, p, y = node.fused.operands[0], values[node.operands[0]], args_of(node, values)[1]
             upstream = solution.gradients_of(ask.output)[i]
-            value = response.seeded(logits, -upstream * softmax_ce_gradient(p, y))
+            value = response.seeded(logits, -fused_vjp(node, values, upstream)[0])
             if value is not None:
                 # p − y holds where each row of y sums to 1 (one-hot or soft labels).
                 right_form = "p - y, not y - p" if np.allclose(np.sum(class_targets(p.shape, y), axis=-1), 1.0) else "p·Σy - y, not its negative"

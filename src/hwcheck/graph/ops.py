@@ -70,6 +70,10 @@ class Op(Record):
     # file cannot make hwcheck allocate a 30000×30000 result; and the multiply-adds it costs.
     shape: Callable[[Sequence[Shape], Sequence[float | None]], Shape] = lambda shapes, numbers: broadcast_shape(shapes)
     work: Callable[[Sequence[Shape], Shape], int] | None = None  # default: one per result element
+    # (outer, inner): the builder rewrites outer(inner(a), b) to this op where inner's result
+    # feeds nothing else (build.py). Its VJP then also takes ``inner=``, the inner node's value
+    # as the graph holds it (the softmax's p; a student's own p when it is carried forward).
+    fuses: tuple[str, str] = ()
 
     @property
     def called(self) -> str:
@@ -316,6 +320,37 @@ def _cross_entropy_vjp(g, args, out):
     return d_p, d_y
 
 
+# cross_entropy(softmax(h), y) as one op, as PyTorch's F.cross_entropy takes logits. The
+# builder rewrites to it where the softmax feeds nothing else (build.py); the derivation
+# still shows L → p → h, but the numbers come from here: −Σ y·log_softmax(h) never forms
+# log p, so logits of ±1000 (where p underflows to 0) give the exact finite loss and gradient.
+def _softmax_cross_entropy(h, y):
+    return -np.sum(class_targets(h.shape, y) * log_softmax(h))
+
+
+def _softmax_cross_entropy_domain(args):
+    h, y = args
+    if h.ndim == 0:
+        return "softmax needs a vector, got a scalar"
+    try:
+        class_targets(h.shape, y)
+    except DomainError as exc:
+        return exc.args[0]
+    return None
+
+
+def _softmax_cross_entropy_vjp(g, args, out, inner=None):
+    h, y = args
+    targets = class_targets(h.shape, y)
+    p = softmax(h) if inner is None else inner
+    # d/dh of −Σ_j y_j log p_j with p = softmax(h), row by row: p·Σ_j y_j − y, which is
+    # p − y for one-hot rows or distributions; summed over a batch as cross_entropy is.
+    d_h = g * (p * np.sum(targets, axis=-1, keepdims=True) - targets)
+    # Class labels are indices, not a point one could move: no gradient (as torch).
+    d_y = -g * log_softmax(h) if y.shape == h.shape else np.zeros_like(y)
+    return d_h, d_y
+
+
 # Binary cross-entropy as torch.nn.BCELoss (reduction="mean"): each log clamped at −100,
 # so p = 0 or 1 gives a finite loss, and p(1 − p) kept ≥ 1e-12 in the gradient, as torch does.
 def _clamped_log(x):
@@ -504,6 +539,12 @@ _OPS: list[Op] = [
        data_args=(1,), shape=_scalar_shape, work=_input_work, function=True, tex=r"\operatorname{CE}",
        meaning="−Σ b·log a summed over every element, a batch included; a probabilities, b one-hot rows or distributions shaped like a, "
                "or integer class labels shaped like a without its last axis; 0·log 0 = 0", example=([0.2, 0.5, 0.3], [0.1, 0.6, 0.3])),
+    Op("softmax_cross_entropy", 2, _softmax_cross_entropy, _softmax_cross_entropy_vjp,
+       (T.Apply("softmax", (_a,)) - _b, -T.Apply("log_softmax", (_a,))), elementwise=False, domain=_softmax_cross_entropy_domain,
+       data_args=(1,), shape=_scalar_shape, work=_input_work, fuses=("cross_entropy", "softmax"), tex=r"\operatorname{CE}\circ\operatorname{softmax}", mistakes=("y-minus-p",),
+       meaning="not written by a student: what `cross_entropy(softmax(a), b)` is computed as when the softmax feeds nothing else "
+               "(the derivation still shows both steps); −Σ b·log_softmax(a), stable at any logits a, its gradient p − b with p = softmax(a) "
+               "(p·Σb − b row by row when a row of b does not sum to 1)", example=([0.5, -1.2, 2.0], [0.1, 0.6, 0.3])),
     Op("bce", 2, _bce, _bce_vjp, (T.Paren(_a - _b) / T.Paren(_a * T.Paren(1 - _a)) / _n, T.Paren(T.Apply("log", (1 - _a,)) - T.Apply("log", (_a,))) / _n),
        elementwise=False, domain=_bce_domain, data_args=(1,), shape=_scalar_shape, work=_broadcast_work, function=True, tex=r"\operatorname{BCE}",
        meaning="binary cross-entropy, the **mean** of −(b·log a + (1 − b)·log(1 − a)) as `torch.nn.BCELoss()`: a probabilities "

@@ -24,7 +24,7 @@ from . import expr as E
 from . import terms as T
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
-from .engine import Kink, NumericFault, args_of, backward, fused_logits, kinks, softmax_ce_gradient, vjp_edge
+from .engine import Kink, NumericFault, args_of, backward, fused_vjp, kinks, vjp_edge
 from .export import graph_json
 from .load import GraphProblem
 from .ops import class_targets, unbroadcast
@@ -380,10 +380,9 @@ def _chain_path(graph, values, edges, locals_by_edge, output) -> ChainPath:
 def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
     found = []
     for node in graph.nodes:
-        logits = fused_logits(graph, node)
-        if logits is None:
+        if node.fused is None:
             continue
-        p_index = node.operands[0]
+        p_index, logits = node.operands[0], node.fused.operands[0]
         p = values[p_index]
         y = class_targets(p.shape, args_of(node, values)[1])  # class labels as one-hot rows
         with np.errstate(all="ignore"):
@@ -391,7 +390,7 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
             # ∂p_j/∂h_i = p_j(δ_ij − p_i), one symmetric Jacobian per row of logits.
             jacobian = p[..., :, None] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
             through = np.einsum("...ij,...j->...i", jacobian, upstream)
-        shortcut = softmax_ce_gradient(p, y)
+        shortcut = fused_vjp(node, values, np.ones(()))[0]  # the fused op's p − y
         agree = bool(np.all(np.isfinite(through)) and np.allclose(through, shortcut, rtol=1e-9, atol=1e-12))
         sums_to_one = bool(np.allclose(np.sum(y, axis=-1), 1.0, rtol=0, atol=1e-12))  # row by row
         found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree, sums_to_one))

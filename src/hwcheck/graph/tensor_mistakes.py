@@ -25,7 +25,7 @@ import numpy as np
 
 from ..solution import Mistake
 from .ask import GraphAsk
-from .engine import NumericFault, backward, forward, fused_logits
+from .engine import NumericFault, backward, forward
 from .ops import softmax
 from .response import Response
 
@@ -61,8 +61,7 @@ def _rows(graph, values, node, n: int) -> int | None:
     cross-entropy (whose backward goes straight to them). None for any other node."""
     if node.op is None or node.op.name not in ("mean", "sum", "mse", "cross_entropy") or np.ndim(values[node.index]) != 0:
         return None
-    rows = fused_logits(graph, node)
-    rows = node.operands[0] if rows is None else rows
+    rows = (node.fused or node).operands[0]
     if not isinstance(rows, int) or np.ndim(values[rows]) == 0 or np.shape(values[rows])[0] != n:
         return None
     return rows
