@@ -342,7 +342,9 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
     problem = solution.problem
     graph = problem.graph
     feeds_value, feeds_gradient = solution.memo(("feeding", ask.name, ask.output), lambda: _feeding(graph, ask))
-    order = solution.memo(("question order",), lambda: {_ask_text(parsed): n for n, q in enumerate(problem.questions) if (parsed := parse_ask(q.ask)) is not None})
+    # Each quantity's place is the first question that asks it: asked again later (a formula
+    # for dL/dz after its number, say), it was still worked out by then.
+    order = solution.memo(("question order",), lambda: _first_asked(problem.questions))
     parsed = solution.memo(("parsed asks",), dict)  # the few ask texts a class's sheets hold
     value_overrides, grad_overrides, used = {}, {}, []
     for text, answer in answers.items():
@@ -379,6 +381,14 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
             cache.clear()
         cache[key] = _carried(problem, ask, used, value_overrides, grad_overrides, _right(solution, ask))
     return cache[key]
+
+
+def _first_asked(questions) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for n, q in enumerate(questions):
+        if (parsed := parse_ask(q.ask)) is not None:
+            order.setdefault(_ask_text(parsed), n)
+    return order
 
 
 def _carried(problem, ask: GraphAsk, used, value_overrides, grad_overrides, right) -> Mistake | None:
