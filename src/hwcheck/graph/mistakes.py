@@ -35,7 +35,10 @@ _ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in 
 _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
 
 # The operations that invite a code, for the catalogue (`hwcheck mistakes`), from the registry.
-INVITING_OPS = {"relu-gate-ignored": _GATES, "pre-activation": _ACTIVATIONS, "wrong-factor": ("mul",)}
+# (A gate's derivative forgotten is relu-gate-ignored; the other codes of Op.mistakes are
+# read off the registry by the catalogue itself.)
+INVITING_OPS = {"relu-gate-ignored": _GATES, "pre-activation": _ACTIVATIONS, "wrong-factor": ("mul",),
+                "square-factor": ("mul",)}
 
 # The catalogue of a graph's mistake codes, code → what the student did (for `deduct:` in
 # a problem file and for the docs); a test checks every code produced here is listed.
@@ -47,6 +50,11 @@ MISTAKES = {
     "wrong-factor": "took the wrong factor in the local derivative of a product",
     "pre-activation": "used the pre-activation where the activation belongs",
     "y-minus-p": "wrote y − p for the gradient at the logits, not p − y",
+    "derivative-forgotten": "left out an activation's derivative (took it as 1; for a ReLU this is relu-gate-ignored)",
+    "derivative-confused": "used the activation itself where its derivative belongs (σ′ taken as σ)",
+    "tanh-one-minus": "took tanh′ as 1 − tanh instead of 1 − tanh²",
+    "square-factor": "dropped the 2 of a square's derivative, or left out the ½ of ½·(…)²",
+    "missing-transpose": "wrote A @ G where Aᵀ @ G belongs (or G @ B for G @ Bᵀ) in a matrix product's gradient",
     "carried-forward": "an error carried forward from the student's own earlier answers",
     **TENSOR_MISTAKES,
 }
@@ -212,6 +220,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                         f"in the local derivative of {node.name} you used the pre-activation {graph.nodes[pre].name} where the activation {activation.name} belongs",
                         value,
                     ))
+        found += _local_rule_mistakes(graph, values, response, node, i)
         logits = fused_logits(graph, node)
         if logits is not None:
             p, y = values[node.operands[0]], args_of(node, values)[1]
@@ -222,6 +231,61 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                 right_form = "p - y, not y - p" if np.allclose(np.sum(class_targets(p.shape, y), axis=-1), 1.0) else "p·Σy - y, not its negative"
                 found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is {right_form}", value))
     return found
+
+
+def _local_rule_mistakes(graph, values, response, node, i) -> list[Mistake]:
+    """The mistakes in one step's local derivative that its operation invites (Op.mistakes),
+    each read off the forward-mode pass: an activation's derivative left out or confused
+    with the activation, tanh′ as 1 − tanh, a square's 2 dropped (or a ½ left out), a
+    matrix product's transpose left out."""
+    op, names = node.op, [graph.operand_name(o) for o in node.operands]
+    found = []
+
+    def tried(code, rule, text):
+        value = response.with_rule(i, rule)
+        if value is not None:
+            found.append(Mistake(code, text, value))
+
+    if op.name in _ACTIVATIONS:
+        call = f"{node.name} = {op.name}({names[0]})"
+        if op.name not in _GATES:  # a gate's derivative taken as 1 is relu-gate-ignored
+            tried("derivative-forgotten", lambda g, a, o: (g,), f"in {call} you left out the derivative of {op.name} (took it as 1)")
+        tried("derivative-confused", lambda g, a, o: (g * o,), f"in {call} you used {op.name}({names[0]}) itself where its derivative belongs")
+        if "tanh-one-minus" in op.mistakes:
+            tried("tanh-one-minus", lambda g, a, o: (g * (1.0 - o),), f"in {call} you took tanh′ as 1 − tanh; it is 1 − tanh²")
+    if "square-factor" in op.mistakes and (op.name == "mse" or _is_square(graph, values, node)):
+        def halved(g, args, out):
+            return tuple(0.5 * np.asarray(d) for d in op.vjp(g, args, out))
+
+        what = f"the mean of ({names[0]} − {names[1]})²" if op.name == "mse" else f"{names[0]}²"
+        tried("square-factor", halved, f"in {node.name} = {what} you dropped the factor 2 of the square's derivative")
+    if op.name == "mul":
+        # ½·q with q a square: the ½ left out (the derivative of q taken for that of ½·q)
+        for k, operand in enumerate(node.operands):
+            other = node.operands[1 - k]
+            if isinstance(operand, int) and not isinstance(other, int) and float(np.asarray(args_of(node, values)[1 - k])) == 0.5 \
+                    and (graph.nodes[operand].op is not None and "square-factor" in graph.nodes[operand].op.mistakes):
+                tried("square-factor", lambda g, a, o, k=k: tuple(g if j == k else np.zeros_like(g * a[j]) for j in range(2)),
+                      f"in {node.name} = 0.5 · {names[k]} you left out the ½ (the derivative of {names[k]} taken for that of {node.name})")
+    if "missing-transpose" in op.mistakes:
+        a, b = args_of(node, values)
+        if np.ndim(a) == 2 and np.ndim(b) == 2:
+            g = response.grads[i]
+            # G @ B for G @ Bᵀ (the left factor), A @ G for Aᵀ @ G (the right one), where the
+            # shapes let the untransposed product be written and give the operand's shape.
+            if g.shape[1] == b.shape[0] and (g @ b).shape == a.shape:
+                tried("missing-transpose", lambda g, a, o: (g @ a[1], a[0].T @ g),
+                      f"in {node.name} = {names[0]} @ {names[1]} you wrote G @ {names[1]} where G @ {names[1]}ᵀ belongs (G the gradient at {node.name})")
+            if a.shape[1] == g.shape[0] and (a @ g).shape == b.shape:
+                tried("missing-transpose", lambda g, a, o: (g @ a[1].T, a[0] @ g),
+                      f"in {node.name} = {names[0]} @ {names[1]} you wrote {names[0]} @ G where {names[0]}ᵀ @ G belongs (G the gradient at {node.name})")
+    return found
+
+
+def _is_square(graph, values, node) -> bool:
+    """a ** 2 with the exponent the number 2."""
+    exponent = node.operands[1]
+    return node.op.name == "pow" and not isinstance(exponent, int) and np.ndim(args_of(node, values)[1]) == 0 and float(args_of(node, values)[1]) == 2.0
 
 
 def _gate_text(graph, values, closed) -> str:

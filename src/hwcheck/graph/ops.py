@@ -394,14 +394,15 @@ _a, _b, _out, _G, _n = T.Arg(0), T.Arg(1), T.Out(), T.Upstream(), T.Count(0)
 _ONE, _TIE = T.Num(1), (T.Half(), " at a tie")
 _FORGOTTEN = "derivative-forgotten"  # the activation's local derivative left out (taken as 1)
 _CONFUSED = "derivative-confused"  # the activation itself used where its derivative belongs
+_SQUARE = "square-factor"  # the 2 of a square's derivative dropped (or the ½ of ½·square left out)
 
 _OPS: list[Op] = [
     Op("add", 2, np.add, lambda g, a, o: (g, g), (_ONE, _ONE), symbol="+", meaning="element-wise, NumPy broadcasting", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), (_ONE, -_ONE), symbol="-", meaning="element-wise, NumPy broadcasting", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), symbol="*", meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), (_ONE / _b, -(_a / T.Power(_b, T.Num(2)))), symbol="/", domain=_div_domain, meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
-    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, data_if_untrained=(1,), meaning="element-wise power", example=([0.5, 1.2, 2.0], [1.5, -0.3, 2.5])),
-    Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True, shape=_matmul_shape, work=_matmul_work,
+    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, data_if_untrained=(1,), mistakes=(_SQUARE,), meaning="element-wise power", example=([0.5, 1.2, 2.0], [1.5, -0.3, 2.5])),
+    Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True, shape=_matmul_shape, work=_matmul_work, mistakes=("missing-transpose",),
        meaning="matrix product, NumPy semantics (vectors are rows/columns as NumPy does)", example=([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]], [[0.5, -1.0], [2.0, 0.3], [-0.7, 1.1]])),
     Op("neg", 1, np.negative, lambda g, a, o: (-g,), (-_ONE,), meaning="negation", example=([0.5, -1.2, 2.0],)),
     Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), (_ONE,), meaning="a step that copies a value (`c: b`)", example=([0.5, -1.2, 2.0],)),
@@ -428,7 +429,7 @@ _OPS: list[Op] = [
     Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), (_out * T.Paren(1 - _out),),
        function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED), meaning="1/(1 + e^(−a)), element-wise, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), (1 - T.Power(_out, T.Num(2)),),
-       function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED), meaning="element-wise", example=([0.5, -1.2, 2.0],)),
+       function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED, "tanh-one-minus"), meaning="element-wise", example=([0.5, -1.2, 2.0],)),
     # GELU as PyTorch's default (approximate="none"): a·Φ(a); (a·Φ(a))' = Φ(a) + a·φ(a).
     Op("gelu", 1, lambda a: a * _Phi(a), lambda g, a, o: (g * (_Phi(a[0]) + a[0] * _phi(a[0])),), (T.Apply("Φ", (_a,)) + _a * T.Apply("φ", (_a,)),),
        function=True, tex=r"\operatorname{GELU}", mistakes=(_FORGOTTEN, _CONFUSED),
@@ -510,7 +511,7 @@ _OPS: list[Op] = [
                "from 0 to 1, b targets of the same shape; each log clamped at −100 and a(1 − a) at 10⁻¹² in the gradient, as torch",
        example=([0.2, 0.7, 0.9], [0.0, 1.0, 0.6])),
     Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, (2 * T.Paren(_a - _b) / _n, -(2 * T.Paren(_a - _b) / _n)), elementwise=False, shape=_scalar_shape, work=_broadcast_work,
-       function=True, tex=r"\operatorname{MSE}", meaning="mean of (a − b)²", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
+       function=True, tex=r"\operatorname{MSE}", mistakes=(_SQUARE,), meaning="mean of (a − b)²", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _OPS}
