@@ -313,3 +313,19 @@ def test_a_matrix_product_without_its_transpose(tmp_path):
     np.testing.assert_allclose(s.expected("dL/dH").value, [[1, 3], [1, 3]])
     (left_factor,) = at(s.mistakes("dL/dH"), np.array([[3.0, 1.0], [3.0, 1.0]]), "missing-transpose")
     assert left_factor.description == "in Z = H @ W you wrote G @ W where G @ Wᵀ belongs (G the gradient at Z)"
+
+
+def test_a_sigmoid_rounded_before_going_on(tmp_path):
+    # z = w·x = ln 2, a = σ(ln 2) = 2/3, L = (a − 1)²: dL/dx = 2(a − 1)·a(1 − a)·w =
+    # 2·(−1/3)·(2/3)·(1/3) = −4/27. With a rounded to 0.7: 2·(−0.3)·0.7·0.3 = −0.126;
+    # to 0.67: 2·(−0.33)·0.67·0.33 = −0.145926.
+    s = solve_text(tmp_path, "id: r\nkind: graph\ninputs: {x: 0.6931471805599453, y: 1.0}\nparams: {w: 1.0}\n"
+                             "steps: {z: w * x, a: sigmoid(z), L: (a - y) ** 2}\nwrt: [x]\n")
+    assert float(s.expected("dL/dx").value) == pytest.approx(-4 / 27)
+    mistakes = s.mistakes("dL/dx")
+    (one,) = at(mistakes, -0.126, "rounded-early")
+    assert one.description == "your answer is the right method with a rounded to 1 decimal before going on: round only the final answer"
+    (two,) = at(mistakes, -0.145926, "rounded-early")
+    assert two.description.startswith("your answer is the right method with a rounded to 2 decimals")
+    # The value itself, rounded: L = (2/3 − 1)² = 1/9; from a = 0.7, (−0.3)² = 0.09.
+    assert at(s.mistakes("L"), 0.09, "rounded-early")

@@ -54,6 +54,7 @@ MISTAKES = {
     "derivative-confused": "used the activation itself where its derivative belongs (σ′ taken as σ)",
     "tanh-one-minus": "took tanh′ as 1 − tanh instead of 1 − tanh²",
     "square-factor": "dropped the 2 of a square's derivative, or left out the ½ of ½·(…)²",
+    "rounded-early": "rounded intermediate values (σ, tanh, softmax, ...) before going on",
     "missing-transpose": "wrote A @ G where Aᵀ @ G belongs (or G @ B for G @ Bᵀ) in a matrix product's gradient",
     "carried-forward": "an error carried forward from the student's own earlier answers",
     **TENSOR_MISTAKES,
@@ -82,7 +83,8 @@ def applicable_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     forward are not here: they need a student's own answers."""
     # Memoised by the solution itself (one grading asks the same question of many sheets).
     whole = solution.memo(("mistakes", ask.name, ask.output),
-                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
+                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask)
+                          + _rounded_early(solution, ask))
     silent = solution.memo(("silent mistakes", ask.name, ask.output), lambda: _open_gates(solution, ask))
     return [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole + silent]
 
@@ -391,6 +393,39 @@ def _with_values(node, values):
         return node.op.vjp(g, args_of(node, values), out)
 
     return rule
+
+
+# -- values rounded too early -------------------------------------------------------
+
+ROUNDED_DECIMALS = (1, 2)  # what a student writes down: 0.7, 0.69
+MAX_ROUNDED_NODES = 8  # nodes rounded one at a time (each is a forward and a backward pass)
+
+
+def _rounded_early(solution, ask: GraphAsk) -> list[Mistake]:
+    """The right method on values rounded to 1 or 2 decimals before going on.
+
+    Rounded are the values a calculator gives (the operations that invite `rounded-early`
+    in the registry: σ, tanh, exp, softmax, ...) that the asked quantity is computed from:
+    each alone, and all of them together; everything after them is worked out exactly from
+    the rounded values. Named are only the values rounding changes."""
+    problem = solution.problem
+    graph, values = problem.graph, problem.values
+    feeds, _ = solution.memo(("feeding", ask.name, ask.output), lambda: _feeding(graph, ask))
+    target = graph.index[ask.name]
+    nodes = [i for i in sorted(feeds | ({target} if ask.is_gradient else set()))
+             if graph.nodes[i].op is not None and "rounded-early" in graph.nodes[i].op.mistakes]
+    found = []
+    for decimals in ROUNDED_DECIMALS:
+        changed = [i for i in nodes if not np.array_equal(np.round(values[i], decimals), values[i])]
+        sets = [[i] for i in changed[:MAX_ROUNDED_NODES]] + ([changed] if len(changed) > 1 else [])
+        for rounded in sets:
+            value = _follow(problem, ask, {i: np.round(values[i], decimals) for i in rounded}, {})
+            if value is None:
+                continue
+            names = " and ".join(filter(None, [", ".join(graph.nodes[i].name for i in rounded[:-1]), graph.nodes[rounded[-1]].name]))
+            places = f"{decimals} decimal{'s' if decimals > 1 else ''}"
+            found.append(Mistake("rounded-early", f"your answer is the right method with {names} rounded to {places} before going on: round only the final answer", value))
+    return found
 
 
 # -- errors carried forward ---------------------------------------------------------
