@@ -329,3 +329,17 @@ def test_a_sigmoid_rounded_before_going_on(tmp_path):
     assert two.description.startswith("your answer is the right method with a rounded to 2 decimals")
     # The value itself, rounded: L = (2/3 − 1)² = 1/9; from a = 0.7, (−0.3)² = 0.09.
     assert at(s.mistakes("L"), 0.09, "rounded-early")
+
+
+def test_local_derivative_mistakes_in_formula_answers(tmp_path):
+    # L = (a − y)², a = σ(z): dL/dz = 2(a − y)·a(1 − a). Written with σ′ taken as σ, as 1,
+    # or without the 2, each is that mistake at every draw of the leaves.
+    s = solve_text(tmp_path, "id: f\nkind: graph\ninputs: {z: 0.4, y: 1.0}\nsteps: {a: sigmoid(z), e: a - y, L: e ** 2}\n"
+                             "questions:\n  - {id: Q1, ask: dL/dz, answer: formula}\n")
+    assert graded(s, {"Q1": "2*(a - y)*a*(1 - a)"})["Q1"].status == "correct"
+    for answer, code, said in [
+        ("2*(a - y)*a", "derivative-confused", "in a = sigmoid(z) you used sigmoid(z) itself where its derivative belongs"),
+        ("(a - y)*a*(1 - a)", "square-factor", "in L = e² you dropped the factor 2 of the square's derivative"),
+    ]:
+        result = graded(s, {"Q1": answer})["Q1"]
+        assert list(result.mistakes) == [code] and said in result.feedback, (answer, result.feedback)

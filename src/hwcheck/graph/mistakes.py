@@ -236,51 +236,58 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
 
 
 def _local_rule_mistakes(graph, values, response, node, i) -> list[Mistake]:
-    """The mistakes in one step's local derivative that its operation invites (Op.mistakes),
-    each read off the forward-mode pass: an activation's derivative left out or confused
-    with the activation, tanh′ as 1 − tanh, a square's 2 dropped (or a ½ left out), a
-    matrix product's transpose left out."""
-    op, names = node.op, [graph.operand_name(o) for o in node.operands]
+    """The mistakes in one step's local derivative that its operation invites, each read off
+    the forward-mode pass."""
     found = []
-
-    def tried(code, rule, text):
+    for code, text, rule in local_rules(graph, values, i):
         value = response.with_rule(i, rule)
         if value is not None:
             found.append(Mistake(code, text, value))
+    return found
 
+
+def local_rules(graph, values, i) -> list[tuple[str, str, Any]]:
+    """(code, sentence, wrong local VJP) for the mistakes in node i's local derivative that
+    its operation invites (Op.mistakes): an activation's derivative left out or confused
+    with the activation, tanh′ as 1 − tanh, a square's 2 dropped (or a ½ left out), a
+    matrix product's transpose left out. Numeric and formula answers both use these."""
+    node = graph.nodes[i]
+    op, names = node.op, [graph.operand_name(o) for o in node.operands]
+    found = []
     if op.name in _ACTIVATIONS:
         call = f"{node.name} = {op.name}({names[0]})"
         if op.name not in _GATES:  # a gate's derivative taken as 1 is relu-gate-ignored
-            tried("derivative-forgotten", lambda g, a, o: (g,), f"in {call} you left out the derivative of {op.name} (took it as 1)")
-        tried("derivative-confused", lambda g, a, o: (g * o,), f"in {call} you used {op.name}({names[0]}) itself where its derivative belongs")
+            found.append(("derivative-forgotten", f"in {call} you left out the derivative of {op.name} (took it as 1)", lambda g, a, o: (g,)))
+        found.append(("derivative-confused", f"in {call} you used {op.name}({names[0]}) itself where its derivative belongs", lambda g, a, o: (g * o,)))
         if "tanh-one-minus" in op.mistakes:
-            tried("tanh-one-minus", lambda g, a, o: (g * (1.0 - o),), f"in {call} you took tanh′ as 1 − tanh; it is 1 − tanh²")
+            found.append(("tanh-one-minus", f"in {call} you took tanh′ as 1 − tanh; it is 1 − tanh²", lambda g, a, o: (g * (1.0 - o),)))
     if "square-factor" in op.mistakes and (op.name == "mse" or _is_square(graph, values, node)):
         def halved(g, args, out):
             return tuple(0.5 * np.asarray(d) for d in op.vjp(g, args, out))
 
         what = f"the mean of ({names[0]} − {names[1]})²" if op.name == "mse" else f"{names[0]}²"
-        tried("square-factor", halved, f"in {node.name} = {what} you dropped the factor 2 of the square's derivative")
+        found.append(("square-factor", f"in {node.name} = {what} you dropped the factor 2 of the square's derivative", halved))
     if op.name == "mul":
         # ½·q with q a square: the ½ left out (the derivative of q taken for that of ½·q)
         for k, operand in enumerate(node.operands):
             other = node.operands[1 - k]
-            if isinstance(operand, int) and not isinstance(other, int) and float(np.asarray(args_of(node, values)[1 - k])) == 0.5 \
-                    and (graph.nodes[operand].op is not None and "square-factor" in graph.nodes[operand].op.mistakes):
-                tried("square-factor", lambda g, a, o, k=k: tuple(g if j == k else np.zeros_like(g * a[j]) for j in range(2)),
-                      f"in {node.name} = 0.5 · {names[k]} you left out the ½ (the derivative of {names[k]} taken for that of {node.name})")
+            if isinstance(operand, int) and not isinstance(other, int) and np.ndim(args_of(node, values)[1 - k]) == 0 \
+                    and float(args_of(node, values)[1 - k]) == 0.5 \
+                    and graph.nodes[operand].op is not None and "square-factor" in graph.nodes[operand].op.mistakes:
+                found.append(("square-factor", f"in {node.name} = 0.5 · {names[k]} you left out the ½ (the derivative of {names[k]} taken for that of {node.name})",
+                              lambda g, a, o, k=k: tuple(g if j == k else np.zeros_like(g * a[j]) for j in range(2))))
     if "missing-transpose" in op.mistakes:
         a, b = args_of(node, values)
+        out = np.shape(values[i])
         if np.ndim(a) == 2 and np.ndim(b) == 2:
-            g = response.grads[i]
             # G @ B for G @ Bᵀ (the left factor), A @ G for Aᵀ @ G (the right one), where the
             # shapes let the untransposed product be written and give the operand's shape.
-            if g.shape[1] == b.shape[0] and (g @ b).shape == a.shape:
-                tried("missing-transpose", lambda g, a, o: (g @ a[1], a[0].T @ g),
-                      f"in {node.name} = {names[0]} @ {names[1]} you wrote G @ {names[1]} where G @ {names[1]}ᵀ belongs (G the gradient at {node.name})")
-            if a.shape[1] == g.shape[0] and (a @ g).shape == b.shape:
-                tried("missing-transpose", lambda g, a, o: (g @ a[1].T, a[0] @ g),
-                      f"in {node.name} = {names[0]} @ {names[1]} you wrote {names[0]} @ G where {names[0]}ᵀ @ G belongs (G the gradient at {node.name})")
+            if out[1] == b.shape[0] and (out[0], b.shape[1]) == a.shape:
+                found.append(("missing-transpose", f"in {node.name} = {names[0]} @ {names[1]} you wrote G @ {names[1]} where G @ {names[1]}ᵀ belongs (G the gradient at {node.name})",
+                              lambda g, a, o: (g @ a[1], a[0].T @ g)))
+            if a.shape[1] == out[0] and (a.shape[0], out[1]) == b.shape:
+                found.append(("missing-transpose", f"in {node.name} = {names[0]} @ {names[1]} you wrote {names[0]} @ G where {names[0]}ᵀ @ G belongs (G the gradient at {node.name})",
+                              lambda g, a, o: (g @ a[1].T, a[0] @ g)))
     return found
 
 
