@@ -108,7 +108,8 @@ def test_unknown_ask_is_an_unknown_ask():
 def test_conv_mistakes_on_a_shape():
     found = codes(solved("conv_shapes").mistakes("A"))
     # A: 3×32×32, k5, p2. Without padding: ⌊(32 − 4 − 1)/1⌋ + 1 = 28; without + 1: 31
-    assert found == {"forgot-padding": [16, 28, 28], "forgot-plus-one": [16, 31, 31]}
+    # and A = [16, 32, 32] in Keras' channels-last layout: [32, 32, 16]
+    assert found == {"forgot-padding": [16, 28, 28], "forgot-plus-one": [16, 31, 31], "channels-last": [32, 32, 16]}
 
 
 def test_pool_stride_mistake():
@@ -187,7 +188,7 @@ def test_solve_with_a_mistake_switched_on():
     with pytest.raises(ValueError, match="did you mean 'forgot-bias'"):
         solve_architecture(problem, mistake="forgot-biases")
     assert set(MISTAKES) == {"forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding",
-                             "forgot-input-channels", "one-gate", "bn-stats-learnable", "per-head-projections"}
+                             "forgot-input-channels", "one-gate", "bn-stats-learnable", "per-head-projections", "channels-last"}
 
 
 def test_a_mistake_that_breaks_the_network_gives_no_answer(tmp_path):
@@ -302,3 +303,44 @@ def test_solving_a_hand_built_broken_problem_is_an_input_error():
                                                   "dilation": (1,), "groups": 1, "bias": True}, None)])
     with pytest.raises(InputError, match=r"layer A \(conv1d\): needs an input \[C, L\]"):
         solve_architecture(problem)
+
+
+# -- a shape written in the other framework's layout ------------------------------------
+
+def test_channels_last_for_a_pytorch_problem():
+    # 3×32×32 through a 3×3 convolution with 16 filters and padding 1: [16, 32, 32]; Keras
+    # writes it [32, 32, 16]. The 2×2 pooling after it: [16, 16, 16] reads the same either way.
+    s = write_net("input: [3, 32, 32]\nlayers:\n  - {name: c1, type: conv2d, filters: 16, kernel: 3, padding: 1}\n"
+                  "  - {name: p1, type: maxpool2d, kernel: 2}\n")
+    (m,) = [m for m in s.mistakes("c1") if m.code == "channels-last"]
+    assert m.value == [32, 32, 16]
+    assert m.description == "you wrote the shape of c1 channels last [H, W, C], Keras' layout; this problem follows PyTorch, channels first [C, H, W]"
+    assert "channels-last" not in codes(s.mistakes("p1"))
+    assert "channels-last" not in codes(s.mistakes("params(c1)"))  # a count has no layout
+    with pytest.raises(ValueError, match="channels-last is a way of writing the right shapes"):
+        solve_architecture(s.problem, mistake="channels-last")
+
+
+def test_channels_first_for_a_keras_problem():
+    # Keras: a 1-D signal [100, 4] (L, C) through a convolution with 8 filters of 5: [96, 8];
+    # PyTorch's layout writes it [8, 96].
+    s = write_net("convention: keras\ninput: [100, 4]\nlayers:\n  - {name: c, type: conv1d, filters: 8, kernel: 5}\n")
+    assert s.expected("c").value == [96, 8]
+    (m,) = [m for m in s.mistakes("c") if m.code == "channels-last"]
+    assert m.value == [8, 96]
+    assert m.description == "you wrote the shape of c channels first [C, L], PyTorch's layout; this problem follows Keras, channels last [L, C]"
+
+
+def test_no_layout_mistake_for_a_dense_layer():
+    s = write_net("input: [20]\nlayers:\n  - {name: fc, type: dense, units: 10}\n")
+    assert "channels-last" not in codes(s.mistakes("fc"))
+
+
+def write_net(body: str):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "net.yaml"
+        path.write_text("id: t\nkind: architecture\n" + body, encoding="utf-8")
+        return solve_architecture(load_problem(path))

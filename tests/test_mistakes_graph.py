@@ -265,3 +265,23 @@ def test_a_later_wrong_value_does_not_carry_backwards(residual):
 def test_unknown_ask_is_an_unknown_ask(residual):
     with pytest.raises(UnknownAsk):
         residual.mistakes("dz/dq")
+
+
+def test_a_quantity_asked_again_later_still_carries_from_its_first_question(tmp_path):
+    # dL/dz is asked by Q1 as a number and again by Q3 as a formula: the student's number
+    # for it was worked out before Q2. dL/dw = dL/dz · x, so with dL/dz = 0.25 (wrong) and
+    # x = 1.5 the answer carried forward is 0.375.
+    s = solve_text(tmp_path, """\
+id: asked-twice
+kind: graph
+inputs: {x: 1.5, y: 1.0}
+params: {w: 0.8, b: -0.4}
+steps: {z: w * x + b, a: sigmoid(z), L: (a - y) ** 2}
+questions:
+  - {id: Q1, ask: dL/dz}
+  - {id: Q2, ask: dL/dw}
+  - {id: Q3, ask: dL/dz, answer: formula}
+""")
+    (carried,) = by_code(s.mistakes("dL/dw", {"dL/dz": 0.25}))["carried-forward"]
+    assert float(carried.value) == pytest.approx(0.375)
+    assert "dL/dz = 0.25" in carried.description

@@ -240,3 +240,106 @@ def test_y_minus_p_with_labels_that_do_not_sum_to_one(tmp_path):
     (flip,) = [m for m in solution.mistakes("dL/dh") if m.code == "y-minus-p"]
     np.testing.assert_allclose(flip.value, [-2 / 3, 4 / 3, -2 / 3], atol=1e-12)
     assert flip.description == "the gradient of the loss with respect to the logits h is p·Σy - y, not its negative"
+
+
+# -- a local derivative done wrong, as its operation invites it (Op.mistakes) -----------------
+
+
+def test_a_sigmoid_derivative_forgotten_or_confused_with_sigma(tmp_path):
+    # z = w·x = 0, a = σ(0) = 0.5, σ′(0) = 0.5·(1 − 0.5) = 0.25. L = 3a, dL/dw = 3·σ′·x = 1.5.
+    # σ′ taken as 1: 3·1·2 = 6; σ′ taken as σ: 3·0.5·2 = 3.
+    s = solve_text(tmp_path, "id: s\nkind: graph\ninputs: {x: 2.0}\nparams: {w: 0.0}\nsteps: {z: w * x, a: sigmoid(z), L: 3 * a}\n")
+    assert float(s.expected("dL/dw").value) == pytest.approx(1.5)
+    mistakes = s.mistakes("dL/dw")
+    (forgotten,) = at(mistakes, 6.0, "derivative-forgotten")
+    assert forgotten.description == "in a = sigmoid(z) you left out the derivative of sigmoid (took it as 1)"
+    (confused,) = at(mistakes, 3.0, "derivative-confused")
+    assert confused.description == "in a = sigmoid(z) you used sigmoid(z) itself where its derivative belongs"
+    assert not [m for m in mistakes if m.code == "tanh-one-minus"]  # a sigmoid has no tanh′
+
+
+def test_tanh_derivative_as_one_minus_tanh(tmp_path):
+    # tanh(ln 2) = (4 − 1)/(4 + 1) = 0.6. L = 2h, dL/dx = 2·(1 − 0.36) = 1.28; with tanh′ as
+    # 1 − tanh: 2·0.4 = 0.8; left out: 2; taken as tanh: 1.2.
+    s = solve_text(tmp_path, "id: t\nkind: graph\ninputs: {x: 0.6931471805599453}\nsteps: {h: tanh(x), L: 2 * h}\nwrt: [x]\n")
+    assert float(s.expected("dL/dx").value) == pytest.approx(1.28)
+    mistakes = s.mistakes("dL/dx")
+    (one_minus,) = at(mistakes, 0.8, "tanh-one-minus")
+    assert one_minus.description == "in h = tanh(x) you took tanh′ as 1 − tanh; it is 1 − tanh²"
+    assert at(mistakes, 2.0, "derivative-forgotten") and at(mistakes, 1.2, "derivative-confused")
+
+
+def test_a_relu_is_never_said_to_have_its_derivative_forgotten(tmp_path):
+    # relu′ taken as 1 is relu-gate-ignored; relu(a) used as relu′: a = −1 + 3 = 2 > 0,
+    # h = 2, L = 5h, dL/dw = 5·relu′(a)·x = 5·1·1 = 5, with relu(a) = 2 for relu′: 10.
+    s = solve_text(tmp_path, "id: r\nkind: graph\ninputs: {x: 1.0}\nparams: {w: -1.0}\nsteps: {a: w * x + 3, h: relu(a), L: 5 * h}\n")
+    mistakes = s.mistakes("dL/dw")
+    assert not [m for m in mistakes if m.code == "derivative-forgotten"]
+    (confused,) = at(mistakes, 10.0, "derivative-confused")
+    assert confused.description == "in h = relu(a) you used relu(a) itself where its derivative belongs"
+
+
+def test_the_factor_two_of_a_square_and_the_half_convention(tmp_path):
+    # e = w − y = 2. L = e²: dL/dw = 2e = 4, the 2 dropped: 2.
+    s = solve_text(tmp_path, "id: q\nkind: graph\ninputs: {y: 1.0}\nparams: {w: 3.0}\nsteps: {e: w - y, L: e ** 2}\n")
+    (dropped,) = at(s.mistakes("dL/dw"), 2.0, "square-factor")
+    assert dropped.description == "in L = e² you dropped the factor 2 of the square's derivative"
+    # L = ½q, q = e²: dL/dw = e = 2; the ½ left out: 4; the 2 of q dropped: 1.
+    s = solve_text(tmp_path, "id: h\nkind: graph\ninputs: {y: 1.0}\nparams: {w: 3.0}\nsteps: {e: w - y, q: e ** 2, L: 0.5 * q}\n")
+    mistakes = s.mistakes("dL/dw")
+    (half,) = at(mistakes, 4.0, "square-factor")
+    assert half.description == "in L = 0.5 · q you left out the ½ (the derivative of q taken for that of L)"
+    assert at(mistakes, 1.0, "square-factor")
+    # e ** 3 is no square: no factor 2 to drop. dL/dw = 3e² = 12, and nothing at 6.
+    s = solve_text(tmp_path, "id: c\nkind: graph\ninputs: {y: 1.0}\nparams: {w: 3.0}\nsteps: {e: w - y, L: e ** 3}\n")
+    assert not [m for m in s.mistakes("dL/dw") if m.code == "square-factor"]
+
+
+def test_the_factor_two_of_a_mean_squared_error(tmp_path):
+    # ŷ = w·x = [1, 2], L = mean((ŷ − 0)²) = 2.5; dL/dw = mean(2ŷ·x) = (2 + 8)/2 = 5, the 2 dropped: 2.5.
+    s = solve_text(tmp_path, "id: m\nkind: graph\ninputs: {x: [1.0, 2.0], y: [0.0, 0.0]}\nparams: {w: 1.0}\nsteps: {yhat: w * x, L: \"mse(yhat, y)\"}\n")
+    (dropped,) = at(s.mistakes("dL/dw"), 2.5, "square-factor")
+    assert dropped.description == "in L = the mean of (yhat − y)² you dropped the factor 2 of the square's derivative"
+
+
+def test_a_matrix_product_without_its_transpose(tmp_path):
+    # Z = H @ W, L = sum(Z): G = ones. dL/dW = Hᵀ @ G = [[4, 4], [6, 6]]; H @ G = [[3, 3], [7, 7]].
+    # With W = [[1, 0], [2, 1]]: dL/dH = G @ Wᵀ = [[1, 3], [1, 3]]; G @ W = [[3, 1], [3, 1]].
+    s = solve_text(tmp_path, "id: mm\nkind: graph\ninputs: {H: [[1.0, 2.0], [3.0, 4.0]]}\nparams: {W: [[1.0, 0.0], [2.0, 1.0]]}\n"
+                             "steps: {Z: H @ W, L: sum(Z)}\nwrt: [H, W]\n")
+    np.testing.assert_allclose(s.expected("dL/dW").value, [[4, 4], [6, 6]])
+    (right_factor,) = at(s.mistakes("dL/dW"), np.array([[3.0, 3.0], [7.0, 7.0]]), "missing-transpose")
+    assert right_factor.description == "in Z = H @ W you wrote H @ G where Hᵀ @ G belongs (G the gradient at Z)"
+    np.testing.assert_allclose(s.expected("dL/dH").value, [[1, 3], [1, 3]])
+    (left_factor,) = at(s.mistakes("dL/dH"), np.array([[3.0, 1.0], [3.0, 1.0]]), "missing-transpose")
+    assert left_factor.description == "in Z = H @ W you wrote G @ W where G @ Wᵀ belongs (G the gradient at Z)"
+
+
+def test_a_sigmoid_rounded_before_going_on(tmp_path):
+    # z = w·x = ln 2, a = σ(ln 2) = 2/3, L = (a − 1)²: dL/dx = 2(a − 1)·a(1 − a)·w =
+    # 2·(−1/3)·(2/3)·(1/3) = −4/27. With a rounded to 0.7: 2·(−0.3)·0.7·0.3 = −0.126;
+    # to 0.67: 2·(−0.33)·0.67·0.33 = −0.145926.
+    s = solve_text(tmp_path, "id: r\nkind: graph\ninputs: {x: 0.6931471805599453, y: 1.0}\nparams: {w: 1.0}\n"
+                             "steps: {z: w * x, a: sigmoid(z), L: (a - y) ** 2}\nwrt: [x]\n")
+    assert float(s.expected("dL/dx").value) == pytest.approx(-4 / 27)
+    mistakes = s.mistakes("dL/dx")
+    (one,) = at(mistakes, -0.126, "rounded-early")
+    assert one.description == "your answer is the right method with a rounded to 1 decimal before going on: round only the final answer"
+    (two,) = at(mistakes, -0.145926, "rounded-early")
+    assert two.description.startswith("your answer is the right method with a rounded to 2 decimals")
+    # The value itself, rounded: L = (2/3 − 1)² = 1/9; from a = 0.7, (−0.3)² = 0.09.
+    assert at(s.mistakes("L"), 0.09, "rounded-early")
+
+
+def test_local_derivative_mistakes_in_formula_answers(tmp_path):
+    # L = (a − y)², a = σ(z): dL/dz = 2(a − y)·a(1 − a). Written with σ′ taken as σ, as 1,
+    # or without the 2, each is that mistake at every draw of the leaves.
+    s = solve_text(tmp_path, "id: f\nkind: graph\ninputs: {z: 0.4, y: 1.0}\nsteps: {a: sigmoid(z), e: a - y, L: e ** 2}\n"
+                             "questions:\n  - {id: Q1, ask: dL/dz, answer: formula}\n")
+    assert graded(s, {"Q1": "2*(a - y)*a*(1 - a)"})["Q1"].status == "correct"
+    for answer, code, said in [
+        ("2*(a - y)*a", "derivative-confused", "in a = sigmoid(z) you used sigmoid(z) itself where its derivative belongs"),
+        ("(a - y)*a*(1 - a)", "square-factor", "in L = e² you dropped the factor 2 of the square's derivative"),
+    ]:
+        result = graded(s, {"Q1": answer})["Q1"]
+        assert list(result.mistakes) == [code] and said in result.feedback, (answer, result.feedback)

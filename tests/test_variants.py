@@ -249,7 +249,7 @@ steps:
     ("vary:\n  w0: {from: 0, to: 1, stpe: 1}\n", "9:24", "vary 'w0': unknown key 'stpe' (did you mean 'step'?)"),
     ("vary: {w0: {choices: [1, 2]}}\nrequire: {detect: [sign-eror]}\n", "9:20", "require detect: unknown mistake code 'sign-eror' (did you mean 'sign-error'?)"),
     ("require: {detect: [sign-error]}\n", "8:1", "require says what every variant must detect, and this problem has no vary:"),
-    ("vary: {w0: {choices: [1, 2]}}\nrequire: {detect: [y-minus-p]}\n", "9:20", "require detect: 'y-minus-p' cannot apply to this problem (its operations do not invite it); the mistakes that apply: relu-gate-ignored, sign-error, wrong-factor"),
+    ("vary: {w0: {choices: [1, 2]}}\nrequire: {detect: [y-minus-p]}\n", "9:20", "require detect: 'y-minus-p' cannot apply to this problem (its operations do not invite it); the mistakes that apply: derivative-confused, relu-gate-ignored, sign-error, wrong-factor"),
 ])
 def test_bad_vary_is_one_line_at_its_place(tmp_path, vary, where, message):
     path = write(tmp_path, BASE + vary)

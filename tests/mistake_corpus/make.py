@@ -577,7 +577,10 @@ questions:
     p.case("Q9", "formula-local-derivative", "1 - o**2", "a formula: tanh′ alone")
     p.case("Q9", "formula-value-not-gradient", "o", "a formula: the output, not a gradient")
     p.case("Q9", "formula-only-at-values", str(right["Q5"]), "a formula: today's number typed in")
-    p.case("Q9", "none", "2*(o - y)*o", "a formula")
+    # tanh′ taken as tanh: the activation used for its derivative (first labelled `none`;
+    # relabelled when the diagnosis named it, since the sentence is true of it).
+    p.case("Q9", "derivative-confused", "2*(o - y)*o", "a formula: tanh′ taken as tanh")
+    p.case("Q9", "none", "2*(o - y)*(1 + o**2)", "a formula")
     R = work()
     p.case("Q5", "derivative-forgotten", work(forget_tanh=True)["Q5"], "tanh′ left out")
     p.case("Q7", "derivative-forgotten", work(forget_sig=True)["Q7"], "σ′ left out")

@@ -32,9 +32,14 @@ MISTAKES = {
     "one-gate": "counted one gate instead of four (LSTM) or three (GRU)",
     "bn-stats-learnable": ("counted batch norm's running mean and variance as learnable parameters "
                            "(they are buffers in PyTorch, non-trainable weights in Keras)"),
+    "channels-last": "wrote an image's or signal's shape in the other framework's layout (Keras' channels last [H, W, C] for PyTorch's [C, H, W], or the reverse)",
     "per-head-projections": ("gave every attention head its own E×E projections (heads·4·E·E); the heads split "
                              "E between them, so the projections are 4·E·E in all"),
 }
+
+# The mistakes read off the right answer (the shape written in the other layout) rather than
+# made by the calculator with the mistake switched on (Context.mistake).
+LAYOUT_MISTAKES = ("channels-last",)
 
 
 @dataclass
@@ -238,7 +243,7 @@ def _check_groups(layer: LayerSpec, channels: int, filters: int) -> int:
 
 class Conv(LayerType):
     learnable = True
-    mistakes = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding", "forgot-input-channels")
+    mistakes = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding", "forgot-input-channels", "channels-last")
     keys = {"filters": Key(COUNT, example="filters: 16"), "kernel": Key(SIZE, example="kernel: 3"),
             "stride": Key(SIZE, 1), "padding": Key(PADDING, 0, words=("same",)), "dilation": Key(SIZE, 1),
             "groups": Key(COUNT, 1), "bias": Key(FLAG, True)}
@@ -277,7 +282,7 @@ class Conv(LayerType):
 
 
 class ConvTranspose2d(Conv):
-    mistakes = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "forgot-input-channels")
+    mistakes = ("forgot-bias", "forgot-padding", "forgot-plus-one", "forgot-stride", "forgot-input-channels", "channels-last")
     keys = {"filters": Key(COUNT, example="filters: 16"), "kernel": Key(SIZE, example="kernel: 3"),
             "stride": Key(SIZE, 1), "padding": Key(PADDING, 0), "output_padding": Key(NONNEG, 0),
             "dilation": Key(SIZE, 1), "groups": Key(COUNT, 1), "bias": Key(FLAG, True)}
@@ -327,7 +332,7 @@ class ConvTranspose2d(Conv):
 
 
 class Pool(LayerType):
-    mistakes = ("forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding")
+    mistakes = ("forgot-padding", "forgot-plus-one", "forgot-stride", "wrong-rounding", "channels-last")
     def __init__(self, name: str, ndim: int, how: str):
         self.name, self.ndim, self.how = name, ndim, how
         self.min_rank = self.max_rank = ndim + 1

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from ..errors import UnknownAsk, did_you_mean
 from ..solution import Expected, Mistake
 from .calc import compute, try_compute
-from .layers import LAYER_TYPES, MISTAKES, Context
+from .layers import LAYER_TYPES, LAYOUT_MISTAKES, MISTAKES, Context
 from .model import ArchitectureProblem, LayerFault, LayerSpec, Network, parse_ask, shape_text
 
 # Mistakes that change shapes (and so every count after them) and mistakes that change
@@ -45,6 +45,9 @@ class ArchitectureSolution:
         target = self.network.row(name) if name is not None else None
         found = []
         for code in MISTAKES:
+            if code in LAYOUT_MISTAKES:
+                found += self._other_layout(what, name, right)
+                continue
             network, touched = self._variant(code)
             if network is None:
                 continue
@@ -53,10 +56,24 @@ class ArchitectureSolution:
                 found.append(Mistake(code, _describe(code, _where(code, touched, what, self.network, target)), value))
         return found + self._carried_forward(what, name, right, self._by_ask(answers or {}))
 
+    def _other_layout(self, what: str, name: str | None, right: Any) -> list[Mistake]:
+        """channels-last: the asked shape of an image or signal (the output of a layer type
+        that invites it: convolutions, pooling) with its channel axis at the other end."""
+        if what != "shape" or name is None or "channels-last" not in LAYER_TYPES[self._layer(name).type].mistakes or len(right) < 2:
+            return []
+        first, last = ("[C, L]", "[L, C]") if len(right) == 2 else ("[C, H, W]", "[H, W, C]")
+        if self.problem.convention == "keras":
+            moved, said = [right[-1], *right[:-1]], f"channels first {first}, PyTorch's layout; this problem follows Keras, channels last {last}"
+        else:
+            moved, said = [*right[1:], right[0]], f"channels last {last}, Keras' layout; this problem follows PyTorch, channels first {first}"
+        if moved == right:
+            return []  # as many channels as each size: the layouts read the same
+        return [Mistake("channels-last", f"you wrote the shape of {name} {said}", moved)]
+
     def mistake_runs(self, code: str) -> bool:
         """Whether the network can be worked out with this mistake switched on (after some
         mistakes the shapes no longer fit, and there is no value to compare)."""
-        return self._variant(code)[0] is not None
+        return code in LAYOUT_MISTAKES or self._variant(code)[0] is not None
 
     def hint(self, ask: str) -> str:
         what, name = self._parse(ask)
@@ -155,6 +172,9 @@ def solve_architecture(problem: ArchitectureProblem, mistake: str | None = None)
     """The worked solution; with ``mistake`` (one of MISTAKES), the one that mistake gives."""
     if mistake is not None and mistake not in MISTAKES:
         raise ValueError(f"unknown mistake '{mistake}'{did_you_mean(mistake, MISTAKES)}; known: {', '.join(MISTAKES)}")
+    if mistake in LAYOUT_MISTAKES:
+        raise ValueError(f"{mistake} is a way of writing the right shapes, not a different network; "
+                         f"choose one of {', '.join(c for c in MISTAKES if c not in LAYOUT_MISTAKES)}")
     network = problem.network
     if network is None or mistake is not None:
         try:

@@ -145,7 +145,7 @@ def _architecture_rows(solution, question) -> list[Row]:
     in a count in the asked layer (or any, for ``params``). The solver returns only the mistakes
     that change the asked value, so one that applies and is not returned gives the right
     value there."""
-    from ..architecture.layers import LAYER_TYPES, MISTAKES
+    from ..architecture.layers import LAYER_TYPES, LAYOUT_MISTAKES, MISTAKES
     from ..architecture.model import parse_ask
     from ..architecture.solve import SHAPE_MISTAKES
 
@@ -154,8 +154,10 @@ def _architecture_rows(solution, question) -> list[Row]:
     layers = problem.all_layers
     if name is not None:
         layers = layers[:next(i for i, layer in enumerate(layers) if layer.name == name) + 1]
+    # A layout mistake (channels-last) is how the asked layer's own shape is written.
     invited = {code for spec in layers for code in LAYER_TYPES[spec.type].mistakes
-               if code in SHAPE_MISTAKES or (what == "params" and (name is None or spec.name == name))}
+               if (code in LAYOUT_MISTAKES and what == "shape" and spec.name == name)
+               or (code not in LAYOUT_MISTAKES and (code in SHAPE_MISTAKES or (what == "params" and (name is None or spec.name == name))))}
     # A mistake after which the shapes no longer fit (a residual sum of two sizes) gives
     # no answer to compare: it is left out rather than called undetectable.
     invited = {code for code in invited if solution.mistake_runs(code)}

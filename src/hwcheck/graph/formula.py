@@ -44,7 +44,7 @@ from . import expr as E
 from .ask import GraphAsk, parse_ask
 from .build import BuildError, Graph, Node, add_step
 from .engine import NumericFault, args_of, backward, forward, kinks
-from .mistakes import _pass_through
+from .mistakes import _pass_through, local_rules
 from .ops import FUNCTIONS, unbroadcast
 from .paths import nodes_between
 
@@ -272,6 +272,11 @@ FORMULA_MISTAKES = {
     "formula-stopped-early": "stopped the chain rule at a node between the output and the asked one",
     "formula-local-derivative": "wrote one operation's local derivative without the upstream gradient",
     "relu-gate-ignored": "ignored a ReLU gate (derivative 1 where it is 0)",
+    "derivative-forgotten": "left out an activation's derivative (took it as 1)",
+    "derivative-confused": "used the activation itself where its derivative belongs (σ′ taken as σ)",
+    "tanh-one-minus": "took tanh′ as 1 − tanh instead of 1 − tanh²",
+    "square-factor": "dropped the 2 of a square's derivative, or left out the ½ of ½·(…)²",
+    "missing-transpose": "wrote A @ G where Aᵀ @ G belongs (or G @ B for G @ Bᵀ) in a matrix product's gradient",
     "formula-only-at-values": "a formula right at the problem's values but not as a function of the leaves",
 }
 
@@ -323,6 +328,15 @@ def _gradient_candidates(check: FormulaCheck) -> list[_Candidate]:
                     f"multiply it by the upstream gradient d{out}/d{node.name} (chain rule)",
                     tuple(values),
                 ))
+    # One local derivative done wrong as its operation invites (graph/mistakes.py: a
+    # derivative left out or confused with the activation, tanh′ as 1 − tanh, a square's 2).
+    for i in nodes_between(graph, start, target):
+        if graph.nodes[i].op is None:
+            continue
+        for code, text, rule in local_rules(graph, problem.values, i):
+            wrong = [_backward(graph, p.values, start, {i: rule}) for p in check.points]
+            if all(g is not None for g in wrong):
+                found.append(_Candidate(code, text, tuple(g[target] for g in wrong)))
     # A ReLU gate ignored: its derivative taken as 1 where its input is ≤ 0.
     gates = {i: _pass_through for i in nodes_between(graph, start, target) if graph.nodes[i].op is not None and graph.nodes[i].op.name in ("relu", "leaky_relu")}
     if gates:

@@ -35,7 +35,10 @@ _ACTIVATIONS = tuple(op.name for op in OPS.values() if "derivative-confused" in 
 _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mistakes and op.kink_at is not None)  # relu, leaky_relu
 
 # The operations that invite a code, for the catalogue (`hwcheck mistakes`), from the registry.
-INVITING_OPS = {"relu-gate-ignored": _GATES, "pre-activation": _ACTIVATIONS, "wrong-factor": ("mul",)}
+# (A gate's derivative forgotten is relu-gate-ignored; the other codes of Op.mistakes are
+# read off the registry by the catalogue itself.)
+INVITING_OPS = {"relu-gate-ignored": _GATES, "pre-activation": _ACTIVATIONS, "wrong-factor": ("mul",),
+                "square-factor": ("mul",)}
 
 # The catalogue of a graph's mistake codes, code → what the student did (for `deduct:` in
 # a problem file and for the docs); a test checks every code produced here is listed.
@@ -47,6 +50,12 @@ MISTAKES = {
     "wrong-factor": "took the wrong factor in the local derivative of a product",
     "pre-activation": "used the pre-activation where the activation belongs",
     "y-minus-p": "wrote y − p for the gradient at the logits, not p − y",
+    "derivative-forgotten": "left out an activation's derivative (took it as 1; for a ReLU this is relu-gate-ignored)",
+    "derivative-confused": "used the activation itself where its derivative belongs (σ′ taken as σ)",
+    "tanh-one-minus": "took tanh′ as 1 − tanh instead of 1 − tanh²",
+    "square-factor": "dropped the 2 of a square's derivative, or left out the ½ of ½·(…)²",
+    "rounded-early": "rounded intermediate values (σ, tanh, softmax, ...) before going on",
+    "missing-transpose": "wrote A @ G where Aᵀ @ G belongs (or G @ B for G @ Bᵀ) in a matrix product's gradient",
     "carried-forward": "an error carried forward from the student's own earlier answers",
     **TENSOR_MISTAKES,
 }
@@ -74,7 +83,8 @@ def applicable_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
     forward are not here: they need a student's own answers."""
     # Memoised by the solution itself (one grading asks the same question of many sheets).
     whole = solution.memo(("mistakes", ask.name, ask.output),
-                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask))
+                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask)
+                          + _rounded_early(solution, ask))
     silent = solution.memo(("silent mistakes", ask.name, ask.output), lambda: _open_gates(solution, ask))
     return [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole + silent]
 
@@ -212,6 +222,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                         f"in the local derivative of {node.name} you used the pre-activation {graph.nodes[pre].name} where the activation {activation.name} belongs",
                         value,
                     ))
+        found += _local_rule_mistakes(graph, values, response, node, i)
         if node.fused is not None:
             logits, p, y = node.fused.operands[0], values[node.operands[0]], args_of(node, values)[1]
             upstream = solution.gradients_of(ask.output)[i]
@@ -221,6 +232,68 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                 right_form = "p - y, not y - p" if np.allclose(np.sum(class_targets(p.shape, y), axis=-1), 1.0) else "p·Σy - y, not its negative"
                 found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is {right_form}", value))
     return found
+
+
+def _local_rule_mistakes(graph, values, response, node, i) -> list[Mistake]:
+    """The mistakes in one step's local derivative that its operation invites, each read off
+    the forward-mode pass."""
+    found = []
+    for code, text, rule in local_rules(graph, values, i):
+        value = response.with_rule(i, rule)
+        if value is not None:
+            found.append(Mistake(code, text, value))
+    return found
+
+
+def local_rules(graph, values, i) -> list[tuple[str, str, Any]]:
+    """(code, sentence, wrong local VJP) for the mistakes in node i's local derivative that
+    its operation invites (Op.mistakes): an activation's derivative left out or confused
+    with the activation, tanh′ as 1 − tanh, a square's 2 dropped (or a ½ left out), a
+    matrix product's transpose left out. Numeric and formula answers both use these."""
+    node = graph.nodes[i]
+    op, names = node.op, [graph.operand_name(o) for o in node.operands]
+    found = []
+    if op.name in _ACTIVATIONS:
+        call = f"{node.name} = {op.name}({names[0]})"
+        if op.name not in _GATES:  # a gate's derivative taken as 1 is relu-gate-ignored
+            found.append(("derivative-forgotten", f"in {call} you left out the derivative of {op.name} (took it as 1)", lambda g, a, o: (g,)))
+        found.append(("derivative-confused", f"in {call} you used {op.name}({names[0]}) itself where its derivative belongs", lambda g, a, o: (g * o,)))
+        if "tanh-one-minus" in op.mistakes:
+            found.append(("tanh-one-minus", f"in {call} you took tanh′ as 1 − tanh; it is 1 − tanh²", lambda g, a, o: (g * (1.0 - o),)))
+    if "square-factor" in op.mistakes and (op.name == "mse" or _is_square(graph, values, node)):
+        def halved(g, args, out):
+            return tuple(0.5 * np.asarray(d) for d in op.vjp(g, args, out))
+
+        what = f"the mean of ({names[0]} − {names[1]})²" if op.name == "mse" else f"{names[0]}²"
+        found.append(("square-factor", f"in {node.name} = {what} you dropped the factor 2 of the square's derivative", halved))
+    if op.name == "mul":
+        # ½·q with q a square: the ½ left out (the derivative of q taken for that of ½·q)
+        for k, operand in enumerate(node.operands):
+            other = node.operands[1 - k]
+            if isinstance(operand, int) and not isinstance(other, int) and np.ndim(args_of(node, values)[1 - k]) == 0 \
+                    and float(args_of(node, values)[1 - k]) == 0.5 \
+                    and graph.nodes[operand].op is not None and "square-factor" in graph.nodes[operand].op.mistakes:
+                found.append(("square-factor", f"in {node.name} = 0.5 · {names[k]} you left out the ½ (the derivative of {names[k]} taken for that of {node.name})",
+                              lambda g, a, o, k=k: tuple(g if j == k else np.zeros_like(g * a[j]) for j in range(2))))
+    if "missing-transpose" in op.mistakes:
+        a, b = args_of(node, values)
+        out = np.shape(values[i])
+        if np.ndim(a) == 2 and np.ndim(b) == 2:
+            # G @ B for G @ Bᵀ (the left factor), A @ G for Aᵀ @ G (the right one), where the
+            # shapes let the untransposed product be written and give the operand's shape.
+            if out[1] == b.shape[0] and (out[0], b.shape[1]) == a.shape:
+                found.append(("missing-transpose", f"in {node.name} = {names[0]} @ {names[1]} you wrote G @ {names[1]} where G @ {names[1]}ᵀ belongs (G the gradient at {node.name})",
+                              lambda g, a, o: (g @ a[1], a[0].T @ g)))
+            if a.shape[1] == out[0] and (a.shape[0], out[1]) == b.shape:
+                found.append(("missing-transpose", f"in {node.name} = {names[0]} @ {names[1]} you wrote {names[0]} @ G where {names[0]}ᵀ @ G belongs (G the gradient at {node.name})",
+                              lambda g, a, o: (g @ a[1].T, a[0] @ g)))
+    return found
+
+
+def _is_square(graph, values, node) -> bool:
+    """a ** 2 with the exponent the number 2."""
+    exponent = node.operands[1]
+    return node.op.name == "pow" and not isinstance(exponent, int) and np.ndim(args_of(node, values)[1]) == 0 and float(args_of(node, values)[1]) == 2.0
 
 
 def _gate_text(graph, values, closed) -> str:
@@ -328,6 +401,39 @@ def _with_values(node, values):
     return rule
 
 
+# -- values rounded too early -------------------------------------------------------
+
+ROUNDED_DECIMALS = (1, 2)  # what a student writes down: 0.7, 0.69
+MAX_ROUNDED_NODES = 8  # nodes rounded one at a time (each is a forward and a backward pass)
+
+
+def _rounded_early(solution, ask: GraphAsk) -> list[Mistake]:
+    """The right method on values rounded to 1 or 2 decimals before going on.
+
+    Rounded are the values a calculator gives (the operations that invite `rounded-early`
+    in the registry: σ, tanh, exp, softmax, ...) that the asked quantity is computed from:
+    each alone, and all of them together; everything after them is worked out exactly from
+    the rounded values. Named are only the values rounding changes."""
+    problem = solution.problem
+    graph, values = problem.graph, problem.values
+    feeds, _ = solution.memo(("feeding", ask.name, ask.output), lambda: _feeding(graph, ask))
+    target = graph.index[ask.name]
+    nodes = [i for i in sorted(feeds | ({target} if ask.is_gradient else set()))
+             if graph.nodes[i].op is not None and "rounded-early" in graph.nodes[i].op.mistakes]
+    found = []
+    for decimals in ROUNDED_DECIMALS:
+        changed = [i for i in nodes if not np.array_equal(np.round(values[i], decimals), values[i])]
+        sets = [[i] for i in changed[:MAX_ROUNDED_NODES]] + ([changed] if len(changed) > 1 else [])
+        for rounded in sets:
+            value = _follow(problem, ask, {i: np.round(values[i], decimals) for i in rounded}, {})
+            if value is None:
+                continue
+            names = " and ".join(filter(None, [", ".join(graph.nodes[i].name for i in rounded[:-1]), graph.nodes[rounded[-1]].name]))
+            places = f"{decimals} decimal{'s' if decimals > 1 else ''}"
+            found.append(Mistake("rounded-early", f"your answer is the right method with {names} rounded to {places} before going on: round only the final answer", value))
+    return found
+
+
 # -- errors carried forward ---------------------------------------------------------
 
 
@@ -341,7 +447,9 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
     problem = solution.problem
     graph = problem.graph
     feeds_value, feeds_gradient = solution.memo(("feeding", ask.name, ask.output), lambda: _feeding(graph, ask))
-    order = solution.memo(("question order",), lambda: {_ask_text(parsed): n for n, q in enumerate(problem.questions) if (parsed := parse_ask(q.ask)) is not None})
+    # Each quantity's place is the first question that asks it: asked again later (a formula
+    # for dL/dz after its number, say), it was still worked out by then.
+    order = solution.memo(("question order",), lambda: _first_asked(problem.questions))
     parsed = solution.memo(("parsed asks",), dict)  # the few ask texts a class's sheets hold
     value_overrides, grad_overrides, used = {}, {}, []
     for text, answer in answers.items():
@@ -378,6 +486,14 @@ def _carried_forward(solution, ask: GraphAsk, answers: Mapping[str, Any]) -> Mis
             cache.clear()
         cache[key] = _carried(problem, ask, used, value_overrides, grad_overrides, _right(solution, ask))
     return cache[key]
+
+
+def _first_asked(questions) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for n, q in enumerate(questions):
+        if (parsed := parse_ask(q.ask)) is not None:
+            order.setdefault(_ask_text(parsed), n)
+    return order
 
 
 def _carried(problem, ask: GraphAsk, used, value_overrides, grad_overrides, right) -> Mistake | None:

@@ -429,14 +429,16 @@ _a, _b, _out, _G, _n = T.Arg(0), T.Arg(1), T.Out(), T.Upstream(), T.Count(0)
 _ONE, _TIE = T.Num(1), (T.Half(), " at a tie")
 _FORGOTTEN = "derivative-forgotten"  # the activation's local derivative left out (taken as 1)
 _CONFUSED = "derivative-confused"  # the activation itself used where its derivative belongs
+_ROUNDED = "rounded-early"  # a value a calculator gives (σ, tanh, exp, ...) rounded before going on
+_SQUARE = "square-factor"  # the 2 of a square's derivative dropped (or the ½ of ½·square left out)
 
 _OPS: list[Op] = [
     Op("add", 2, np.add, lambda g, a, o: (g, g), (_ONE, _ONE), symbol="+", meaning="element-wise, NumPy broadcasting", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("sub", 2, np.subtract, lambda g, a, o: (g, -g), (_ONE, -_ONE), symbol="-", meaning="element-wise, NumPy broadcasting", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("mul", 2, np.multiply, lambda g, a, o: (g * a[1], g * a[0]), (_b, _a), symbol="*", meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
     Op("div", 2, np.divide, lambda g, a, o: (g / a[1], -g * a[0] / a[1] ** 2), (_ONE / _b, -(_a / T.Power(_b, T.Num(2)))), symbol="/", domain=_div_domain, meaning="element-wise", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
-    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, data_if_untrained=(1,), meaning="element-wise power", example=([0.5, 1.2, 2.0], [1.5, -0.3, 2.5])),
-    Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True, shape=_matmul_shape, work=_matmul_work,
+    Op("pow", 2, np.power, _pow_vjp, (_b * T.Power(_a, _b - 1), _out * T.Apply("ln", (_a,))), symbol="**", domain=_pow_domain, data_if_untrained=(1,), mistakes=(_SQUARE,), meaning="element-wise power", example=([0.5, 1.2, 2.0], [1.5, -0.3, 2.5])),
+    Op("matmul", 2, _matmul, _matmul_vjp, (_G * T.Transpose(_b), T.Transpose(_a) * _G), symbol="@", elementwise=False, vjp_form=True, shape=_matmul_shape, work=_matmul_work, mistakes=("missing-transpose",),
        meaning="matrix product, NumPy semantics (vectors are rows/columns as NumPy does)", example=([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]], [[0.5, -1.0], [2.0, 0.3], [-0.7, 1.1]])),
     Op("neg", 1, np.negative, lambda g, a, o: (-g,), (-_ONE,), meaning="negation", example=([0.5, -1.2, 2.0],)),
     Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), (_ONE,), meaning="a step that copies a value (`c: b`)", example=([0.5, -1.2, 2.0],)),
@@ -461,28 +463,28 @@ _OPS: list[Op] = [
        function=True, tex=r"\operatorname{step}", meaning="1 where a > 0, else 0: relu's derivative (0 at 0, as PyTorch), for formula answers",
        example=([0.5, -1.2, 2.0],)),
     Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), (_out * T.Paren(1 - _out),),
-       function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED), meaning="1/(1 + e^(−a)), element-wise, computed stably", example=([0.5, -1.2, 2.0],)),
+       function=True, tex=r"\sigma", mistakes=(_FORGOTTEN, _CONFUSED, _ROUNDED), meaning="1/(1 + e^(−a)), element-wise, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("tanh", 1, np.tanh, lambda g, a, o: (g * (1.0 - o**2),), (1 - T.Power(_out, T.Num(2)),),
-       function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED), meaning="element-wise", example=([0.5, -1.2, 2.0],)),
+       function=True, tex=r"\tanh", mistakes=(_FORGOTTEN, _CONFUSED, "tanh-one-minus", _ROUNDED), meaning="element-wise", example=([0.5, -1.2, 2.0],)),
     # GELU as PyTorch's default (approximate="none"): a·Φ(a); (a·Φ(a))' = Φ(a) + a·φ(a).
     Op("gelu", 1, lambda a: a * _Phi(a), lambda g, a, o: (g * (_Phi(a[0]) + a[0] * _phi(a[0])),), (T.Apply("Φ", (_a,)) + _a * T.Apply("φ", (_a,)),),
-       function=True, tex=r"\operatorname{GELU}", mistakes=(_FORGOTTEN, _CONFUSED),
+       function=True, tex=r"\operatorname{GELU}", mistakes=(_FORGOTTEN, _CONFUSED, _ROUNDED),
        meaning="a·Φ(a), Φ the standard normal CDF, exact (with erf), as PyTorch's default `approximate='none'`", example=([0.5, -1.2, 2.0],)),
     # softplus as PyTorch (beta=1, threshold=20): log(1 + eᵃ), and a itself above 20, where
     # the two differ by less than e⁻²⁰ ≈ 2·10⁻⁹; its derivative is σ(a) (1 above 20).
     Op("softplus", 1, lambda a: np.where(a > 20, a, np.log1p(np.exp(np.minimum(a, 20.0)))),
        lambda g, a, o: (g * np.where(a[0] > 20, 1.0, _sigmoid(a[0])),), (T.Apply("sigmoid", (_a,)),),
-       function=True, tex=r"\operatorname{softplus}", mistakes=(_FORGOTTEN, _CONFUSED),
+       function=True, tex=r"\operatorname{softplus}", mistakes=(_FORGOTTEN, _CONFUSED, _ROUNDED),
        meaning="log(1 + eᵃ), as PyTorch (beta = 1, and a itself above threshold = 20)", example=([0.5, -1.2, 2.0],)),
     # log σ(a) = min(a, 0) − log(1 + e^(−|a|)), stable for any a; (log σ)' = 1 − σ(a) = σ(−a).
     Op("log_sigmoid", 1, lambda a: np.minimum(a, 0.0) - np.log1p(np.exp(-np.abs(a))), lambda g, a, o: (g * _sigmoid(-a[0]),),
        (1 - T.Apply("sigmoid", (_a,)),), function=True, tex=r"\log\sigma",
        meaning="log σ(a), computed stably (as `torch.nn.functional.logsigmoid`)", example=([0.5, -1.2, 2.0],)),
-    Op("exp", 1, np.exp, lambda g, a, o: (g * o,), (_out,), function=True, tex=r"\exp", meaning="element-wise", example=([0.5, -1.2, 2.0],)),
+    Op("exp", 1, np.exp, lambda g, a, o: (g * o,), (_out,), function=True, tex=r"\exp", mistakes=(_ROUNDED,), meaning="element-wise", example=([0.5, -1.2, 2.0],)),
     Op("log", 1, np.log, lambda g, a, o: (g / a[0],), (_ONE / _a,), domain=lambda a: "log of a number ≤ 0" if np.any(a[0] <= 0) else None,
-       function=True, tex=r"\log", meaning="natural logarithm, element-wise", example=([0.5, 1.2, 2.0],)),
+       function=True, tex=r"\log", mistakes=(_ROUNDED,), meaning="natural logarithm, element-wise", example=([0.5, 1.2, 2.0],)),
     Op("sqrt", 1, np.sqrt, lambda g, a, o: (g / (2.0 * o),), (_ONE / T.Paren(2 * _out),), domain=lambda a: "square root of a negative number" if np.any(a[0] < 0) else None,
-       function=True, tex=r"\operatorname{sqrt}", meaning="element-wise", example=([0.5, 1.2, 2.0],)),
+       function=True, tex=r"\operatorname{sqrt}", mistakes=(_ROUNDED,), meaning="element-wise", example=([0.5, 1.2, 2.0],)),
     Op(
         "abs", 1, np.abs, lambda g, a, o: (g * np.sign(a[0]),), (T.Apply("sign", (_a,)),),
         kink_at=lambda a: a[0], kink_rule="abs'(0) = 0, as PyTorch",
@@ -532,9 +534,9 @@ _OPS: list[Op] = [
     Op("transpose", 1, lambda a: np.array(a.T), lambda g, a, o: (np.asarray(g).T,), (T.Transpose(_G),), elementwise=False, vjp_form=True, shape=lambda shapes, numbers: shapes[0][::-1],
        function=True, tex=r"\operatorname{transpose}", meaning="reverse the axes", example=([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],)),
     Op("softmax", 1, softmax, _softmax_vjp, (T.Apply("diag", (_out,)) - _out * T.Transpose(_out),), elementwise=False, domain=_vector_domain("softmax"),
-       function=True, tex=r"\operatorname{softmax}", meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
+       function=True, tex=r"\operatorname{softmax}", mistakes=(_ROUNDED,), meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("log_softmax", 1, log_softmax, _log_softmax_vjp, (T.Identity() - _ONE * T.Transpose(T.Apply("softmax", (_a,))),), elementwise=False,
-       domain=_vector_domain("log_softmax"), function=True, tex=r"\operatorname{log\_softmax}", meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
+       domain=_vector_domain("log_softmax"), function=True, tex=r"\operatorname{log\_softmax}", mistakes=(_ROUNDED,), meaning="over the last axis, computed stably", example=([0.5, -1.2, 2.0],)),
     Op("cross_entropy", 2, _cross_entropy, _cross_entropy_vjp, (-(_b / _a), -T.Apply("log", (_a,))), elementwise=False, domain=_cross_entropy_domain,
        data_args=(1,), shape=_scalar_shape, work=_input_work, function=True, tex=r"\operatorname{CE}",
        meaning="−Σ b·log a summed over every element, a batch included; a probabilities, b one-hot rows or distributions shaped like a, "
@@ -551,7 +553,7 @@ _OPS: list[Op] = [
                "from 0 to 1, b targets of the same shape; each log clamped at −100 and a(1 − a) at 10⁻¹² in the gradient, as torch",
        example=([0.2, 0.7, 0.9], [0.0, 1.0, 0.6])),
     Op("mse", 2, lambda a, b: np.mean((a - b) ** 2), _mse_vjp, (2 * T.Paren(_a - _b) / _n, -(2 * T.Paren(_a - _b) / _n)), elementwise=False, shape=_scalar_shape, work=_broadcast_work,
-       function=True, tex=r"\operatorname{MSE}", meaning="mean of (a − b)²", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
+       function=True, tex=r"\operatorname{MSE}", mistakes=(_SQUARE,), meaning="mean of (a − b)²", example=([0.5, -1.2, 2.0], [1.5, 0.3, -0.7])),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _OPS}
