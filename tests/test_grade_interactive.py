@@ -165,3 +165,32 @@ def test_the_checker_counts_partial_credit_of_the_last_try():
     typed = ["0.7309", "[0.3228, -0.5185, 0.1958]", "x4 - y", "[[0.1937, 1], [-0.3111, 1], [0.1175, 1]]"]
     result = run_checker(Grader(solution), ScriptedScreen(typed), tries=1)
     assert (result.score, result.max_score) == (7, 8)
+
+
+def test_an_assignment_is_checked_problem_by_problem_and_saved_as_one_sheet(tmp_path):
+    """carol's answers typed in, question by question over the whole homework; the sheet
+    saved beside her hw4.py is then graded as her submission: 37 / 37."""
+    import shutil
+
+    import yaml
+
+    carol = CONTRACT / "submissions" / "carol"
+    answers = yaml.safe_load((carol / "answers.yaml").read_text())["answers"]
+    (tmp_path / "carol").mkdir()
+    shutil.copy(carol / "hw4.py", tmp_path / "carol")
+    child = pexpect.spawn(HWCHECK, ["grade", str(CONTRACT / "hw4.yaml"), "--save", "carol/answers.yaml", "--student", "carol"],
+                          encoding="utf-8", timeout=90, dimensions=(50, 200), cwd=str(tmp_path), env={"TERM": "dumb", "PATH": "/usr/bin:/bin"})
+    for qid, value in answers.items():  # the sheet's order is the questions' order
+        child.expect_exact(qid)
+        answer(child, value if isinstance(value, str) else json.dumps(value))
+        child.expect_exact("✓ correct")
+    child.expect_exact("check your hw4.py with hwcheck grade")
+    child.expect_exact("Saved your answers to carol/answers.yaml")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    done = subprocess.run([HWCHECK, "grade", str(CONTRACT / "hw4.yaml"), "carol", "--report", "r.json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    sheet = json.loads((tmp_path / "r.json").read_text())["sheets"][0]
+    assert (sheet["student"], sheet["score"]) == ("carol", 37)

@@ -145,8 +145,9 @@ def _grade_assignment(options: GradeOptions, assignment) -> int:
     from .terminal import print_grades, progress_bar
 
     if not options.sheets:
-        raise InputError.at(None, None, f"give the submissions to grade: hwcheck grade {options.problem} SUBMISSION_OR_CLASS_FOLDER "
-                                        f"(the interactive checker takes one problem at a time)")
+        if not sys.stdin.isatty():  # nobody to answer: say how to call it rather than wait
+            raise InputError.at(None, None, NO_SHEETS_HELP)
+        return _interactive_assignment(assignment, options)
     submissions, skipped = collect_submissions(options.sheets, assignment, [path for _, path in _outputs(options)])
     outputs = {os.path.abspath(path): label for label, path in _outputs(options)}
     for submission in submissions:  # a report must not overwrite a sheet
@@ -193,6 +194,44 @@ def _interactive(solution, options: GradeOptions) -> int:
         write_atomic(options.save, sheet_text(solution.problem, options.student, result.typed))
         screen.saved(options.save, f"hwcheck grade {options.problem} {options.save}")
     return 0 if result.all_correct else 1
+
+
+def _interactive_assignment(assignment, options: GradeOptions) -> int:
+    """The interactive checker over an assignment: each sheet problem in turn (a problem
+    with vary asks the --student's own numbers); a code problem's tasks are graded from its
+    module, so the command that grades it is shown. --save writes one sheet for them all."""
+    from types import SimpleNamespace
+
+    from .by_student import variants_for
+    from .grader import Grader
+    from .interactive import run_checker
+    from .template import sheet_text
+    from .terminal import CheckerScreen
+
+    check_outputs(_outputs(options), [("problem file", p.file) for p in assignment.problems])
+    screen = CheckerScreen()
+    typed: dict[str, str] = {}
+    all_correct = True
+    for problem in assignment.problems:
+        if problem.kind == "code":
+            print(f"{problem.title or problem.id}: code tasks; check your {problem.module}.py with "
+                  f"hwcheck grade {problem.file} {problem.module}.py")
+            continue
+        variants = variants_for(problem, options.secret)
+        if variants is not None and not options.student:
+            raise InputError.at("--student", None, f"{problem.file} gives each student their own numbers: give --student NAME")
+        solution = variants.solution_for(options.student) if variants is not None else solve(problem)
+        result = run_checker(Grader(solution, show_answers=False), screen, options.tries, reveal=options.show_answers)
+        typed.update(result.typed)
+        all_correct = all_correct and result.all_correct
+        if result.quit:
+            all_correct = False
+            break
+    if options.save:  # checked against the problem files before the first question
+        questions = [q for p in assignment.problems if p.kind != "code" for q in p.questions]
+        write_atomic(options.save, sheet_text(SimpleNamespace(id=assignment.id, questions=questions), options.student, typed))
+        screen.saved(options.save, f"hwcheck grade {options.problem} {options.save}")
+    return 0 if all_correct else 1
 
 
 def run_template(problem_path: str, output: str | None = None) -> int:

@@ -42,6 +42,7 @@ class CheckerResult:
     count: int  # questions asked
     typed: dict[str, str] = field(default_factory=dict)  # question id → last readable answer typed
     correct: set[str] = field(default_factory=set)  # ids answered correctly
+    quit: bool = False  # the student typed quit (or pressed Ctrl-C) before the last question
 
     @property
     def all_correct(self) -> bool:
@@ -70,7 +71,7 @@ def run_checker(grader: Grader, screen: Screen, tries: int = 3, reveal: bool = F
             if _ask_until_done(grader, item, screen, tries, values, result) is False and reveal:
                 screen.reveal(item.text)
     except (_Quit, KeyboardInterrupt):
-        pass
+        result.quit = True
     screen.score(result.score, result.max_score)
     return result
 
