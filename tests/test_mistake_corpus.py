@@ -57,7 +57,7 @@ NONE = "none"
 
 # Families that have a code but are missed in part (a gap, not a missing family).
 GAPS = {
-    "y-minus-p" + FORMULA: "issue 10: y − p typed as a formula is recognised only when the loss is the cross-entropy itself, not a batch mean of it (CE / N)",
+    "y-minus-p" + FORMULA: "follow-up to issue 10: y − p typed as a formula is recognised only when the loss is the cross-entropy itself, not a batch mean of it (CE / N)",
 }
 
 
@@ -74,7 +74,7 @@ def _pending(name: str) -> str | None:
         known = code in GRAPH_MISTAKES or code in LAYER_MISTAKES or code in ("carried-forward", WRONG_ENTRY)
     if not known:
         what = NEW_FAMILIES.get(code) or GRAPH_MISTAKES.get(code, code)
-        return f"issue 10: family {name} ({what}) not diagnosed yet" + (" in formula answers" if name.endswith(FORMULA) else "")
+        return f"follow-up to issue 10: family {name} ({what}) not diagnosed yet" + (" in formula answers" if name.endswith(FORMULA) else "")
     return GAPS.get(name)
 
 
