@@ -180,16 +180,16 @@ def _sigmoid(a):
     return np.where(a >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
-def _max_vjp(g, args, out, tie_a=0.5):
-    a, b = args
-    tie = a == b
-    return g * ((a > b) + tie_a * tie), g * ((b > a) + (1.0 - tie_a) * tie)
+def _extremum_vjp(wins):
+    """The VJP of max (wins is >) or min (<): the gradient goes to the argument that wins;
+    at a tie the first argument takes ``tie_a`` of it (½, as PyTorch) and the second the rest."""
 
+    def vjp(g, args, out, tie_a=0.5):
+        a, b = args
+        tie = a == b
+        return g * (wins(a, b) + tie_a * tie), g * (wins(b, a) + (1.0 - tie_a) * tie)
 
-def _min_vjp(g, args, out, tie_a=0.5):
-    a, b = args
-    tie = a == b
-    return g * ((a < b) + tie_a * tie), g * ((b < a) + (1.0 - tie_a) * tie)
+    return vjp
 
 
 _erf = np.frompyfunc(math.erf, 1, 1)  # math.erf element by element: exact to double precision, no scipy
@@ -495,25 +495,21 @@ _OPS: list[Op] = [
         function=True, tex=r"\operatorname{abs}", meaning="element-wise",
         example=([0.5, -1.2, 2.0],),
     ),
-    Op(
-        "max", 2, np.maximum, _max_vjp, (T.Noted(T.Indicator(_a, ">", _b), _TIE), T.Noted(T.Indicator(_b, ">", _a), _TIE)),
-        kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch",
-        alternatives=(
-            ("the whole gradient to the first argument at the tie", lambda g, a, o: _max_vjp(g, a, o, 1.0)),
-            ("the whole gradient to the second argument at the tie", lambda g, a, o: _max_vjp(g, a, o, 0.0)),
-        ),
-        function=True, tex=r"\max", meaning="element-wise",
-        example=([0.5, -1.2, 2.0], [1.0, -2.0, 0.3]),
-    ),
-    Op(
-        "min", 2, np.minimum, _min_vjp, (T.Noted(T.Indicator(_a, "<", _b), _TIE), T.Noted(T.Indicator(_b, "<", _a), _TIE)),
-        kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch",
-        alternatives=(
-            ("the whole gradient to the first argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 1.0)),
-            ("the whole gradient to the second argument at the tie", lambda g, a, o: _min_vjp(g, a, o, 0.0)),
-        ),
-        function=True, tex=r"\min", meaning="element-wise",
-        example=([0.5, -1.2, 2.0], [1.0, -2.0, 0.3]),
+    *(
+        Op(
+            name, 2, forward, vjp, (T.Noted(T.Indicator(_a, wins, _b), _TIE), T.Noted(T.Indicator(_b, wins, _a), _TIE)),
+            kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch",
+            alternatives=(
+                ("the whole gradient to the first argument at the tie", lambda g, a, o, vjp=vjp: vjp(g, a, o, 1.0)),
+                ("the whole gradient to the second argument at the tie", lambda g, a, o, vjp=vjp: vjp(g, a, o, 0.0)),
+            ),
+            function=True, tex=rf"\{name}", meaning="element-wise",
+            example=([0.5, -1.2, 2.0], [1.0, -2.0, 0.3]),
+        )
+        for name, forward, wins, vjp in (
+            ("max", np.maximum, ">", _extremum_vjp(np.greater)),
+            ("min", np.minimum, "<", _extremum_vjp(np.less)),
+        )
     ),
     Op("sum", 1, lambda a: np.sum(a), lambda g, a, o: (g * np.ones_like(a[0]),), (T.Noted(_ONE, ("every element",)),), elementwise=False, shape=_scalar_shape, work=_input_work,
        function=True, tex=r"\operatorname{sum}", meaning="over every element, to a scalar", example=([[0.5, -1.2], [2.0, 0.3]],)),
