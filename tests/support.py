@@ -72,3 +72,17 @@ def needs_bwrap() -> None:
         if os.environ.get("CI"):
             pytest.fail(message + " (CI must install it)")
         pytest.skip(message)
+
+
+def solve_layers(tmp_path: Path, input_shape: str, *layers: str, convention: str | None = None):
+    """The solution of an architecture problem with these layers (one YAML flow mapping each)."""
+    from hwcheck.architecture import solve_architecture
+    from hwcheck.problem import load_problem
+
+    text = f"id: t\nkind: architecture\ninput: {input_shape}\n"
+    if convention:
+        text += f"convention: {convention}\n"
+    text += "layers:\n" + "".join(f"  - {layer}\n" for layer in layers)
+    path = tmp_path / "net.yaml"
+    path.write_text(text, encoding="utf-8")
+    return solve_architecture(load_problem(path))

@@ -10,19 +10,7 @@ from __future__ import annotations
 import pytest
 
 from support import run_cli
-
-from hwcheck.architecture import solve_architecture
-from hwcheck.problem import load_problem
-
-
-def solve(tmp_path, input_shape: str, *layers: str, convention: str | None = None):
-    text = f"id: t\nkind: architecture\ninput: {input_shape}\n"
-    if convention:
-        text += f"convention: {convention}\n"
-    text += "layers:\n" + "".join(f"  - {layer}\n" for layer in layers)
-    path = tmp_path / "net.yaml"
-    path.write_text(text, encoding="utf-8")
-    return solve_architecture(load_problem(path))
+from support import solve_layers as solve
 
 
 @pytest.mark.parametrize("kind, pytorch, keras", [

@@ -9,19 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from hwcheck.architecture import solve_architecture
-from hwcheck.problem import load_problem
+from support import solve_layers
 
 
 def network(tmp_path, input_shape: str, *layers: str, convention: str | None = None):
-    """The solved network of a problem with these layers (one YAML flow mapping each)."""
-    text = f"id: t\nkind: architecture\ninput: {input_shape}\n"
-    if convention:
-        text += f"convention: {convention}\n"
-    text += "layers:\n" + "".join(f"  - {layer}\n" for layer in layers)
-    path = tmp_path / "net.yaml"
-    path.write_text(text, encoding="utf-8")
-    return solve_architecture(load_problem(path)).network
+    return solve_layers(tmp_path, input_shape, *layers, convention=convention).network
 
 
 def row(tmp_path, input_shape: str, layer: str, **kw):

@@ -104,6 +104,9 @@ def test_solve_mistakes_and_formula_all_take_p_minus_y_from_the_registry(tmp_pat
     solution = hwcheck.solve(load(tmp_path, EXTREME))
     # Solving: the gradient, and the shortcut the derivation shows beside the long way.
     np.testing.assert_array_equal(solution.expected("dL/dh").value, P_MINUS_Y)
+    assert float(solution.expected("L").value) == 2000.0
+    np.testing.assert_array_equal(solution.expected("p").value, [1.0, 0.0, 0.0])
+    assert solution.kinks == []
     (shortcut,) = solution.softmax
     np.testing.assert_array_equal(shortcut.shortcut, P_MINUS_Y)
     # The mistakes: y − p.
