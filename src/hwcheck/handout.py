@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .common import Problem
 from .record import Record
-from .problem import Problem
 
 
 class Asked(Record):

@@ -13,9 +13,9 @@ from typing import Any
 from .architecture import keys as K
 from .architecture.layers import LAYER_TYPES
 from .code.load import DRAWS, TASK_KEYS, TRAIN_KEYS
+from .common import ANSWER_FORMS
 from .grade.diagnose import catalogue
 from .graph.ops import SIGNATURES
-from .problem import ANSWER_FORMS
 
 NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[+-]?[\d.]+(?:[eE][+-]?\d+)?(?:\s*/\s*[+-]?[\d.]+)?\s*$"}]}
 VALUE = {

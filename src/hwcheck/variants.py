@@ -32,8 +32,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from .common import Problem, Tolerance
 from .errors import FaultList, InputError
-from .problem import Problem, Tolerance
 
 SECRET_VARIABLE = "HWCHECK_SECRET"
 MAX_DRAWS = 1_000  # candidates tried per student before giving up (each costs a solve)

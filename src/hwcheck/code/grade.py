@@ -22,13 +22,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..common import Tolerance
 from ..graph import expr as E
 from ..graph.export import plain
 from ..grade import model
 from ..grade.model import QuestionResult, SheetResult, Skipped
 from ..numbers import fmt, fmt_value
-from ..problem import Tolerance
-from .load import CodeProblem, Task
+from .model import CodeProblem, Task
 from .mistakes import CATALOGUE, Found, diagnose
 from .protocol import Other, Output, Reply
 from .reference import InputSet, TaskReference

@@ -12,8 +12,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..common import Tolerance
 from ..errors import UnknownAsk
-from ..problem import Tolerance
 from ..solution import Mistake, Solution
 from .answers import Target
 from .judge import same

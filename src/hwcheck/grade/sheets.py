@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..common import Question
 from ..errors import InputError, Pos, did_you_mean
-from ..problem import Question
 from ..yamldoc import YList, YMap, parse_yaml, read_text
 
 SHEET_KEYS = ("student", "answers", "sis_id", "login")  # the ids: for a Canvas gradebook (docs/assignments.md)
