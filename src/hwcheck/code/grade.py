@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -90,7 +90,6 @@ class CodeGrader:
         done = 0
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(self.grade, path): i for i, path in enumerate(paths)}
-            from concurrent.futures import as_completed
 
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
