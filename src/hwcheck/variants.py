@@ -32,8 +32,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from .common import Problem, Tolerance
 from .errors import FaultList, InputError
-from .problem import Problem, Tolerance
+from .grade.coverage import mistake_table, undetected
+from .graph.engine import NumericFault, args_of, backward, forward
+from .graph.load import check_gradients_defined
+from .graph.solve import solve_graph
 
 SECRET_VARIABLE = "HWCHECK_SECRET"
 MAX_DRAWS = 1_000  # candidates tried per student before giving up (each costs a solve)
@@ -91,8 +95,6 @@ def draw(problem, seed: bytes, k: int) -> dict[str, np.ndarray]:
 def with_leaves(problem, leaves: dict[str, np.ndarray], variant: str | None = None):
     """The problem with these leaf values, its forward and backward passes run again
     (a new object: the problem loaded from the file is left as it was). Raises NumericFault."""
-    from .graph.engine import backward, forward
-
     inputs = {n: leaves.get(n, v) for n, v in problem.inputs.items()}
     params = {n: leaves.get(n, v) for n, v in problem.params.items()}
     new = replace(problem, inputs=inputs, params=params, variant=variant)
@@ -121,8 +123,6 @@ def loosest(problem) -> Tolerance:
 def kinks_too_close(problem, tolerance: Tolerance) -> list[str]:
     """Steps with a kink within the tolerance of its value: |kink_at| ≤ abs + rel·|operand|
     (for a tie of a and b, the larger of |a| and |b|)."""
-    from .graph.engine import args_of
-
     close = []
     for node in problem.graph.nodes:
         op = node.op
@@ -138,8 +138,6 @@ def kinks_too_close(problem, tolerance: Tolerance) -> list[str]:
 
 def detected_codes(solution) -> tuple[set[str], set[str]]:
     """(the mistakes that apply to the problem, those that some question detects)."""
-    from .grade.coverage import mistake_table, undetected
-
     table = mistake_table(solution)
     applies = {row.code for row in table}
     return applies, applies - set(undetected(solution, table))
@@ -147,8 +145,6 @@ def detected_codes(solution) -> tuple[set[str], set[str]]:
 
 def check_requirements_apply(problem, faults: FaultList) -> None:
     """A load fault for each ``require.detect`` code that cannot apply to this problem."""
-    from .graph.solve import solve_graph
-
     applies, _ = detected_codes(solve_graph(problem))
     for requirement in problem.require:
         if requirement.code not in applies:
@@ -162,8 +158,6 @@ class Variants:
     the file's own numbers detect) is worked out once for the whole class."""
 
     def __init__(self, problem, secret: str):
-        from .graph.solve import solve_graph
-
         if not varies(problem):
             raise InputError.at(problem.file, None, "has no vary: section; every student has the file's own numbers")
         self.problem = problem
@@ -175,9 +169,6 @@ class Variants:
     def verdict(self, candidate) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
         else (None, the reasons it is not)."""
-        from .graph.load import check_gradients_defined
-        from .graph.solve import solve_graph
-
         close = kinks_too_close(candidate, self.tolerance)
         if close:
             return None, [f"a kink within the tolerance at step '{step}'" for step in close]
@@ -195,8 +186,6 @@ class Variants:
 
     def solution_for(self, student: str):
         """The solution of ``student``'s variant; InputError when no draw is accepted."""
-        from .graph.engine import NumericFault
-
         if not normalise_name(student):
             raise InputError.at(self.problem.file, None, "a student's name is needed to choose their variant, and it is empty")
         seed = variant_seed(self.problem.id, student, self._secret)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Mapping
 
+from ..common import Problem
 from ..errors import HwcheckError, Pos
-from ..problem import Problem
 
 CONVENTIONS = ("pytorch", "keras")
 

@@ -15,20 +15,20 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from ..common import Tolerance
 from ..graph import expr as E
 from ..graph.export import plain
 from ..grade import model
 from ..grade.model import QuestionResult, SheetResult, Skipped
 from ..numbers import fmt, fmt_value
-from ..problem import Tolerance
-from .load import CodeProblem, Task
+from .model import CodeProblem, Task
 from .mistakes import CATALOGUE, Found, diagnose
 from .protocol import Other, Output, Reply
 from .reference import InputSet, TaskReference
@@ -90,7 +90,6 @@ class CodeGrader:
         done = 0
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(self.grade, path): i for i, path in enumerate(paths)}
-            from concurrent.futures import as_completed
 
             for future in as_completed(futures):
                 results[futures[future]] = future.result()

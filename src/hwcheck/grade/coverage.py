@@ -93,8 +93,8 @@ def undetected(solution, table: list[Row] | None = None) -> list[str]:
 def _graph_rows(solution, question) -> list[Row]:
     if question.answer == "formula":
         return _formula_rows(solution, question)
-    from ..graph.ask import parse_ask
-    from ..graph.mistakes import applicable_mistakes
+    from ..graph.ask import parse_ask  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..graph.mistakes import applicable_mistakes  # deliberate: only the problem's kind's modules load (start-up time)
 
     right = solution.expected(question.ask)
     target = Target.of(right.value, right.exact)
@@ -145,9 +145,9 @@ def _architecture_rows(solution, question) -> list[Row]:
     in a count in the asked layer (or any, for ``params``). The solver returns only the mistakes
     that change the asked value, so one that applies and is not returned gives the right
     value there."""
-    from ..architecture.layers import LAYER_TYPES, LAYOUT_MISTAKES, MISTAKES
-    from ..architecture.model import parse_ask
-    from ..architecture.solve import SHAPE_MISTAKES
+    from ..architecture.layers import LAYER_TYPES, LAYOUT_MISTAKES, MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..architecture.model import parse_ask  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..architecture.solve import SHAPE_MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
 
     problem = solution.problem
     what, name = parse_ask(question.ask, problem.layer_names)

@@ -12,8 +12,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..common import Tolerance
 from ..errors import UnknownAsk
-from ..problem import Tolerance
 from ..solution import Mistake, Solution
 from .answers import Target
 from .judge import same
@@ -104,9 +104,9 @@ def catalogue(kind: str) -> dict[str, str]:
     # Deliberately lazy: a kind's catalogue loads its solver's mistakes, and problem.py asks
     # for it while loading (deduct:), before any solver is needed.
     if kind == "graph":
-        from ..graph.mistakes import MISTAKES
+        from ..graph.mistakes import MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
     else:
-        from ..architecture.layers import MISTAKES
+        from ..architecture.layers import MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
     return {**MISTAKES, CARRIED_FORWARD: "an error carried forward from the student's own earlier answers"}
 
 

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..common import Question, Tolerance
 from ..errors import HwcheckError, did_you_mean
 from ..numbers import fmt_value
-from ..problem import Question, Tolerance
 from ..solution import Mistake
 from . import expr as E
 from .ask import GraphAsk, parse_ask

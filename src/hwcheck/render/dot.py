@@ -234,7 +234,7 @@ def _blank_layer(spec, settings: str) -> str:
 
 def _blank_edges(specs, previous: int, lines: list[str], settings, into: str = "") -> int:
     """As :func:`_edges`, over the layers as written: a block's branches fork and meet at a +."""
-    from ..handout import branches
+    from ..handout import branches  # deliberate: handout.py loads every kind's modules; only blank architecture pictures need it
 
     for spec in specs:
         forks = branches(spec)
@@ -255,7 +255,7 @@ def _blank_edges(specs, previous: int, lines: list[str], settings, into: str = "
 
 def architecture_blank_dot(problem) -> str:
     """The layers with their names, types and written settings: no shape, no count."""
-    from ..handout import layer_settings
+    from ..handout import layer_settings  # deliberate: handout.py loads every kind's modules; only blank architecture pictures need it
 
     lines = _header("network", problem.title or problem.id, "TB", 0.3)
     fill, color = _LAYER_STYLES[False]
