@@ -26,6 +26,7 @@ from ..common import Tolerance
 from ..graph import expr as E
 from ..graph.export import plain
 from ..grade import model
+from ..grade.credit import award
 from ..grade.model import QuestionResult, SheetResult, Skipped
 from ..numbers import fmt, fmt_value
 from .model import CodeProblem, Task
@@ -422,8 +423,15 @@ class _Session:
         expected = None
         if self.grader.show_answers and input_set is not None:
             expected = [plain(v) for v in input_set.expected] if task.tuple_return else plain(input_set.expected[0])
+        # The problem's grading: (§12) for a wrong task: deduct: by the codes named, and
+        # follow_through: when the fault is carried forward from another of the student's
+        # functions. partial: entries does not apply: a task is judged on several input sets.
+        credit = award(self.grader.problem.grading, None, tuple(codes)) if status == model.WRONG else None
+        if credit:
+            earned = task.points * credit.share
+            feedback = f"{feedback}; {credit.text(task.points)}"
         return QuestionResult(task.id, task.ask, task.points, status, earned, feedback, expected, answer, answer,
-                              diagnosis, tuple(codes), note)
+                              diagnosis, tuple(codes), note, credit)
 
 
 def _failed(function: str, outcome: _Outcome) -> CallFailed:

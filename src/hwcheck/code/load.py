@@ -45,7 +45,8 @@ RETURN_FUNCTIONS = {**FUNCTIONS, "grad": 2}
 
 def load_code(data: YMap, common: dict, faults: FaultList, codes: MistakeCodes) -> CodeProblem:
     """Build the problem from its YAML mapping; faults go to ``faults``, nothing is raised.
-    ``codes`` goes unused: a code problem's tasks have no deduct: tables."""
+    ``codes`` goes unused: a code problem's credit rules are its ``grading:`` (read with the
+    common keys), since a task has no credit keys of its own."""
     tolerance = CODE_TOLERANCE
     if "tolerance" in data:
         tolerance = read_tolerance(data["tolerance"], data.where("tolerance"), CODE_TOLERANCE, faults)

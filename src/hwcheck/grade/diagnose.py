@@ -105,8 +105,10 @@ def catalogue(kind: str) -> dict[str, str]:
     # for it while loading (deduct:), before any solver is needed.
     if kind == "graph":
         from ..graph.mistakes import MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
+    elif kind == "code":
+        from ..code.mistakes import CATALOGUE as MISTAKES  # deliberate: as above
     else:
-        from ..architecture.layers import MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
+        from ..architecture.layers import MISTAKES  # deliberate: as above
     return {**MISTAKES, CARRIED_FORWARD: "an error carried forward from the student's own earlier answers"}
 
 
