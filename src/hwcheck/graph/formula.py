@@ -340,7 +340,7 @@ def _gradient_candidates(check: FormulaCheck) -> list[_Candidate]:
         if graph.nodes[i].op is None:
             continue
         for code, text, rule in local_rules(graph, problem.values, i):
-            wrong = [wrong_gradient(graph, p.values, start, target, i, rule) for p in check.points]
+            wrong = [wrong_gradient(graph, p.values, start, target, i, rule, g) for p, g in zip(check.points, grads)]
             if all(g is not None for g in wrong):
                 found.append(_Candidate(code, text, tuple(wrong)))
     # The 1/N of a mean over the batch left out (tensor_mistakes.py): that step's local

@@ -263,20 +263,20 @@ def fused_deltas(node, values, g, rule) -> list[tuple[int, np.ndarray]]:
             for k, (o, w, r) in enumerate(zip(fused.operands, wrong, right)) if isinstance(o, int) and k not in fused.op.data_args]
 
 
-def wrong_gradient(graph, values, start: int, target: int, i: int, rule) -> np.ndarray | None:
+def wrong_gradient(graph, values, start: int, target: int, i: int, rule, grads=None) -> np.ndarray | None:
     """d(start)/d(target) when node i's local VJP is ``rule`` (one of local_rules'), by a
-    backward pass at these values; None where it is undefined. Formula answers use it at
-    every draw of the leaves."""
+    backward pass at these values (``grads``: the right one's, when the caller has them);
+    None where it is undefined. Formula answers use it at every draw of the leaves."""
     node = graph.nodes[i]
     try:
         if node.fused is None:
-            return backward(graph, values, start, {i: rule})[target]
-        grads = backward(graph, values, start)
+            return backward(graph, values, start, {i: rule}, stop=target)[target]
+        grads = grads if grads is not None else backward(graph, values, start)
         result = grads[target]
         for operand, delta in fused_deltas(node, values, grads[i], rule):
             if not np.all(np.isfinite(delta)):
                 return None
-            result = result + backward(graph, values, operand, seed=delta)[target]
+            result = result + backward(graph, values, operand, seed=delta, stop=target)[target]
         return result
     except NumericFault:
         return None
