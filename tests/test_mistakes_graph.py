@@ -217,6 +217,16 @@ def test_y_minus_p_on_the_logits(softmax_ce):
     np.testing.assert_allclose(flip.value, y - p, atol=1e-12)
 
 
+def test_y_minus_p_is_not_claimed_above_the_logits(softmax_ce):
+    # dL/dx4 = −y/p (x4 = p): the slip is in the gradient at the logits x3, below x4, so it
+    # changes nothing here; a zero answer is not "y − p" (it once was: the flipped gradient
+    # at x3, carried to x4, is 0).
+    x3 = np.array([0.12, 0.52, -0.38])
+    p = np.exp(x3) / np.exp(x3).sum()
+    np.testing.assert_allclose(softmax_ce.expected("dL/dx4").value, [0.0, -1 / p[1], 0.0], atol=1e-12)
+    assert "y-minus-p" not in by_code(softmax_ce.mistakes("dL/dx4"))
+
+
 def test_y_minus_p_for_an_element(softmax_ce):
     # dL/db2[1] = p₁ − 1 ≈ −0.5185; y − p there: 1 − p₁ ≈ 0.5185
     x3 = np.array([0.12, 0.52, -0.38])
