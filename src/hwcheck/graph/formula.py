@@ -49,7 +49,7 @@ from .engine import NumericFault, args_of, backward, forward, kinks
 from .mistakes import _pass_through, local_rules, wrong_gradient
 from .ops import FUNCTIONS, unbroadcast
 from .paths import nodes_between
-from .tensor_mistakes import TENSOR_MISTAKES, _batch_means, batch_size
+from .tensor_mistakes import TENSOR_MISTAKES, batch_means, batch_size
 
 REDRAWS = 16  # random points besides the problem's own values
 ATTEMPTS = 8  # draws tried per point before giving it up
@@ -346,7 +346,7 @@ def _gradient_candidates(check: FormulaCheck) -> list[_Candidate]:
     # The 1/N of a mean over the batch left out (tensor_mistakes.py): that step's local
     # derivative N times too large, so a loss that is the batch mean gives N times the gradient.
     n = batch_size(problem)
-    for i in _batch_means(problem, n) if n is not None else ():
+    for i in batch_means(problem, n) if n is not None else ():
         if i in on_paths:
             node = graph.nodes[i]
             rule = lambda g, a, o, vjp=node.op.vjp: tuple(n * np.asarray(d) for d in vjp(g, a, o))  # noqa: E731
