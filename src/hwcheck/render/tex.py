@@ -193,8 +193,6 @@ _TEXT_SPECIAL = {
 }
 # Prose characters pdflatex's default utf8 input and OT1 fonts can set without extra packages.
 _TEXT_UNICODE = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\dots{}", "\u00a0": "~", "•": r"\ensuremath{\bullet}"}
-_WORD = re.compile(r"[A-Za-z]{2,}(?:_[A-Za-z]+)*")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 def tex_number(x: float, digits: int = 12) -> str:
@@ -264,38 +262,4 @@ def tex_text(text: str) -> str:
             out.append(char)  # accented Latin letters: utf8 input maps them to OT1 accents
         else:
             out.append("?")
-    return "".join(out)
-
-
-def tex_arith(text: str) -> str:
-    """The architecture solver's arithmetic (⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32,
-    30×1024 + 1024 = 31,744) as TeX math: symbols converted, thousands separators as {,},
-    words such as "so" or "in" upright."""
-    out = []
-    position = 0
-    for match in _WORD.finditer(text):
-        out.append(_arith_symbols(text[position : match.start()]))
-        # Spaces around a word matter in text but vanish in math: keep them as "\ ".
-        before = r"\ " if text[match.start() - 1 : match.start()] == " " else ""
-        after = r"\ " if text[match.end() : match.end() + 1] == " " else ""
-        out.append(before + r"\text{" + tex_text(match.group()) + "}" + after)
-        position = match.end()
-    out.append(_arith_symbols(text[position:]))
-    return re.sub(r" +", " ", "".join(out)).strip()
-
-
-def _arith_symbols(text: str) -> str:
-    text = _THOUSANDS.sub("{,}", text)
-    out = []
-    for char in text:
-        if char in _UNICODE:
-            out.append(_UNICODE[char])
-        elif char in "#$%&_{}":
-            out.append(char if char in "{}" else "\\" + char)
-        elif char in "[]":
-            out.append(char)
-        elif char == "'":
-            out.append(r"\text{'}")
-        else:
-            out.append(_math_glyph(char))
     return "".join(out)
