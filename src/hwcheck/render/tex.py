@@ -17,14 +17,12 @@ import unicodedata
 
 import numpy as np
 
-from ..graph.ops import TEX_NAMES
 from ..numbers import fmt
 
 # Letters in words joined by single underscores, then digits. Unambiguous on purpose: the
 # former ``[A-Za-z]+(?:_?[A-Za-z]+)*`` could split a run of letters in 2ⁿ ways, and a
 # 25-letter name without digits took minutes to refuse. Each character here has one reading.
 _NAME_BASE = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)*")
-_FUNCTIONS = TEX_NAMES  # from the op registry, and the maths-only functions of formulas
 _UNICODE = {
     "·": r" \cdot ",
     "²": "^{2}",
@@ -101,6 +99,10 @@ def _escape(text: str) -> str:
 
 def tex_expr(text: str) -> str:
     """An expression or formula in the solver's notation, as TeX math."""
+    # deliberate: the op registry is loaded by the graph keys that need its functions' TeX
+    # names, not by an architecture key's start-up
+    from ..graph.ops import TEX_NAMES  # the op registry's functions and the maths-only ones
+
     tokens = [t for t in _TOKEN.findall(text) if t.strip()]
     out: list[str] = []
     i = 0
@@ -110,8 +112,8 @@ def tex_expr(text: str) -> str:
             exponent, i = _group(tokens, i + 1)
             out.append("^{" + tex_expr(" ".join(exponent)) + "}")
             continue
-        if token in _FUNCTIONS:
-            out.append(_FUNCTIONS[token])
+        if token in TEX_NAMES:
+            out.append(TEX_NAMES[token])
         elif token[0].isascii() and (token[0].isalpha() or token[0] == "_"):
             # ASCII only: the solver's ᵀ and ² are letters to str.isalpha but symbols here.
             out.append(tex_name(token))

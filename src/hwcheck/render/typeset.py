@@ -17,7 +17,6 @@ import numpy as np
 
 from ..graph import expr as E
 from ..graph import terms as T
-from ..graph.ops import TEX_NAMES
 from ..numbers import fmt, fmt_count
 from .tex import UnknownSymbol, tex_name, tex_text
 
@@ -290,6 +289,8 @@ def tally(n: int) -> str:
 
 def function_tex(name: str) -> str:
     """A function's TeX name: from the op registry, or one of the maths-only functions."""
+    from ..graph.ops import TEX_NAMES  # deliberate: an architecture's working has no functions; its keys skip the registry
+
     if name in TEX_NAMES:
         return TEX_NAMES[name]
     raise UnknownSymbol(f"no TeX name for the function {name!r}: give its Op a tex= or add it to MATH_FUNCTIONS")
