@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from support import CONTRACT, PROBLEMS
 from torch_layers import EXAMPLES
 
-from hwcheck.architecture import LAYER_TYPES, solve_architecture
+from hwcheck.architecture import LAYER_TYPES, ArchitectureProblem, solve_architecture
+from hwcheck.assignment import problems_of
 from hwcheck.architecture.layers import LAYOUT_MISTAKES, LayerType, Shaped
 from hwcheck.graph import terms as T
 from hwcheck.graph.terms import (BoardSum, Ceil, Chain, Fixed, Floor, Int, Measure, Neg, Paren, Phrase, Prod, ShapeList,
@@ -118,6 +120,38 @@ def test_every_layer_types_working_typesets_in_tex(kind, convention, tmp_path):
             assert tex(term) and unicode(term)
         assert r"\end{document}" in render_latex(solution)
         render_architecture_markdown(solution)
+
+
+def shipped_architectures():
+    """Every architecture problem shipped in problems/ or the contract's examples, assignments' too."""
+    paths = sorted(PROBLEMS.rglob("*.yaml")) + sorted(CONTRACT.glob("*.yaml"))
+    found = {}
+    for path in paths:
+        try:
+            problems = problems_of(path)
+        except Exception:  # not a problem or an assignment (a sheet, a vary file)
+            continue
+        for problem in problems:
+            if isinstance(problem, ArchitectureProblem):
+                found[f"{path.relative_to(PROBLEMS.parent)}:{problem.id}"] = problem
+    return found
+
+
+SHIPPED = shipped_architectures()
+
+
+def test_the_shipped_architectures_are_found():
+    assert {"problems/mlp_params.yaml:mlp-params", "problems/resnet18.yaml:resnet18"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("key", list(SHIPPED))
+def test_every_shipped_architecture_key_typesets_and_adds_up(key):
+    solution = solve_architecture(SHIPPED[key])
+    for row in solution.network.walk():
+        assert faults(row, solution.network.convention) == []
+        for term in (row.shapes, row.params_formula, row.mult_adds_formula, *(step.working for step in row.steps)):
+            tex(term)  # an UnknownSymbol or a term type without a TeX method fails here
+    assert r"\end{document}" in render_latex(solution)
 
 
 class _Uncounted(LayerType):
