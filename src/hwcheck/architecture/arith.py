@@ -8,6 +8,7 @@ can never disagree and each output typesets the same working (:mod:`hwcheck.rend
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..graph.terms import BoardSum, Ceil, Chain, Fixed, Floor, Int, Measure, Neg, Paren, Phrase, Prod, Tally, Term, equation
 
@@ -39,6 +40,9 @@ class Slide:
     border: Term | None = None  # ceil_mode's dropped last window, worked out
 
 
+# Cached: a network repeats its convolutions (and grading re-runs the calculator once per
+# mistake), so the same working is built once and shared; terms are immutable.
+@lru_cache(maxsize=4096)
 def slide(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int, *,
           ceil: bool = False, plus_one: bool = True, border_rule: bool = False) -> Slide:
     """PyTorch's output size: ⌊(in + p₁ + p₂ − d·(k − 1) − 1)/s⌋ + 1, or ⌈…⌉ with ceil_mode.

@@ -7,6 +7,7 @@ substituted, to recognise how a wrong answer came about.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from ..graph import terms as T
@@ -27,7 +28,8 @@ CONVENTION_NOTES = {
 }
 
 
-def _sum(terms: Sequence[Term]) -> T.Term:
+@lru_cache(maxsize=4096)  # as arith.slide: the same layer's working is built once, across runs too
+def _sum(terms: tuple[Term, ...]) -> T.Term:
     """``16·3·5·5 + 16 = 1216``; ``0`` for a layer without parameters."""
     if not terms:
         return T.Int(0)
