@@ -99,9 +99,9 @@ def _escape(text: str) -> str:
 
 def tex_expr(text: str) -> str:
     """An expression or formula in the solver's notation, as TeX math."""
-    # deliberate: the op registry is loaded by the graph keys that need its functions' TeX
-    # names, not by an architecture key's start-up
-    from ..graph.ops import TEX_NAMES  # the op registry's functions and the maths-only ones
+    # The op registry's functions and the maths-only ones; loaded by the graph keys that need
+    # their TeX names, not by an architecture key's start-up.
+    from ..graph.ops import TEX_NAMES  # deliberate: see above
 
     tokens = [t for t in _TOKEN.findall(text) if t.strip()]
     out: list[str] = []
