@@ -158,10 +158,12 @@ def check_requirements_apply(problem, faults: FaultList) -> None:
 
 
 class Variants:
-    """Draws and accepts the variants of one problem under one secret; the baseline (what
-    the file's own numbers detect) is worked out once for the whole class."""
+    """Draws and accepts the variants of one problem under one secret. What does not depend
+    on the draw is worked out once for the whole class: the baseline (what the file's own
+    numbers detect), the codes each draw must detect, and which questions to try first."""
 
     def __init__(self, problem, secret: str):
+        from .grade.coverage import mistake_table
         from .graph.solve import solve_graph
 
         if not varies(problem):
@@ -169,12 +171,21 @@ class Variants:
         self.problem = problem
         self._secret = secret
         self.tolerance = loosest(problem)
-        _, self.baseline = detected_codes(solve_graph(problem))
+        table = mistake_table(solve_graph(problem))
+        self.baseline = {row.code for row in table if row.detected}
         self.required = [r.code for r in problem.require]
+        self.needed = frozenset(self.baseline | set(self.required))
+        # The questions where most of the needed codes apply (on the file's numbers) are
+        # tried first: an accepted draw usually has them all caught after one or two
+        # questions. Only the work depends on this order, never the verdict.
+        index = {q.id: i for i, q in enumerate(problem.questions)}
+        applies = Counter(index[question] for question, _ in {(row.question, row.code) for row in table if row.code in self.needed})
+        self.first = tuple(sorted(applies, key=lambda i: (-applies[i], i)))
 
     def verdict(self, candidate) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
         else (None, the reasons it is not)."""
+        from .grade.coverage import detected_among
         from .graph.load import check_gradients_defined
         from .graph.solve import solve_graph
 
@@ -186,7 +197,7 @@ class Variants:
         if faults:
             return None, ["a gradient asked is undefined"]
         solution = solve_graph(candidate)
-        _, detected = detected_codes(solution)
+        detected = detected_among(solution, self.needed, self.first)
         lost = [f"'{code}' no longer detected" for code in sorted(self.baseline - detected)]
         missing = [f"'{code}' not detected (required)" for code in self.required if code not in detected]
         if lost or missing:
