@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from hwcheck import load_problem
-from hwcheck.grade.coverage import detected_among, mistake_table
+from hwcheck.grade.coverage import detected_among, mistake_table, uncatchable
 from hwcheck.graph.solve import solve_graph
 from hwcheck.variants import Variants, draw, variant_seed, with_leaves
 from support import CONTRACT
@@ -153,3 +153,69 @@ def test_detected_among_is_the_full_tables_answer_in_any_order(path, tmp_path):
                 assert detected_among(fresh, subset, order) == detected & set(subset), (k, subset, order)
                 checked.add(bool(detected & set(subset)) and not set(subset) <= detected)
     assert checked == {True, False}  # both a partly caught subset and others were met
+
+
+def test_a_draw_with_every_gate_open_cannot_catch_the_gate_ignored(problem):
+    """The cheap look (coverage.uncatchable): with both ReLU inputs > 0 the gate's
+    derivative is already 1 and the ReLU passes its input on, so no number question can
+    catch relu-gate-ignored; with one closed it says nothing, and the full table decides."""
+    seed = variant_seed(problem.id, "Alan Turing", SECRET)
+    said = []
+    for k in range(60):
+        v = {n: float(x) for n, x in draw(problem, seed, k).items()}
+        a = v["x0"] * v["w0"] + v["b0"]
+        s = max(a, 0.0) * v["w1"] + v["b1"] + v["x0"]
+        candidate = with_leaves(problem, draw(problem, seed, k))
+        open_gates = "relu-gate-ignored" in uncatchable(candidate)
+        assert open_gates == (a > 0 and s > 0), v
+        if open_gates:
+            assert "relu-gate-ignored" not in table_detects(problem, v) and not gate_ignored_caught(v)
+        said.append(open_gates)
+    assert any(said) and not all(said)
+
+
+def full_table_variant(problem, name: str):
+    """The first draw accepted by the rules applied in full (every question's every
+    mistake, no early stop, no cheap look): the reference for any problem."""
+    from hwcheck.errors import FaultList
+    from hwcheck.graph.load import check_gradients_defined
+    from hwcheck.variants import kinks_too_close, loosest
+
+    baseline = {row.code for row in mistake_table(solve_graph(problem)) if row.detected}
+    needed = baseline | {r.code for r in problem.require}
+    seed = variant_seed(problem.id, name, SECRET)
+    for k in range(1000):
+        candidate = with_leaves(problem, draw(problem, seed, k))
+        faults = FaultList(None)
+        check_gradients_defined(candidate.questions, candidate, None, faults)
+        if kinks_too_close(candidate, loosest(problem)) or faults:
+            continue
+        if needed <= {row.code for row in mistake_table(solve_graph(candidate)) if row.detected}:
+            return k, candidate
+    raise AssertionError(f"no draw for {name}")
+
+
+T4_VARY = """vary:
+  w1: {from: -1, to: 1, step: 0.1}
+  b1: {from: -0.5, to: 0.5, step: 0.1}
+  w2: {choices: [-0.5, -0.2, 0.3, 0.7]}
+require: {detect: [relu-gate-ignored]}
+steps:"""
+
+
+def test_with_a_formula_question_and_matrices_the_same_draw_is_accepted(tmp_path):
+    """A formula question can catch relu-gate-ignored at its other points, so the cheap look
+    is not used there; a matrix answer adds the transposed mistake. Whatever the check
+    skips, each student gets the first draw the full rules accept."""
+    path = tmp_path / "t4.yaml"
+    path.write_text(FORMULA.read_text(encoding="utf-8").replace("steps:", T4_VARY, 1), encoding="utf-8")
+    problem = load_problem(path)
+    variants = Variants(problem, SECRET)
+    assert variants.formulas and "relu-gate-ignored" in variants.needed and "transposed" in variants.needed
+    draws = []
+    for name in ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Emmy Noether"):
+        k, reference = full_table_variant(problem, name)
+        mine = variants.problem_for(name)
+        assert all(np.array_equal(mine.leaves()[n], reference.leaves()[n]) for n in ("w1", "b1", "w2")), name
+        draws.append(k)
+    assert max(draws) > 0  # some student's first draws were refused

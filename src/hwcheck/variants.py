@@ -175,6 +175,7 @@ class Variants:
         self.baseline = {row.code for row in table if row.detected}
         self.required = [r.code for r in problem.require]
         self.needed = frozenset(self.baseline | set(self.required))
+        self.formulas = any(q.answer == "formula" for q in problem.questions)
         # The questions where most of the needed codes apply (on the file's numbers) are
         # tried first: an accepted draw usually has them all caught after one or two
         # questions. Only the work depends on this order, never the verdict.
@@ -182,10 +183,12 @@ class Variants:
         applies = Counter(index[question] for question, _ in {(row.question, row.code) for row in table if row.code in self.needed})
         self.first = tuple(sorted(applies, key=lambda i: (-applies[i], i)))
 
-    def verdict(self, candidate) -> tuple[object | None, list[str]]:
+    def verdict(self, candidate, every_reason: bool = True) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
-        else (None, the reasons it is not)."""
-        from .grade.coverage import detected_among
+        else (None, the reasons it is not). Without ``every_reason``, a draw that a cheap
+        look at its values rules out (:func:`~hwcheck.grade.coverage.uncatchable`) is
+        refused before it is solved, with that reason only: the same verdict, less said."""
+        from .grade.coverage import detected_among, uncatchable
         from .graph.load import check_gradients_defined
         from .graph.solve import solve_graph
 
@@ -196,13 +199,19 @@ class Variants:
         check_gradients_defined(candidate.questions, candidate, None, faults)
         if faults:
             return None, ["a gradient asked is undefined"]
+        if not every_reason and not self.formulas:
+            lost = self.needed & uncatchable(candidate)
+            if lost:
+                return None, self._reasons(lost)
         solution = solve_graph(candidate)
         detected = detected_among(solution, self.needed, self.first)
-        lost = [f"'{code}' no longer detected" for code in sorted(self.baseline - detected)]
-        missing = [f"'{code}' not detected (required)" for code in self.required if code not in detected]
-        if lost or missing:
-            return None, missing + lost
+        if self.needed - detected:
+            return None, self._reasons(self.needed - detected)
         return solution, []
+
+    def _reasons(self, undetected) -> list[str]:
+        missing = [f"'{code}' not detected (required)" for code in self.required if code in undetected]
+        return missing + [f"'{code}' no longer detected" for code in sorted(self.baseline & undetected)]
 
     def solution_for(self, student: str):
         """The solution of ``student``'s variant; InputError when no draw is accepted."""
@@ -211,18 +220,21 @@ class Variants:
         if not normalise_name(student):
             raise InputError.at(self.problem.file, None, "a student's name is needed to choose their variant, and it is empty")
         seed = variant_seed(self.problem.id, student, self._secret)
-        failures: Counter = Counter()
         draws = draws_for(self.problem)
-        for k in range(draws):
-            try:
-                candidate = with_leaves(self.problem, draw(self.problem, seed, k), variant_id(seed))
-            except NumericFault as fault:
-                failures[f"step '{fault.node.step}' outside its operation's domain"] += 1
-                continue
-            solution, reasons = self.verdict(candidate)
-            if solution is not None:
-                return solution
-            failures.update(reasons)
+        # The draws are tried with the cheap look first; only when none is accepted are
+        # they tried again in full, to say why each failed.
+        for every_reason in (False, True):
+            failures: Counter = Counter()
+            for k in range(draws):
+                try:
+                    candidate = with_leaves(self.problem, draw(self.problem, seed, k), variant_id(seed))
+                except NumericFault as fault:
+                    failures[f"step '{fault.node.step}' outside its operation's domain"] += 1
+                    continue
+                solution, reasons = self.verdict(candidate, every_reason)
+                if solution is not None:
+                    return solution
+                failures.update(reasons)
         worst = "; ".join(f"{reason} in {count:,}" for reason, count in failures.most_common(3))
         raise InputError.at(self.problem.file, self.problem.vary[0].pos,
                             f"no variant for student '{student}' in {draws:,} draws meets the requirements (most often failed, of "

@@ -97,6 +97,25 @@ def detected_among(solution, codes, first: tuple[int, ...] = ()) -> set[str]:
     return caught
 
 
+def uncatchable(problem) -> set[str]:
+    """The codes no question answered with a number can catch at the problem's values,
+    known without solving it. Only one so far: where every ReLU gate is open (each input
+    > 0, so its derivative is already 1 and the ReLU passes its input on unchanged),
+    ignoring the gates — relu-gate-ignored — gives the right value on every such
+    question. (A formula question judges its formula at other points too, where a gate
+    may be closed: it can still catch the mistake.) A cheap first look for a variant's
+    check: a draw whose every gate is open cannot catch a required relu-gate-ignored."""
+    from ..graph.engine import args_of
+    from ..graph.mistakes import INVITING_OPS
+
+    graph, values = problem.graph, problem.values
+    gates = INVITING_OPS["relu-gate-ignored"]
+    with np.errstate(invalid="ignore"):  # a NaN input is not open: the question is left to the full check
+        if all(np.all(args_of(node, values)[0] > 0) for node in graph.nodes if node.op is not None and node.op.name in gates):
+            return {"relu-gate-ignored"}
+    return set()
+
+
 def _question_rows(solution, question, codes: frozenset[str] | None = None) -> list[Row]:
     """The rows of one question; with ``codes``, only the rows of those mistakes (the others
     are not judged at all)."""
