@@ -129,7 +129,8 @@ FORMULA = CONTRACT / "softmax_ce_t4.yaml"  # a formula question and a matrix (it
 @pytest.mark.parametrize("path", [VARY, FORMULA])
 def test_detected_among_is_the_full_tables_answer_in_any_order(path, tmp_path):
     """For many draws, each subset of codes and each order of questions: the codes found
-    are the detected codes of the full table that were asked about."""
+    are the detected codes of the full table that were asked about, each at a question
+    that the table says catches it."""
     original = load_problem(path)
     text = path.read_text(encoding="utf-8")
     if "vary:" not in text:  # give it a vary section, so that draws exist
@@ -150,7 +151,10 @@ def test_detected_among_is_the_full_tables_answer_in_any_order(path, tmp_path):
             for subset in itertools.islice(itertools.combinations(codes, size), 3):
                 # a fresh solution each time: nothing memoised from the full table
                 fresh = solve_graph(with_leaves(original, draw(original, seed, k)))
-                assert detected_among(fresh, subset, order) == detected & set(subset), (k, subset, order)
+                found = detected_among(fresh, subset, order)
+                assert set(found) == detected & set(subset), (k, subset, order)
+                for code, index in found.items():  # each found where the full table has it caught
+                    assert any(row.detected and row.code == code and row.question == original.questions[index].id for row in table)
                 checked.add(bool(detected & set(subset)) and not set(subset) <= detected)
     assert checked == {True, False}  # both a partly caught subset and others were met
 

@@ -176,12 +176,18 @@ class Variants:
         self.required = [r.code for r in problem.require]
         self.needed = frozenset(self.baseline | set(self.required))
         self.formulas = any(q.answer == "formula" for q in problem.questions)
-        # The questions where most of the needed codes apply (on the file's numbers) are
-        # tried first: an accepted draw usually has them all caught after one or two
-        # questions. Only the work depends on this order, never the verdict.
+        # Which questions a draw's check tries first: at the start those where most of the
+        # needed codes apply on the file's numbers, then those that have caught the most
+        # codes first in the draws checked so far (so an accepted draw has them all caught
+        # after a question or two). Only the work depends on this order, never the verdict.
         index = {q.id: i for i, q in enumerate(problem.questions)}
         applies = Counter(index[question] for question, _ in {(row.question, row.code) for row in table if row.code in self.needed})
-        self.first = tuple(sorted(applies, key=lambda i: (-applies[i], i)))
+        self._start = tuple(sorted(range(len(problem.questions)), key=lambda i: (-applies[i], i)))
+        self._caught: Counter = Counter()  # question index → codes it was the first to catch
+
+    @property
+    def first(self) -> tuple[int, ...]:
+        return tuple(sorted(self._start, key=lambda i: -self._caught[i]))  # a stable sort: ties keep the start's order
 
     def verdict(self, candidate, every_reason: bool = True) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
@@ -205,8 +211,9 @@ class Variants:
                 return None, self._reasons(lost)
         solution = solve_graph(candidate)
         detected = detected_among(solution, self.needed, self.first)
-        if self.needed - detected:
-            return None, self._reasons(self.needed - detected)
+        self._caught.update(detected.values())
+        if self.needed - detected.keys():
+            return None, self._reasons(self.needed - detected.keys())
         return solution, []
 
     def _reasons(self, undetected) -> list[str]:

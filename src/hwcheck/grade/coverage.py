@@ -74,26 +74,29 @@ def mistake_table(solution) -> list[Row]:
     return [row for q in solution.problem.questions for row in _question_rows(solution, q)]
 
 
-def detected_among(solution, codes, first: tuple[int, ...] = ()) -> set[str]:
-    """Which of ``codes`` some question detects: the same set as the :func:`mistake_table`'s
-    detected codes kept to ``codes``, worked out question by question and only until every
-    one is found, and judging only the rows of codes not yet found. This is what the check
-    of each student's variant needs (variants.py); a draw that is accepted costs the
-    questions up to the one that catches the last code, not the whole table.
+def detected_among(solution, codes, first=()) -> dict[str, int]:
+    """Which of ``codes`` some question detects — the same codes as the :func:`mistake_table`'s
+    detected ones kept to ``codes`` — each with the index of the question found to catch it.
+    Worked out question by question and only until every code is found, judging only the
+    rows of codes not yet found: what the check of each student's variant needs
+    (variants.py), where an accepted draw costs the questions up to the one that catches
+    the last code, not the whole table.
 
     ``first``: the indices of the questions to try first (the rest follow in file order).
-    The order changes the work, never the answer: a code left unfound is one that every
-    question was tried for. Raises :class:`TooLarge` as mistake_table does."""
+    The order changes the work, never which codes are found: a code left unfound is one
+    that every question was tried for. Raises :class:`TooLarge` as mistake_table does."""
     reason = too_large(solution.problem)
     if reason is not None:
         raise TooLarge.at(solution.problem.file, None, reason)
     questions = solution.problem.questions
-    wanted, caught = frozenset(codes), set()
+    wanted, caught = frozenset(codes), {}
     for index in dict.fromkeys([*first, *range(len(questions))]):
-        left = wanted - caught
+        left = wanted - caught.keys()
         if not left:
             break
-        caught.update(row.code for row in _question_rows(solution, questions[index], left) if row.detected)
+        for row in _question_rows(solution, questions[index], left):
+            if row.detected:
+                caught.setdefault(row.code, index)
     return caught
 
 
