@@ -41,18 +41,27 @@ class Tolerance(Record):
     abs: float = 1e-6
 
     def allows(self, answer, expected) -> bool:
-        """Scalars or arrays (element-wise); a non-finite expected value needs equality."""
+        """Scalars or arrays (element-wise); a non-finite expected value needs equality
+        (inf is inf, nan is never equal), and a finite one a finite answer."""
         if isinstance(answer, float) and isinstance(expected, float):  # the common case, fast
+            # As Python floats (numpy's float64 is one, and would warn on overflow): a
+            # difference or a bound past the largest float is inf, silently.
+            answer, expected = float(answer), float(expected)
             if not math.isfinite(expected):
                 return answer == expected
-            return abs(answer - expected) <= self.abs + self.rel * abs(expected)
+            return math.isfinite(answer) and abs(answer - expected) <= self.abs + self.rel * abs(expected)
         return bool(np.all(self.close(answer, expected)))
 
     def close(self, answer, expected) -> np.ndarray:
         """The rule entry by entry: a boolean array of the broadcast shape."""
         answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
         finite = np.isfinite(expected)
-        close = np.abs(answer - np.where(finite, expected, 0.0)) <= self.abs + self.rel * np.abs(np.where(finite, expected, 0.0))
+        bounded = np.where(finite, expected, 0.0)
+        # 1e308 − (−1e308) overflows to inf, which is rightly not close; a bound that
+        # overflows (a huge rel) is inf, so a finite answer is needed as well: inf is
+        # never close to a number.
+        with np.errstate(over="ignore", invalid="ignore"):
+            close = (np.abs(answer - bounded) <= self.abs + self.rel * np.abs(bounded)) & np.isfinite(answer)
         return np.where(finite, close, answer == expected)
 
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from .common import Problem, Tolerance
 from .errors import FaultList, InputError
-from .grade.coverage import mistake_table, undetected
+from .grade.coverage import detected_among, mistake_table, uncatchable, undetected
 from .graph.engine import NumericFault, args_of, backward, forward
 from .graph.load import check_gradients_defined
 from .graph.solve import solve_graph
@@ -154,8 +154,9 @@ def check_requirements_apply(problem, faults: FaultList) -> None:
 
 
 class Variants:
-    """Draws and accepts the variants of one problem under one secret; the baseline (what
-    the file's own numbers detect) is worked out once for the whole class."""
+    """Draws and accepts the variants of one problem under one secret. What does not depend
+    on the draw is worked out once for the whole class: the baseline (what the file's own
+    numbers detect), the codes each draw must detect, and which questions to try first."""
 
     def __init__(self, problem, secret: str):
         if not varies(problem):
@@ -163,12 +164,29 @@ class Variants:
         self.problem = problem
         self._secret = secret
         self.tolerance = loosest(problem)
-        _, self.baseline = detected_codes(solve_graph(problem))
+        table = mistake_table(solve_graph(problem))
+        self.baseline = {row.code for row in table if row.detected}
         self.required = [r.code for r in problem.require]
+        self.needed = frozenset(self.baseline | set(self.required))
+        self.formulas = any(q.answer == "formula" for q in problem.questions)
+        # Which questions a draw's check tries first: at the start those where most of the
+        # needed codes apply on the file's numbers, then those that have caught the most
+        # codes first in the draws checked so far (so an accepted draw has them all caught
+        # after a question or two). Only the work depends on this order, never the verdict.
+        index = {q.id: i for i, q in enumerate(problem.questions)}
+        applies = Counter(index[question] for question, _ in {(row.question, row.code) for row in table if row.code in self.needed})
+        self._start = tuple(sorted(range(len(problem.questions)), key=lambda i: (-applies[i], i)))
+        self._caught: Counter = Counter()  # question index → codes it was the first to catch
 
-    def verdict(self, candidate) -> tuple[object | None, list[str]]:
+    @property
+    def first(self) -> tuple[int, ...]:
+        return tuple(sorted(self._start, key=lambda i: -self._caught[i]))  # a stable sort: ties keep the start's order
+
+    def verdict(self, candidate, every_reason: bool = True) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
-        else (None, the reasons it is not)."""
+        else (None, the reasons it is not). Without ``every_reason``, a draw that a cheap
+        look at its values rules out (:func:`~hwcheck.grade.coverage.uncatchable`) is
+        refused before it is solved, with that reason only: the same verdict, less said."""
         close = kinks_too_close(candidate, self.tolerance)
         if close:
             return None, [f"a kink within the tolerance at step '{step}'" for step in close]
@@ -176,31 +194,41 @@ class Variants:
         check_gradients_defined(candidate.questions, candidate, None, faults)
         if faults:
             return None, ["a gradient asked is undefined"]
+        if not every_reason and not self.formulas:
+            lost = self.needed & uncatchable(candidate)
+            if lost:
+                return None, self._reasons(lost)
         solution = solve_graph(candidate)
-        _, detected = detected_codes(solution)
-        lost = [f"'{code}' no longer detected" for code in sorted(self.baseline - detected)]
-        missing = [f"'{code}' not detected (required)" for code in self.required if code not in detected]
-        if lost or missing:
-            return None, missing + lost
+        detected = detected_among(solution, self.needed, self.first)
+        self._caught.update(detected.values())
+        if self.needed - detected.keys():
+            return None, self._reasons(self.needed - detected.keys())
         return solution, []
+
+    def _reasons(self, undetected) -> list[str]:
+        missing = [f"'{code}' not detected (required)" for code in self.required if code in undetected]
+        return missing + [f"'{code}' no longer detected" for code in sorted(self.baseline & undetected)]
 
     def solution_for(self, student: str):
         """The solution of ``student``'s variant; InputError when no draw is accepted."""
         if not normalise_name(student):
             raise InputError.at(self.problem.file, None, "a student's name is needed to choose their variant, and it is empty")
         seed = variant_seed(self.problem.id, student, self._secret)
-        failures: Counter = Counter()
         draws = draws_for(self.problem)
-        for k in range(draws):
-            try:
-                candidate = with_leaves(self.problem, draw(self.problem, seed, k), variant_id(seed))
-            except NumericFault as fault:
-                failures[f"step '{fault.node.step}' outside its operation's domain"] += 1
-                continue
-            solution, reasons = self.verdict(candidate)
-            if solution is not None:
-                return solution
-            failures.update(reasons)
+        # The draws are tried with the cheap look first; only when none is accepted are
+        # they tried again in full, to say why each failed.
+        for every_reason in (False, True):
+            failures: Counter = Counter()
+            for k in range(draws):
+                try:
+                    candidate = with_leaves(self.problem, draw(self.problem, seed, k), variant_id(seed))
+                except NumericFault as fault:
+                    failures[f"step '{fault.node.step}' outside its operation's domain"] += 1
+                    continue
+                solution, reasons = self.verdict(candidate, every_reason)
+                if solution is not None:
+                    return solution
+                failures.update(reasons)
         worst = "; ".join(f"{reason} in {count:,}" for reason, count in failures.most_common(3))
         raise InputError.at(self.problem.file, self.problem.vary[0].pos,
                             f"no variant for student '{student}' in {draws:,} draws meets the requirements (most often failed, of "
