@@ -108,8 +108,8 @@ def uncatchable(problem) -> set[str]:
     question. (A formula question judges its formula at other points too, where a gate
     may be closed: it can still catch the mistake.) A cheap first look for a variant's
     check: a draw whose every gate is open cannot catch a required relu-gate-ignored."""
-    from ..graph.engine import args_of
-    from ..graph.mistakes import INVITING_OPS
+    from ..graph.engine import args_of  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..graph.mistakes import INVITING_OPS  # deliberate: as above
 
     graph, values = problem.graph, problem.values
     gates = INVITING_OPS["relu-gate-ignored"]
