@@ -24,16 +24,8 @@ from hwcheck.grade.coverage import detected_among, mistake_table, uncatchable
 from hwcheck.graph.solve import solve_graph
 from hwcheck.variants import Variants, draw, variant_seed, with_leaves
 from support import CONTRACT
+from test_variants import GRID, SECRET, VARY  # the contract example's grid, as written in it
 
-VARY = CONTRACT / "residual_relu_vary.yaml"
-SECRET = "correct horse battery staple"
-GRID = {
-    "x0": [0.5, 1, 1.5, 2],
-    "w0": [round(-1 + 0.1 * k, 10) for k in range(21)],
-    "w1": [round(-1 + 0.1 * k, 10) for k in range(21)],
-    "b0": [round(-0.5 + 0.1 * k, 10) for k in range(11)],
-    "b1": [round(-0.5 + 0.1 * k, 10) for k in range(11)],
-}
 EXPECTED = {
     "Ada Lovelace": ("07216472", {"x0": 2.0, "w0": 0.2, "w1": 0.2, "b0": -0.5, "b1": -0.3}),
     "Alan Turing": ("283ee495", {"x0": 0.5, "w0": 0.2, "w1": -0.8, "b0": -0.5, "b1": 0.0}),
