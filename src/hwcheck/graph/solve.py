@@ -18,14 +18,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import UnknownAsk
-from ..numbers import fmt_factor, fmt_value
 from ..solution import Alternative, Expected, Mistake, pick
 from . import expr as E
 from . import terms as T
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
-from .engine import Kink, NumericFault, args_of, backward, fused_vjp, kinks, vjp_edge
+from .engine import Kink, NumericFault, args_of, backward, fused_vjp, kinks, name_term, operand_name_term, vjp_edge
 from .export import graph_json
+from .hint import GivenHint, GradientHint, StepHint, graph_hint
 from .load import GraphProblem
 from .ops import class_targets, unbroadcast
 from .mistakes import graph_mistakes
@@ -70,11 +70,13 @@ class StepRow:
 
     name: str
     role: str  # input, param, step, sub
-    expression: str | None  # with operand names; None for leaves
-    substituted: str | None  # with the operands' numbers
+    expression: T.Term | None  # with operand names; None for leaves
+    substituted: T.Term | None  # with the operands' numbers
     value: np.ndarray
     step: str | None
     locals: list[LocalDerivative] = field(default_factory=list)
+    term: T.Term | None = None  # the node as the derivation names it: x1, or relu(xwb0) for an operation
+    differential: T.Term | None = None  # the node as written after ∂ or d: x1, (x0 * w0)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -115,6 +117,8 @@ class GradientDerivation:
     path_count: int
     paths: list[ChainPath]  # empty when there are more than MAX_LISTED_PATHS
     contributions: list[Contribution]  # the accumulated sum, always shown
+    name_term: T.Term | None = None  # name and output as written after d: w0, (x0 * w0)
+    output_term: T.Term | None = None
 
 
 @dataclass
@@ -124,6 +128,9 @@ class SoftmaxShortcut:
     loss: str
     logits: str
     probabilities: str
+    loss_term: T.Term  # the three as the derivation names them: L, or cross_entropy(x4, y) written inline
+    logits_term: T.Term
+    probabilities_term: T.Term
     p: np.ndarray
     y: np.ndarray
     through_jacobian: np.ndarray  # Jᵀ·(−y/p) with J = diag(p) − p pᵀ (nan where p underflowed)
@@ -161,10 +168,8 @@ class GraphSolution:
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
         return graph_mistakes(self, self._parse(ask), answers or {})
 
-    def hint(self, ask: str) -> str:
-        # Deliberately lazy: a hint is typeset text, and the core reaches the view only here.
-        from ..render.hints import graph_hint
-
+    def hint(self, ask: str) -> GivenHint | StepHint | GradientHint:
+        """The formulas `ask` needs, as data (render.hints.hint_text typesets it)."""
         return graph_hint(self, self._parse(ask))
 
     def to_json(self) -> dict:
@@ -256,7 +261,8 @@ def solve_graph(problem: GraphProblem) -> GraphSolution:
             if max(map(len, paths)) <= MAX_LISTED_PATH_LENGTH:
                 listed = [solution.chain_path(edges, output) for edges in paths]
         contributions = by_name[name].contributions if name in by_name else []
-        solution.gradients.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions))
+        solution.gradients.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions,
+                                                     solution.rows[index].differential, solution.rows[output].differential))
     return solution
 
 
@@ -287,22 +293,22 @@ def operand_term(graph: Graph, operand) -> T.Term:
     node = graph.nodes[operand]
     if node.role != "sub":
         return T.Symbol(node.name)
-    return T.Code(node.expr) if T.is_atomic(node.expr) else T.Paren(T.Code(node.expr))
+    return T.from_tree(node.expr) if T.is_atomic(node.expr) else T.Paren(T.from_tree(node.expr))
 
 
 def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
     value = values[node.index]
     if node.is_leaf:
-        return StepRow(node.name, node.role, None, None, value, None)
+        return StepRow(node.name, node.role, None, None, value, None, term=T.Symbol(node.name), differential=T.Symbol(node.name))
     # The node's expression with its direct operands replaced by names, then by numbers.
     children = _direct_children(node.expr)
-    by_name = {id(child): graph.operand_name(o) for child, o in zip(children, node.operands)}
+    by_name = {id(child): operand_name_term(graph, o) for child, o in zip(children, node.operands)}
     by_value = {id(child): _substitute(o, values) for child, o in zip(children, node.operands)}
     if isinstance(node.expr, E.BinOp) and node.expr.op != "**" and isinstance(node.operands[0], int):
-        by_value[id(children[0])] = fmt_value(values[node.operands[0]])  # -0.08 + (-0.3): no parentheses first
-    expression = E.to_text(node.expr, by_name) if children else E.to_text(node.expr)
-    substituted = E.to_text(node.expr, by_value) if children else fmt_value(value)
-    row = StepRow(node.name, node.role, expression, substituted, value, node.step)
+        by_value[id(children[0])] = _number(values[node.operands[0]])  # -0.08 + (-0.3): no parentheses first
+    expression = T.from_tree(node.expr, by_name)
+    substituted = T.from_tree(node.expr, by_value) if children else T.Num(float(value))
+    row = StepRow(node.name, node.role, expression, substituted, value, node.step, term=name_term(node), differential=differential_term(node))
     args = args_of(node, values)
     operands = tuple(operand_term(graph, o) for o in node.operands)
     for k, operand in enumerate(node.operands):
@@ -317,14 +323,22 @@ def _direct_children(tree) -> tuple:
     return (tree,) if isinstance(tree, E.Name) else E.children(tree)  # a copy step `a: b` copies its name
 
 
-def _substitute(operand, values) -> str:
+def _substitute(operand, values) -> T.Term:
+    """An operand's number as a factor: a negative in parentheses, as in 1 · (-0.2)."""
     value = values[operand] if isinstance(operand, int) else np.asarray(operand.value)
-    return fmt_factor(float(value)) if np.ndim(value) == 0 else fmt_value(value)
+    if np.ndim(value) == 0 and float(value) < 0:
+        return T.Paren(T.Num(float(value)))
+    return _number(value)
+
+
+def _number(value) -> T.Term:
+    return T.Num(float(value)) if np.ndim(value) == 0 else T.tensor(value)
 
 
 def differential_term(node: Node) -> T.Term:
     """A node as written after ∂ or d: its name, or its expression in parentheses."""
-    return T.Symbol(node.name) if node.role != "sub" else T.Paren(T.Code(node.expr))
+    term = name_term(node)
+    return term if isinstance(term, T.Symbol) else T.Paren(term)
 
 
 def _local(node: Node, k: int, args: list, out: np.ndarray, formula: T.Term, operand_name: str,
@@ -393,7 +407,9 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
         shortcut = fused_vjp(node, values, np.ones(()))[0]  # the fused op's p − y
         agree = bool(np.all(np.isfinite(through)) and np.allclose(through, shortcut, rtol=1e-9, atol=1e-12))
         sums_to_one = bool(np.allclose(np.sum(y, axis=-1), 1.0, rtol=0, atol=1e-12))  # row by row
-        found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree, sums_to_one))
+        found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name,
+                                     name_term(node), name_term(graph.nodes[logits]), name_term(graph.nodes[p_index]),
+                                     p, y, through, shortcut, agree, sums_to_one))
     return found
 
 

@@ -15,11 +15,10 @@ import re
 
 import numpy as np
 
-from ..graph import expr as E
 from ..graph import terms as T
 from ..graph.ops import TEX_NAMES
-from ..numbers import fmt
-from .tex import UnknownSymbol, tex_name, tex_text
+from ..numbers import exact, fmt, fmt_value
+from .tex import UnknownSymbol, tex_name, tex_tensor, tex_text
 
 
 class Printer:
@@ -70,7 +69,7 @@ class UnicodePrinter(Printer):
         return t.name
 
     def _print_Code(self, t):
-        return E.to_text(t.tree)
+        return self._print(T.from_tree(t.tree))
 
     def _print_Shape(self, t):
         return "×".join(map(str, t.dims)) if t.dims else "scalar"
@@ -107,8 +106,22 @@ class UnicodePrinter(Printer):
     def words(self, pieces) -> str:
         return "".join(p if isinstance(p, str) else self._print(p) for p in pieces)
 
+    def _print_Infix(self, t):
+        return f"{self._print(t.left)} {t.op} {self._print(t.right)}"
 
-_NEG = E.precedence(E.Neg(E.Num(0.0, 0), 0))  # unary minus binds tighter than * and looser than **
+    def _print_Literal(self, t):
+        return exact(t.value)
+
+    def _print_Tensor(self, t):
+        return fmt_value(t.array)
+
+    def _print_Equals(self, t):
+        return " = ".join(self._print(side) for side in t.sides)
+
+    def _print_Prime(self, t):
+        return f"{t.func}'({self._arg(t.at)})"
+
+
 _TEX_RELATIONS = {">": " > ", "<": " < ", "≤": r" \le ", "≥": r" \ge "}
 _TEX_OPERATORS = {"+": " + ", "-": " - ", "/": " / ", "*": r" \cdot ", "@": r" \, "}
 
@@ -130,7 +143,7 @@ class TexPrinter(Printer):
         return tex_name(t.name)
 
     def _print_Code(self, t):
-        return self._code(t.tree)
+        return self._print(T.from_tree(t.tree))
 
     def _print_Shape(self, t):
         return r" \times ".join(map(str, t.dims)) if t.dims else r"\text{scalar}"
@@ -169,30 +182,22 @@ class TexPrinter(Printer):
         """Words for text mode, their maths in \\ensuremath."""
         return "".join(tex_text(p) if isinstance(p, str) else r"\ensuremath{" + self.doprint(p) + "}" for p in pieces)
 
-    # -- the expression language, as the keys have always typeset it ----------------------
-    def _code(self, tree) -> str:
-        if isinstance(tree, E.Num):
-            return fmt(tree.value) if tree.value >= 0 else " - " + fmt(-tree.value)
-        if isinstance(tree, E.Name):
-            return tex_name(tree.name)
-        if isinstance(tree, E.Call):
-            return function_tex(tree.func) + "(" + ",".join(self._code(a) for a in tree.args) + ")"
-        if isinstance(tree, E.Neg):
-            inner = self._code(tree.operand)
-            return " - (" + inner + ")" if E.precedence(tree.operand) < _NEG else " - " + inner
-        mine = E.precedence(tree)
-        left, right = self._code(tree.left), self._code(tree.right)
-        if tree.op == "**":  # right associative, exponent in braces
-            if E.precedence(tree.left) <= mine:
-                left = f"({left})"
-            if E.precedence(tree.right) < _NEG:
-                right = f"({right})"
-            return left + "^{" + right.strip() + "}"
-        if E.precedence(tree.left) < mine:
-            left = f"({left})"
-        if E.precedence(tree.right) <= mine:
-            right = f"({right})"
-        return left + _TEX_OPERATORS[tree.op] + right
+    def _print_Infix(self, t):
+        if t.op == "**":  # the exponent in braces, raised
+            return self._print(t.left) + "^{" + self._print(t.right).strip() + "}"
+        return self._print(t.left) + _TEX_OPERATORS[t.op] + self._print(t.right)
+
+    def _print_Literal(self, t):
+        return exact(t.value) if t.value >= 0 else " - " + exact(-t.value)
+
+    def _print_Tensor(self, t):
+        return tex_tensor(t.array)
+
+    def _print_Equals(self, t):
+        return " = ".join(self._print(side) for side in t.sides)
+
+    def _print_Prime(self, t):
+        return function_tex(t.func) + "'(" + self._arg(t.at) + ")"
 
 
 def function_tex(name: str) -> str:
