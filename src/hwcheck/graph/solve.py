@@ -35,6 +35,11 @@ MAX_LISTED_PATHS = 8  # list paths one by one up to this many; above it, show th
 MAX_LISTED_PATH_LENGTH = 64  # a product of more factors than this helps nobody: show the sum
 MAX_JACOBIAN_ENTRIES = 144  # show a full local Jacobian up to 12 × 12
 
+# How the factors of a chain-rule product multiply, decided here once for every output:
+# numbers (written 1 · (-0.2) · 3), or tensors (a VJP, a Jacobian or an element-wise
+# derivative: the product is the backward pass's, its numbers are not written factor by factor).
+SCALAR, TENSOR = "scalar", "tensor"
+
 
 @dataclass
 class LocalDerivative:
@@ -75,6 +80,9 @@ class StepRow:
     value: np.ndarray
     step: str | None
     locals: list[LocalDerivative] = field(default_factory=list)
+    # SCALAR when the step and all its local derivatives are numbers (written as
+    # differentials d(node) = f·d(operand)), else TENSOR.
+    product: str = SCALAR
     term: T.Term | None = None  # the node as the derivation names it: x1, or relu(xwb0) for an operation
     differential: T.Term | None = None  # the node as written after ∂ or d: x1, (x0 * w0)
 
@@ -91,6 +99,7 @@ class Contribution:
     upstream: np.ndarray
     local: LocalDerivative
     value: np.ndarray
+    product: str = SCALAR  # SCALAR: upstream and local derivative are numbers, upstream · local
 
 
 @dataclass
@@ -98,6 +107,7 @@ class BackwardRow:
     name: str
     gradient: np.ndarray
     contributions: list[Contribution]
+    product: str = SCALAR  # SCALAR when every contribution is a product of numbers
 
 
 @dataclass
@@ -107,6 +117,7 @@ class ChainPath:
     nodes: list[str]  # from the output down
     factors: list[LocalDerivative]
     value: np.ndarray  # this path's contribution to the gradient
+    product: str = SCALAR  # SCALAR when every factor is a number
 
 
 @dataclass
@@ -119,6 +130,7 @@ class GradientDerivation:
     contributions: list[Contribution]  # the accumulated sum, always shown
     name_term: T.Term | None = None  # name and output as written after d: w0, (x0 * w0)
     output_term: T.Term | None = None
+    product: str = SCALAR  # of the contributions: SCALAR when each is a product of numbers
 
 
 @dataclass
@@ -248,7 +260,7 @@ def solve_graph(problem: GraphProblem) -> GraphSolution:
     solution = GraphSolution(problem, rows, [], [], kinks(graph, values), _softmax_shortcuts(graph, values), grads)
     counts = solution.path_counts
     solution.backward = [
-        BackwardRow(node.name, grads[node.index], _contributions(graph, grads, node.index, counts, solution.local_of, problem.edge_values))
+        _backward_row(node.name, grads[node.index], _contributions(graph, grads, node.index, counts, solution.local_of, problem.edge_values))
         for node in reversed(graph.nodes[: output + 1])
         if counts[node.index] > 0
     ]
@@ -262,7 +274,8 @@ def solve_graph(problem: GraphProblem) -> GraphSolution:
                 listed = [solution.chain_path(edges, output) for edges in paths]
         contributions = by_name[name].contributions if name in by_name else []
         solution.gradients.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions,
-                                                     solution.rows[index].differential, solution.rows[output].differential))
+                                                     solution.rows[index].differential, solution.rows[output].differential,
+                                                     _product(c.product for c in contributions)))
     return solution
 
 
@@ -309,6 +322,7 @@ def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
     expression = T.from_tree(node.expr, by_name)
     substituted = T.from_tree(node.expr, by_value) if children else T.Num(float(value))
     row = StepRow(node.name, node.role, expression, substituted, value, node.step, term=name_term(node), differential=differential_term(node))
+    row.product = SCALAR if np.ndim(value) == 0 else TENSOR
     args = args_of(node, values)
     operands = tuple(operand_term(graph, o) for o in node.operands)
     for k, operand in enumerate(node.operands):
@@ -316,7 +330,21 @@ def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
             formula = T.instantiate(node.op.derivatives[k], operands, operand_term(graph, node.index))
             row.locals.append(_local(node, k, args, value, formula, graph.nodes[operand].name,
                                      differential_term(node), differential_term(graph.nodes[operand])))
+    row.product = _product([row.product] + [local_product(local) for local in row.locals])
     return row
+
+
+def local_product(local: LocalDerivative) -> str:
+    return SCALAR if local.kind == "scalar" and local.value is not None else TENSOR
+
+
+def _product(kinds) -> str:
+    """SCALAR when every factor (or every term of a sum) is a product of numbers."""
+    return SCALAR if all(kind == SCALAR for kind in kinds) else TENSOR
+
+
+def _backward_row(name: str, gradient, contributions: list[Contribution]) -> BackwardRow:
+    return BackwardRow(name, gradient, contributions, _product(c.product for c in contributions))
 
 
 def _direct_children(tree) -> tuple:
@@ -377,7 +405,7 @@ def _local(node: Node, k: int, args: list, out: np.ndarray, formula: T.Term, ope
 def _contributions(graph, grads, index, counts, locals_by_edge, edge_values) -> list[Contribution]:
     """The terms of node `index`'s gradient, one per consumer edge, as the backward pass summed them."""
     return [
-        Contribution(graph.nodes[consumer].name, grads[consumer], locals_by_edge[(consumer, k)], edge_values[(consumer, k)])
+        _contribution(graph.nodes[consumer].name, grads[consumer], locals_by_edge[(consumer, k)], edge_values[(consumer, k)])
         for consumer, k in graph.consumers[index]
         if counts[consumer] > 0  # consumers above the output contribute nothing
     ]
@@ -388,7 +416,13 @@ def _chain_path(graph, values, edges, locals_by_edge, output) -> ChainPath:
     for consumer, k in edges:
         g = vjp_edge(graph, values, consumer, k, g)
     names = [graph.nodes[output].name] + [graph.operand_name(graph.nodes[c].operands[k]) for c, k in edges]
-    return ChainPath(names, [locals_by_edge[edge] for edge in edges], g)
+    factors = [locals_by_edge[edge] for edge in edges]
+    return ChainPath(names, factors, g, _product(local_product(f) for f in factors))
+
+
+def _contribution(consumer: str, upstream, local: LocalDerivative, value) -> Contribution:
+    product = SCALAR if np.ndim(upstream) == 0 and local_product(local) == SCALAR else TENSOR
+    return Contribution(consumer, upstream, local, value, product)
 
 
 def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:

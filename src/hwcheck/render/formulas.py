@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..graph import terms as T
+from ..graph.solve import SCALAR
 from ..numbers import fmt_count, fmt_factor, fmt_value
 from .typeset import UNICODE, unicode
 
@@ -67,10 +68,6 @@ def jacobian_note(local) -> str:
     return f"Jacobian {rows}×{columns}: row i = element i of {local.node}, column j = element j of {local.operand}, row-major"
 
 
-def is_scalar(value) -> bool:
-    return value is not None and np.ndim(value) == 0
-
-
 def path_labels(path) -> list[str]:
     """∂a/∂b for each factor of a ChainPath, from the output down."""
     return [local_partial(f) for f in path.factors]
@@ -78,7 +75,7 @@ def path_labels(path) -> list[str]:
 
 def path_numbers(path) -> str | None:
     """'1 · 1 · (-0.2)' when every factor is a number, else None (tensors)."""
-    if not all(f.kind == "scalar" for f in path.factors):
+    if path.product != SCALAR:
         return None
     return " · ".join(value_text(f.value) for f in path.factors)
 
@@ -86,13 +83,13 @@ def path_numbers(path) -> str | None:
 MAX_TERMS = 12  # beyond this many consumers a sum is described, not written out
 
 
-def sum_terms(contributions, output: T.Term) -> tuple[str, str | None]:
+def sum_terms(contributions, output: T.Term, product: str) -> tuple[str, str | None]:
     """A node's gradient as Σ over its consumers: symbols, and numbers when scalar."""
     if len(contributions) > MAX_TERMS:
         operand = contributions[0].local.operand_term
         return f"Σ over its {len(contributions):,} consumers c of d{unicode(output)}/dc · ∂c/∂{unicode(operand)}", None
     symbols = " + ".join(f"{partial(output, c.local.node_term, 'd')} · {local_partial(c.local)}" for c in contributions)
-    if all(is_scalar(c.upstream) and c.local.kind == "scalar" for c in contributions):
+    if product == SCALAR:
         numbers = " + ".join(f"{value_text(c.upstream)} · {value_text(c.local.value)}" for c in contributions)
         return symbols, numbers
     return symbols, None

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..numbers import fmt_value
 from ..graph import terms as T
+from ..graph.solve import SCALAR
 from .formulas import MAX_TERMS, kink_rule, kink_where, path_count_text, shape_text, unshown_note
 from .tex import tex_factor, tex_name, tex_value
 from .typeset import tex, tex_jacobian_note, tex_local
@@ -103,8 +104,7 @@ def _derivation(d) -> list[str]:
     if d.paths:
         for i, path in enumerate(d.paths, 1):
             symbols = r" \cdot ".join(tex_partial(f.node_term, f.operand_term) for f in path.factors)
-            scalar = all(f.kind == "scalar" for f in path.factors)
-            numbers = r" \cdot ".join(tex_factor(f.value) for f in path.factors) if scalar else None
+            numbers = r" \cdot ".join(tex_factor(f.value) for f in path.factors) if path.product == SCALAR else None
             label = f"path {i}: " if len(d.paths) > 1 else ""
             body = symbols + (f" = {numbers}" if numbers else "") + f" = {tex_value(path.value)}"
             lines += [f"{label}$${body}$$", ""]

@@ -66,7 +66,7 @@ def render_graph_terminal(solution, check=None):
         if not row.contributions:
             back.add_row(Text(row.name), Text(f"d{output}/d{output}"), "", Text(fmt_value(row.gradient)))
             continue
-        symbols, numbers = sum_terms(row.contributions, solution.row(output).differential)
+        symbols, numbers = sum_terms(row.contributions, solution.row(output).differential, row.product)
         if numbers is None:
             numbers = " + ".join(value_text(c.value) for c in row.contributions) if len(row.contributions) <= MAX_TERMS else "(summed)"
         back.add_row(Text(row.name), Text(symbols), Text(numbers), Text(fmt_value(row.gradient)))
@@ -103,7 +103,7 @@ def _derivation(d):
         if len(d.paths) > 1:
             table.add_row("Σ", Text("sum of the paths"), Text(" + ".join(value_text(p.value) for p in d.paths)), Text(fmt_value(d.value)))
     else:
-        symbols, numbers = sum_terms(d.contributions, d.output_term)
+        symbols, numbers = sum_terms(d.contributions, d.output_term, d.product)
         table.add_row(
             "Σ",
             Text(f"too many paths to list; the backward pass accumulates them: {symbols}"),

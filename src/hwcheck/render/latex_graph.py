@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import terms as T
+from ..graph.solve import SCALAR, local_product
 from ..numbers import count_parts
 from .latex import answers, table, wline
 from .tex import tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
@@ -102,7 +103,7 @@ def _jacobian_note(local) -> str:
 
 
 def _local(local) -> str:
-    if local.kind == "scalar" and local.value is not None:
+    if local_product(local) == SCALAR:
         return _differential(local)
     return _tensor_local(local)
 
@@ -147,7 +148,7 @@ def _forward(solution) -> list[str]:
         left += f" = {value}"
         if row.name in kinked:
             left += r"\quad\text{(at a kink: see below)}"
-        if scalar and all(local.kind == "scalar" for local in row.locals):
+        if row.product == SCALAR:  # the step and its derivatives are numbers: differentials inline
             locals_text = r",\allowbreak\quad ".join(_local(local) for local in row.locals)
             lines.append(wline(left + (r"\allowbreak\qquad " + locals_text if locals_text else "")))
         else:
@@ -177,7 +178,7 @@ def _backward(solution) -> list[str]:
             continue
         terms = " + ".join(rf"{_frac(out, c.local.node_term, 'd')} \cdot {_frac(c.local.node_term, c.local.operand_term)}" for c in row.contributions)
         text = f"{head} = {terms}"
-        if all(_is_scalar(c.upstream) and c.local.kind == "scalar" for c in row.contributions):
+        if row.product == SCALAR:
             text += " = " + " + ".join(rf"{tex_tensor_factor(c.upstream)} \cdot {tex_tensor_factor(c.local.value)}" for c in row.contributions)
         elif len(row.contributions) > 1:
             text += " = " + " + ".join(tex_tensor_factor(c.value) for c in row.contributions)
@@ -197,7 +198,7 @@ def _path_product(path) -> str:
 
 
 def _path_numbers(path) -> str | None:
-    if not all(f.kind == "scalar" and f.value is not None for f in path.factors):
+    if path.product != SCALAR:
         return None
     return r" \cdot ".join(tex_tensor_factor(f.value) for f in path.factors)
 
