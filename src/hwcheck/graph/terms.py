@@ -84,14 +84,6 @@ class Symbol(Term):
     name: str
 
 
-class Code(Term):
-    """A node of the problem by its expression (``x0 * w0 + b0``) or its step name,
-    typed as the expression language's tree; in a formula it is parenthesised unless it is
-    a name, a number or one call."""
-
-    tree: object  # an expr.Expr
-
-
 class Shape(Term):
     dims: tuple[int, ...]
 
@@ -201,10 +193,6 @@ RELATIONS = {">": np.greater, "<": np.less, "≤": np.less_equal, "≥": np.grea
 
 
 # -- from the expression language --------------------------------------------------------
-
-
-def from_expr(tree) -> Code:
-    return Code(tree)
 
 
 def is_atomic(tree) -> bool:

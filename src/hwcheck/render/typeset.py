@@ -68,9 +68,6 @@ class UnicodePrinter(Printer):
     def _print_Symbol(self, t):
         return t.name
 
-    def _print_Code(self, t):
-        return self._print(T.from_tree(t.tree))
-
     def _print_Shape(self, t):
         return "×".join(map(str, t.dims)) if t.dims else "scalar"
 
@@ -141,9 +138,6 @@ class TexPrinter(Printer):
 
     def _print_Symbol(self, t):
         return tex_name(t.name)
-
-    def _print_Code(self, t):
-        return self._print(T.from_tree(t.tree))
 
     def _print_Shape(self, t):
         return r" \times ".join(map(str, t.dims)) if t.dims else r"\text{scalar}"
