@@ -16,6 +16,7 @@ import pytest
 import hwcheck
 from hwcheck.graph.check import finite_difference_check
 from hwcheck.graph.paths import count_paths
+from hwcheck.render.hints import hint_text
 from support import CONTRACT, run_cli
 
 EXAMPLES = CONTRACT
@@ -433,9 +434,9 @@ def test_check_flags_no_kink_when_the_difference_stays_on_one_side(tmp_path):
 def test_hints_write_derivatives_with_the_parentheses_solve_prints(tmp_path):
     text = "id: h\nkind: graph\ninputs: {x: 2, y: 1}\nparams: {w: 0.5}\nsteps:\n  yhat: w * x\n  L: (yhat - y) ** 2\n"
     solution = solve_text(tmp_path, text)
-    hint = solution.hint("dL/dw").splitlines()
+    hint = hint_text(solution.hint("dL/dw")).splitlines()
     assert hint[2:] == ["  ∂yhat/∂w = x", "  ∂(yhat - y)/∂yhat = 1", "  ∂L/∂(yhat - y) = 2·(yhat - y)^(2 - 1)"]
-    assert solution.hint("L") == "L = (yhat - y) ** 2: put in the values of (yhat - y) from the forward pass."
+    assert hint_text(solution.hint("L")) == "L = (yhat - y) ** 2: put in the values of (yhat - y) from the forward pass."
     terminal = run_cli("solve", write(tmp_path, text)).stdout
     assert "∂(yhat - y)/∂yhat" in terminal and "∂L/∂(yhat - y)" in terminal
     markdown = hwcheck.render.FORMATS["markdown"](solution)

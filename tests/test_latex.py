@@ -20,7 +20,7 @@ import hwcheck
 from hwcheck.render import FORMATS
 from hwcheck.render import render_latex
 from hwcheck.render.latex import document
-from hwcheck.render.tex import UnknownSymbol, tex_expr, tex_name, tex_tensor, tex_text
+from hwcheck.render.tex import UnknownSymbol, tex_name, tex_tensor, tex_text
 from support import CONTRACT, PENDING, PROBLEMS, is_assignment, is_problem_file, run_cli
 
 SHIPPED = sorted(PROBLEMS.glob("*.yaml"))
@@ -254,16 +254,11 @@ def test_every_key_typesets_every_symbol(path):
 
 def test_an_unknown_glyph_in_maths_is_an_error_in_prose_a_question_mark():
     with pytest.raises(UnknownSymbol, match="U\\+229B"):
-        tex_expr("a ⊛ b")
+        tex_name("a⊛b")
     with pytest.raises(UnknownSymbol, match="U\\+229B"):
         document("title", [r"\wline{a ⊛ b}"])
     assert tex_text("a ⊛ b") == "a ? b"  # a title or id a user wrote is escaped, not refused
     assert "a ? b" in document("a ⊛ b", [])
-
-
-def test_tex_expr_reads_superscript_symbols_as_symbols():
-    assert tex_expr("G·x2ᵀ") == r"G \cdot x_{2}^{\top}"
-    assert tex_expr("-a/b²") == r"- a / b^{2}"
 
 
 def test_tex_tensor_elides_long_tensors():

@@ -10,7 +10,8 @@ import pytest
 
 import hwcheck
 from hwcheck.render import FORMATS, render_latex
-from hwcheck.render.formulas import local_formula, partial
+from hwcheck.render.formulas import local_formula, local_partial
+from hwcheck.render.hints import hint_text
 from hwcheck.render.typeset import formula_body, tex, tex_local
 from support import PROBLEMS, run_cli
 
@@ -40,8 +41,8 @@ def test_every_output_shows_the_same_formulas(name):
 
 def test_hints_use_the_same_notation_as_the_key():
     solution = hwcheck.solve(str(PROBLEMS / "residual_relu.yaml"))
-    hint = solution.hint("dz/dw0")
+    hint = hint_text(solution.hint("dz/dw0"))
     for row in solution.rows:
         for local in row.locals:
             if local.operand in ("w0", "xw0", "xwb0"):  # on the path from z to w0
-                assert f"{partial(local.node, local.operand)} = {local_formula(local)}" in hint
+                assert f"{local_partial(local)} = {local_formula(local)}" in hint

@@ -24,6 +24,7 @@ from .architecture.model import flatten_layers, parse_ask as parse_layer_ask
 from .code.template import shape_words
 from .common import Problem
 from .graph import expr as E
+from .graph import terms as T
 from .graph.ask import parse_ask
 from .numbers import fmt
 from .record import Record
@@ -47,6 +48,7 @@ class Given(Record):
 class Step(Record):
     name: str
     expression: str  # as written in the problem file
+    term: Any = None  # the same parsed, as maths to typeset (a graph.terms.Term)
 
 
 class GraphHandout(Record):
@@ -141,7 +143,9 @@ def handout(problem: Problem) -> GraphHandout | ArchitectureHandout | CodeHandou
 def _graph(problem) -> GraphHandout:
     given = [Given(name, "input", value) for name, value in problem.inputs.items()]
     given += [Given(name, "param", value) for name, value in problem.params.items()]
-    steps = tuple(Step(name, " ".join(text.split())) for name, text in problem.steps.items())
+    graph = problem.graph
+    steps = tuple(Step(name, " ".join(text.split()), T.from_tree(graph.nodes[graph.index[name]].expr))
+                  for name, text in problem.steps.items())
     return GraphHandout(problem.id, problem.title or problem.id, problem.output, tuple(given), steps,
                         tuple(Asked(q.id, q.ask, _graph_words(q), q.points) for q in problem.questions))
 

@@ -118,13 +118,19 @@ def fmt_factor(x: float) -> str:
 
 def fmt_count(n: int) -> str:
     """An exact integer with thousands separators; astronomically large ones as a power of 10."""
+    mantissa, exponent = count_parts(n)
+    return mantissa if exponent is None else f"about {mantissa} × 10^{exponent}"
+
+
+def count_parts(n: int) -> tuple[str, int | None]:
+    """("1,024", None) for a count written exactly; ("1.15", 18) for about 1.15 × 10^18."""
     if n < 10**15:
-        return f"{n:,}"
+        return f"{n:,}", None
     # str() of a huge int is refused by Python (and slow), so use the top bits only.
     shift = max(n.bit_length() - 60, 0)
     log10 = math.log10(n >> shift) + shift * math.log10(2)
     exponent = math.floor(log10)
-    return f"about {10 ** (log10 - exponent):.2f} × 10^{exponent}"
+    return f"{10 ** (log10 - exponent):.2f}", exponent
 
 
 def plain_float(x: float) -> float | None:

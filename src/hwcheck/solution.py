@@ -68,8 +68,9 @@ class Solution(Protocol):
         that an error carried forward from an earlier wrong answer can be recognised.
         """
 
-    def hint(self, ask: str) -> str:
-        """What a student needs to work `ask` out (formulas), never the answer."""
+    def hint(self, ask: str) -> Any:
+        """What a student needs to work `ask` out (formulas), never the answer: text, or
+        for a graph the hint as data (hwcheck.graph.hint); render.hints.hint_text typesets either."""
 
     def to_json(self) -> dict:
         """The contract's JSON object (§6)."""

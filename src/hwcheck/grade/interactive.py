@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import UnknownAsk
+from ..render.hints import hint_text
 from .grader import Grader, Item, plain_value
 from .model import ROUNDED
 
@@ -117,6 +118,6 @@ def _ask_until_done(grader: Grader, item: Item, screen: Screen, tries: int, valu
 
 def _hint(grader: Grader, ask: str) -> str:
     try:
-        return grader.solution.hint(ask) or "no hint for this question"
+        return hint_text(grader.solution.hint(ask)) or "no hint for this question"
     except (UnknownAsk, NotImplementedError):
         return "no hint for this question"

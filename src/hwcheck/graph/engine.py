@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import HwcheckError
 from ..record import Record
 from ..numbers import fmt_value
+from . import terms as T
 from .build import Graph, Node, evaluate
 from .ops import DomainError, softmax, unbroadcast
 
@@ -39,8 +40,13 @@ class Kink(Record):
 
     node: str
     step: str | None
-    where: str  # e.g. "xwb0 = 0" or "a = b = 0.5"
-    rule: str  # how it was resolved, e.g. "relu'(0) = 0, as PyTorch"
+    where: str  # e.g. "xwb0 = 0" or "a = b = 0.5": the JSON's text (contract §6)
+    rule: str  # how it was resolved, e.g. "relu'(0) = 0, as PyTorch": the JSON's text
+    # The same as data, for the keys to typeset: the point (xwb0 = 0), at how many of how
+    # many elements for a tensor, and the rule in words with its maths as terms.
+    point: T.Term
+    count: tuple[int, int] | None
+    note: tuple
 
 
 def args_of(node: Node, values: list) -> list[np.ndarray]:
@@ -76,6 +82,16 @@ def forward(graph: Graph, leaves: dict[str, np.ndarray], overrides: dict[int, np
     return values
 
 
+def name_term(node: Node) -> T.Term:
+    """A node as the derivation names it: its step's name, or an operation's expression."""
+    return T.Symbol(node.name) if node.role != "sub" else T.from_tree(node.expr)
+
+
+def operand_name_term(graph: Graph, operand) -> T.Term:
+    """An operand as named in a step's expression: a node's name term, or a constant's number."""
+    return name_term(graph.nodes[operand]) if isinstance(operand, int) else T.Num(operand.value)
+
+
 def kinks(graph: Graph, values: list) -> list[Kink]:
     found = []
     for node in graph.nodes:
@@ -86,11 +102,17 @@ def kinks(graph: Graph, values: list) -> list[Kink]:
         if not mask.any():
             continue
         names = [graph.operand_name(o) for o in node.operands]
+        sides = [operand_name_term(graph, o) for o in node.operands]
+        count = (int(mask.sum()), mask.size) if mask.ndim else None
         if node.op.kink_is_tie:
-            where = f"{names[0]} = {names[1]} = {fmt_value(np.broadcast_arrays(*args)[0][mask] if mask.ndim else args[0])}"
+            tied = np.broadcast_arrays(*args)[0][mask] if mask.ndim else args[0]
+            where = f"{names[0]} = {names[1]} = {fmt_value(tied)}"
+            point = T.Equals((sides[0], sides[1], T.tensor(tied) if np.ndim(tied) else T.Num(float(tied))))
+            count = None  # the tied values are listed, one per element
         else:
             where = f"{names[0]} = 0" + (f" at {int(mask.sum())} of {mask.size} elements" if mask.ndim else "")
-        found.append(Kink(node.name, node.step, where, node.op.kink_rule))
+            point = T.Equals((sides[0], T.Num(0)))
+        found.append(Kink(node.name, node.step, where, node.op.kink_rule, point, count, node.op.kink_note))
     return found
 
 

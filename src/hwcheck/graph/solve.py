@@ -18,14 +18,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import UnknownAsk
-from ..numbers import fmt_factor, fmt_value
 from ..solution import Alternative, Expected, Mistake, pick
 from . import expr as E
 from . import terms as T
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
-from .engine import Kink, NumericFault, args_of, backward, fused_vjp, kinks, vjp_edge
+from .engine import Kink, NumericFault, args_of, backward, fused_vjp, kinks, name_term, operand_name_term, vjp_edge
 from .export import graph_json
+from .hint import GivenHint, GradientHint, StepHint, graph_hint
 from .load import GraphProblem
 from .ops import class_targets, unbroadcast
 from .mistakes import graph_mistakes
@@ -34,6 +34,11 @@ from .paths import count_paths, list_paths
 MAX_LISTED_PATHS = 8  # list paths one by one up to this many; above it, show the sum
 MAX_LISTED_PATH_LENGTH = 64  # a product of more factors than this helps nobody: show the sum
 MAX_JACOBIAN_ENTRIES = 144  # show a full local Jacobian up to 12 × 12
+
+# How the factors of a chain-rule product multiply, decided here once for every output:
+# numbers (written 1 · (-0.2) · 3), or tensors (a VJP, a Jacobian or an element-wise
+# derivative: the product is the backward pass's, its numbers are not written factor by factor).
+SCALAR, TENSOR = "scalar", "tensor"
 
 
 @dataclass
@@ -70,11 +75,16 @@ class StepRow:
 
     name: str
     role: str  # input, param, step, sub
-    expression: str | None  # with operand names; None for leaves
-    substituted: str | None  # with the operands' numbers
+    expression: T.Term | None  # with operand names; None for leaves
+    substituted: T.Term | None  # with the operands' numbers
     value: np.ndarray
     step: str | None
     locals: list[LocalDerivative] = field(default_factory=list)
+    # SCALAR when the step and all its local derivatives are numbers (written as
+    # differentials d(node) = f·d(operand)), else TENSOR.
+    product: str = SCALAR
+    term: T.Term | None = None  # the node as the derivation names it: x1, or relu(xwb0) for an operation
+    differential: T.Term | None = None  # the node as written after ∂ or d: x1, (x0 * w0)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -89,6 +99,7 @@ class Contribution:
     upstream: np.ndarray
     local: LocalDerivative
     value: np.ndarray
+    product: str = SCALAR  # SCALAR: upstream and local derivative are numbers, upstream · local
 
 
 @dataclass
@@ -96,6 +107,7 @@ class BackwardRow:
     name: str
     gradient: np.ndarray
     contributions: list[Contribution]
+    product: str = SCALAR  # SCALAR when every contribution is a product of numbers
 
 
 @dataclass
@@ -105,6 +117,7 @@ class ChainPath:
     nodes: list[str]  # from the output down
     factors: list[LocalDerivative]
     value: np.ndarray  # this path's contribution to the gradient
+    product: str = SCALAR  # SCALAR when every factor is a number
 
 
 @dataclass
@@ -115,6 +128,9 @@ class GradientDerivation:
     path_count: int
     paths: list[ChainPath]  # empty when there are more than MAX_LISTED_PATHS
     contributions: list[Contribution]  # the accumulated sum, always shown
+    name_term: T.Term | None = None  # name and output as written after d: w0, (x0 * w0)
+    output_term: T.Term | None = None
+    product: str = SCALAR  # of the contributions: SCALAR when each is a product of numbers
 
 
 @dataclass
@@ -124,6 +140,9 @@ class SoftmaxShortcut:
     loss: str
     logits: str
     probabilities: str
+    loss_term: T.Term  # the three as the derivation names them: L, or cross_entropy(x4, y) written inline
+    logits_term: T.Term
+    probabilities_term: T.Term
     p: np.ndarray
     y: np.ndarray
     through_jacobian: np.ndarray  # Jᵀ·(−y/p) with J = diag(p) − p pᵀ (nan where p underflowed)
@@ -161,10 +180,8 @@ class GraphSolution:
     def mistakes(self, ask: str, answers: Mapping[str, Any] | None = None) -> list[Mistake]:
         return graph_mistakes(self, self._parse(ask), answers or {})
 
-    def hint(self, ask: str) -> str:
-        # Deliberately lazy: a hint is typeset text, and the core reaches the view only here.
-        from ..render.hints import graph_hint
-
+    def hint(self, ask: str) -> GivenHint | StepHint | GradientHint:
+        """The formulas `ask` needs, as data (render.hints.hint_text typesets it)."""
         return graph_hint(self, self._parse(ask))
 
     def to_json(self) -> dict:
@@ -243,7 +260,7 @@ def solve_graph(problem: GraphProblem) -> GraphSolution:
     solution = GraphSolution(problem, rows, [], [], kinks(graph, values), _softmax_shortcuts(graph, values), grads)
     counts = solution.path_counts
     solution.backward = [
-        BackwardRow(node.name, grads[node.index], _contributions(graph, grads, node.index, counts, solution.local_of, problem.edge_values))
+        _backward_row(node.name, grads[node.index], _contributions(graph, grads, node.index, counts, solution.local_of, problem.edge_values))
         for node in reversed(graph.nodes[: output + 1])
         if counts[node.index] > 0
     ]
@@ -256,7 +273,9 @@ def solve_graph(problem: GraphProblem) -> GraphSolution:
             if max(map(len, paths)) <= MAX_LISTED_PATH_LENGTH:
                 listed = [solution.chain_path(edges, output) for edges in paths]
         contributions = by_name[name].contributions if name in by_name else []
-        solution.gradients.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions))
+        solution.gradients.append(GradientDerivation(name, problem.output, grads[index], counts[index], listed, contributions,
+                                                     solution.rows[index].differential, solution.rows[output].differential,
+                                                     _product(c.product for c in contributions)))
     return solution
 
 
@@ -287,22 +306,23 @@ def operand_term(graph: Graph, operand) -> T.Term:
     node = graph.nodes[operand]
     if node.role != "sub":
         return T.Symbol(node.name)
-    return T.Code(node.expr) if T.is_atomic(node.expr) else T.Paren(T.Code(node.expr))
+    return T.from_tree(node.expr) if T.is_atomic(node.expr) else T.Paren(T.from_tree(node.expr))
 
 
 def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
     value = values[node.index]
     if node.is_leaf:
-        return StepRow(node.name, node.role, None, None, value, None)
+        return StepRow(node.name, node.role, None, None, value, None, term=T.Symbol(node.name), differential=T.Symbol(node.name))
     # The node's expression with its direct operands replaced by names, then by numbers.
     children = _direct_children(node.expr)
-    by_name = {id(child): graph.operand_name(o) for child, o in zip(children, node.operands)}
+    by_name = {id(child): operand_name_term(graph, o) for child, o in zip(children, node.operands)}
     by_value = {id(child): _substitute(o, values) for child, o in zip(children, node.operands)}
     if isinstance(node.expr, E.BinOp) and node.expr.op != "**" and isinstance(node.operands[0], int):
-        by_value[id(children[0])] = fmt_value(values[node.operands[0]])  # -0.08 + (-0.3): no parentheses first
-    expression = E.to_text(node.expr, by_name) if children else E.to_text(node.expr)
-    substituted = E.to_text(node.expr, by_value) if children else fmt_value(value)
-    row = StepRow(node.name, node.role, expression, substituted, value, node.step)
+        by_value[id(children[0])] = _number(values[node.operands[0]])  # -0.08 + (-0.3): no parentheses first
+    expression = T.from_tree(node.expr, by_name)
+    substituted = T.from_tree(node.expr, by_value) if children else T.Num(float(value))
+    row = StepRow(node.name, node.role, expression, substituted, value, node.step, term=name_term(node), differential=differential_term(node))
+    row.product = SCALAR if np.ndim(value) == 0 else TENSOR
     args = args_of(node, values)
     operands = tuple(operand_term(graph, o) for o in node.operands)
     for k, operand in enumerate(node.operands):
@@ -310,21 +330,43 @@ def _step_row(graph: Graph, values: list, node: Node) -> StepRow:
             formula = T.instantiate(node.op.derivatives[k], operands, operand_term(graph, node.index))
             row.locals.append(_local(node, k, args, value, formula, graph.nodes[operand].name,
                                      differential_term(node), differential_term(graph.nodes[operand])))
+    row.product = _product([row.product] + [local_product(local) for local in row.locals])
     return row
+
+
+def local_product(local: LocalDerivative) -> str:
+    return SCALAR if local.kind == "scalar" and local.value is not None else TENSOR
+
+
+def _product(kinds) -> str:
+    """SCALAR when every factor (or every term of a sum) is a product of numbers."""
+    return SCALAR if all(kind == SCALAR for kind in kinds) else TENSOR
+
+
+def _backward_row(name: str, gradient, contributions: list[Contribution]) -> BackwardRow:
+    return BackwardRow(name, gradient, contributions, _product(c.product for c in contributions))
 
 
 def _direct_children(tree) -> tuple:
     return (tree,) if isinstance(tree, E.Name) else E.children(tree)  # a copy step `a: b` copies its name
 
 
-def _substitute(operand, values) -> str:
+def _substitute(operand, values) -> T.Term:
+    """An operand's number as a factor: a negative in parentheses, as in 1 · (-0.2)."""
     value = values[operand] if isinstance(operand, int) else np.asarray(operand.value)
-    return fmt_factor(float(value)) if np.ndim(value) == 0 else fmt_value(value)
+    if np.ndim(value) == 0 and float(value) < 0:
+        return T.Paren(T.Num(float(value)))
+    return _number(value)
+
+
+def _number(value) -> T.Term:
+    return T.Num(float(value)) if np.ndim(value) == 0 else T.tensor(value)
 
 
 def differential_term(node: Node) -> T.Term:
     """A node as written after ∂ or d: its name, or its expression in parentheses."""
-    return T.Symbol(node.name) if node.role != "sub" else T.Paren(T.Code(node.expr))
+    term = name_term(node)
+    return term if isinstance(term, T.Symbol) else T.Paren(term)
 
 
 def _local(node: Node, k: int, args: list, out: np.ndarray, formula: T.Term, operand_name: str,
@@ -363,7 +405,7 @@ def _local(node: Node, k: int, args: list, out: np.ndarray, formula: T.Term, ope
 def _contributions(graph, grads, index, counts, locals_by_edge, edge_values) -> list[Contribution]:
     """The terms of node `index`'s gradient, one per consumer edge, as the backward pass summed them."""
     return [
-        Contribution(graph.nodes[consumer].name, grads[consumer], locals_by_edge[(consumer, k)], edge_values[(consumer, k)])
+        _contribution(graph.nodes[consumer].name, grads[consumer], locals_by_edge[(consumer, k)], edge_values[(consumer, k)])
         for consumer, k in graph.consumers[index]
         if counts[consumer] > 0  # consumers above the output contribute nothing
     ]
@@ -374,7 +416,13 @@ def _chain_path(graph, values, edges, locals_by_edge, output) -> ChainPath:
     for consumer, k in edges:
         g = vjp_edge(graph, values, consumer, k, g)
     names = [graph.nodes[output].name] + [graph.operand_name(graph.nodes[c].operands[k]) for c, k in edges]
-    return ChainPath(names, [locals_by_edge[edge] for edge in edges], g)
+    factors = [locals_by_edge[edge] for edge in edges]
+    return ChainPath(names, factors, g, _product(local_product(f) for f in factors))
+
+
+def _contribution(consumer: str, upstream, local: LocalDerivative, value) -> Contribution:
+    product = SCALAR if np.ndim(upstream) == 0 and local_product(local) == SCALAR else TENSOR
+    return Contribution(consumer, upstream, local, value, product)
 
 
 def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
@@ -393,7 +441,9 @@ def _softmax_shortcuts(graph: Graph, values: list) -> list[SoftmaxShortcut]:
         shortcut = fused_vjp(node, values, np.ones(()))[0]  # the fused op's p − y
         agree = bool(np.all(np.isfinite(through)) and np.allclose(through, shortcut, rtol=1e-9, atol=1e-12))
         sums_to_one = bool(np.allclose(np.sum(y, axis=-1), 1.0, rtol=0, atol=1e-12))  # row by row
-        found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name, p, y, through, shortcut, agree, sums_to_one))
+        found.append(SoftmaxShortcut(node.name, graph.nodes[logits].name, graph.nodes[p_index].name,
+                                     name_term(node), name_term(graph.nodes[logits]), name_term(graph.nodes[p_index]),
+                                     p, y, through, shortcut, agree, sums_to_one))
     return found
 
 

@@ -84,14 +84,6 @@ class Symbol(Term):
     name: str
 
 
-class Code(Term):
-    """A node of the problem by its expression (``x0 * w0 + b0``) or its step name,
-    typed as the expression language's tree; in a formula it is parenthesised unless it is
-    a name, a number or one call."""
-
-    tree: object  # an expr.Expr
-
-
 class Shape(Term):
     dims: tuple[int, ...]
 
@@ -201,10 +193,6 @@ RELATIONS = {">": np.greater, "<": np.less, "≤": np.less_equal, "≥": np.grea
 
 
 # -- from the expression language --------------------------------------------------------
-
-
-def from_expr(tree) -> Code:
-    return Code(tree)
 
 
 def is_atomic(tree) -> bool:
@@ -332,6 +320,10 @@ def walk(term: Term):
         children = (term.top, term.bottom)
     elif isinstance(term, Noted):
         children = (term.body,) + tuple(w for w in term.words if isinstance(w, Term))
+    elif isinstance(term, Infix):
+        children = (term.left, term.right)
+    elif isinstance(term, Equals):
+        children = term.sides
     for child in children:
         yield from walk(child)
 
@@ -458,3 +450,80 @@ def evaluate_arith(term: Term) -> int:
                 raise ValueError(f"the working says {left} {relation} {right}")
         return values[-1]
     raise TypeError(f"cannot evaluate a {type(term).__name__} as an integer")
+# -- a step's expression, and the numbers put into it ------------------------------------
+
+
+class Infix(Term):
+    """An operator of the expression language as a step writes it: a * b, a / b, a @ b,
+    a ** b, a + b, a - b (Sum and Prod are the derivation's own notation: a·b)."""
+
+    op: str  # + - * / ** @
+    left: Term
+    right: Term
+
+
+class Literal(Term):
+    """A number as a step writes it, every digit kept: 1.000000000001 is not 1."""
+
+    value: float
+
+
+class Tensor(Term):
+    """A vector or matrix the forward pass computed, put in for an operand (nested tuples
+    of floats, so that the term stays a hashable value)."""
+
+    rows: tuple
+
+    @property
+    def array(self) -> np.ndarray:
+        return np.asarray(self.rows, dtype=float)
+
+
+def tensor(value) -> Tensor:
+    return Tensor(_nested(np.asarray(value, dtype=float).tolist()))
+
+
+def _nested(items):
+    return tuple(_nested(x) for x in items) if isinstance(items, list) else items
+
+
+def from_tree(tree, replace: Mapping[int, Term] | None = None) -> Term:
+    """A step's expression tree (:mod:`.expr`) as terms, with parentheses exactly where its
+    canonical text (:func:`.expr.to_text`) has them; ``replace`` maps id(sub-tree) to the
+    term written in its place (an operand's name, or its number)."""
+    if replace and id(tree) in replace:
+        return replace[id(tree)]
+    if isinstance(tree, E.Num):
+        return Literal(tree.value)
+    if isinstance(tree, E.Name):
+        return Symbol(tree.name)
+    if isinstance(tree, E.Call):
+        return Apply(tree.func, tuple(from_tree(a, replace) for a in tree.args))
+    if isinstance(tree, E.Neg):
+        return Neg(_paren(from_tree(tree.operand, replace), E.precedence(tree.operand) < _NEG))
+    mine = E.precedence(tree)
+    left, right = from_tree(tree.left, replace), from_tree(tree.right, replace)
+    if tree.op == "**":  # right associative: the base needs parentheses at equal precedence
+        return Infix("**", _paren(left, E.precedence(tree.left) <= mine), _paren(right, E.precedence(tree.right) < _NEG))
+    return Infix(tree.op, _paren(left, E.precedence(tree.left) < mine), _paren(right, E.precedence(tree.right) <= mine))
+
+
+_NEG = E.precedence(E.Neg(E.Num(0.0, 0), 0))  # unary minus: tighter than * and looser than **
+
+
+def _paren(term: Term, needed: bool) -> Term:
+    """Parentheses where precedence needs them, once: (-0.3) ** 2, not ((-0.3)) ** 2."""
+    return Paren(term) if needed and not isinstance(term, Paren) else term
+
+
+class Equals(Term):
+    """a = b (= c …): where a kink lies (xwb0 = 0, a = b = 0.5), or a rule (relu'(0) = 0)."""
+
+    sides: tuple[Term, ...]
+
+
+class Prime(Term):
+    """f'(at): a function's derivative at a point, as in relu'(0) = 0."""
+
+    func: str
+    at: Term

@@ -39,11 +39,11 @@ def _json(solution, check=None) -> str:
 def _local_derivatives(solution) -> list[dict]:
     """An extension the contract allows: every local derivative's formula, typeset by the
     same two typesetters as the other outputs (Unicode, and TeX for a page)."""
-    from .formulas import local_formula, partial  # deliberate: only the chosen format's renderer loads (start-up time)
+    from .formulas import local_formula, local_partial  # deliberate: only the chosen format's renderer loads (start-up time)
     from .typeset import tex_local  # deliberate: only the chosen format's renderer loads (start-up time)
 
     return [
-        {"node": local.node, "operand": local.operand, "derivative": partial(local.node, local.operand),
+        {"node": local.node, "operand": local.operand, "derivative": local_partial(local),
          "formula": local_formula(local), "tex": tex_local(local)}
         for row in solution.rows for local in row.locals
     ]

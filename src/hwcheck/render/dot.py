@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numbers import fmt
 from ..architecture.model import shape_text
-from ..graph.terms import Tally
-from .formulas import local_formula, partial, unshown_note
+from ..graph import terms as T
+from ..numbers import fmt
+from .formulas import local_formula, unshown_note
 from .typeset import unicode
 
 MAX_ITEMS = 4  # tensor entries shown in a label before eliding
@@ -50,6 +50,13 @@ def html(text: str) -> str:
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short(term) -> str:
+    """A node as written after ∂, an expression cut short inside its parentheses."""
+    if isinstance(term, T.Paren):
+        return "(" + _clip(unicode(term.body), 24) + ")"
+    return _clip(unicode(term), 24)
 
 
 def short_value(value) -> str:
@@ -97,7 +104,7 @@ def _header(kind: str, title: str, rankdir: str, ranksep: float) -> list[str]:
 
 def _local_text(local) -> str:
     """∂xw0/∂x0 = w0 = 0.3 (escaped); a tensor's value on a second line to keep edges narrow."""
-    head = partial(_clip(local.node, 24), _clip(local.operand, 24))
+    head = f"∂{_short(local.node_term)}/∂{_short(local.operand_term)}"
     if local.kind == "vjp" and not local.vjp:
         return html(f"{head} = {_clip(unicode(local.formula))}") + f"<BR/>({html(unshown_note(local))})"
     if local.kind == "vjp" or local.value is None:
@@ -117,7 +124,7 @@ def _node_lines(solution, node, row) -> list[str]:
     out = solution.problem.output
     grad = solution.grads[node.index]
     # A tensor's gradient on a line of its own: the node is as wide as its longest line.
-    head = html(partial(out, _clip(node.name, 24) if node.role == "sub" else node.name, "d"))
+    head = html(f"d{unicode(solution.row(out).differential)}/d{_short(row.differential) if node.role == 'sub' else unicode(row.differential)}")
     gradient = head + (" =<BR/>" if np.ndim(grad) else " = ") + html(short_value(grad))
     value = f"= {short_value(row.value)}"
     if node.is_leaf:
@@ -125,7 +132,7 @@ def _node_lines(solution, node, row) -> list[str]:
     elif node.role == "sub":
         lines = [_clip(node.name), f"{node.op.name}, in step {node.step}", value]
     else:
-        lines = [node.name, _clip(row.expression or node.op.name), value]
+        lines = [node.name, _clip(unicode(row.expression)), value]
     return [html(line) for line in lines] + [f'<FONT COLOR="{GRADIENT_COLOR}">{gradient}</FONT>']
 
 
@@ -193,7 +200,7 @@ def architecture_dot(solution) -> str:
     previous = _edges(network.rows, 0, lines)
     # a long sum, a few terms to a line, the total after the last
     terms = [unicode(term) for term in network.formula.terms]
-    terms[-1] += f" = {unicode(Tally(network.trainable))}"
+    terms[-1] += f" = {unicode(T.Tally(network.trainable))}"
     written = "<BR/>+ ".join(html(" + ".join(terms[i : i + TERMS_PER_LINE])) for i in range(0, len(terms), TERMS_PER_LINE))
     lines.append(f"  total [shape=plaintext, label=<<B>learnable parameters</B><BR/>{written}>];")
     lines.append(f"  l{previous} -> total [style=invis];")

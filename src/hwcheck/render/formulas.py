@@ -11,17 +11,20 @@ import math
 
 import numpy as np
 
+from ..graph import terms as T
+from ..graph.solve import SCALAR
 from ..numbers import fmt_count, fmt_factor, fmt_value
-from .typeset import unicode
+from .typeset import UNICODE, unicode
 
 
-def partial(top: str, bottom: str, d: str = "∂") -> str:
-    """∂top/∂bottom, with expressions parenthesised: ∂(x0 * w0)/∂x0."""
-    return f"{d}{wrap(top)}/{d}{wrap(bottom)}"
+def partial(top: T.Term, bottom: T.Term, d: str = "∂") -> str:
+    """∂top/∂bottom, the terms as written after ∂ (expressions parenthesised): ∂(x0 * w0)/∂x0."""
+    return unicode(T.Partial(top, bottom, d))
 
 
-def wrap(name: str) -> str:
-    return name if name.replace("_", "a").isalnum() else f"({name})"
+def local_partial(local) -> str:
+    """∂node/∂operand of a local derivative."""
+    return partial(local.node_term, local.operand_term)
 
 
 def value_text(value) -> str:
@@ -65,18 +68,14 @@ def jacobian_note(local) -> str:
     return f"Jacobian {rows}×{columns}: row i = element i of {local.node}, column j = element j of {local.operand}, row-major"
 
 
-def is_scalar(value) -> bool:
-    return value is not None and np.ndim(value) == 0
-
-
 def path_labels(path) -> list[str]:
     """∂a/∂b for each factor of a ChainPath, from the output down."""
-    return [partial(a, b) for a, b in zip(path.nodes, path.nodes[1:])]
+    return [local_partial(f) for f in path.factors]
 
 
 def path_numbers(path) -> str | None:
     """'1 · 1 · (-0.2)' when every factor is a number, else None (tensors)."""
-    if not all(f.kind == "scalar" for f in path.factors):
+    if path.product != SCALAR:
         return None
     return " · ".join(value_text(f.value) for f in path.factors)
 
@@ -84,13 +83,13 @@ def path_numbers(path) -> str | None:
 MAX_TERMS = 12  # beyond this many consumers a sum is described, not written out
 
 
-def sum_terms(contributions, output: str) -> tuple[str, str | None]:
+def sum_terms(contributions, output: T.Term, product: str) -> tuple[str, str | None]:
     """A node's gradient as Σ over its consumers: symbols, and numbers when scalar."""
     if len(contributions) > MAX_TERMS:
-        operand = contributions[0].local.operand
-        return f"Σ over its {len(contributions):,} consumers c of d{output}/dc · ∂c/∂{wrap(operand)}", None
-    symbols = " + ".join(f"{partial(output, c.consumer, 'd')} · {partial(c.consumer, c.local.operand)}" for c in contributions)
-    if all(is_scalar(c.upstream) and c.local.kind == "scalar" for c in contributions):
+        operand = contributions[0].local.operand_term
+        return f"Σ over its {len(contributions):,} consumers c of d{unicode(output)}/dc · ∂c/∂{unicode(operand)}", None
+    symbols = " + ".join(f"{partial(output, c.local.node_term, 'd')} · {local_partial(c.local)}" for c in contributions)
+    if product == SCALAR:
         numbers = " + ".join(f"{value_text(c.upstream)} · {value_text(c.local.value)}" for c in contributions)
         return symbols, numbers
     return symbols, None
@@ -98,3 +97,14 @@ def sum_terms(contributions, output: str) -> tuple[str, str | None]:
 
 def path_count_text(count: int) -> str:
     return f"{fmt_count(count)} path" + ("" if count == 1 else "s")
+
+
+def kink_where(kink) -> str:
+    """Where a kink lies: xwb0 = 0 at 2 of 3 elements; a = b = 0.5."""
+    count = f" at {kink.count[0]} of {kink.count[1]} elements" if kink.count else ""
+    return unicode(kink.point) + count
+
+
+def kink_rule(kink) -> str:
+    """How the kink was resolved: relu'(0) = 0, as PyTorch."""
+    return UNICODE.words(kink.note)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..numbers import fmt_value
-from .formulas import MAX_TERMS, path_count_text, shape_text, unshown_note
-from .formulas import wrap
-from .tex import tex_expr, tex_factor, tex_name, tex_value
-from .typeset import tex_jacobian_note, tex_local
+from ..graph import terms as T
+from ..graph.solve import SCALAR
+from .formulas import MAX_TERMS, kink_rule, kink_where, path_count_text, shape_text, unshown_note
+from .tex import tex_factor, tex_name, tex_value
+from .typeset import tex, tex_jacobian_note, tex_local
 
 
-def tex_partial(top: str, bottom: str, d: str = r"\partial") -> str:
-    """∂top/∂bottom as a fraction, expressions parenthesised: ∂(H·H)/∂H, not ∂H·H/∂H."""
-    return rf"\frac{{{d} {tex_expr(wrap(top))}}}{{{d} {tex_expr(wrap(bottom))}}}"
+def tex_partial(top: T.Term, bottom: T.Term, d: str = "∂") -> str:
+    """∂top/∂bottom as a fraction, expressions parenthesised (the terms say where): ∂(H·H)/∂H."""
+    return tex(T.Partial(top, bottom, d))
 
 
 def _m(tex: str) -> str:
@@ -45,21 +46,22 @@ def render_graph_markdown(solution, check=None) -> str:
     lines += ["", "## Forward pass", "", "| step | expression | with numbers | value |", "| --- | --- | --- | --- |"]
     for row in solution.rows:
         if row.expression is not None:
-            lines.append(f"| {_m(tex_expr(row.name))} | {_m(tex_expr(row.expression))} | {_m(tex_expr(row.substituted))} | {_m(tex_value(row.value))} |")
+            lines.append(f"| {_m(tex(row.term))} | {_m(tex(row.expression))} | {_m(tex(row.substituted))} | {_m(tex_value(row.value))} |")
 
     lines += ["", "## Local derivatives", "", "| derivative | formula | value |", "| --- | --- | --- |"]
     for row in solution.rows:
         for d in row.locals:
-            lines.append(f"| {_m(tex_partial(d.node, d.operand))} | {_m(tex_local(d))} | {_m(_local_tex(d))} |")
+            lines.append(f"| {_m(tex_partial(d.node_term, d.operand_term))} | {_m(tex_local(d))} | {_m(_local_tex(d))} |")
 
     lines += ["", f"## Backward pass: $\\frac{{d {tex_name(out)}}}{{d\\,\\cdot}}$ summed over each node's consumers", ""]
     lines += ["| node | chain rule | value |", "| --- | --- | --- |"]
+    top = solution.row(out).differential
     for row in solution.backward:
         if not row.contributions:
-            lines.append(f"| {_m(tex_expr(row.name))} | {_m(tex_partial(out, out, 'd'))} | {_m(tex_value(row.gradient))} |")
+            lines.append(f"| {_m(tex(solution.row(row.name).term))} | {_m(tex_partial(top, top, 'd'))} | {_m(tex_value(row.gradient))} |")
             continue
-        terms = _sum_tex(row.contributions, out)
-        lines.append(f"| {_m(tex_expr(row.name))} | {_m(terms)} | {_m(tex_value(row.gradient))} |")
+        terms = _sum_tex(row.contributions, top)
+        lines.append(f"| {_m(tex(solution.row(row.name).term))} | {_m(terms)} | {_m(tex_value(row.gradient))} |")
 
     lines += ["", "## Gradients, path by path", ""]
     for d in solution.gradients:
@@ -68,9 +70,9 @@ def render_graph_markdown(solution, check=None) -> str:
     for s in solution.softmax:
         shortcut = "p - y" if s.sums_to_one else r"p \textstyle\sum_j y_j - y"
         lines += [
-            f"## Softmax + cross-entropy: ${tex_partial(s.loss, s.logits, 'd')}$ two ways (T4)",
+            f"## Softmax + cross-entropy: ${tex_partial(solution.row(s.loss).differential, solution.row(s.logits).differential, 'd')}$ two ways (T4)",
             "",
-            f"With $p = {tex_name(s.probabilities)} = {tex_value(s.p)}$ and $y = {tex_value(s.y)}$:",
+            f"With $p = {tex(s.probabilities_term)} = {tex_value(s.p)}$ and $y = {tex_value(s.y)}$:",
             "",
             rf"- full chain: $J^\top \frac{{dL}}{{dp}}$ with $J = \operatorname{{diag}}(p) - p p^\top$ and $\frac{{dL}}{{dp}} = -y / p$: ${tex_value(s.through_jacobian)}$",
             rf"- shortcut: ${shortcut} = {tex_value(s.shortcut)}$",
@@ -81,7 +83,7 @@ def render_graph_markdown(solution, check=None) -> str:
     lines += ["## Kinks", ""]
     if solution.kinks:
         for kink in solution.kinks:
-            lines.append(f"- `{kink.node}` at `{kink.where}`: {kink.rule}")
+            lines.append(f"- `{kink.node}` at `{kink_where(kink)}`: {kink_rule(kink)}")
     else:
         lines.append("None: every derivative used is defined at these values.")
     lines.append("")
@@ -95,15 +97,14 @@ def render_graph_markdown(solution, check=None) -> str:
 
 
 def _derivation(d) -> list[str]:
-    head = tex_partial(d.output, d.name, "d")
+    head = tex_partial(d.output_term, d.name_term, "d")
     lines = [f"### {_m(head)} ({path_count_text(d.path_count)})", ""]
     if d.path_count == 0:
         return lines + [f"`{d.output}` does not depend on `{d.name}`: the gradient is 0.", ""]
     if d.paths:
         for i, path in enumerate(d.paths, 1):
-            symbols = r" \cdot ".join(tex_partial(a, b) for a, b in zip(path.nodes, path.nodes[1:]))
-            scalar = all(f.kind == "scalar" for f in path.factors)
-            numbers = r" \cdot ".join(tex_factor(f.value) for f in path.factors) if scalar else None
+            symbols = r" \cdot ".join(tex_partial(f.node_term, f.operand_term) for f in path.factors)
+            numbers = r" \cdot ".join(tex_factor(f.value) for f in path.factors) if path.product == SCALAR else None
             label = f"path {i}: " if len(d.paths) > 1 else ""
             body = symbols + (f" = {numbers}" if numbers else "") + f" = {tex_value(path.value)}"
             lines += [f"{label}$${body}$$", ""]
@@ -111,14 +112,16 @@ def _derivation(d) -> list[str]:
             total = " + ".join(tex_factor(p.value) for p in d.paths)
             lines += [f"$${head} = {total} = {tex_value(d.value)}$$", ""]
         return lines
-    terms = _sum_tex(d.contributions, d.output)
+    terms = _sum_tex(d.contributions, d.output_term)
     lines += [f"Too many paths to list; the backward pass accumulates their sum:", "", f"$${head} = {terms} = {tex_value(d.value)}$$", ""]
     return lines
 
 
-def _sum_tex(contributions, output: str) -> str:
+def _sum_tex(contributions, output: T.Term) -> str:
     """Σ_c d(out)/dc · ∂c/∂node, written out unless there are very many consumers."""
     if len(contributions) > MAX_TERMS:
-        operand = contributions[0].local.operand
-        return rf"\sum_{{c}} \frac{{d {tex_name(output)}}}{{d c}} \frac{{\partial c}}{{\partial {tex_expr(operand)}}}\ \text{{(over {len(contributions):,} consumers)}}"
-    return " + ".join(rf"{tex_partial(output, c.consumer, 'd')} {tex_partial(c.consumer, c.local.operand)}" for c in contributions)
+        operand = contributions[0].local.operand_term
+        operand = operand.body if isinstance(operand, T.Paren) else operand  # as named, not after ∂
+        return rf"\sum_{{c}} \frac{{d {tex(output)}}}{{d c}} \frac{{\partial c}}{{\partial {tex(operand)}}}\ \text{{(over {len(contributions):,} consumers)}}"
+    return " + ".join(rf"{tex_partial(output, c.local.node_term, 'd')} {tex_partial(c.local.node_term, c.local.operand_term)}" for c in contributions)
+

@@ -11,7 +11,8 @@ from rich.text import Text
 from ..numbers import fmt_value
 from .long_table import LONG_TABLE_ROWS, LongTable
 from .plain_table import PlainTable
-from .formulas import MAX_TERMS, jacobian_note, local_formula, unshown_note, shape_text, partial, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .formulas import MAX_TERMS, jacobian_note, kink_rule, kink_where, local_formula, local_partial, unshown_note, shape_text, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .typeset import unicode
 
 
 def _table(title: str, *columns: str, rows: int = 0) -> PlainTable | LongTable:
@@ -50,13 +51,13 @@ def render_graph_terminal(solution, check=None):
     forward = _table("Forward pass", "step", "expression", "with numbers", "value", *(["shape"] if tensors else []), rows=len(solution.rows))
     for row in solution.rows:
         if row.expression is not None:
-            forward.add_row(Text(row.name), Text(row.expression), Text(row.substituted), Text(fmt_value(row.value)), *([shape_text(row.value)] if tensors else []))
+            forward.add_row(Text(unicode(row.term)), Text(unicode(row.expression)), Text(unicode(row.substituted)), Text(fmt_value(row.value)), *([shape_text(row.value)] if tensors else []))
     parts.append(forward)
 
     local = _table("Local derivatives", "derivative", "formula", "value", rows=len(solution.rows))
     for row in solution.rows:
         for d in row.locals:
-            local.add_row(Text(partial(d.node, d.operand)), Text(local_formula(d)), Text(_local_value(d)))
+            local.add_row(Text(local_partial(d)), Text(local_formula(d)), Text(_local_value(d)))
     parts.append(local)
 
     output = problem.output
@@ -65,7 +66,7 @@ def render_graph_terminal(solution, check=None):
         if not row.contributions:
             back.add_row(Text(row.name), Text(f"d{output}/d{output}"), "", Text(fmt_value(row.gradient)))
             continue
-        symbols, numbers = sum_terms(row.contributions, output)
+        symbols, numbers = sum_terms(row.contributions, solution.row(output).differential, row.product)
         if numbers is None:
             numbers = " + ".join(value_text(c.value) for c in row.contributions) if len(row.contributions) <= MAX_TERMS else "(summed)"
         back.add_row(Text(row.name), Text(symbols), Text(numbers), Text(fmt_value(row.gradient)))
@@ -80,7 +81,7 @@ def render_graph_terminal(solution, check=None):
     if solution.kinks:
         kinks = _table("Kinks (a subgradient was chosen)", "node", "where", "rule")
         for kink in solution.kinks:
-            kinks.add_row(Text(kink.node), Text(kink.where), Text(kink.rule))
+            kinks.add_row(Text(kink.node), Text(kink_where(kink)), Text(kink_rule(kink)))
         parts.append(kinks)
     else:
         parts.append(Text("No kinks: every derivative used is defined at these values.", style="dim"))
@@ -102,7 +103,7 @@ def _derivation(d):
         if len(d.paths) > 1:
             table.add_row("Σ", Text("sum of the paths"), Text(" + ".join(value_text(p.value) for p in d.paths)), Text(fmt_value(d.value)))
     else:
-        symbols, numbers = sum_terms(d.contributions, d.output)
+        symbols, numbers = sum_terms(d.contributions, d.output_term, d.product)
         table.add_row(
             "Σ",
             Text(f"too many paths to list; the backward pass accumulates them: {symbols}"),

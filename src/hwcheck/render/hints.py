@@ -1,36 +1,35 @@
-"""Hints for the interactive checker: the formulas a question needs, never its answer."""
+"""Hints for the interactive checker, typeset: the formulas a question needs, never its answer.
+
+A graph solution's hint is data (:mod:`hwcheck.graph.hint`); an architecture's or a code
+problem's is already text."""
 
 from __future__ import annotations
 
-from ..graph.ask import GraphAsk
-from ..graph.paths import count_paths, nodes_between
-from .formulas import local_formula, partial, wrap  # the same notation as the key
+from ..graph.hint import GivenHint, GradientHint, StepHint
+from .formulas import local_formula, local_partial  # the same notation as the key
+from .typeset import unicode
 
 
-def graph_hint(solution, ask: GraphAsk) -> str:
-    problem = solution.problem
-    graph = problem.graph
-    node = graph.nodes[graph.index[ask.name]]
-    if not ask.is_gradient:
-        if node.is_leaf:
-            return f"{ask.name} is given in the problem ({node.role})."
-        row = solution.rows[node.index]
-        operands = ", ".join(wrap(local.operand) for local in row.locals)
-        return f"{ask.name} = {row.expression}: put in the values of {operands or 'its operands'} from the forward pass."
-    start = graph.index[ask.output]
-    between = nodes_between(graph, start, node.index)
-    count = (solution.path_counts if ask.output == problem.output else count_paths(graph, start))[node.index]
-    if not between:
-        return f"Does {ask.output} depend on {ask.name} at all? Follow the steps from {ask.name} forward."
+def hint_text(hint) -> str:
+    """Any solution's hint (``Solution.hint``) as the text a student reads."""
+    if isinstance(hint, GivenHint):
+        return f"{hint.name} is given in the problem ({hint.role})."
+    if isinstance(hint, StepHint):
+        operands = ", ".join(unicode(term) for term in hint.operands)
+        return f"{hint.name} = {unicode(hint.expression)}: put in the values of {operands or 'its operands'} from the forward pass."
+    if isinstance(hint, GradientHint):
+        return _gradient(hint)
+    return hint
+
+
+def _gradient(hint: GradientHint) -> str:
+    if not hint.path_count:
+        return f"Does {hint.output} depend on {hint.name} at all? Follow the steps from {hint.name} forward."
     lines = [
-        f"Follow every path from {ask.output} down to {ask.name}"
-        + f" ({count} path{'s' if count != 1 else ''})"
+        f"Follow every path from {hint.output} down to {hint.name}"
+        + f" ({hint.path_count} path{'s' if hint.path_count != 1 else ''})"
         + "; multiply the local derivatives along each path, then add the paths.",
         "Local derivatives you will need:",
     ]
-    on_path = set(between)
-    for i in between:
-        for local in solution.rows[i].locals:
-            if graph.index.get(local.operand) in on_path:
-                lines.append(f"  {partial(local.node, local.operand)} = {local_formula(local)}")
+    lines += [f"  {local_partial(local)} = {local_formula(local)}" for local in hint.locals]
     return "\n".join(lines)

@@ -10,17 +10,14 @@ from the :class:`~hwcheck.graph.solve.GraphSolution`.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from ..graph import expr as E
 from ..graph import terms as T
-from ..numbers import fmt
-from .formulas import path_count_text, wrap
+from ..graph.solve import SCALAR, local_product
+from ..numbers import count_parts
 from .latex import answers, table, wline
-from .tex import tex_expr, tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
-from .typeset import TEX, formula_body, tex, tex_local
+from .tex import tex_name, tex_number, tex_tensor, tex_tensor_factor, tex_text
+from .typeset import TEX, formula_body, tex
 
 MAX_LISTED_CLASSES = 10  # T4 with numbers, one line per class, up to this many classes
 
@@ -28,25 +25,25 @@ MAX_LISTED_CLASSES = 10  # T4 with numbers, one line per class, up to this many 
 # -- small pieces of notation -----------------------------------------------------------
 
 
-def _n(name: str) -> str:
-    """A node's name in math, parenthesised when it is an expression: (x_0 \\cdot w_0)."""
-    return tex_expr(wrap(name))
+def _n(term: T.Term) -> str:
+    """A node in math as written after ∂, parenthesised when it is an expression: (x_0 \\cdot w_0)."""
+    return tex(term)
 
 
-def _d(name: str) -> str:
+def _d(term: T.Term) -> str:
     """The differential of a node: dx_{0}, d(x_{0} \\cdot w_{0})."""
-    return "d" + _n(name)
+    return "d" + _n(term)
 
 
-def _frac(top: str, bottom: str, d: str = r"\partial") -> str:
-    return rf"\frac{{{d} {_n(top)}}}{{{d} {_n(bottom)}}}"
+def _frac(top: T.Term, bottom: T.Term, d: str = "∂") -> str:
+    return tex(T.Partial(top, bottom, d))
 
 
 def _is_scalar(value) -> bool:
     return value is not None and np.ndim(value) == 0
 
 
-def _heading(d: str, top: str, bottom: str) -> str:
+def _heading(d: str, top: T.Term, bottom: T.Term) -> str:
     """dz/dw_0 for section headings, where a tall fraction would look out of place."""
     return f"${d}{_n(top)}/{d}{_n(bottom)}$"
 
@@ -63,7 +60,7 @@ def _formula(local) -> tuple[str, str]:
 def _differential(local) -> str:
     """d(node) = formula · d(operand) for a scalar of a scalar, with the number."""
     formula, note = _formula(local)
-    operand = _d(local.operand)
+    operand = _d(local.operand_term)
     if formula in ("1", "-1"):
         written = ("-" if formula == "-1" else "") + operand
     elif _has_sum(local.formula):  # 1 - y^2 times dx needs its parentheses
@@ -73,27 +70,18 @@ def _differential(local) -> str:
     value = tex_number(float(local.value))
     if value != formula:
         written += " = 0" if value == "0" else rf" = {value}\,{operand}"
-    return f"{_d(local.node)} = {written}{note}"
+    return f"{_d(local.node_term)} = {written}{note}"
 
 
 def _has_sum(term) -> bool:
     """Whether a formula adds or subtracts anywhere (in its own terms or an operand's)."""
-    return any(isinstance(t, T.Sum) or (isinstance(t, T.Code) and _adds(t.tree)) for t in T.walk(term))
-
-
-def _adds(tree) -> bool:
-    """Whether an expression has a + or − in it (the parser caps the depth at 100)."""
-    if isinstance(tree, E.BinOp):
-        return tree.op in "+-" or _adds(tree.left) or _adds(tree.right)
-    if isinstance(tree, E.Neg):
-        return _adds(tree.operand)
-    return isinstance(tree, E.Call) and any(map(_adds, tree.args))
+    return any(isinstance(t, T.Sum) or (isinstance(t, T.Infix) and t.op in "+-") for t in T.walk(term))
 
 
 def _tensor_local(local) -> str:
     """∂node/∂operand = formula = value, for tensors (element-wise, gradient or Jacobian)."""
     formula, note = _formula(local)
-    head = _frac(local.node, local.operand)
+    head = _frac(local.node_term, local.operand_term)
     if local.kind == "vjp" and not local.vjp:
         rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
         return rf"{head} = {formula}{note}\ \text{{(the Jacobian, }}{rows} \times {columns}\text{{, is too large to show)}}"
@@ -110,12 +98,12 @@ def _tensor_local(local) -> str:
 
 def _jacobian_note(local) -> str:
     rows, columns = int(np.prod(local.node_shape)), int(np.prod(local.operand_shape))
-    return (rf"\qquad The Jacobian's rows are the {rows} elements of ${_n(local.node)}$, its columns the {columns} "
-            rf"of ${_n(local.operand)}$, both in row-major order.")
+    return (rf"\qquad The Jacobian's rows are the {rows} elements of ${_n(local.node_term)}$, its columns the {columns} "
+            rf"of ${_n(local.operand_term)}$, both in row-major order.")
 
 
 def _local(local) -> str:
-    if local.kind == "scalar" and local.value is not None:
+    if local_product(local) == SCALAR:
         return _differential(local)
     return _tensor_local(local)
 
@@ -127,7 +115,7 @@ def _given(solution) -> list[str]:
     lines = [r"\subsection*{Given}"]
     for row in solution.rows:
         if row.expression is None:
-            lines.append(wline(rf"{tex_name(row.name)} = {tex_tensor(row.value)} \quad\text{{({row.role})}}"))
+            lines.append(wline(rf"{tex(row.term)} = {tex_tensor(row.value)} \quad\text{{({row.role})}}"))
     return lines
 
 
@@ -144,19 +132,23 @@ def _forward(solution) -> list[str]:
     for row in solution.rows:
         if row.expression is None:
             continue
+        expression = tex(row.expression)
         if row.role == "sub":  # an operation inside a step: its name is its expression
-            left = tex_expr(row.expression)
+            left = expression
         else:
-            left = f"{tex_name(row.name)} = {tex_expr(row.expression)}"
+            left = f"{tex(row.term)} = {expression}"
         value = tex_tensor(row.value)
         scalar = _is_scalar(row.value)
-        # Numbers substituted only when they are all scalars: a tensor's are shown above.
-        if scalar and row.substituted and "[" not in row.substituted and row.substituted not in (row.expression, fmt(float(row.value))):
-            left += f" = {tex_expr(row.substituted)}"
+        # Numbers substituted only when they are all scalars (a tensor's are shown above), and
+        # only when they say something: not for a step of constants, nor a copy of a number.
+        if scalar and not _has_tensor(row.substituted):
+            substituted = tex(row.substituted)
+            if substituted not in (expression, tex(T.Num(float(row.value)))):
+                left += f" = {substituted}"
         left += f" = {value}"
         if row.name in kinked:
             left += r"\quad\text{(at a kink: see below)}"
-        if scalar and all(local.kind == "scalar" for local in row.locals):
+        if row.product == SCALAR:  # the step and its derivatives are numbers: differentials inline
             locals_text = r",\allowbreak\quad ".join(_local(local) for local in row.locals)
             lines.append(wline(left + (r"\allowbreak\qquad " + locals_text if locals_text else "")))
         else:
@@ -168,21 +160,25 @@ def _forward(solution) -> list[str]:
     return lines
 
 
+def _has_tensor(term: T.Term) -> bool:
+    return any(isinstance(t, T.Tensor) for t in T.walk(term))
+
+
 def _backward(solution) -> list[str]:
-    out = solution.problem.output
+    out = solution.row(solution.problem.output).differential
     lines = [
         r"\subsection*{Backward pass}",
         f"The gradient of ${_n(out)}$ at every node, from the output down: the sum, over the node's "
         "consumers, of the consumer's gradient times the local derivative.",
     ]
     for row in solution.backward:
-        head = _frac(out, row.name, "d")
+        head = _frac(out, solution.row(row.name).differential, "d")
         if not row.contributions:
             lines.append(wline(f"{head} = {tex_tensor(row.gradient)}"))
             continue
-        terms = " + ".join(rf"{_frac(out, c.consumer, 'd')} \cdot {_frac(c.consumer, c.local.operand)}" for c in row.contributions)
+        terms = " + ".join(rf"{_frac(out, c.local.node_term, 'd')} \cdot {_frac(c.local.node_term, c.local.operand_term)}" for c in row.contributions)
         text = f"{head} = {terms}"
-        if all(_is_scalar(c.upstream) and c.local.kind == "scalar" for c in row.contributions):
+        if row.product == SCALAR:
             text += " = " + " + ".join(rf"{tex_tensor_factor(c.upstream)} \cdot {tex_tensor_factor(c.local.value)}" for c in row.contributions)
         elif len(row.contributions) > 1:
             text += " = " + " + ".join(tex_tensor_factor(c.value) for c in row.contributions)
@@ -192,26 +188,27 @@ def _backward(solution) -> list[str]:
 
 def _count(paths: int) -> str:
     """"2 paths", "about 1.15 \times 10^{18} paths" in text mode."""
-    text = tex_text(path_count_text(paths))
-    return re.sub(r"10\\textasciicircum\{\}(\d+)", r"\\ensuremath{10^{\1}}", text)
+    mantissa, exponent = count_parts(paths)
+    count = mantissa if exponent is None else rf"about {mantissa} \ensuremath{{\times}} \ensuremath{{10^{{{exponent}}}}}"
+    return count + " path" + ("" if paths == 1 else "s")
 
 
 def _path_product(path) -> str:
-    return r" \cdot ".join(_frac(a, b) for a, b in zip(path.nodes, path.nodes[1:]))
+    return r" \cdot ".join(_frac(f.node_term, f.operand_term) for f in path.factors)
 
 
 def _path_numbers(path) -> str | None:
-    if not all(f.kind == "scalar" and f.value is not None for f in path.factors):
+    if path.product != SCALAR:
         return None
     return r" \cdot ".join(tex_tensor_factor(f.value) for f in path.factors)
 
 
 def _derivation(d) -> list[str]:
-    head = _frac(d.output, d.name, "d")
+    head = _frac(d.output_term, d.name_term, "d")
     pad = rf"\hphantom{{{head}}}"
-    lines = [r"\subsubsection*{" + _heading("d", d.output, d.name) + f" ({_count(d.path_count)})" + "}"]
+    lines = [r"\subsubsection*{" + _heading("d", d.output_term, d.name_term) + f" ({_count(d.path_count)})" + "}"]
     if d.path_count == 0:
-        return lines + [f"${_n(d.output)}$ does not depend on ${_n(d.name)}$: the gradient is 0."]
+        return lines + [f"${_n(d.output_term)}$ does not depend on ${_n(d.name_term)}$: the gradient is 0."]
     if len(d.paths) == 1:
         path = d.paths[0]
         lines.append(wline(f"{head} = {_path_product(path)}"))
@@ -222,7 +219,7 @@ def _derivation(d) -> list[str]:
         return lines
     if d.paths:
         lines.append(f"The chain rule sums the products along the {len(d.paths)} paths from "
-                     f"${_n(d.output)}$ to ${_n(d.name)}$:")
+                     f"${_n(d.output_term)}$ to ${_n(d.name_term)}$:")
         for i, path in enumerate(d.paths, 1):
             text = rf"\text{{path {i}:}}\quad {_path_product(path)}"
             numbers = _path_numbers(path)
@@ -232,7 +229,7 @@ def _derivation(d) -> list[str]:
         total = " + ".join(tex_tensor_factor(p.value) for p in d.paths)
         lines.append(wline(f"{head} = {total} = {tex_tensor(d.value)}"))
         return lines
-    terms = " + ".join(rf"{_frac(d.output, c.consumer, 'd')} \cdot {_frac(c.consumer, c.local.operand)}" for c in d.contributions)
+    terms = " + ".join(rf"{_frac(d.output_term, c.local.node_term, 'd')} \cdot {_frac(c.local.node_term, c.local.operand_term)}" for c in d.contributions)
     lines.append("Too many paths to list one by one; the backward pass accumulates their sum over the consumers:")
     lines.append(wline(f"{head} = {terms} = {tex_tensor(d.value)}"))
     return lines
@@ -247,10 +244,11 @@ def _gradients(solution) -> list[str]:
 
 def _softmax(s) -> list[str]:
     """T4: dL/dh_i = P(y = i) − y_i, derived, then with the problem's numbers."""
-    h, p = tex_expr(s.logits), tex_expr(s.probabilities)
+    h, p = tex(s.logits_term), tex(s.probabilities_term)
     # A loss written inline (cross_entropy(softmax(...), y)) is called L, as in the seed.
-    loss = _n(s.loss) if wrap(s.loss) == s.loss else "L"
-    named = "" if loss == _n(s.loss) else f"$L = {tex_expr(s.loss)}$ for the loss, "
+    inline = not isinstance(s.loss_term, T.Symbol)
+    loss = "L" if inline else tex(s.loss_term)
+    named = f"$L = {tex(s.loss_term)}$ for the loss, " if inline else ""
     P = lambda j: f"P(y = {j})"  # noqa: E731 - notation, not logic
     sigma = r"\sum_k e^{h_k}"
     lines = [
@@ -297,10 +295,9 @@ def _kinks(solution) -> list[str]:
         return lines + ["None: every derivative used is defined at these values."]
     lines.append(r"\begin{itemize}")
     for kink in solution.kinks:
-        where, _, count = kink.where.partition(" at ")
-        rule_math, comma, rule_words = kink.rule.partition(", ")
-        rule = f"${tex_expr(rule_math)}${comma}{tex_text(rule_words)}" if "=" in rule_math and comma else tex_text(kink.rule)
-        lines.append(rf"\item ${_n(kink.node)}$ at ${tex_expr(where)}$" + (f" (at {tex_text(count)})" if count else "") + f": {rule}.")
+        count = f" (at {kink.count[0]} of {kink.count[1]} elements)" if kink.count else ""
+        rule = "".join(tex_text(piece) if isinstance(piece, str) else f"${tex(piece)}$" for piece in kink.note)
+        lines.append(rf"\item ${_n(solution.row(kink.node).differential)}$ at ${tex(kink.point)}${count}: {rule}.")
     lines.append(r"\end{itemize}")
     return lines
 
@@ -318,7 +315,7 @@ def _check(findings) -> list[str]:
 def graph_body(solution, check=None) -> list[str]:
     problem = solution.problem
     variant = rf" (variant \texttt{{{problem.variant}}})" if getattr(problem, "variant", None) else ""  # a student's own numbers (§11)
-    lines = [rf"Problem \texttt{{{tex_text(problem.id)}}}{variant}: a computation graph; every gradient is of ${_n(problem.output)}$."]
+    lines = [rf"Problem \texttt{{{tex_text(problem.id)}}}{variant}: a computation graph; every gradient is of ${_n(solution.row(problem.output).differential)}$."]
     lines += _given(solution)
     lines += _forward(solution)
     lines += _backward(solution)

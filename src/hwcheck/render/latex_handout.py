@@ -12,7 +12,8 @@ import numpy as np
 
 from ..numbers import exact, fmt
 from .latex import document, table, wline
-from .tex import tex_expr, tex_name, tex_text
+from .tex import tex_name, tex_text
+from .typeset import tex
 
 
 def tex_exact(value) -> str:
@@ -69,7 +70,7 @@ def _graph(h, picture: str | None) -> list[str]:
     for g in h.given:
         lines += _given(g)
     lines += [r"\subsection*{Steps}", f"Each step in order, as defined; the output is ${tex_name(h.output)}$."]
-    lines += [wline(f"{tex_name(s.name)} = {tex_expr(s.expression)}") for s in h.steps]
+    lines += [wline(f"{tex_name(s.name)} = {tex(s.term)}") for s in h.steps]
     if picture:
         lines += [r"\subsection*{The graph}", r"\begin{center}",
                   r"\includegraphics[width=\linewidth,height=.8\textheight,keepaspectratio]{" + picture + "}", r"\end{center}"]

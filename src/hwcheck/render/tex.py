@@ -1,9 +1,10 @@
-"""TeX for names, expressions and formulas, shared by the Markdown and LaTeX outputs.
+"""TeX for names, numbers and prose, shared by the Markdown and LaTeX outputs.
 
 Names with trailing digits become subscripts (``w0`` → ``w_{0}``, ``xwb0`` → ``xwb_{0}``);
-expressions are rewritten token by token (``*`` → ``\\cdot``, ``**`` → a superscript,
-``relu`` → ``\\operatorname{ReLU}``), and the Unicode of the solver's formulas (·, ², ᵀ,
-≤, ½, ∂) becomes TeX. Nothing here computes.
+numbers, vectors and matrices are set as TeX; prose is escaped for text mode. The maths of
+a derivation is typeset from its terms by :mod:`.typeset`, never re-read from text here;
+the one exception is the architecture solver's arithmetic (:func:`tex_arith`), still text.
+Nothing here computes.
 
 Maths and prose differ on a glyph with no TeX: in maths (what the solver writes) it is
 :class:`UnknownSymbol`, a bug to fix here, never a ``?`` in a key; in prose (titles,
@@ -77,9 +78,6 @@ def _math_glyph(char: str) -> str:
     raise UnknownSymbol(f"no TeX for the symbol {char!r} (U+{ord(char):04X}) in maths: add it to _UNICODE in render/tex.py")
 
 
-_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:e-?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|.)")
-
-
 def tex_name(name: str) -> str:
     """w0 → w_{0}; x_hat → x\\_hat; a long name stays upright-free but escaped."""
     if not name.isascii():  # the parser admits ASCII names only: anything else is the solver's
@@ -95,64 +93,6 @@ def tex_name(name: str) -> str:
 def _escape(text: str) -> str:
     text = text.replace("_", r"\_")
     return text if len(text) <= 1 else rf"\mathit{{{text}}}"
-
-
-def tex_expr(text: str) -> str:
-    """An expression or formula in the solver's notation, as TeX math."""
-    # The op registry's functions and the maths-only ones; loaded by the graph keys that need
-    # their TeX names, not by an architecture key's start-up.
-    from ..graph.ops import TEX_NAMES  # deliberate: see above
-
-    tokens = [t for t in _TOKEN.findall(text) if t.strip()]
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token == "**" or token == "^":
-            exponent, i = _group(tokens, i + 1)
-            out.append("^{" + tex_expr(" ".join(exponent)) + "}")
-            continue
-        if token in TEX_NAMES:
-            out.append(TEX_NAMES[token])
-        elif token[0].isascii() and (token[0].isalpha() or token[0] == "_"):
-            # ASCII only: the solver's ᵀ and ² are letters to str.isalpha but symbols here.
-            out.append(tex_name(token))
-        elif token[0] in "0123456789":  # not str.isdigit, which ² satisfies
-            out.append(token)
-        elif token == "*":
-            out.append(r" \cdot ")
-        elif token == "@":
-            out.append(r" \, ")
-        elif token in "+-/=":
-            out.append(f" {token} ")
-        elif token in "[]":
-            out.append(r"\lbrack " if token == "[" else r"\rbrack ")
-        elif token in "<>":
-            out.append(f" {token} ")
-        elif token in "{}":
-            out.append("\\" + token)
-        elif token in ("#", "$", "%", "&"):
-            out.append("\\" + token)
-        else:
-            out.append("".join(_math_glyph(c) for c in token))
-        i += 1
-    return re.sub(r"\s+", " ", "".join(out)).strip()
-
-
-def _group(tokens: list[str], i: int) -> tuple[list[str], int]:
-    """The exponent after **: one token, a signed token, or a parenthesised group."""
-    if i >= len(tokens):
-        return [], i
-    if tokens[i] == "(":
-        depth = 0
-        for j in range(i, len(tokens)):
-            depth += {"(": 1, ")": -1}.get(tokens[j], 0)
-            if depth == 0:
-                return tokens[i : j + 1], j + 1
-        return tokens[i:], len(tokens)
-    if tokens[i] == "-" and i + 1 < len(tokens):
-        return tokens[i : i + 2], i + 2
-    return [tokens[i]], i + 1
 
 
 def tex_value(value, digits: int = 6) -> str:

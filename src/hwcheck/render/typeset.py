@@ -15,10 +15,9 @@ import re
 
 import numpy as np
 
-from ..graph import expr as E
 from ..graph import terms as T
-from ..numbers import fmt, fmt_count
-from .tex import UnknownSymbol, tex_name, tex_text
+from ..numbers import exact, fmt, fmt_count, fmt_value
+from .tex import UnknownSymbol, tex_name, tex_tensor, tex_text
 
 
 class Printer:
@@ -67,9 +66,6 @@ class UnicodePrinter(Printer):
 
     def _print_Symbol(self, t):
         return t.name
-
-    def _print_Code(self, t):
-        return E.to_text(t.tree)
 
     def _print_Shape(self, t):
         return "×".join(map(str, t.dims)) if t.dims else "scalar"
@@ -145,9 +141,22 @@ class UnicodePrinter(Printer):
 
     def _print_Phrase(self, t):
         return self.words(t.pieces)
+    def _print_Infix(self, t):
+        return f"{self._print(t.left)} {t.op} {self._print(t.right)}"
+
+    def _print_Literal(self, t):
+        return exact(t.value)
+
+    def _print_Tensor(self, t):
+        return fmt_value(t.array)
+
+    def _print_Equals(self, t):
+        return " = ".join(self._print(side) for side in t.sides)
+
+    def _print_Prime(self, t):
+        return f"{t.func}'({self._arg(t.at)})"
 
 
-_NEG = E.precedence(E.Neg(E.Num(0.0, 0), 0))  # unary minus binds tighter than * and looser than **
 _TEX_RELATIONS = {">": " > ", "<": " < ", "≤": r" \le ", "≥": r" \ge "}
 _TEX_OPERATORS = {"+": " + ", "-": " - ", "/": " / ", "*": r" \cdot ", "@": r" \, "}
 
@@ -167,9 +176,6 @@ class TexPrinter(Printer):
 
     def _print_Symbol(self, t):
         return tex_name(t.name)
-
-    def _print_Code(self, t):
-        return self._code(t.tree)
 
     def _print_Shape(self, t):
         return r" \times ".join(map(str, t.dims)) if t.dims else r"\text{scalar}"
@@ -208,30 +214,22 @@ class TexPrinter(Printer):
         """Words for text mode, their maths in \\ensuremath."""
         return "".join(tex_text(p) if isinstance(p, str) else r"\ensuremath{" + self.doprint(p) + "}" for p in pieces)
 
-    # -- the expression language, as the keys have always typeset it ----------------------
-    def _code(self, tree) -> str:
-        if isinstance(tree, E.Num):
-            return fmt(tree.value) if tree.value >= 0 else " - " + fmt(-tree.value)
-        if isinstance(tree, E.Name):
-            return tex_name(tree.name)
-        if isinstance(tree, E.Call):
-            return function_tex(tree.func) + "(" + ",".join(self._code(a) for a in tree.args) + ")"
-        if isinstance(tree, E.Neg):
-            inner = self._code(tree.operand)
-            return " - (" + inner + ")" if E.precedence(tree.operand) < _NEG else " - " + inner
-        mine = E.precedence(tree)
-        left, right = self._code(tree.left), self._code(tree.right)
-        if tree.op == "**":  # right associative, exponent in braces
-            if E.precedence(tree.left) <= mine:
-                left = f"({left})"
-            if E.precedence(tree.right) < _NEG:
-                right = f"({right})"
-            return left + "^{" + right.strip() + "}"
-        if E.precedence(tree.left) < mine:
-            left = f"({left})"
-        if E.precedence(tree.right) <= mine:
-            right = f"({right})"
-        return left + _TEX_OPERATORS[tree.op] + right
+    def _print_Infix(self, t):
+        if t.op == "**":  # the exponent in braces, raised
+            return self._print(t.left) + "^{" + self._print(t.right).strip() + "}"
+        return self._print(t.left) + _TEX_OPERATORS[t.op] + self._print(t.right)
+
+    def _print_Literal(self, t):
+        return exact(t.value) if t.value >= 0 else " - " + exact(-t.value)
+
+    def _print_Tensor(self, t):
+        return tex_tensor(t.array)
+
+    def _print_Equals(self, t):
+        return " = ".join(self._print(side) for side in t.sides)
+
+    def _print_Prime(self, t):
+        return function_tex(t.func) + "'(" + self._arg(t.at) + ")"
 
     # -- architecture arithmetic (as the Markdown and LaTeX keys have always shown it) -----
     def _print_Int(self, t):
