@@ -23,11 +23,6 @@ from support import PROBLEMS, ROOT
 PACKAGE = ROOT / "src" / "hwcheck"
 MARK = "# deliberate:"  # the house form of the comment a lazy import carries
 
-# Lazy imports owned by another branch of issue 9, which changes them: (module, imported).
-# An entry that no longer matches any import fails the test below, so it goes with its import.
-ELSEWHERE = {
-    ("hwcheck.graph.solve", "hwcheck.render.hints"),  # graphterms: the hints leave the solver
-}
 
 
 def _module_name(path: Path, package: Path) -> str:
@@ -146,20 +141,16 @@ def _comments(path: Path) -> dict[int, str]:
 def test_every_lazy_import_says_why():
     """An import inside a function carries ``# deliberate: why`` on its line (or on the line
     just above it, for a long one): start-up time, most often."""
-    unexplained, elsewhere = [], set()
+    unexplained = []
     comments: dict[Path, dict[int, str]] = {}
     for name, node, targets, lazy, path in read_imports():
         if not lazy:
-            continue
-        if any((name, t) in ELSEWHERE for t in targets):
-            elsewhere.update((name, t) for t in targets)
             continue
         notes = comments.setdefault(path, _comments(path))
         lines = range(node.lineno - 1, node.end_lineno + 1)
         if not any(notes.get(line, "").startswith(MARK) for line in lines):
             unexplained.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
     assert not unexplained, f"lazy imports without a '{MARK} why' comment:\n" + "\n".join(unexplained)
-    assert elsewhere == ELSEWHERE, f"no longer found, remove from ELSEWHERE: {ELSEWHERE - elsewhere}"
 
 
 def _loaded_by(code: str) -> set[str]:
