@@ -387,7 +387,7 @@ def test_the_maximum_itself_is_allowed(tmp_path):
 
 # ---------------------------------------------------------------- control characters shown escaped
 
-from support import PROBLEMS, run_cli  # noqa: E402
+from support import CONTRACT, PROBLEMS, run_cli  # noqa: E402
 
 from hwcheck.escape import visible, yaml_quoted  # noqa: E402
 from hwcheck.yamldoc import parse_yaml  # noqa: E402
@@ -527,3 +527,34 @@ def test_an_architecture_with_hundreds_of_bad_asks_gets_100_faults(tmp_path, mon
 def test_a_numeric_problem_id_is_kept_as_written(tmp_path):
     path = write(tmp_path, "p.yaml", "id: 1.10\nkind: graph\ninputs: {x: 1}\nsteps: {z: x * 2}\n")
     assert hwcheck.load_problem(path).id == "1.10"
+
+
+# ---------------------------------------------------------------- newest features (§7b–§12)
+
+
+def one_line_refusal(result, path, line: int) -> str:
+    """The stderr of a refusal: one line naming ``path`` at ``line``, exit code 2."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {path}:{line}:"), lines[0]
+    return lines[0]
+
+
+def numpy_net(tmp_path, old: str, new: str):
+    text = (CONTRACT / "numpy_net.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "numpy_net.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path, text.replace(old, new).splitlines()
+
+
+def test_a_training_whose_values_would_be_too_large_is_refused_at_the_task(tmp_path):
+    # 3 classes × 1,000 points = 3,000 rows; x1 = x @ w1 is then 3,000 × 400 = 1,200,000
+    # numbers, beyond the engine's 1,000,000 per value: refused at task C9, not placeless.
+    path, lines = numpy_net(tmp_path, "points_per_class: 100, seed: 0}}", "points_per_class: 1000, seed: 0}}")
+    path.write_text(path.read_text(encoding="utf-8").replace("w1: [2, 100], b1: [100], w2: [100, 3]", "w1: [2, 400], b1: [400], w2: [400, 3]"), encoding="utf-8")
+    line = next(n for n, text in enumerate(lines, 1) if "- id: C9" in text)
+    message = one_line_refusal(run_cli("validate", path), path, line)
+    assert "3000×400 = 1,200,000" in message and "task C9" in message
