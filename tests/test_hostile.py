@@ -558,3 +558,38 @@ def test_a_training_whose_values_would_be_too_large_is_refused_at_the_task(tmp_p
     line = next(n for n, text in enumerate(lines, 1) if "- id: C9" in text)
     message = one_line_refusal(run_cli("validate", path), path, line)
     assert "3000×400 = 1,200,000" in message and "task C9" in message
+
+
+def vary_problem(tmp_path, vary: str, require: str = "require: {detect: [relu-gate-ignored]}"):
+    """The contract's T1 with per-student numbers, its vary section replaced by ``vary``."""
+    text = (CONTRACT / "residual_relu_vary.yaml").read_text(encoding="utf-8")
+    start, end = text.index("vary:\n"), text.index("steps:\n")
+    text = text[:start] + f"vary:\n{textwrap.indent(textwrap.dedent(vary), '  ')}{require}\n" + text[end:]
+    path = tmp_path / "vary.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path, text.splitlines()
+
+
+def test_a_range_with_more_values_than_a_float_can_count_is_refused(tmp_path):
+    # (1e300 − (−1e300)) / 1e-300 + 1 ≈ 2e600 values: more than float64 holds (about 1.8e308).
+    path, lines = vary_problem(tmp_path, "w0: {from: -1e300, to: 1e300, step: 1e-300}\n", "")
+    message = one_line_refusal(run_cli("validate", path), path, lines.index("  w0: {from: -1e300, to: 1e300, step: 1e-300}") + 1)
+    assert "about 2.0e600 values" in message and "give a larger step" in message
+
+
+def test_an_impossible_requirement_is_refused_without_redoing_the_same_variant(tmp_path, monkeypatch):
+    # w0 = 0.3, b0 = 0.1 and x0 > 0 keep xwb0 = 0.3·x0 + 0.1 > 0: the first ReLU never
+    # closes, so relu-gate-ignored can never be detected. Only x0 (4) and b1 (3) vary: 12
+    # distinct variants, each judged once however many of the 1,000 draws repeat them.
+    path, lines = vary_problem(tmp_path, "x0: {choices: [0.5, 1, 1.5, 2]}\nb1: {choices: [-0.3, -0.2, 0.4]}\n")
+    from hwcheck import variants
+
+    judged = []
+    verdict = variants.Variants.verdict
+    monkeypatch.setattr(variants.Variants, "verdict", lambda self, candidate: judged.append(1) or verdict(self, candidate))
+    problem = hwcheck.load_problem(path)
+    with pytest.raises(hwcheck.InputError) as info:
+        variants.Variants(problem, "secret").solution_for("alice")
+    assert len(judged) == 12
+    assert str(info.value).startswith(f"{path}:{lines.index('  x0: {choices: [0.5, 1, 1.5, 2]}') + 1}:")
+    assert "'relu-gate-ignored' not detected (required) in 1,000" in str(info.value)

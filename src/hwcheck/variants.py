@@ -171,6 +171,9 @@ class Variants:
         self.tolerance = loosest(problem)
         _, self.baseline = detected_codes(solve_graph(problem))
         self.required = [r.code for r in problem.require]
+        # Why each rejected draw was rejected, by its values: a small vary space repeats its
+        # candidates, so an impossible `require` costs a verdict per distinct variant at most.
+        self._rejected: dict[bytes, list[str]] = {}
 
     def verdict(self, candidate) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
@@ -203,15 +206,17 @@ class Variants:
         failures: Counter = Counter()
         draws = draws_for(self.problem)
         for k in range(draws):
-            try:
-                candidate = with_leaves(self.problem, draw(self.problem, seed, k), variant_id(seed))
-            except NumericFault as fault:
-                failures[f"step '{fault.node.step}' outside its operation's domain"] += 1
-                continue
-            solution, reasons = self.verdict(candidate)
-            if solution is not None:
-                return solution
-            failures.update(reasons)
+            drawn = draw(self.problem, seed, k)
+            key = b"".join(values.tobytes() for values in drawn.values())
+            if key not in self._rejected:
+                try:
+                    solution, reasons = self.verdict(with_leaves(self.problem, drawn, variant_id(seed)))
+                except NumericFault as fault:
+                    solution, reasons = None, [f"step '{fault.node.step}' outside its operation's domain"]
+                if solution is not None:
+                    return solution
+                self._rejected[key] = reasons
+            failures.update(self._rejected[key])
         worst = "; ".join(f"{reason} in {count:,}" for reason, count in failures.most_common(3))
         raise InputError.at(self.problem.file, self.problem.vary[0].pos,
                             f"no variant for student '{student}' in {draws:,} draws meets the requirements (most often failed, of "
