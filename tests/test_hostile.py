@@ -593,3 +593,11 @@ def test_an_impossible_requirement_is_refused_without_redoing_the_same_variant(t
     assert len(judged) == 12
     assert str(info.value).startswith(f"{path}:{lines.index('  x0: {choices: [0.5, 1, 1.5, 2]}') + 1}:")
     assert "'relu-gate-ignored' not detected (required) in 1,000" in str(info.value)
+
+
+def test_the_canvas_gradebook_cannot_overwrite_the_roster(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID\nalice,1\n", encoding="utf-8")
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", CONTRACT / "alice_residual_relu.yaml", "--canvas", roster, "--roster", roster)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {roster}: --canvas would overwrite the roster {roster}; write it to another file"]
+    assert roster.read_text(encoding="utf-8") == "Student,ID\nalice,1\n"

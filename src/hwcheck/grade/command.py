@@ -50,7 +50,8 @@ def _check_options(options: GradeOptions) -> None:
         check_writable(options.save, "answer sheet")
     # The sheets, named or found in folders, are checked against the outputs as they are
     # collected (one stat each, however many), still before any grading.
-    check_outputs(_outputs(options), [("problem file", options.problem)])
+    inputs = [("problem file", options.problem)] + ([("roster", options.roster)] if options.roster else [])
+    check_outputs(_outputs(options), inputs)
 
 
 def _outputs(options: GradeOptions) -> list[tuple[str, str]]:
