@@ -601,3 +601,53 @@ def test_the_canvas_gradebook_cannot_overwrite_the_roster(tmp_path):
     result = run_cli("grade", CONTRACT / "residual_relu.yaml", CONTRACT / "alice_residual_relu.yaml", "--canvas", roster, "--roster", roster)
     assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {roster}: --canvas would overwrite the roster {roster}; write it to another file"]
     assert roster.read_text(encoding="utf-8") == "Student,ID\nalice,1\n"
+
+
+def homework(tmp_path):
+    """A copy of the contract's assignment hw4: its four problems and two submissions."""
+    import shutil
+
+    for name in ("hw4.yaml", "residual_relu.yaml", "mlp_params.yaml", "softmax_ce_t4.yaml", "numpy_net.yaml"):
+        shutil.copy(CONTRACT / name, tmp_path / name)
+    shutil.copytree(CONTRACT / "submissions", tmp_path / "submissions")
+    return {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+
+
+def assert_refused_untouched(result, before: dict, output, what: str):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [f"error: {output}: {what}; write it to another file"]
+    assert {path: path.read_bytes() for path in before} == before
+
+
+@pytest.mark.parametrize("option", ["--gradescope", "--report"])
+def test_grading_an_assignment_never_overwrites_one_of_its_problems(tmp_path, option):
+    before = homework(tmp_path)
+    output = tmp_path / ("numpy_net.yaml" if option == "--gradescope" else "out.json")
+    if option == "--report":  # a report name that is a link to a problem of the assignment
+        output.symlink_to(tmp_path / "mlp_params.yaml")
+    result = run_cli("grade", tmp_path / "hw4.yaml", tmp_path / "submissions", option, output)
+    problem = output if option == "--gradescope" else tmp_path / "mlp_params.yaml"
+    assert_refused_untouched(result, before, output, f"{option} would overwrite the problem file {problem}")
+
+
+@pytest.mark.parametrize("problem", ["hw4.yaml", "numpy_net.yaml"])
+def test_grading_never_overwrites_a_students_code(tmp_path, problem):
+    # carol's folder holds answers.yaml and hw4.py; the Gradescope results aimed at hw4.py.
+    before = homework(tmp_path)
+    code = tmp_path / "submissions" / "carol" / "hw4.py"
+    result = run_cli("grade", tmp_path / problem, tmp_path / "submissions" / "carol", "--gradescope", code)
+    assert_refused_untouched(result, before, code, f"--gradescope would overwrite the code file {code}")
+
+
+def test_a_code_file_handed_in_alone_is_not_overwritten(tmp_path):
+    before = homework(tmp_path)
+    code = tmp_path / "submissions" / "carol" / "hw4.py"
+    result = run_cli("grade", tmp_path / "numpy_net.yaml", code, "--gradescope", code)
+    assert_refused_untouched(result, before, code, f"--gradescope would overwrite the code file {code}")
+
+
+def test_the_template_of_an_assignment_never_overwrites_one_of_its_problems(tmp_path):
+    before = homework(tmp_path)
+    output = tmp_path / "mlp_params.yaml"
+    result = run_cli("template", tmp_path / "hw4.yaml", "-o", output)
+    assert_refused_untouched(result, before, output, f"-o would overwrite the problem file {output}")
