@@ -651,3 +651,11 @@ def test_the_template_of_an_assignment_never_overwrites_one_of_its_problems(tmp_
     output = tmp_path / "mlp_params.yaml"
     result = run_cli("template", tmp_path / "hw4.yaml", "-o", output)
     assert_refused_untouched(result, before, output, f"-o would overwrite the problem file {output}")
+
+
+def test_a_student_name_with_control_characters_is_shown_escaped_in_a_handout():
+    # ESC [31m would turn a terminal red when the handout goes to stdout; shown as \x1b.
+    result = run_cli("handout", CONTRACT / "residual_relu_vary.yaml", "--student", "al\x1b[31mice", "--secret", "s")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert result.stdout.splitlines()[0].startswith("# Residual ReLU network — your own numbers — al\\\\x1b\\[31mice \\(variant ")

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .errors import InputError
+from .escape import visible
 from .files import check_outputs, check_writable, write_atomic, write_output
 
 HANDOUT_FORMATS = {"latex": "pdf", "markdown": "svg"}  # each format and the picture it includes
@@ -61,7 +62,7 @@ def _for_student(problem, student: str, secret_option: str | None, single: bool)
     if secret is None:
         raise InputError.at("--student", None, f"a student's variant is drawn with the course secret: set {SECRET_VARIABLE} or give --secret")
     variant = variant_of(problem, student, secret)
-    return replace(variant, title=f"{problem.title or problem.id} — {' '.join(student.split())} (variant {variant.variant})")
+    return replace(variant, title=f"{problem.title or problem.id} — {visible(' '.join(student.split()))} (variant {variant.variant})")
 
 
 def run_handout(problem_path: str, format: str, output: str | None = None, student: str | None = None, secret: str | None = None) -> int:
