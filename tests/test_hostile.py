@@ -659,3 +659,13 @@ def test_a_student_name_with_control_characters_is_shown_escaped_in_a_handout():
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout
     assert result.stdout.splitlines()[0].startswith("# Residual ReLU network — your own numbers — al\\\\x1b\\[31mice \\(variant ")
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "1e9"])
+def test_a_timeout_that_is_not_a_bounded_number_of_seconds_is_refused(seconds):
+    # An endless loop in a student's function would otherwise never be stopped (inf), or the
+    # sandbox would fail inside (nan).
+    result = run_cli("grade", CONTRACT / "numpy_net.yaml", CONTRACT / "submissions" / "carol", "--timeout", seconds)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "--timeout" in lines[0] and "3600" in lines[0], result.stderr
