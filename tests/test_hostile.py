@@ -669,3 +669,18 @@ def test_a_timeout_that_is_not_a_bounded_number_of_seconds_is_refused(seconds):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "--timeout" in lines[0] and "3600" in lines[0], result.stderr
+
+
+def test_an_id_clash_in_an_assignment_names_the_line_of_the_second_problem(tmp_path):
+    # Both files say id: mlp-params and hold T2.A…T3: the clash is placed at line 5, column 5,
+    # where the second file is listed (the first is on line 4).
+    homework(tmp_path)
+    text = (tmp_path / "mlp_params.yaml").read_text(encoding="utf-8")
+    (tmp_path / "copy.yaml").write_text(text, encoding="utf-8")
+    path = tmp_path / "hw.yaml"
+    path.write_text("id: hw\nkind: assignment\nproblems:\n  - mlp_params.yaml\n  - copy.yaml\n", encoding="utf-8")
+    result = run_cli("validate", path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: {path}:5:5: problem id 'mlp-params' is used by both {tmp_path / 'mlp_params.yaml'} and {tmp_path / 'copy.yaml'}; give each problem its own id"
+    assert len(lines) == 5 and all(line.startswith(f"error: {path}:5:5: question id 'T") for line in lines[1:])
