@@ -4,6 +4,7 @@ exponents. Every expected value here is worked out by hand in the comment beside
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import numpy as np
@@ -684,3 +685,14 @@ def test_an_id_clash_in_an_assignment_names_the_line_of_the_second_problem(tmp_p
     lines = result.stderr.splitlines()
     assert lines[0] == f"error: {path}:5:5: problem id 'mlp-params' is used by both {tmp_path / 'mlp_params.yaml'} and {tmp_path / 'copy.yaml'}; give each problem its own id"
     assert len(lines) == 5 and all(line.startswith(f"error: {path}:5:5: question id 'T") for line in lines[1:])
+
+
+def test_a_roster_that_is_a_folder_is_refused_as_a_csv(tmp_path):
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", CONTRACT / "alice_residual_relu.yaml", "--canvas", tmp_path / "o.csv", "--roster", tmp_path)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {tmp_path}: is a directory; give a roster (.csv)"]
+
+
+def test_a_sheet_that_is_not_a_file_is_named_with_its_article(tmp_path):
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", "/dev/null", "--report", tmp_path / "r.json")
+    sheet = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["sheets"][0]
+    assert result.returncode == 1 and sheet["error"] == "/dev/null: is not a regular file; give an answer sheet (.yaml)"

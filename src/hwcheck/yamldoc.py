@@ -289,8 +289,13 @@ def _block_start(text: str, mark) -> Pos:
     return Pos(mark.line + 2, column + 1)
 
 
-def read_text(path: str | Path, what: str = "file") -> str:
-    """Read a UTF-8 text file, refusing directories, binaries and huge files clearly."""
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def read_text(path: str | Path, what: str = "file", suffix: str = ".yaml") -> str:
+    """Read a UTF-8 text file, refusing directories, binaries and huge files clearly.
+    ``what`` and ``suffix`` say what the file should be: "answer sheet", ".yaml"."""
     name = str(path)
     try:
         info = os.stat(path)  # one stat: this runs once per sheet of a class
@@ -300,9 +305,9 @@ def read_text(path: str | Path, what: str = "file") -> str:
     except OSError as exc:  # a symlink loop, a name too long, no permission...
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if stat.S_ISDIR(mode):
-        raise InputError.at(name, None, f"is a directory; give a {what} (.yaml)")
+        raise InputError.at(name, None, f"is a directory; give {_a(what)} ({suffix})")
     if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
-        raise InputError.at(name, None, f"is not a regular file; give a {what} (.yaml)")
+        raise InputError.at(name, None, f"is not a regular file; give {_a(what)} ({suffix})")
     try:
         with open(path, "rb") as handle:
             # Ask for the size the stat gave, plus a byte: read(n) first allocates n bytes, and
@@ -314,7 +319,7 @@ def read_text(path: str | Path, what: str = "file") -> str:
     except OSError as exc:
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for a {what}")
+        raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for {_a(what)}")
     return decode_text(data, name, what)
 
 
