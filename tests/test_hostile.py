@@ -696,3 +696,11 @@ def test_a_sheet_that_is_not_a_file_is_named_with_its_article(tmp_path):
     result = run_cli("grade", CONTRACT / "residual_relu.yaml", "/dev/null", "--report", tmp_path / "r.json")
     sheet = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["sheets"][0]
     assert result.returncode == 1 and sheet["error"] == "/dev/null: is not a regular file; give an answer sheet (.yaml)"
+
+
+def test_a_faulty_input_is_not_also_reported_as_unknown_where_it_is_used(tmp_path):
+    path = tmp_path / "code.yaml"
+    path.write_text("id: c\nkind: code\nmodule: m\ntasks:\n"
+                    "  - {id: C1, function: f, inputs: {x: [0, 0]}, call: f(x), returns: relu(x)}\n", encoding="utf-8")
+    message = one_line_refusal(run_cli("validate", path), path, 5)
+    assert message == f"error: {path}:5:39: task C1: input 'x': a shape is a list of 1 to 4 whole numbers ≥ 1, e.g. [4, 3]"

@@ -213,6 +213,8 @@ def _read_function_task(item: YMap, task: Task, pos: Pos, faults: FaultList) -> 
     task.function = function
     task.inputs = _read_inputs(item, where, faults)
     names = list(task.inputs)
+    # every name written under inputs, faulty ones too: their fault is said once, where they are defined
+    declared = set(names) | ({n for n in item["inputs"] if isinstance(n, str)} if isinstance(item.get("inputs"), YMap) else set())
     task.call = tuple(names)
     if "call" in item:
         call = item["call"]
@@ -224,10 +226,10 @@ def _read_function_task(item: YMap, task: Task, pos: Pos, faults: FaultList) -> 
         else:
             args = tuple(a.strip() for a in match.group(2).split(",") if a.strip())
             for arg in args:
-                if arg not in task.inputs:
+                if arg not in declared:
                     faults.add(item.where("call"), f"{where}: call uses '{arg}', which is not an input{did_you_mean(arg, names)}")
             task.call = args
-    task.returns, task.tuple_return = _read_returns(item, where, set(names), faults, pos)
+    task.returns, task.tuple_return = _read_returns(item, where, declared, faults, pos)
     task.cases = _read_cases(item, task, where, faults)
     if "mutates" in item:
         raw = item["mutates"]
