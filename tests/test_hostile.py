@@ -704,3 +704,26 @@ def test_a_faulty_input_is_not_also_reported_as_unknown_where_it_is_used(tmp_pat
                     "  - {id: C1, function: f, inputs: {x: [0, 0]}, call: f(x), returns: relu(x)}\n", encoding="utf-8")
     message = one_line_refusal(run_cli("validate", path), path, 5)
     assert message == f"error: {path}:5:39: task C1: input 'x': a shape is a list of 1 to 4 whole numbers ≥ 1, e.g. [4, 3]"
+
+
+def _problem_named(tmp_path, name: str):
+    path = tmp_path / name
+    path.write_text((CONTRACT / "mlp_params.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return path, path.read_bytes()
+
+
+def test_draw_never_overwrites_its_problem_whatever_its_name(tmp_path):
+    problem, before = _problem_named(tmp_path, "mlp.svg")
+    result = run_cli("draw", problem, "-o", problem)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {problem}: -o would overwrite the problem file {problem}; write it to another file"]
+    assert problem.read_bytes() == before
+
+
+def test_draw_of_an_assignment_never_overwrites_one_of_its_problems(tmp_path):
+    # hw.svg gets one picture per problem, named hw-ID.svg: here that is the problem's own file.
+    problem, before = _problem_named(tmp_path, "hw-mlp-params.svg")
+    assignment = tmp_path / "hw.yaml"
+    assignment.write_text("id: hw\nkind: assignment\nproblems: [hw-mlp-params.svg]\n", encoding="utf-8")
+    result = run_cli("draw", assignment, "-o", tmp_path / "hw.svg")
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {problem}: the picture would overwrite the problem file {problem}; write it to another file"]
+    assert problem.read_bytes() == before
