@@ -727,3 +727,13 @@ def test_draw_of_an_assignment_never_overwrites_one_of_its_problems(tmp_path):
     result = run_cli("draw", assignment, "-o", tmp_path / "hw.svg")
     assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {problem}: the picture would overwrite the problem file {problem}; write it to another file"]
     assert problem.read_bytes() == before
+
+
+@pytest.mark.parametrize("reach, message", [
+    ("{accuracy: 2}", "reach accuracy is a fraction from 0 to 1 (the share of training points classified right), not 2"),
+    ("{loss: -1}", "reach loss is at least 0 (a cross-entropy is never negative), not -1"),
+])
+def test_a_training_goal_no_network_can_reach_is_refused(tmp_path, reach, message):
+    path, lines = numpy_net(tmp_path, "reach: {accuracy: 0.9}", f"reach: {reach}")
+    line = next(n for n, text in enumerate(lines, 1) if "reach:" in text)
+    assert one_line_refusal(run_cli("validate", path), path, line).endswith(f"task C9: train: {message}")

@@ -432,6 +432,12 @@ def _read_training(raw, pos: Pos, task_id: str, faults: FaultList) -> Training |
                 reach[key] = parse_number(value)
             except NotANumber as exc:
                 faults.add(raw["reach"].where(key), f"{where}: reach {key}: {exc}")
+                continue
+            # a goal no network can reach fails every student: refused
+            if key == "accuracy" and not 0 <= reach[key] <= 1:
+                faults.add(raw["reach"].where(key), f"{where}: reach accuracy is a fraction from 0 to 1 (the share of training points classified right), not {value}")
+            if key == "loss" and reach[key] < 0:
+                faults.add(raw["reach"].where(key), f"{where}: reach loss is at least 0 (a cross-entropy is never negative), not {value}")
     assigned = [t for line in forward for t in line.targets]
     predict = raw.get("predict", "p" if "p" in assigned else (assigned[-1] if assigned else ""))
     loss = raw.get("loss", "loss" if "loss" in assigned else (assigned[-1] if assigned else ""))
