@@ -737,3 +737,10 @@ def test_a_training_goal_no_network_can_reach_is_refused(tmp_path, reach, messag
     path, lines = numpy_net(tmp_path, "reach: {accuracy: 0.9}", f"reach: {reach}")
     line = next(n for n, text in enumerate(lines, 1) if "reach:" in text)
     assert one_line_refusal(run_cli("validate", path), path, line).endswith(f"task C9: train: {message}")
+
+
+def test_a_binary_roster_is_refused_as_a_csv(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(b"Student,ID\nal\x00ice,1\n")
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", CONTRACT / "alice_residual_relu.yaml", "--canvas", tmp_path / "o.csv", "--roster", roster)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {roster}: is a binary file, not a roster (.csv)"]

@@ -320,10 +320,10 @@ def read_text(path: str | Path, what: str = "file", suffix: str = ".yaml") -> st
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
         raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for {_a(what)}")
-    return decode_text(data, name, what)
+    return decode_text(data, name, what, suffix)
 
 
-def decode_text(data: bytes, name: str, what: str = "file") -> str:
+def decode_text(data: bytes, name: str, what: str = "file", suffix: str = ".yaml") -> str:
     """UTF-8 (with or without a byte-order mark), or UTF-16 with its byte-order mark (what
     Windows Notepad and PowerShell's ``>`` save); anything else is refused, saying what it
     looks like and where the first byte that is not UTF-8 is."""
@@ -340,7 +340,7 @@ def decode_text(data: bytes, name: str, what: str = "file") -> str:
         if b"\x00" in data:
             if _looks_utf16(data):
                 raise InputError.at(name, None, "looks like UTF-16 text without a byte-order mark; save it as UTF-8")
-            raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
+            raise InputError.at(name, None, f"is a binary file, not {_a(what)} ({suffix})")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -349,7 +349,7 @@ def decode_text(data: bytes, name: str, what: str = "file") -> str:
             raise InputError.at(name, Pos(line, column), f"is not UTF-8 text (byte 0x{data[exc.start]:02X} here; Latin-1 or "
                                 f"Windows-1252?); save it as UTF-8") from None
     if "\x00" in text:
-        raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
+        raise InputError.at(name, None, f"is a binary file, not {_a(what)} ({suffix})")
     return text
 
 
