@@ -31,6 +31,9 @@ Figures on the shared 2-core machine (2 Dec 2026, load 2-5 from other work):
   without rich's Table when they fit and carry no colour (render/plain_table.py, ~100 M).
   ``--format json``: 1.03×. The tables that still go through rich are those that must wrap
   (the chain-rule paths of residual_relu at 80 columns).
+- Start-up after the imports were made one-way (issue 9 §5, 3 Dec 2026), by instructions:
+  845 M before, 842 M after (1.25× the bare imports' 671-676 M either way); ``--format
+  json`` 708 M, 707 M. Solving a graph loads the same modules plus common.py and words.py.
 - A class of 10,000 sheets, median of 4 interleaved runs, load 3.3: before 1.66× wall,
   2.69× CPU; after 1.60× wall, 2.37× CPU (yamldoc: 0.79 s -> 0.64 s CPU to parse the
   10,000 sheets; the summary prints its first 50 rows when a report is written). Wall

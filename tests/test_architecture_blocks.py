@@ -20,6 +20,7 @@ from hwcheck.render.architecture_markdown import render_architecture_markdown
 from hwcheck.render.architecture_terminal import render_architecture_terminal
 from hwcheck.render import render_dot
 from hwcheck.render import render_latex
+from hwcheck.render.typeset import unicode
 
 
 def write(tmp_path, body: str, input_shape: str = "[10, 256]", name: str = "net.yaml"):
@@ -55,10 +56,10 @@ def test_multihead_attention_counts_as_pytorch(tmp_path):
     # nn.MultiheadAttention(256, 4): in_proj_weight [768, 256] + in_proj_bias [768]
     # + out_proj [256, 256] + [256] = 196,608 + 768 + 65,536 + 256 = 263,168 = 4·256·256 + 4·256
     assert row.params == 263168
-    assert row.params_text == "3·256·256 + 3·256 + 256·256 + 256 = 263,168"
+    assert unicode(row.params_formula) == "3·256·256 + 3·256 + 256·256 + 256 = 263,168"
     assert s.expected("A").value == [10, 256]
     # torchinfo counts in_proj_weight, out_proj.weight (not plain "weight") once per step: 263,168·10
-    assert row.mult_adds == 2631680 and row.mult_adds_text == "263,168·10 = 2,631,680"
+    assert row.mult_adds == 2631680 and unicode(row.mult_adds_formula) == "263,168·10 = 2,631,680"
 
 
 def test_multihead_attention_without_bias(tmp_path):
@@ -92,7 +93,7 @@ def test_transformer_encoder_layer_counts_as_pytorch(tmp_path):
     # mult-adds: everything but the norms once per position, the norms (2048) once:
     # (3,152,384 − 2048)·10 + 2048 = 31,505,408
     assert row.mult_adds == 31505408
-    assert row.mult_adds_text == "3,150,336·10 + 2048 = 31,505,408"
+    assert unicode(row.mult_adds_formula) == "3,150,336·10 + 2048 = 31,505,408"
 
 
 def test_stacked_transformer_layers(tmp_path):
@@ -125,10 +126,10 @@ def test_residual_with_projection_and_identity(tmp_path):
     rows = {row.label: row for row in s.network.walk()}
     assert [row.label for row in s.network.walk()] == ["c1", "1.2", "1.3", "c2", "proj", "B", "2", "c3", "C"]
     assert rows["proj"].block == "B" and rows["proj"].branch == "shortcut" and rows["proj"].number == "1.s1"
-    assert rows["B"].steps[0].expr == "[8, 4, 4] + [8, 4, 4] = [8, 4, 4]"
+    assert unicode(rows["B"].steps[0].working) == "[8, 4, 4] + [8, 4, 4] = [8, 4, 4]"
     assert rows["C"].steps[0].note == "the identity"
     # the formula lists every weight once, in the order the rows are worked out
-    assert s.network.formula == "8×4×3×3 + 8 + 8 + 8×8×3×3 + 8×4×1×1 + 8×8×3×3 + 8"
+    assert unicode(s.network.formula) == "8×4×3×3 + 8 + 8 + 8×8×3×3 + 8×4×1×1 + 8×8×3×3 + 8"
     # running totals count each layer once: the block adds nothing of its own
     assert rows["B"].running_total == 912 and rows["C"].running_total == 912 + 584
 

@@ -12,6 +12,8 @@ import pytest
 from support import run_cli
 from support import solve_layers as solve
 
+from hwcheck.render.typeset import unicode
+
 
 @pytest.mark.parametrize("kind, pytorch, keras", [
     # PyTorch: W_ih + W_hh + b_ih + b_hh; Keras: kernel + recurrent kernel + one bias
@@ -27,7 +29,7 @@ def test_recurrent_biases(tmp_path, kind, pytorch, keras):
 
 def test_keras_lstm_formula_has_one_bias(tmp_path):
     row = solve(tmp_path, "[10, 8]", "{type: lstm, hidden: 16}", convention="keras").network.rows[0]
-    assert row.params_text == "4·16·8 + 4·16·16 + 4·16 = 1600"
+    assert unicode(row.params_formula) == "4·16·8 + 4·16·16 + 4·16 = 1600"
 
 
 def test_bidirectional_two_layer_lstm_under_both_conventions(tmp_path):
@@ -51,9 +53,9 @@ def test_batchnorm_statistics(tmp_path):
     assert (torch_net.non_trainable, torch_net.buffers, torch_net.total) == (0, 128, 128)
     # Keras counts moving mean and variance as non-trainable weights: total 128 + 128
     assert (keras_net.non_trainable, keras_net.buffers, keras_net.total) == (128, 0, 256)
-    assert keras_net.rows[0].non_trainable_text == "64 + 64 = 128 (moving mean, variance)"
-    assert torch_net.rows[0].buffers_text == "64 + 64 = 128 (running mean, variance)"
-    assert keras_net.memory_text.startswith("256 × 4 B = 1024 B")
+    assert unicode(keras_net.rows[0].non_trainable_formula) == "64 + 64 = 128 (moving mean, variance)"
+    assert unicode(torch_net.rows[0].buffers_formula) == "64 + 64 = 128 (running mean, variance)"
+    assert unicode(keras_net.memory).startswith("256 × 4 B = 1024 B")
 
 
 def test_keras_same_with_stride_two(tmp_path):
@@ -61,7 +63,7 @@ def test_keras_same_with_stride_two(tmp_path):
                 convention="keras").network.rows[0]
     # ⌈32/2⌉ = 16; TensorFlow pads (16 − 1)·2 + 3 − 32 = 1: 0 before, 1 after
     assert row.output_shape == (16, 16, 8)
-    assert [s.expr for s in row.steps] == ["⌈32/2⌉ = 16", "8"]  # in the order of the axes: H, W, then C
+    assert [unicode(s.working) for s in row.steps] == ["⌈32/2⌉ = 16", "8"]  # in the order of the axes: H, W, then C
     assert any("pads 0 before and 1 after" in note for note in row.notes)
 
 
@@ -113,12 +115,12 @@ def test_keras_reads_and_writes_channels_last(tmp_path):
     # and 32 biases: 3·3·3·32 + 32 = 896 (reading the 32 as channels would give 32·32·3·3 + 32 = 9248)
     assert keras.expected("params(A)").value == 896
     assert keras.expected("A").value == [30, 30, 32]  # ⌊(32 − 2 − 1)/1⌋ + 1 = 30, channels last
-    assert keras.network.rows[0].params_text == "3·3·3·32 + 32 = 896"
-    assert keras.network.formula == "3×3×3×32 + 32"
+    assert unicode(keras.network.rows[0].params_formula) == "3·3·3·32 + 32 = 896"
+    assert unicode(keras.network.formula) == "3×3×3×32 + 32"
     # the same layer under PyTorch, channels first: [3, 32, 32] → [32, 30, 30], weight [32, 3, 3, 3]
     pytorch = solve(tmp_path, "[3, 32, 32]", layer)
     assert pytorch.expected("A").value == [32, 30, 30]
-    assert pytorch.network.formula == "32×3×3×3 + 32"
+    assert unicode(pytorch.network.formula) == "32×3×3×3 + 32"
 
 
 def test_keras_channels_last_through_a_small_cnn(tmp_path):

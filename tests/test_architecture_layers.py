@@ -11,6 +11,8 @@ import pytest
 
 from support import solve_layers
 
+from hwcheck.render.typeset import unicode
+
 
 def network(tmp_path, input_shape: str, *layers: str, convention: str | None = None):
     return solve_layers(tmp_path, input_shape, *layers, convention=convention).network
@@ -21,7 +23,7 @@ def row(tmp_path, input_shape: str, layer: str, **kw):
 
 
 def steps(r) -> dict[str, str]:
-    return {s.label: s.expr for s in r.steps}
+    return {s.label: unicode(s.working) for s in r.steps}
 
 
 # -- dense ----------------------------------------------------------------------------
@@ -31,7 +33,7 @@ def test_dense_on_a_vector(tmp_path):
     assert r.output_shape == (1024,)
     # 30·1024 + 1024 = 30,720 + 1024 = 31,744
     assert r.params == 31744
-    assert r.params_text == "30·1024 + 1024 = 31,744"
+    assert unicode(r.params_formula) == "30·1024 + 1024 = 31,744"
     assert [t.role for t in r.terms] == ["weight", "bias"]
     assert r.mult_adds == 31744  # torchinfo: batch (1) × every weight and bias
 
@@ -39,7 +41,7 @@ def test_dense_on_a_vector(tmp_path):
 def test_dense_without_bias(tmp_path):
     r = row(tmp_path, "[30]", "{type: dense, units: 1024, bias: false}")
     assert r.params == 30720  # 30·1024
-    assert r.params_text == "30·1024 = 30,720"
+    assert unicode(r.params_formula) == "30·1024 = 30,720"
 
 
 def test_dense_acts_on_the_last_axis(tmp_path):
@@ -49,7 +51,7 @@ def test_dense_acts_on_the_last_axis(tmp_path):
     # torchinfo after its pull request #318: nn.Linear counts every weight and bias once per
     # position (prod(output_size[:-1])): 36·5 = 180, not 36
     assert r.mult_adds == 180
-    assert r.mult_adds_text == "36·5 = 180"
+    assert unicode(r.mult_adds_formula) == "36·5 = 180"
 
 
 # -- conv2d ---------------------------------------------------------------------------
@@ -59,9 +61,9 @@ def test_conv2d_from_the_contract(tmp_path):
     # ⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = ⌊31/1⌋ + 1 = 32
     assert r.output_shape == (16, 32, 32)
     assert steps(r) == {"C (filters)": "16", "H, W": "⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32"}
-    assert r.params_text == "16·3·5·5 + 16 = 1216"  # 1200 weights + 16 biases
+    assert unicode(r.params_formula) == "16·3·5·5 + 16 = 1216"  # 1200 weights + 16 biases
     assert r.mult_adds == 1245184  # 1216 · 32 · 32
-    assert r.mult_adds_text == "1216·32·32 = 1,245,184"
+    assert unicode(r.mult_adds_formula) == "1216·32·32 = 1,245,184"
 
 
 def test_conv2d_stride_two(tmp_path):
@@ -78,7 +80,7 @@ def test_conv2d_pairs(tmp_path):
     assert r.output_shape == (4, 10, 10)
     assert steps(r)["H"] == "⌊(10 + 2·1 − 1·(3 − 1) − 1)/1⌋ + 1 = 10"
     assert steps(r)["W"] == "⌊(20 + 2·2 − 1·(5 − 1) − 1)/2⌋ + 1 = 10"
-    assert r.params_text == "4·1·3·5 + 4 = 64"
+    assert unicode(r.params_formula) == "4·1·3·5 + 4 = 64"
 
 
 def test_conv2d_valid_is_no_padding(tmp_path):
@@ -123,7 +125,7 @@ def test_same_with_even_kernel_and_dilation(tmp_path):
 def test_groups_equal_to_channels_is_depthwise(tmp_path):
     r = row(tmp_path, "[32, 8, 8]", "{type: conv2d, filters: 32, kernel: 3, padding: 1, groups: 32}")
     assert r.output_shape == (32, 8, 8)
-    assert r.params_text == "32·1·3·3 + 32 = 320"  # each filter sees 32/32 = 1 channel
+    assert unicode(r.params_formula) == "32·1·3·3 + 32 = 320"  # each filter sees 32/32 = 1 channel
 
 
 def test_groups_two(tmp_path):
@@ -133,7 +135,7 @@ def test_groups_two(tmp_path):
 
 def test_conv_without_bias(tmp_path):
     r = row(tmp_path, "[3, 32, 32]", "{type: conv2d, filters: 16, kernel: 5, bias: false}")
-    assert r.params_text == "16·3·5·5 = 1200"
+    assert unicode(r.params_formula) == "16·3·5·5 = 1200"
 
 
 # -- conv1d and conv_transpose2d ------------------------------------------------------
@@ -143,7 +145,7 @@ def test_conv1d(tmp_path):
     # ⌊(100 + 0 − 4 − 1)/2⌋ + 1 = ⌊95/2⌋ + 1 = 48
     assert r.output_shape == (8, 48)
     assert steps(r)["L"] == "⌊(100 + 2·0 − 1·(5 − 1) − 1)/2⌋ + 1 = 48"
-    assert r.params_text == "8·4·5 + 8 = 168"
+    assert unicode(r.params_formula) == "8·4·5 + 8 = 168"
     assert r.mult_adds == 8064  # 168·48
 
 
@@ -154,7 +156,7 @@ def test_conv_transpose2d_with_output_padding(tmp_path):
     assert r.output_shape == (8, 32, 32)
     assert steps(r)["H, W"] == "(16 − 1)·2 − 2·1 + 1·(3 − 1) + 1 + 1 = 32"
     # PyTorch stores [C_in, C_out/groups, k, k]: 16·8·3·3 + 8 = 1152 + 8
-    assert r.params_text == "16·8·3·3 + 8 = 1160"
+    assert unicode(r.params_formula) == "16·8·3·3 + 8 = 1160"
     assert r.mult_adds == 1187840  # 1160·32·32 (torchinfo treats it like any Conv)
 
 
@@ -245,7 +247,7 @@ def test_flatten(tmp_path):
 def test_batchnorm_2d(tmp_path):
     r = row(tmp_path, "[64, 32, 32]", "{name: bn, type: batchnorm}")
     assert r.output_shape == (64, 32, 32)
-    assert r.params_text == "64 + 64 = 128"  # γ and β, one per channel
+    assert unicode(r.params_formula) == "64 + 64 = 128"  # γ and β, one per channel
     assert r.buffers == 128 and r.non_trainable == 0  # running mean and variance: buffers
     assert r.mult_adds == 128
     assert any("BatchNorm2d" in note for note in r.notes)
@@ -270,14 +272,14 @@ def test_dropout_keeps_the_shape(tmp_path):
 def test_embedding(tmp_path):
     r = row(tmp_path, "[50]", "{type: embedding, num: 1000, dim: 16}")
     assert r.output_shape == (50, 16)
-    assert r.params_text == "1000·16 = 16,000"
+    assert unicode(r.params_formula) == "1000·16 = 16,000"
     assert r.mult_adds == 800000  # 16,000 once per index looked up: 16,000·50
 
 
 @pytest.mark.parametrize("kind", ["relu", "sigmoid", "tanh", "softmax", "leaky_relu", "gelu"])
 def test_activations_have_no_parameters(tmp_path, kind):
     r = row(tmp_path, "[3, 5, 5]", f"{{type: {kind}}}")
-    assert r.output_shape == (3, 5, 5) and r.params == 0 and r.params_text == "0"
+    assert r.output_shape == (3, 5, 5) and r.params == 0 and unicode(r.params_formula) == "0"
 
 
 def test_leaky_relu_takes_a_slope(tmp_path):
@@ -290,7 +292,7 @@ def test_rnn(tmp_path):
     r = row(tmp_path, "[10, 8]", "{type: rnn, hidden: 16}")
     assert r.output_shape == (10, 16)
     # 16·8 + 16·16 + 16 + 16 = 128 + 256 + 32 = 416
-    assert r.params_text == "16·8 + 16·16 + 16 + 16 = 416"
+    assert unicode(r.params_formula) == "16·8 + 16·16 + 16 + 16 = 416"
     assert r.mult_adds == 4160  # 416 per time step · 10 steps
 
 
@@ -298,7 +300,7 @@ def test_lstm(tmp_path):
     r = row(tmp_path, "[10, 8]", "{type: lstm, hidden: 16}")
     # 4·16·8 + 4·16·16 + 4·16 + 4·16 = 512 + 1024 + 64 + 64 = 1664
     assert r.params == 1664
-    assert r.params_text == "4·16·8 + 4·16·16 + 4·16 + 4·16 = 1664"
+    assert unicode(r.params_formula) == "4·16·8 + 4·16·16 + 4·16 + 4·16 = 1664"
 
 
 def test_gru(tmp_path):
@@ -322,7 +324,7 @@ def test_bidirectional_two_layer_lstm(tmp_path):
     # layer 1, each direction: 4·20·10 + 4·20·20 + 4·20 + 4·20 = 800 + 1600 + 80 + 80 = 2560; ×2 = 5120
     # layer 2 reads 2·20 = 40: 4·20·40 + 4·20·20 + 80 + 80 = 3200 + 1600 + 160 = 4960; ×2 = 9920
     assert r.params == 15040  # 5120 + 9920
-    assert r.params_text == ("2·4·20·10 + 2·4·20·20 + 2·4·20 + 2·4·20 + "
+    assert unicode(r.params_formula) == ("2·4·20·10 + 2·4·20·20 + 2·4·20 + 2·4·20 + "
                              "2·4·20·40 + 2·4·20·20 + 2·4·20 + 2·4·20 = 15,040")
     assert steps(r) == {"features (directions·hidden)": "2·20 = 40"}
 
@@ -331,6 +333,6 @@ def test_running_total_and_formula(tmp_path):
     net = network(tmp_path, "[4]", "{type: dense, units: 3}", "{type: relu}", "{type: dense, units: 2}")
     # 4·3 + 3 = 15; then 3·2 + 2 = 8; total 23
     assert [r.running_total for r in net.rows] == [15, 15, 23]
-    assert net.formula == "4×3 + 3 + 3×2 + 2"
-    assert net.formula_text == "4×3 + 3 + 3×2 + 2 = 23"
-    assert net.memory_text == "23 × 4 B = 92 B"
+    assert unicode(net.formula) == "4×3 + 3 + 3×2 + 2"
+    assert unicode(net.formula_total) == "4×3 + 3 + 3×2 + 2 = 23"
+    assert unicode(net.memory) == "23 × 4 B = 92 B"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hwcheck.architecture import solve_architecture
 from hwcheck.problem import load_problem
+from hwcheck.render.typeset import unicode
 
 
 def solve(tmp_path, text: str):
@@ -29,7 +30,7 @@ def test_linear_out(tmp_path):
     row = net.rows[0]
     assert row.params == 576
     assert row.mult_adds == 9216
-    assert row.mult_adds_text == "576·16 = 9216"
+    assert unicode(row.mult_adds_formula) == "576·16 = 9216"
     assert row.mult_adds * 32 == 294912
 
 

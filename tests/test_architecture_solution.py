@@ -13,6 +13,7 @@ import pytest
 from hwcheck.architecture import MISTAKES, solve_architecture
 from hwcheck.errors import InputError, UnknownAsk
 from hwcheck.problem import load_problem
+from hwcheck.render.typeset import unicode
 from hwcheck.yamldoc import load_yaml_file
 from support import CONTRACT
 
@@ -51,11 +52,11 @@ def test_seed_t3_parameter_count():
     expected = s.expected("params")
     # 30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1 = 30,720 + 1024 + 524,288 + 512 + 512 + 1 = 557,057
     assert expected.value == 557057 and expected.exact and isinstance(expected.value, int)
-    assert s.network.formula == "30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1"
-    assert s.network.formula_text == "30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1 = 557,057"
-    assert s.network.counts_text == "trainable 557,057 · non-trainable 0 · total 557,057"
+    assert unicode(s.network.formula) == "30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1"
+    assert unicode(s.network.formula_total) == "30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1 = 557,057"
+    assert unicode(s.network.counts) == "trainable 557,057 · non-trainable 0 · total 557,057"
     # 557,057 × 4 bytes = 2,228,228 B
-    assert s.network.memory_text == "557,057 × 4 B = 2,228,228 B ≈ 2.23 MB"
+    assert unicode(s.network.memory) == "557,057 × 4 B = 2,228,228 B ≈ 2.23 MB"
 
 
 def test_params_of_one_layer():

@@ -54,6 +54,36 @@ def test_contract_submissions_score_as_documented(tmp_path):
     assert done.returncode == 1
 
 
+def test_grading_deduct_and_follow_through_apply_to_code_tasks(tmp_path):
+    """§12 for code: grading: {deduct: {softmax-overflow: 0.25}, follow_through: 0.5}.
+    dave's C3 (1 point, softmax-overflow) earns 1 − 0.25 = 0.75; C9 (2 points, its training
+    stopped by his linear_backward: carried-forward) earns 0.5 · 2 = 1; C7 (2 points,
+    missing-batch-sum, not deducted) still earns 0. 7 + 0.75 + 1 = 8.75."""
+    text = PROBLEM.read_text(encoding="utf-8").replace("\ntasks:", "\ngrading: {deduct: {softmax-overflow: 0.25}, follow_through: 0.5}\ntasks:", 1)
+    problem = tmp_path / "numpy_net.yaml"
+    problem.write_text(text, encoding="utf-8")
+    report = tmp_path / "report.json"
+    done = run_cli("grade", problem, DAVE, "--report", report, "--sandbox", "require", "--timeout", TIMEOUT, "--width", "200")
+    assert done.returncode == 1, done.stderr
+    (dave,) = json.loads(report.read_text())["sheets"]
+    results = by_id(dave)
+    assert (results["C3"]["earned"], results["C9"]["earned"], results["C7"]["earned"]) == (0.75, 1.0, 0)
+    assert dave["score"] == 8.75
+    assert "25% off for softmax-overflow: 0.75 of 1 point" in results["C3"]["feedback"]
+    assert "follow-through credit: 1 of 2 points" in results["C9"]["feedback"]
+
+
+def test_a_code_problem_deducts_only_code_mistakes(tmp_path):
+    """A layer mistake means nothing in a code problem: refused, naming the code problem's codes."""
+    text = PROBLEM.read_text(encoding="utf-8").replace("\ntasks:", "\ngrading: {deduct: {forgot-bias: 0.5}}\ntasks:", 1)
+    problem = tmp_path / "numpy_net.yaml"
+    problem.write_text(text, encoding="utf-8")
+    done = run_cli("validate", problem)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "unknown mistake code 'forgot-bias'" in line and "softmax-overflow" in line and "missing-batch-sum" in line
+
+
 CAROL_SOURCE = CAROL.read_text()
 
 # One mistake each: (student, the function's new body, the task it breaks, the code named).

@@ -148,12 +148,21 @@ def test_a_big_class_with_a_report_shows_the_first_summary_rows_and_says_where_t
     rows = [line for line in out.splitlines() if "class/s0" in line]  # one summary row a sheet
     assert len(rows) == MAX_SUMMARY_ROWS  # the first rows, in file order
     assert "student0000" in rows[0] and f"student{MAX_SUMMARY_ROWS - 1:04d}" in rows[-1]
-    assert f"... and {count - MAX_SUMMARY_ROWS} more sheets (every one is in {report})" in out
-    # the caption still counts the whole class, and the report holds every sheet
-    assert f"{count} sheets: {count - unreadable} graded, {unreadable} unreadable" in out
+    # Under the last row shown: how many are not and where they are, then the caption,
+    # which still counts the whole class; each said once, and nothing after the caption
+    # asks for the --report that was given.
+    lines = out.splitlines()
+    more = lines.index(f"... and {count - MAX_SUMMARY_ROWS} more sheets (every one, with its feedback per question, is in {report})")
+    assert lines.index(rows[-1]) < more and lines[more - 1].startswith("└")
+    caption = f"{count} sheets: {count - unreadable} graded, {unreadable} unreadable"
+    assert lines[more + 1].startswith(caption) and more + 1 == len(lines) - 1 and out.count(caption) == 1
+    assert "--report" not in out and out.count(str(report)) == 1
     assert len(json.loads(report.read_text(encoding="utf-8"))["sheets"]) == count == len(files)
 
     code, out, _ = run(["grade", RESIDUAL, "class", "--width", "200"], capsys)
     rows = [line for line in out.splitlines() if "class/s0" in line]  # one summary row a sheet
     assert len(rows) == count  # no report: the terminal is the record, every row is shown
     assert "more sheets" not in out
+    lines = out.splitlines()  # the caption under the table, then where the feedback per question can be kept
+    assert lines[-2].startswith(f"{count} sheets: {count - unreadable} graded") and out.count(" graded, ") == 1
+    assert lines[-1] == f"({count} sheets: no table per sheet; --report FILE.json or FILE.csv keeps the feedback per question)"

@@ -581,17 +581,18 @@ def test_a_range_with_more_values_than_a_float_can_count_is_refused(tmp_path):
 def test_an_impossible_requirement_is_refused_without_redoing_the_same_variant(tmp_path, monkeypatch):
     # w0 = 0.3, b0 = 0.1 and x0 > 0 keep xwb0 = 0.3·x0 + 0.1 > 0: the first ReLU never
     # closes, so relu-gate-ignored can never be detected. Only x0 (4) and b1 (3) vary: 12
-    # distinct variants, each judged once however many of the 1,000 draws repeat them.
+    # distinct variants, each judged once per pass (a cheap look, then in full to say why)
+    # however many of the 1,000 draws repeat them.
     path, lines = vary_problem(tmp_path, "x0: {choices: [0.5, 1, 1.5, 2]}\nb1: {choices: [-0.3, -0.2, 0.4]}\n")
     from hwcheck import variants
 
     judged = []
     verdict = variants.Variants.verdict
-    monkeypatch.setattr(variants.Variants, "verdict", lambda self, candidate: judged.append(1) or verdict(self, candidate))
+    monkeypatch.setattr(variants.Variants, "verdict", lambda self, *args: judged.append(1) or verdict(self, *args))
     problem = hwcheck.load_problem(path)
     with pytest.raises(hwcheck.InputError) as info:
         variants.Variants(problem, "secret").solution_for("alice")
-    assert len(judged) == 12
+    assert len(judged) == 2 * 12
     assert str(info.value).startswith(f"{path}:{lines.index('  x0: {choices: [0.5, 1, 1.5, 2]}') + 1}:")
     assert "'relu-gate-ignored' not detected (required) in 1,000" in str(info.value)
 

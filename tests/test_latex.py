@@ -20,7 +20,7 @@ import hwcheck
 from hwcheck.render import FORMATS
 from hwcheck.render import render_latex
 from hwcheck.render.latex import document
-from hwcheck.render.tex import UnknownSymbol, tex_arith, tex_expr, tex_name, tex_tensor, tex_text
+from hwcheck.render.tex import UnknownSymbol, tex_expr, tex_name, tex_tensor, tex_text
 from support import CONTRACT, PENDING, PROBLEMS, is_assignment, is_problem_file, run_cli
 
 SHIPPED = sorted(PROBLEMS.glob("*.yaml"))
@@ -256,16 +256,9 @@ def test_an_unknown_glyph_in_maths_is_an_error_in_prose_a_question_mark():
     with pytest.raises(UnknownSymbol, match="U\\+229B"):
         tex_expr("a ⊛ b")
     with pytest.raises(UnknownSymbol, match="U\\+229B"):
-        tex_arith("3 ⊛ 4 = 12")
-    with pytest.raises(UnknownSymbol, match="U\\+229B"):
         document("title", [r"\wline{a ⊛ b}"])
     assert tex_text("a ⊛ b") == "a ? b"  # a title or id a user wrote is escaped, not refused
     assert "a ? b" in document("a ⊛ b", [])
-
-
-def test_tex_arith_converts_the_solvers_unicode():
-    assert tex_arith("⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32") == r"\lfloor (32 + 2 \cdot 2 - 1 \cdot (5 - 1) - 1)/1\rfloor + 1 = 32"
-    assert tex_arith("(3 − 1)·2 = 4 ≥ 3, so 2") == r"(3 - 1) \cdot 2 = 4 \ge 3, \ \text{so}\ 2"
 
 
 def test_tex_expr_reads_superscript_symbols_as_symbols():

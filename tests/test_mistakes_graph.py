@@ -217,6 +217,16 @@ def test_y_minus_p_on_the_logits(softmax_ce):
     np.testing.assert_allclose(flip.value, y - p, atol=1e-12)
 
 
+def test_y_minus_p_is_not_claimed_above_the_logits(softmax_ce):
+    # dL/dx4 = −y/p (x4 = p): the slip is in the gradient at the logits x3, below x4, so it
+    # changes nothing here; a zero answer is not "y − p" (it once was: the flipped gradient
+    # at x3, carried to x4, is 0).
+    x3 = np.array([0.12, 0.52, -0.38])
+    p = np.exp(x3) / np.exp(x3).sum()
+    np.testing.assert_allclose(softmax_ce.expected("dL/dx4").value, [0.0, -1 / p[1], 0.0], atol=1e-12)
+    assert "y-minus-p" not in by_code(softmax_ce.mistakes("dL/dx4"))
+
+
 def test_y_minus_p_for_an_element(softmax_ce):
     # dL/db2[1] = p₁ − 1 ≈ −0.5185; y − p there: 1 − p₁ ≈ 0.5185
     x3 = np.array([0.12, 0.52, -0.38])
@@ -285,3 +295,108 @@ questions:
     (carried,) = by_code(s.mistakes("dL/dw", {"dL/dz": 0.25}))["carried-forward"]
     assert float(carried.value) == pytest.approx(0.375)
     assert "dL/dz = 0.25" in carried.description
+
+
+# -- a loss that is a batch mean: y − p and the 1/N, in numbers and in formulas ------------
+#
+# X = I (two examples, two features), W = [[1, 0], [0, 0]], Y = I: Z = X @ W = W, so row 0
+# of P is softmax(1, 0) = (e, 1)/(e + 1) and row 1 is (½, ½). L = CE/2 + ½·ΣW²:
+# dL/dZ = (P − Y)/2 and dL/dW = Xᵀ(P − Y)/2 + W = (P − Y)/2 + W (the weight decay is
+# another path to W, which y − p at the logits leaves as it is).
+
+DECAY = """\
+id: decay
+kind: graph
+inputs: {X: [[1.0, 0.0], [0.0, 1.0]], Y: [[1, 0], [0, 1]]}
+params: {W: [[1.0, 0.0], [0.0, 0.0]]}
+steps:
+  Z: X @ W
+  P: softmax(Z)
+  CE: cross_entropy(P, Y)
+  L: CE / 2 + 0.5 * sum(W * W)
+questions:
+  - {id: Q1, ask: dL/dZ, answer: formula}
+  - {id: Q2, ask: dL/dW, answer: formula}
+  - {id: Q3, ask: dL/dW}
+"""
+_E = float(np.e)
+P_DECAY = np.array([[_E / (_E + 1), 1 / (_E + 1)], [0.5, 0.5]])
+Y_DECAY = np.eye(2)
+W_DECAY = np.array([[1.0, 0.0], [0.0, 0.0]])
+
+
+def formula_verdict(solution, qid: str, text: str):
+    from hwcheck.graph.formula import FormulaCheck
+
+    (question,) = [q for q in solution.problem.questions if q.id == qid]
+    check = FormulaCheck(solution, question)
+    return check.judge(check.read(text))
+
+
+def test_y_minus_p_under_a_batch_mean_keeps_the_other_paths(tmp_path):
+    s = solve_text(tmp_path, DECAY)
+    right = (P_DECAY - Y_DECAY) / 2 + W_DECAY
+    np.testing.assert_allclose(s.expected("dL/dW").value, right, atol=1e-12)
+    (flip,) = by_code(s.mistakes("dL/dW"))["y-minus-p"]
+    np.testing.assert_allclose(flip.value, (Y_DECAY - P_DECAY) / 2 + W_DECAY, atol=1e-12)  # not −(P − Y)/2 alone
+    assert flip.description == "the gradient of the loss with respect to the logits Z is p - y, not y - p"
+    (mean,) = by_code(s.mistakes("dL/dW"))["missing-batch-mean"]
+    np.testing.assert_allclose(mean.value, (P_DECAY - Y_DECAY) + W_DECAY, atol=1e-12)
+
+
+@pytest.mark.parametrize("qid, formula, codes, value", [
+    ("Q1", "(Y - P) / 2", ("sign-error", "y-minus-p"), (Y_DECAY - P_DECAY) / 2),
+    ("Q1", "P - Y", ("missing-batch-mean",), P_DECAY - Y_DECAY),
+    # Under the weight decay, y − p is no longer the sign flipped: y − p alone is named.
+    ("Q2", "transpose(X) @ (Y - P) / 2 + W", ("y-minus-p",), (Y_DECAY - P_DECAY) / 2 + W_DECAY),
+    ("Q2", "transpose(X) @ (P - Y) + W", ("missing-batch-mean",), (P_DECAY - Y_DECAY) + W_DECAY),
+    ("Q2", "transpose(X) @ (P - Y) / 4 + W", (), None),  # a wrong N is no known slip: wrong, nothing more
+])
+def test_formulas_under_a_batch_mean(tmp_path, qid, formula, codes, value):
+    s = solve_text(tmp_path, DECAY)
+    assert formula_verdict(s, "Q1", "(P - Y) / 2").correct and formula_verdict(s, "Q2", "transpose(X) @ (P - Y) / 2 + W").correct
+    verdict = formula_verdict(s, qid, formula)
+    assert not verdict.correct
+    assert tuple(m.code for m in verdict.mistakes) == codes
+    for m in verdict.mistakes:  # the value at the problem's own leaves, by hand
+        np.testing.assert_allclose(m.value, value, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["mean((yhat - y) ** 2)", "mse(yhat, y)"])
+def test_a_mean_squared_error_formula_without_its_one_over_n(tmp_path, loss):
+    # X = (1, 2, 3) as a column (three examples), w = (0.5): yhat = (0.5, 1, 1.5); y = (1, 0, 2):
+    # yhat − y = (−0.5, 1, −0.5). dL/dyhat = 2(yhat − y)/3; without the 1/3, (−1, 2, −1).
+    s = solve_text(tmp_path, "id: m\nkind: graph\ninputs: {X: [[1.0], [2.0], [3.0]], y: [1.0, 0.0, 2.0]}\nparams: {w: [0.5]}\n"
+                             f"steps: {{yhat: X @ w, L: '{loss}'}}\nquestions:\n  - {{id: Q1, ask: dL/dyhat, answer: formula}}\n")
+    np.testing.assert_allclose(s.expected("dL/dyhat").value, [-1 / 3, 2 / 3, -1 / 3], atol=1e-12)
+    assert formula_verdict(s, "Q1", "2 * (yhat - y) / 3").correct
+    (mistake,) = formula_verdict(s, "Q1", "2 * (yhat - y)").mistakes
+    assert mistake.code == "missing-batch-mean"
+    assert mistake.description == "you left out the 1/3 of the mean over the batch of 3 examples in L"
+    np.testing.assert_allclose(mistake.value, [-1.0, 2.0, -1.0], atol=1e-12)
+
+
+def test_without_a_batch_a_division_is_no_batch_mean(tmp_path):
+    # One example (x a vector, no matrix among the inputs): L = CE/2 is no mean over a batch,
+    # so p − y, twice the gradient, is called wrong and nothing more.
+    s = solve_text(tmp_path, "id: n\nkind: graph\ninputs: {y: [0, 1]}\nparams: {h: [0.5, -0.5]}\n"
+                             "steps:\n  p: softmax(h)\n  CE: cross_entropy(p, y)\n  L: CE / 2\nquestions:\n  - {id: Q1, ask: dL/dh, answer: formula}\n")
+    verdict = formula_verdict(s, "Q1", "p - y")
+    assert not verdict.correct and verdict.mistakes == ()
+
+
+def test_y_minus_p_comes_from_the_fused_ops_registry_entry(tmp_path, monkeypatch):
+    # The same problem with a softmax cross-entropy whose registry entry invites nothing:
+    # neither numbers nor formulas name y − p any more (mistakes.py has no list of its own).
+    from hwcheck.graph import build
+    from hwcheck.graph.ops import Op
+
+    assert "y-minus-p" in by_code(solve_text(tmp_path, DECAY).mistakes("dL/dZ"))
+    fused = build.FUSIONS[("cross_entropy", "softmax")]
+    bare = Op(**{**{f: getattr(fused, f) for f in Op._fields}, "mistakes": ()})
+    monkeypatch.setitem(build.FUSIONS, ("cross_entropy", "softmax"), bare)
+    s = solve_text(tmp_path, DECAY)
+    np.testing.assert_allclose(s.expected("dL/dZ").value, (P_DECAY - Y_DECAY) / 2, atol=1e-12)
+    assert "y-minus-p" not in by_code(s.mistakes("dL/dZ"))
+    assert formula_verdict(s, "Q1", "(Y - P) / 2").mistakes[0].code == "sign-error"
+    assert "y-minus-p" not in [m.code for m in formula_verdict(s, "Q1", "(Y - P) / 2").mistakes]

@@ -6,13 +6,16 @@ sentence expected instead. Every number is worked out by hand in the comments.
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
 
 import hwcheck
 from hwcheck.grade import Grader
 from hwcheck.grade.sheets import Entry, Sheet
-from support import CONTRACT
+from support import CONTRACT, run_cli
 
 
 def solve_text(tmp_path, text: str):
@@ -343,3 +346,48 @@ def test_local_derivative_mistakes_in_formula_answers(tmp_path):
     ]:
         result = graded(s, {"Q1": answer})["Q1"]
         assert list(result.mistakes) == [code] and said in result.feedback, (answer, result.feedback)
+
+
+# -- "either ... or ..." names two different slips, never one code twice -------------------
+
+ROUNDINGS = """\
+id: two-roundings
+kind: graph
+inputs: {s: 0.2, t: 0.87}
+steps: {a: sigmoid(s), b: tanh(t), L: a * b}
+questions:
+  - {id: Q1, ask: L}
+"""
+
+
+@pytest.mark.parametrize("answer, said", [
+    # a = σ(0.2) = 0.54983, b = tanh(0.87) = 0.70137, L = a·b = 0.38564. Rounded to 1 decimal,
+    # a alone gives 0.5·0.70137 = 0.35069, a and b together 0.5·0.7 = 0.35: both are within
+    # the tolerance (1 %) of 0.35 and of 0.3507. One slip, rounding, named once: by the
+    # rounding that gives the nearer number (0.35 is exactly a and b; 0.3507 is a alone).
+    ("0.35", "a and b rounded to 1 decimal"),
+    ("0.3507", "a rounded to 1 decimal"),
+])
+def test_two_roundings_that_both_fit_are_one_diagnosis(tmp_path, answer, said):
+    a, b = 1 / (1 + math.exp(-0.2)), math.tanh(0.87)
+    assert abs(0.5 * b - 0.35) <= 0.01 * 0.35 and abs(0.5 * b - 0.3507) <= 0.01 * 0.3507
+    assert float(solve_text(tmp_path, ROUNDINGS).expected("L").value) == pytest.approx(a * b, rel=1e-12)
+    (tmp_path / "sheets").mkdir()
+    (tmp_path / "sheets" / "s.yaml").write_text(f"student: s\nanswers:\n  Q1: {answer}\n", encoding="utf-8")
+    done = run_cli("grade", tmp_path / "p.yaml", tmp_path / "sheets", "--report", tmp_path / "r.json")
+    assert done.returncode == 1, done.stderr
+    (result,) = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["sheets"][0]["results"]
+    assert result["mistakes"] == ["rounded-early"]
+    assert result["feedback"] == f"wrong: your answer is the right method with {said} before going on: round only the final answer"
+
+
+def test_one_code_once_in_a_formula_diagnosis(tmp_path):
+    # e = a − y, L = e²: dL/da = dL/de = 2(a − y), so "2*(a - y)" for dL/dz stops the chain
+    # rule early at a and at e alike (one slip, named once: at a, the first; both fit exactly)
+    # — or it leaves σ′ out, another slip, so the "either ... or" stays.
+    s = solve_text(tmp_path, "id: f\nkind: graph\ninputs: {z: 0.4, y: 1.0}\nsteps: {a: sigmoid(z), e: a - y, L: e ** 2}\n"
+                             "questions:\n  - {id: Q1, ask: dL/dz, answer: formula}\n")
+    result = graded(s, {"Q1": "2*(a - y)"})["Q1"]
+    assert result.mistakes == ("formula-stopped-early", "derivative-forgotten")
+    assert result.feedback == ("wrong: either that is dL/da, the gradient with respect to a: you stopped at a; carry the chain rule on to z, "
+                               "or in a = sigmoid(z) you left out the derivative of sigmoid (took it as 1)")

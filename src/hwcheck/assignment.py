@@ -23,8 +23,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from .common import ID_PATTERN, MAX_POINTS, Problem, Question, _unprintable
 from .errors import FaultList, InputError
-from .problem import ID_PATTERN, MAX_POINTS, Problem, Question, _unprintable, load_problem
+from .problem import load_problem
 from .yamldoc import YList, YMap, load_yaml_file, position_of
 
 ASSIGNMENT_KEYS = ("id", "kind", "title", "problems")

@@ -6,11 +6,12 @@ cannot forge a second `error:` line, nor an ESC sequence clear the screen.
 
 Only this module imports typer. Each command imports what it needs inside its function,
 deliberately: `hwcheck solve` must not pay at start-up for grading, the schema or drawing
-(and `hwcheck grade` not for rendering solutions); those imports carry no other comment.
+(and `hwcheck grade` not for rendering solutions); those imports say `# deliberate: per command`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -19,8 +20,10 @@ import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer ships its own click
 
 from . import __version__
+from . import solve as solve_problem
 from .errors import EXIT_INPUT_ERROR, HwcheckError, InputError
 from .escape import visible
+from .words import plural
 
 MAX_TIMEOUT = 3600.0  # seconds per call of a student's function: --timeout inf would wait for ever
 
@@ -65,8 +68,8 @@ def solve(
 
     Example: hwcheck solve problems/residual_relu.yaml --format markdown
     """
-    from .assignment import Assignment, load_target
-    from .render import FORMATS, print_solution
+    from .assignment import Assignment, load_target  # deliberate: per command (start-up time)
+    from .render import FORMATS, print_solution  # deliberate: per command (start-up time)
 
     if format not in FORMATS:
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of {', '.join(FORMATS)}")
@@ -74,7 +77,7 @@ def solve(
         raise InputError.at("--secret", None, "is for --student (a student's variant); give --student NAME too")
     target = load_target(problem)
     if isinstance(target, Assignment):
-        from .render.assignment import print_assignment
+        from .render.assignment import print_assignment  # deliberate: only assignments
 
         worked = [_solved(p, check, graph_only=False, student=student, secret=secret) for p in target.problems]
         print_assignment(target, [s for s, _ in worked], [c for _, c in worked], format, width=width)
@@ -87,8 +90,6 @@ def _solved(problem, check: bool, graph_only: bool, student: str | None = None, 
     """A problem's solution (with --student, of that student's variant) and, with --check,
     its finite-difference findings (graph problems) or the reference's own training (code
     problems). In an assignment --check and --student apply to the problems they can apply to."""
-    from . import solve as solve_problem
-
     if student is not None and (graph_only or getattr(problem, "vary", ())):
         from .variants import student_solution  # deliberate: only keys of variants pay for it
 
@@ -96,14 +97,14 @@ def _solved(problem, check: bool, graph_only: bool, student: str | None = None, 
     else:
         solution = solve_problem(problem)
     if check and solution.problem.kind == "code":  # the reference's own training runs
-        from .code.solve import with_reference_runs
+        from .code.solve import with_reference_runs  # deliberate: only code problems' --check
 
         return with_reference_runs(solution), None
     if not check or (solution.problem.kind != "graph" and not graph_only):
         return solution, None
     if solution.problem.kind != "graph":
         raise InputError.at(solution.problem.file, None, f"--check applies to graph problems, not to kind {solution.problem.kind}")
-    from .graph.check import finite_difference_check
+    from .graph.check import finite_difference_check  # deliberate: only --check
 
     return solution, finite_difference_check(solution)
 
@@ -119,8 +120,7 @@ def validate(
 
     Example: hwcheck validate problems/*.yaml
     """
-    from .assignment import Assignment, load_target
-    from .words import plural
+    from .assignment import Assignment, load_target  # deliberate: per command (start-up time)
 
     failed = []
     for path in problems:
@@ -163,9 +163,8 @@ def _cannot_detect(problem) -> list[str]:
     catches (contract §11): the problem is valid as it stands, so the exit code stays."""
     if problem.kind == "code":
         return []  # a code task is judged on random inputs, not on the problem's numbers
-    from . import solve as solve_problem
-    from .grade.catalogue import meaning
-    from .grade.coverage import too_large, undetected
+    from .grade.catalogue import meaning  # deliberate: per command (start-up time)
+    from .grade.coverage import too_large, undetected  # deliberate: per command (start-up time)
 
     reason = too_large(problem)
     if reason is not None:
@@ -180,9 +179,8 @@ def _cannot_detect(problem) -> list[str]:
 
 def _coverage(problem, format: str):
     """`hwcheck mistakes PROBLEM`'s table for one problem (JSON text, or a rich renderable)."""
-    from . import solve as solve_problem
-    from .grade import catalogue_view as render
-    from .grade.coverage import mistake_table, too_large, undetected
+    from .grade import catalogue_view as render  # deliberate: per command (start-up time)
+    from .grade.coverage import mistake_table, too_large, undetected  # deliberate: per command (start-up time)
 
     reason = too_large(problem)
     if reason is not None:
@@ -205,14 +203,14 @@ def mistakes(
 
     Example: hwcheck mistakes problems/residual_relu.yaml
     """
-    from .grade import catalogue_view as render
+    from .grade import catalogue_view as render  # deliberate: per command (start-up time)
 
     if format not in ("terminal", "json"):
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of terminal, json")
     if problem is None:
         rendered = render.catalogue_json() if format == "json" else render.catalogue_terminal()
     else:
-        from .assignment import Assignment, load_target
+        from .assignment import Assignment, load_target  # deliberate: per command (start-up time)
 
         target = load_target(problem)
         if isinstance(target, Assignment):  # each problem's table in turn
@@ -223,7 +221,7 @@ def mistakes(
                 rendered = json.dumps({"id": target.id, "kind": "assignment", "problems": [json.loads(p) for p in parts]},
                                       indent=2, ensure_ascii=False) + "\n"
             else:
-                from rich.console import Group
+                from rich.console import Group  # deliberate: per command (start-up time)
 
                 rendered = Group(*parts)
         else:
@@ -231,7 +229,7 @@ def mistakes(
     if isinstance(rendered, str):
         sys.stdout.write(rendered)
         return
-    from rich.console import Console
+    from rich.console import Console  # deliberate: per command (start-up time)
 
     Console(width=width, soft_wrap=False, emoji=False).print(rendered)
 
@@ -242,9 +240,9 @@ def schema() -> None:
 
     Example: hwcheck schema > hwcheck-problem.schema.json
     """
-    import json
+    import json  # deliberate: per command (start-up time)
 
-    from .schema import problem_schema
+    from .schema import problem_schema  # deliberate: per command (start-up time)
 
     typer.echo(json.dumps(problem_schema(), indent=2, ensure_ascii=False))
 
@@ -282,7 +280,7 @@ def grade(
 
     Example: hwcheck grade problems/residual_relu.yaml submissions/ --report grades.csv
     """
-    from .grade.command import GradeOptions, run_grade
+    from .grade.command import GradeOptions, run_grade  # deliberate: per command (start-up time)
 
     if timeout != timeout:  # NaN passes the option's range: it fails every comparison
         raise InputError.at("--timeout", None, f"is seconds per call, from 0.1 to {MAX_TIMEOUT:g}, not nan")
@@ -318,7 +316,7 @@ def template(
 
     Example: hwcheck template problems/residual_relu.yaml -o alice.yaml
     """
-    from .grade.command import run_template
+    from .grade.command import run_template  # deliberate: per command (start-up time)
 
     raise typer.Exit(run_template(str(problem), str(output) if output else None))
 
@@ -336,7 +334,7 @@ def draw(
 
     Example: hwcheck draw problems/residual_relu.yaml -o graph.svg
     """
-    from .draw import draw_problem
+    from .draw import draw_problem  # deliberate: per command (start-up time)
 
     written = draw_problem(problem, output, blank=blank)
     if len(written) > 1 or written[0] != output:  # an assignment: say where each picture went
@@ -359,7 +357,7 @@ def handout(
 
     Example: hwcheck handout problems/residual_relu.yaml --format latex -o handout.tex
     """
-    from .handout_command import run_handout
+    from .handout_command import run_handout  # deliberate: per command (start-up time)
 
     raise typer.Exit(run_handout(str(problem), format, str(output) if output else None, student=student, secret=secret))
 
@@ -370,8 +368,6 @@ EXIT_INTERNAL_ERROR = 3
 def _internal_error(error: Exception) -> None:
     """A bug in hwcheck, not in the input: one line (the traceback with HWCHECK_DEBUG=1),
     and an exit code that no script can take for "some answer wrong" (1)."""
-    import os  # only on the error path
-
     if os.environ.get("HWCHECK_DEBUG"):
         raise error
     print(visible(f"error: internal error in hwcheck ({type(error).__name__}: {error}); please report it, "

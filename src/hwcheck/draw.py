@@ -13,9 +13,10 @@ import subprocess
 from pathlib import Path
 
 from . import load_problem, solve
+from .assignment import Assignment, load_target
 from .errors import InputError
 from .files import check_outputs, check_writable, write_atomic
-from .render import render_dot
+from .render import blank_dot, render_dot
 
 PICTURE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 DOT_TIMEOUT = 60.0  # seconds; dot is quick on homework-sized graphs, this only stops a runaway
@@ -61,9 +62,6 @@ def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_T
     names and operations only, from the problem alone (nothing solved, nothing to leak). For
     an assignment, each of its problems is drawn, to ``output`` with the problem's id added
     to the name (``hw4.svg`` → ``hw4-residual-relu.svg``, ...). Returns the files written."""
-    from .assignment import Assignment, load_target  # deliberate: only `draw` needs assignments here
-    from .render import blank_dot
-
     def picture(p) -> str:
         return blank_dot(p) if blank else render_dot(solve(p))
 

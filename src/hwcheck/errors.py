@@ -15,6 +15,7 @@ loader that knows where the text came from (:meth:`HwcheckError.placed`).
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterable, NamedTuple
 
 from .record import Record
@@ -132,8 +133,7 @@ class FaultList:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'sigmoid'?)' when a close match exists, else ''."""
-    import difflib  # only on the error path: keeps start-up fast
-    from itertools import islice
+    import difflib  # deliberate: only on the error path (start-up time)
 
     close = difflib.get_close_matches(word, list(islice(choices, MAX_SUGGESTION_CHOICES)), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

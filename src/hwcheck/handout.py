@@ -18,8 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from .architecture.keys import LAYERS
+from .architecture.layers import LAYER_TYPES
+from .architecture.model import flatten_layers, parse_ask as parse_layer_ask
+from .code.template import shape_words
+from .common import Problem
+from .graph import expr as E
+from .graph.ask import parse_ask
+from .numbers import fmt
 from .record import Record
-from .problem import Problem
 
 
 class Asked(Record):
@@ -140,8 +147,6 @@ def _graph(problem) -> GraphHandout:
 
 
 def _graph_words(question) -> str:
-    from .graph.ask import parse_ask
-
     ask = parse_ask(question.ask)
     if ask is None:  # the loader refuses such asks; kept readable all the same
         return question.ask
@@ -160,8 +165,6 @@ def _graph_words(question) -> str:
 
 
 def _architecture(problem) -> ArchitectureHandout:
-    from .architecture.model import flatten_layers
-
     specs = flatten_layers(problem.layers)
     within = {layer.index: f"{spec.type} {spec.label}, {branch} branch"
               for spec in specs for branch, inner in branches(spec) for layer in inner}
@@ -173,26 +176,18 @@ def _architecture(problem) -> ArchitectureHandout:
 
 def branches(spec) -> list[tuple[str, tuple]]:
     """A block's branches as (main or shortcut, its layers); none for a plain layer."""
-    from .architecture.keys import LAYERS
-    from .architecture.layers import LAYER_TYPES
-
     keys = LAYER_TYPES[spec.type].keys
     return [("main" if key == "layers" else key, value) for key, value in spec.options.items() if keys[key].kind == LAYERS]
 
 
 def layer_settings(spec) -> tuple[tuple[str, str], ...]:
     """The keys the file writes for this layer: not the defaults, nor a block's branches."""
-    from .architecture.keys import LAYERS
-    from .architecture.layers import LAYER_TYPES
-
     keys = LAYER_TYPES[spec.type].keys
     return tuple((key, _setting(value)) for key, value in spec.options.items()
                  if key in spec.key_pos and keys[key].kind != LAYERS)
 
 
 def _setting(value) -> str:
-    from .numbers import fmt
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):  # a size per axis: one number when they are all equal, as usually written
@@ -203,9 +198,7 @@ def _setting(value) -> str:
 
 
 def _architecture_words(ask: str, names: list[str]) -> str:
-    from .architecture.model import parse_ask
-
-    what = parse_ask(ask, names)
+    what = parse_layer_ask(ask, names)
     if what is None:
         return ask
     kind, name = what
@@ -218,9 +211,6 @@ def _architecture_words(ask: str, names: list[str]) -> str:
 
 
 def _code(problem) -> CodeHandout:
-    from .code.template import shape_words
-    from .graph import expr as E
-
     functions, trainings = [], []
     for task in problem.tasks:
         if task.train:

@@ -14,9 +14,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from .assignment import Assignment, load_target
+from .draw import INSTALL_HINT, find_dot, run_dot
 from .errors import InputError
 from .escape import visible
 from .files import check_outputs, check_writable, write_atomic, write_output
+from .handout import handout
+from .render import blank_dot
 
 HANDOUT_FORMATS = {"latex": "pdf", "markdown": "svg"}  # each format and the picture it includes
 
@@ -31,20 +35,20 @@ def picture_path(output: Path, format: str, problem_id: str | None = None) -> Pa
 
 def render_handout(data, format: str, picture: str | None = None) -> str:
     if format == "latex":
-        from .render.latex_handout import render_handout_latex
+        from .render.latex_handout import render_handout_latex  # deliberate: only the chosen format's renderer loads (start-up time)
 
         return render_handout_latex(data, picture)
-    from .render.handout_markdown import render_handout_markdown
+    from .render.handout_markdown import render_handout_markdown  # deliberate: only the chosen format's renderer loads (start-up time)
 
     return render_handout_markdown(data, picture)
 
 
 def render_assignment_handout(title: str, handouts: list, pictures: list, format: str) -> str:
     if format == "latex":
-        from .render.latex_handout import render_assignment_handout_latex
+        from .render.latex_handout import render_assignment_handout_latex  # deliberate: only the chosen format's renderer loads (start-up time)
 
         return render_assignment_handout_latex(title, handouts, pictures)
-    from .render.handout_markdown import render_assignment_handout_markdown
+    from .render.handout_markdown import render_assignment_handout_markdown  # deliberate: only the chosen format's renderer loads (start-up time)
 
     return render_assignment_handout_markdown(title, handouts, pictures)
 
@@ -66,9 +70,6 @@ def _for_student(problem, student: str, secret_option: str | None, single: bool)
 
 
 def run_handout(problem_path: str, format: str, output: str | None = None, student: str | None = None, secret: str | None = None) -> int:
-    from .assignment import Assignment, load_target
-    from .handout import handout
-
     if format not in HANDOUT_FORMATS:
         raise InputError.at(None, None, f"unknown --format '{format}'; choose one of {', '.join(HANDOUT_FORMATS)}")
     if secret is not None and student is None:
@@ -98,9 +99,6 @@ def run_handout(problem_path: str, format: str, output: str | None = None, stude
 
 def _draw(problem, path: Path) -> str | None:
     """The blank picture's file name, or None (with a warning) when Graphviz is missing."""
-    from .draw import INSTALL_HINT, find_dot, run_dot
-    from .render import blank_dot
-
     try:
         dot = find_dot()
     except InputError:

@@ -53,7 +53,7 @@ def _to_float(value: object) -> float:
             match = _FRACTION.fullmatch(text)
             if not match:
                 raise NotANumber(f"'{value}' is not a number (write e.g. 0.4, -3/4 or 1e-6)")
-            from fractions import Fraction  # only here: keeps start-up light
+            from fractions import Fraction  # deliberate: only here (start-up time)
 
             if Fraction(match.group(2)) == 0:
                 raise NotANumber(f"'{value}' divides by zero")

@@ -1,107 +1,24 @@
-"""Problem files: the keys every kind shares, questions and tolerance (contract §1–§4).
+"""Problem files: :func:`load_problem` reads one and hands it to the loader of its kind.
 
-:func:`load_problem` reads a YAML file, checks the common keys, and hands the rest to the
-loader of its kind (:mod:`hwcheck.graph.load` or :mod:`hwcheck.architecture.load`).
+It checks the keys every kind shares (their records and readers are in
+:mod:`hwcheck.common`) and hands the rest to the loader of the file's kind
+(:mod:`hwcheck.graph.load`, :mod:`hwcheck.architecture.load` or :mod:`hwcheck.code.load`).
 Every fault found is collected, so a teacher sees all of them at once.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-import numpy as np
+from .common import CREDIT_KEYS, ID_PATTERN, Credit, MistakeCodes, Problem, Question, Tolerance, _unprintable, read_credit, read_tolerance
+from .errors import FaultList, InputError, did_you_mean
+from .yamldoc import YMap, load_yaml_file, position_of
 
-from .record import Record
-from .errors import FaultList, InputError, Pos, did_you_mean
-from .escape import visible
-from .numbers import NotANumber, fmt, parse_number
-from .yamldoc import YList, YMap, load_yaml_file, position_of
-
-ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
-MAX_POINTS = 1_000_000  # for one question and for the whole problem: sums stay exact and finite
 COMMON_KEYS = ("id", "title", "kind", "questions", "tolerance", "grading")
-CREDIT_KEYS = ("partial", "follow_through", "deduct")  # per question, or problem-wide under grading:
-PARTIAL_RULES = ("entries",)
-ANSWER_FORMS = ("number", "formula")
-QUESTION_KEYS = ("id", "ask", "points", "tolerance", "answer", *CREDIT_KEYS)
 KINDS = ("graph", "architecture", "code")
 VARIANT_KEYS = ("vary", "require")  # per-student variants: graph problems only (graph/vary.py)
-
-
-class Tolerance(Record):
-    """|answer − expected| ≤ abs + rel·|expected| (contract §4)."""
-
-    rel: float = 0.01
-    abs: float = 1e-6
-
-    def allows(self, answer, expected) -> bool:
-        """Scalars or arrays (element-wise); a non-finite expected value needs equality."""
-        if isinstance(answer, float) and isinstance(expected, float):  # the common case, fast
-            if not math.isfinite(expected):
-                return answer == expected
-            return abs(answer - expected) <= self.abs + self.rel * abs(expected)
-        return bool(np.all(self.close(answer, expected)))
-
-    def close(self, answer, expected) -> np.ndarray:
-        """The rule entry by entry: a boolean array of the broadcast shape."""
-        answer, expected = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
-        finite = np.isfinite(expected)
-        close = np.abs(answer - np.where(finite, expected, 0.0)) <= self.abs + self.rel * np.abs(np.where(finite, expected, 0.0))
-        return np.where(finite, close, answer == expected)
-
-
-class Credit(Record):
-    """How a wrong answer can still earn points (contract §12); None means "not set here".
-
-    A question's own keys win over the problem-wide ``grading:`` ones, key by key, and
-    the two ``deduct`` tables are merged (:meth:`over`); unset everywhere, scoring is all
-    or nothing.
-    """
-
-    partial: str | None = None  # "entries": a tensor earns its share of right entries
-    follow_through: float | None = None  # fraction earned by an error carried forward
-    deduct: tuple[tuple[str, float], ...] | None = None  # (mistake code, fraction taken off)
-
-    def over(self, default: "Credit") -> "Credit":
-        """These keys, falling back to ``default``'s; ``deduct`` is merged code by code."""
-        deduct = dict(default.deduct or ()) | dict(self.deduct or ())
-        return Credit(
-            self.partial if self.partial is not None else default.partial,
-            self.follow_through if self.follow_through is not None else default.follow_through,
-            tuple(deduct.items()) if self.deduct is not None or default.deduct is not None else None,
-        )
-
-
-class Question(Record):
-    id: str
-    ask: str
-    points: float = 1.0
-    tolerance: Tolerance = Tolerance()
-    pos: Pos | None = None
-    answer: str = "number"  # or "formula" (§10): an expression over the problem's names
-    credit: Credit = Credit()
-
-
-@dataclass(frozen=True, eq=False)
-class Problem:
-    """What every kind of problem has; the kinds subclass it.
-
-    Immutable once loaded (frozen, like every kind's subclass): solving returns new
-    objects and never writes back into the problem; a changed problem is a new one
-    (``dataclasses.replace``). Compared and hashed by identity (its arrays have no ==).
-    """
-
-    file: str
-    id: str
-    kind: str
-    title: str | None = None
-    tolerance: Tolerance = Tolerance()
-    questions: list[Question] = field(default_factory=list)
-    grading: Credit = Credit()  # the problem-wide partial-credit defaults
 
 
 def load_problem(path: str | Path, data: Any = None) -> Problem:
@@ -130,23 +47,28 @@ def _load_problem(path: str | Path, data: Any = None) -> Problem:
         else:
             faults.add(where, f"unknown kind '{kind}'{did_you_mean(str(kind), KINDS)}; write graph, architecture or code")
         faults.raise_if_any()
-    # Deliberately lazy, and the one place the kind loaders are named: only the loader of
-    # the file's kind is imported (start-up time), and the loaders import this module's
-    # Problem and Question, so this module cannot import them at its top.
+    # The one place the kind loaders are named, each imported only for a file of its kind.
     if kind == "graph":
-        from .graph.load import KIND_KEYS, load_graph as load_kind
+        from .graph.load import KIND_KEYS, load_graph as load_kind  # deliberate: only the file's kind's loader is loaded (start-up time)
     elif kind == "code":
-        from .code.load import KIND_KEYS, load_code as load_kind
+        from .code.load import KIND_KEYS, load_code as load_kind  # deliberate: as above
     else:
-        from .architecture.load import KIND_KEYS, load_architecture as load_kind
+        from .architecture.load import KIND_KEYS, load_architecture as load_kind  # deliberate: as above
     allowed = COMMON_KEYS + KIND_KEYS
     for key in data:
         if key in VARIANT_KEYS and key not in allowed:
             faults.add(data.key_pos[key], f"'{key}' (per-student numbers, §11) is for graph problems only, not kind {kind}; remove it")
         elif key not in allowed:
             faults.add(data.key_pos[key], f"unknown key '{key}'{faults.suggest(str(key), allowed)} for kind {kind}; allowed: {', '.join(allowed)}")
-    common = _common(data, file, kind, faults)
-    problem = load_kind(data, common, faults)  # collects its own faults
+    codes = partial(_mistake_codes, kind)  # called only when a deduct: table is read
+    common = _common(data, file, kind, faults, codes)
+    problem = load_kind(data, common, faults, codes)  # collects its own faults
+    if kind == "graph" and problem.require and not faults:
+        # Whether each mistake a graph file requires its variants to detect can apply at all
+        # takes solving the graph: a check above the loader (the solver imports the loader).
+        from .variants import check_requirements_apply  # deliberate: only files that require detections load the solver here
+
+        check_requirements_apply(problem, faults)
     for question in problem.questions:
         if question.answer == "formula" and kind != "graph":
             faults.add(question.pos, f"question '{question.id}': answer: formula is for graph problems (a formula over the graph's names); "
@@ -155,7 +77,14 @@ def _load_problem(path: str | Path, data: Any = None) -> Problem:
     return problem
 
 
-def _common(data: YMap, file: str, kind: str, faults: FaultList) -> dict[str, Any]:
+def _mistake_codes(kind: str) -> Mapping[str, str]:
+    """The mistake codes a ``deduct:`` table of a problem of this kind may name (§12)."""
+    from .grade.diagnose import catalogue  # deliberate: only a file that deducts loads grading's catalogues (start-up time)
+
+    return catalogue(kind)
+
+
+def _common(data: YMap, file: str, kind: str, faults: FaultList, codes: MistakeCodes) -> dict[str, Any]:
     problem_id = data.text("id") if isinstance(data.get("id"), (int, float)) else data.get("id")  # as written: 1.10, 007
     if problem_id is None:
         faults.add(data.pos, "missing 'id'; add e.g. id: hw1-residual")
@@ -178,159 +107,11 @@ def _common(data: YMap, file: str, kind: str, faults: FaultList) -> dict[str, An
             for key in raw:
                 if key not in CREDIT_KEYS:
                     faults.add(raw.key_pos[key], f"unknown grading key '{key}'{did_you_mean(str(key), CREDIT_KEYS)}; allowed: {', '.join(CREDIT_KEYS)}")
-            grading = read_credit(raw, kind, faults)
+            grading = read_credit(raw, kind, faults, codes)
         else:
             faults.add(data.where("grading"), "grading is a mapping such as {partial: entries, follow_through: 0.5, deduct: {sign-error: 0.25}}")
     return {"file": file, "id": str(problem_id), "kind": kind, "title": title, "tolerance": tolerance, "grading": grading}
 
 
-def read_credit(data: YMap, kind: str | None, faults: FaultList) -> Credit:
-    """The partial-credit keys of a question or of ``grading:`` (contract §12)."""
-    partial = data.get("partial")
-    if partial is not None and partial not in PARTIAL_RULES:
-        faults.add(data.where("partial"), f"partial: unknown rule '{partial}'{did_you_mean(str(partial), PARTIAL_RULES)}; write partial: entries")
-        partial = None
-    follow = _fraction(data, "follow_through", faults) if "follow_through" in data else None
-    deduct = None
-    if "deduct" in data:
-        raw = data["deduct"]
-        if not isinstance(raw, YMap):
-            faults.add(data.where("deduct"), "deduct maps mistake codes to the fraction taken off, e.g. deduct: {sign-error: 0.25}")
-        else:
-            from .grade.diagnose import catalogue  # deliberate: only when a file deducts (the mistake catalogues are heavy, and import this module)
-
-            codes = catalogue(kind or "graph")
-            deduct = []
-            for code in raw:
-                if code not in codes:
-                    faults.add(raw.key_pos[code], f"deduct: unknown mistake code '{code}'{did_you_mean(str(code), codes)}; "
-                               f"the codes for kind {kind}: {', '.join(codes)}")
-                    continue
-                fraction = _fraction(raw, code, faults, "deduct " + str(code))
-                if fraction is not None:
-                    deduct.append((str(code), fraction))
-            deduct = tuple(deduct)
-    return Credit(partial, follow, deduct)
-
-
-def _fraction(data: YMap, key: Any, faults: FaultList, what: str | None = None) -> float | None:
-    what = what or str(key)
-    try:
-        number = parse_number(data[key])
-    except NotANumber as exc:
-        faults.add(data.where(key), f"{what}: {exc}; give a fraction from 0 to 1, e.g. 0.5")
-        return None
-    if not 0 <= number <= 1:
-        faults.add(data.where(key), f"{what} is a fraction from 0 to 1 (of the question's points), not {data[key]}")
-        return None
-    return number
-
-
-def _unprintable(text: str) -> str | None:
-    """What is wrong with text shown on a terminal and written into sheets, or None: a
-    control character (ESC, a newline) or an invisible one (a bidi override)."""
-    if text.isprintable():
-        return None
-    index = next(i for i, c in enumerate(text) if not c.isprintable())
-    return f"character {index + 1} is {visible(text[index])}, which is invisible or a control character; remove it"
-
-
-def read_tolerance(value: Any, pos: Pos, default: Tolerance, faults: FaultList) -> Tolerance:
-    if not isinstance(value, YMap):
-        faults.add(pos, "tolerance is a mapping such as {rel: 0.01, abs: 1e-6}")
-        return default
-    result = {"rel": default.rel, "abs": default.abs}
-    for key, raw in value.items():
-        if key not in result:
-            faults.add(value.key_pos[key], f"unknown tolerance key '{key}'; use rel and/or abs")
-            continue
-        try:
-            number = parse_number(raw)
-        except NotANumber as exc:
-            faults.add(value.where(key), f"tolerance {key}: {exc}")
-            continue
-        if number < 0:
-            faults.add(value.where(key), f"tolerance {key} must be ≥ 0, not {raw}")
-            continue
-        result[key] = number
-    return Tolerance(**result)
-
-
-def check_keys(item: YMap, what: str, allowed: tuple[str, ...], faults: FaultList) -> None:
-    """A fault for every key of ``item`` (a question, a task) that is not ``allowed``."""
-    for key in item:
-        if key not in allowed:
-            faults.add(item.key_pos[key], f"unknown {what} key '{key}'{faults.suggest(str(key), allowed)}; allowed: {', '.join(allowed)}")
-
-
-def read_id(item: YMap, what: str, example: str, faults: FaultList) -> str | None:
-    """The ``id`` of a question or task as written (id 1.10 is not 1.1), printable; None after a fault."""
-    if not isinstance(item.get("id"), (str, int, float)) or not item.text("id").strip():
-        faults.add(item.where("id"), f"{what} id must be text such as {example}")
-        return None
-    text = item.text("id")
-    if problem := _unprintable(text):
-        faults.add(item.where("id"), f"a {what} id is printable text such as {example}; {problem}")
-        return None
-    return text
-
-
-def read_points(item: YMap, faults: FaultList) -> float:
-    """``points`` (default 1): a number from 0 to MAX_POINTS, so that no total overflows."""
-    if "points" not in item:
-        return 1.0
-    try:
-        given = parse_number(item["points"])
-        if given < 0:
-            raise NotANumber("points must be ≥ 0")
-        if given > MAX_POINTS:
-            raise NotANumber(f"{item.text('points')} is more than {MAX_POINTS:,}, the most a question (or a whole problem) may be worth")
-        return given
-    except NotANumber as exc:
-        faults.add(item.where("points"), f"points: {exc}")
-        return 1.0
-
-
-def read_questions(data: YMap, problem_tolerance: Tolerance, faults: FaultList) -> list[Question] | None:
-    """The `questions` list, or None when the file gives none (each kind has defaults)."""
-    if "questions" not in data:
-        return None
-    raw = data["questions"]
-    if not isinstance(raw, YList):
-        faults.add(data.where("questions"), "questions is a list of {id: ..., ask: ..., points: ...}")
-        return []
-    questions: list[Question] = []
-    seen: dict[str, Pos] = {}
-    for index, item in enumerate(raw):
-        pos = raw.where(index)
-        if not isinstance(item, YMap):
-            faults.add(pos, "each question is a mapping such as {id: T1.a, ask: dz/dw0, points: 2}")
-            continue
-        check_keys(item, "question", QUESTION_KEYS, faults)
-        ask = item.get("ask")
-        if not isinstance(ask, str) or not ask.strip():
-            faults.add(item.where("ask") if "ask" in item else pos, "question needs 'ask', e.g. ask: dz/dw0 or ask: z")
-            continue
-        if problem := _unprintable(ask.strip()):
-            faults.add(item.where("ask"), f"an ask is one line of printable text; {problem}")
-            continue
-        qid = read_id(item, "question", "T1.a", faults) if "id" in item else ask
-        if qid is None:
-            continue
-        if qid in seen:  # a fault, and the rest of the question is still checked: every fault at once
-            faults.add(item.where("id") if "id" in item else pos, f"question id '{qid}' is used twice (first at line {seen[qid].line}); ids are unique")
-        seen.setdefault(qid, pos)
-        points = read_points(item, faults)
-        tolerance = problem_tolerance
-        if "tolerance" in item:
-            tolerance = read_tolerance(item["tolerance"], item.where("tolerance"), problem_tolerance, faults)
-        answer = item.get("answer", "number")
-        if answer not in ANSWER_FORMS:
-            faults.add(item.where("answer"), f"answer: {answer!r} is not a kind of answer{did_you_mean(str(answer), ANSWER_FORMS)}; write answer: number (the default) or answer: formula")
-            answer = "number"
-        credit = read_credit(item, data.get("kind"), faults)
-        questions.append(Question(qid, ask.strip(), points, tolerance, pos, answer, credit))
-    total = sum(q.points for q in questions)
-    if total > MAX_POINTS:
-        faults.add(data.where("questions"), f"the questions are worth {fmt(total)} points in all, more than {MAX_POINTS:,}; give fewer points")
-    return questions
+# The records, for the API (``from hwcheck.problem import Problem``): defined in common.py.
+__all__ = ["Credit", "Problem", "Question", "Tolerance", "load_problem"]

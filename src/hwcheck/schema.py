@@ -12,10 +12,12 @@ from typing import Any
 
 from .architecture import keys as K
 from .architecture.layers import LAYER_TYPES
+from .assignment import ASSIGNMENT_KEYS
 from .code.load import DRAWS, TASK_KEYS, TRAIN_KEYS
+from .common import ANSWER_FORMS
 from .grade.diagnose import catalogue
 from .graph.ops import SIGNATURES
-from .problem import ANSWER_FORMS
+from .graph.vary import MAX_VALUES
 
 NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[+-]?[\d.]+(?:[eE][+-]?\d+)?(?:\s*/\s*[+-]?[\d.]+)?\s*$"}]}
 VALUE = {
@@ -110,9 +112,6 @@ def _graph() -> dict:
 
 def _variants() -> dict:
     """`vary` and `require` (contract §11): per-student numbers, graph problems only."""
-    from .grade.diagnose import catalogue
-    from .graph.vary import MAX_VALUES
-
     span = {"type": "object", "properties": {"from": NUMBER, "to": NUMBER, "step": NUMBER}, "required": ["from", "to", "step"], "additionalProperties": False}
     choices = {"type": "object", "properties": {"choices": {"type": "array", "items": NUMBER, "minItems": 1, "maxItems": MAX_VALUES}},
                "required": ["choices"], "additionalProperties": False}
@@ -214,8 +213,6 @@ def _code() -> dict:
 
 
 def _assignment() -> dict:
-    from .assignment import ASSIGNMENT_KEYS
-
     schema = {
         "title": "kind: assignment — several problem files handed out and graded as one",
         "type": "object",

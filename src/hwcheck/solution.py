@@ -11,8 +11,8 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
+from .common import Problem
 from .record import Record
-from .problem import Problem
 
 
 class Alternative(Record):

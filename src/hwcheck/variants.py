@@ -32,8 +32,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from .common import Problem, Tolerance
 from .errors import FaultList, InputError
-from .problem import Problem, Tolerance
+from .grade.coverage import detected_among, mistake_table, uncatchable, undetected
+from .graph.engine import NumericFault, args_of, backward, forward
+from .graph.load import check_gradients_defined
+from .graph.solve import solve_graph
 
 SECRET_VARIABLE = "HWCHECK_SECRET"
 MAX_DRAWS = 1_000  # candidates tried per student before giving up (each costs a solve)
@@ -91,8 +95,6 @@ def draw(problem, seed: bytes, k: int) -> dict[str, np.ndarray]:
 def with_leaves(problem, leaves: dict[str, np.ndarray], variant: str | None = None):
     """The problem with these leaf values, its forward and backward passes run again
     (a new object: the problem loaded from the file is left as it was). Raises NumericFault."""
-    from .graph.engine import backward, forward
-
     inputs = {n: leaves.get(n, v) for n, v in problem.inputs.items()}
     params = {n: leaves.get(n, v) for n, v in problem.params.items()}
     new = replace(problem, inputs=inputs, params=params, variant=variant)
@@ -121,8 +123,6 @@ def loosest(problem) -> Tolerance:
 def kinks_too_close(problem, tolerance: Tolerance) -> list[str]:
     """Steps with a kink within the tolerance of its value: |kink_at| ≤ abs + rel·|operand|
     (for a tie of a and b, the larger of |a| and |b|)."""
-    from .graph.engine import args_of
-
     close = []
     for node in problem.graph.nodes:
         op = node.op
@@ -138,8 +138,6 @@ def kinks_too_close(problem, tolerance: Tolerance) -> list[str]:
 
 def detected_codes(solution) -> tuple[set[str], set[str]]:
     """(the mistakes that apply to the problem, those that some question detects)."""
-    from .grade.coverage import mistake_table, undetected
-
     table = mistake_table(solution)
     applies = {row.code for row in table}
     return applies, applies - set(undetected(solution, table))
@@ -147,8 +145,6 @@ def detected_codes(solution) -> tuple[set[str], set[str]]:
 
 def check_requirements_apply(problem, faults: FaultList) -> None:
     """A load fault for each ``require.detect`` code that cannot apply to this problem."""
-    from .graph.solve import solve_graph
-
     applies, _ = detected_codes(solve_graph(problem))
     for requirement in problem.require:
         if requirement.code not in applies:
@@ -158,29 +154,43 @@ def check_requirements_apply(problem, faults: FaultList) -> None:
 
 
 class Variants:
-    """Draws and accepts the variants of one problem under one secret; the baseline (what
-    the file's own numbers detect) is worked out once for the whole class."""
+    """Draws and accepts the variants of one problem under one secret. What does not depend
+    on the draw is worked out once for the whole class: the baseline (what the file's own
+    numbers detect), the codes each draw must detect, and which questions to try first."""
 
     def __init__(self, problem, secret: str):
-        from .graph.solve import solve_graph
-
         if not varies(problem):
             raise InputError.at(problem.file, None, "has no vary: section; every student has the file's own numbers")
         self.problem = problem
         self._secret = secret
         self.tolerance = loosest(problem)
-        _, self.baseline = detected_codes(solve_graph(problem))
+        table = mistake_table(solve_graph(problem))
+        self.baseline = {row.code for row in table if row.detected}
         self.required = [r.code for r in problem.require]
-        # Why each rejected draw was rejected, by its values: a small vary space repeats its
-        # candidates, so an impossible `require` costs a verdict per distinct variant at most.
-        self._rejected: dict[bytes, list[str]] = {}
+        self.needed = frozenset(self.baseline | set(self.required))
+        self.formulas = any(q.answer == "formula" for q in problem.questions)
+        # Which questions a draw's check tries first: at the start those where most of the
+        # needed codes apply on the file's numbers, then those that have caught the most
+        # codes first in the draws checked so far (so an accepted draw has them all caught
+        # after a question or two). Only the work depends on this order, never the verdict.
+        index = {q.id: i for i, q in enumerate(problem.questions)}
+        applies = Counter(index[question] for question, _ in {(row.question, row.code) for row in table if row.code in self.needed})
+        self._start = tuple(sorted(range(len(problem.questions)), key=lambda i: (-applies[i], i)))
+        self._caught: Counter = Counter()  # question index → codes it was the first to catch
+        # Why each rejected draw was rejected, by its values, on each pass: a small vary space
+        # repeats its candidates, so an impossible `require` costs a verdict per distinct
+        # variant and pass at most, for the whole class.
+        self._rejected: dict[bool, dict[bytes, list[str]]] = {False: {}, True: {}}
 
-    def verdict(self, candidate) -> tuple[object | None, list[str]]:
+    @property
+    def first(self) -> tuple[int, ...]:
+        return tuple(sorted(self._start, key=lambda i: -self._caught[i]))  # a stable sort: ties keep the start's order
+
+    def verdict(self, candidate, every_reason: bool = True) -> tuple[object | None, list[str]]:
         """(the solution, []) when ``candidate`` (a problem with drawn leaves) is accepted,
-        else (None, the reasons it is not)."""
-        from .graph.load import check_gradients_defined
-        from .graph.solve import solve_graph
-
+        else (None, the reasons it is not). Without ``every_reason``, a draw that a cheap
+        look at its values rules out (:func:`~hwcheck.grade.coverage.uncatchable`) is
+        refused before it is solved, with that reason only: the same verdict, less said."""
         close = kinks_too_close(candidate, self.tolerance)
         if close:
             return None, [f"a kink within the tolerance at step '{step}'" for step in close]
@@ -188,35 +198,44 @@ class Variants:
         check_gradients_defined(candidate.questions, candidate, None, faults)
         if faults:
             return None, ["a gradient asked is undefined"]
+        if not every_reason and not self.formulas:
+            lost = self.needed & uncatchable(candidate)
+            if lost:
+                return None, self._reasons(lost)
         solution = solve_graph(candidate)
-        _, detected = detected_codes(solution)
-        lost = [f"'{code}' no longer detected" for code in sorted(self.baseline - detected)]
-        missing = [f"'{code}' not detected (required)" for code in self.required if code not in detected]
-        if lost or missing:
-            return None, missing + lost
+        detected = detected_among(solution, self.needed, self.first)
+        self._caught.update(detected.values())
+        if self.needed - detected.keys():
+            return None, self._reasons(self.needed - detected.keys())
         return solution, []
+
+    def _reasons(self, undetected) -> list[str]:
+        missing = [f"'{code}' not detected (required)" for code in self.required if code in undetected]
+        return missing + [f"'{code}' no longer detected" for code in sorted(self.baseline & undetected)]
 
     def solution_for(self, student: str):
         """The solution of ``student``'s variant; InputError when no draw is accepted."""
-        from .graph.engine import NumericFault
-
         if not normalise_name(student):
             raise InputError.at(self.problem.file, None, "a student's name is needed to choose their variant, and it is empty")
         seed = variant_seed(self.problem.id, student, self._secret)
-        failures: Counter = Counter()
         draws = draws_for(self.problem)
-        for k in range(draws):
-            drawn = draw(self.problem, seed, k)
-            key = b"".join(values.tobytes() for values in drawn.values())
-            if key not in self._rejected:
-                try:
-                    solution, reasons = self.verdict(with_leaves(self.problem, drawn, variant_id(seed)))
-                except NumericFault as fault:
-                    solution, reasons = None, [f"step '{fault.node.step}' outside its operation's domain"]
-                if solution is not None:
-                    return solution
-                self._rejected[key] = reasons
-            failures.update(self._rejected[key])
+        # The draws are tried with the cheap look first; only when none is accepted are
+        # they tried again in full, to say why each failed.
+        for every_reason in (False, True):
+            failures: Counter = Counter()
+            rejected = self._rejected[every_reason]
+            for k in range(draws):
+                drawn = draw(self.problem, seed, k)
+                key = b"".join(values.tobytes() for values in drawn.values())
+                if key not in rejected:
+                    try:
+                        solution, reasons = self.verdict(with_leaves(self.problem, drawn, variant_id(seed)), every_reason)
+                    except NumericFault as fault:
+                        solution, reasons = None, [f"step '{fault.node.step}' outside its operation's domain"]
+                    if solution is not None:
+                        return solution
+                    rejected[key] = reasons
+                failures.update(rejected[key])
         worst = "; ".join(f"{reason} in {count:,}" for reason, count in failures.most_common(3))
         raise InputError.at(self.problem.file, self.problem.vary[0].pos,
                             f"no variant for student '{student}' in {draws:,} draws meets the requirements (most often failed, of "

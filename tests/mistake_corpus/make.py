@@ -286,6 +286,7 @@ questions:
   - {{id: Q6, ask: dL/dW1}}
   - {{id: Q7, ask: dL/db1}}
   - {{id: Q8, ask: dL/dZ, answer: formula}}
+  - {{id: Q9, ask: dL/dW2, answer: formula}}
 """
 
     def work(no_mean=False, example=None, axis0=False, y_minus_p=False, no_t=False, no_gate=False, round_p=None, dz_given=None):
@@ -314,7 +315,8 @@ questions:
 
     right = {k: written(v) for k, v in work().items()}
     right["Q8"] = "(P - Y) / 2"
-    p = Problem("batch_cls", "dev", text, [f"Q{i}" for i in range(1, 9)], right)
+    right["Q9"] = "transpose(H) @ (P - Y) / 2"
+    p = Problem("batch_cls", "dev", text, [f"Q{i}" for i in range(1, 10)], right)
     p.case("Q8", "y-minus-p", "(Y - P) / 2", "a formula", also=["sign-error"])
     p.case("Q8", "missing-batch-mean", "P - Y", "a formula: the 1/2 left out")
     p.case("Q8", "formula-value-not-gradient", "P", "a formula: the probabilities, not a gradient")
@@ -347,6 +349,10 @@ questions:
     p.case("Q5", "carried-forward", mine["Q5"], "from their own dL/dZ", {"Q3": ("wrong-entry", their)})
     p.case("Q4", "none", R["Q4"] * np.array([[1.3, 0.7, 1.1], [0.9, 1.2, 0.8]]))
     p.case("Q6", "none", R["Q6"] + np.array([[0.03, -0.02], [0.05, 0.01]]))
+    # The same two slips one step further down (Hᵀ carries them), and a wrong N.
+    p.case("Q9", "y-minus-p", "transpose(H) @ (Y - P) / 2", "a formula", also=["sign-error"])
+    p.case("Q9", "missing-batch-mean", "transpose(H) @ (P - Y)", "a formula: the 1/2 left out")
+    p.case("Q8", "none", "(P - Y) / 4", "a formula: divided by 4, not the batch's 2")
     return p
 
 
@@ -385,6 +391,8 @@ questions:
   - {{id: Q5, ask: dL/db2}}
   - {{id: Q6, ask: dL/dW1}}
   - {{id: Q7, ask: dL/db1}}
+  - {{id: Q8, ask: dL/dyhat, answer: formula}}
+  - {{id: Q9, ask: dL/dw2, answer: formula}}
 """
 
     def work(half=False, no_mean=False, example=None, forget=False, confuse=False, no_t=False, pre=False, round_h=None):
@@ -409,7 +417,9 @@ questions:
         return {"Q1": yhat, "Q2": np.mean((yhat - y) ** 2), "Q3": dy, "Q4": dw2, "Q5": db2, "Q6": dW1, "Q7": db1}
 
     right = {k: written(v) for k, v in work().items()}
-    p = Problem("batch_reg", "dev", text, [f"Q{i}" for i in range(1, 8)], right)
+    right["Q8"] = "2 * (yhat - y) / 3"
+    right["Q9"] = "transpose(H) @ (2 * (yhat - y) / 3)"
+    p = Problem("batch_reg", "dev", text, [f"Q{i}" for i in range(1, 10)], right)
     R = work()
     for q in ("Q3", "Q4", "Q6"):
         p.case(q, "square-factor", work(half=True)[q], "the factor 2 of the square dropped")
@@ -430,6 +440,8 @@ questions:
     p.case("Q6", "rounded-early", work(round_h=1)["Q6"], "H rounded to 1 decimal before going on")
     p.case("Q4", "sign-error", -R["Q4"])
     p.case("Q6", "none", R["Q6"] * np.array([[1.2, 0.8], [0.9, 1.1], [1.3, 0.7]]))
+    p.case("Q8", "missing-batch-mean", "2 * (yhat - y)", "a formula: the 1/3 of the mse left out")
+    p.case("Q9", "missing-batch-mean", "transpose(H) @ (2 * (yhat - y))", "a formula: the 1/3 of the mse left out")
     return p
 
 
@@ -644,6 +656,7 @@ questions:
   - {{id: Q7, ask: dL/dW1}}
   - {{id: Q8, ask: dL/db1}}
   - {{id: Q9, ask: dL/dZ, answer: formula}}
+  - {{id: Q10, ask: dL/dW2, answer: formula}}
 """
 
     def work(no_mean=False, example=None, axis0=False, y_minus_p=False, no_t=False, forget=False, one_minus=False, round_p=None, dh_given=None):
@@ -671,7 +684,8 @@ questions:
 
     right = {k: written(v) for k, v in work().items()}
     right["Q9"] = "(P - Y) / 3"
-    p = Problem("batch_tanh_ce", "heldout", text, [f"Q{i}" for i in range(1, 10)], right)
+    right["Q10"] = "transpose(H) @ (P - Y) / 3"
+    p = Problem("batch_tanh_ce", "heldout", text, [f"Q{i}" for i in range(1, 11)], right)
     p.case("Q9", "y-minus-p", "(Y - P) / 3", "a formula", also=["sign-error"])
     p.case("Q9", "missing-batch-mean", "P - Y", "a formula: the 1/3 left out")
     p.case("Q9", "formula-value-not-gradient", "P", "a formula: the probabilities, not a gradient")
@@ -704,6 +718,10 @@ questions:
     p.case("Q7", "carried-forward", mine["Q7"], "from their own dL/dH", {"Q6": ("wrong-entry", their)})
     p.case("Q8", "carried-forward", mine["Q8"], "from their own dL/dH", {"Q6": ("wrong-entry", their)})
     p.case("Q7", "none", R["Q7"] * np.array([[0.8, 1.2, 1.1], [1.3, 0.9, 0.7]]))
+    # The same two slips one step further down (Hᵀ carries them), and a wrong N.
+    p.case("Q10", "y-minus-p", "transpose(H) @ (Y - P) / 3", "a formula", also=["sign-error"])
+    p.case("Q10", "missing-batch-mean", "transpose(H) @ (P - Y)", "a formula: the 1/3 left out")
+    p.case("Q9", "none", "(P - Y) / 2", "a formula: divided by 2, not the batch's 3")
     return p
 
 
@@ -742,6 +760,7 @@ questions:
   - {{id: Q5, ask: dL/db2}}
   - {{id: Q6, ask: dL/dW1}}
   - {{id: Q7, ask: dL/db1}}
+  - {{id: Q8, ask: dL/dyhat, answer: formula}}
 """
 
     def work(half=False, no_mean=False, example=None, no_gate=False, no_t=False, pre=False):
@@ -760,7 +779,8 @@ questions:
         return {"Q1": yhat, "Q2": np.mean((yhat - y) ** 2), "Q3": dy, "Q4": dw2, "Q5": dy.sum(), "Q6": dW1, "Q7": dA.sum(axis=0)}
 
     right = {k: written(v) for k, v in work().items()}
-    p = Problem("batch_relu_mse", "heldout", text, [f"Q{i}" for i in range(1, 8)], right)
+    right["Q8"] = "2 * (yhat - y) / 2"
+    p = Problem("batch_relu_mse", "heldout", text, [f"Q{i}" for i in range(1, 9)], right)
     R = work()
     p.case("Q6", "relu-gate-ignored", work(no_gate=True)["Q6"])
     p.case("Q7", "relu-gate-ignored", work(no_gate=True)["Q7"])
@@ -778,6 +798,7 @@ questions:
     p.case("Q4", "pre-activation", work(pre=True)["Q4"], "A used for H in ∂(H @ w2)/∂w2")
     p.case("Q5", "sign-error", -R["Q5"])
     p.case("Q6", "none", R["Q6"] * np.array([[1.25, 0.8, 1.0], [0.9, 1.15, 1.3]]) + 0.01)
+    p.case("Q8", "missing-batch-mean", "2 * (yhat - y)", "a formula: the 1/2 of the mse left out")
     return p
 
 

@@ -6,7 +6,10 @@
     problem = load_problem("problems/mlp_params.yaml")   # an ArchitectureProblem
     solution = solve_architecture(problem)
     solution.expected("params").value                    # 557057
-    solution.network.formula_text                        # '30×1024 + 1024 + ... = 557,057'
+    solution.network.formula_total                       # a term: 30×1024 + 1024 + ... = 557,057
+
+    from hwcheck.render.typeset import unicode, tex
+    unicode(solution.network.formula_total)              # '30×1024 + 1024 + ... = 557,057'
 """
 
 from .layers import LAYER_TYPES, MISTAKES

@@ -1,43 +1,34 @@
-"""The arithmetic of shapes, written the way a teaching assistant writes it on the board.
+"""The arithmetic of shapes, worked out the way a teaching assistant writes it on the board.
 
-Every function returns the number *and* the text that shows how it comes out, so the
-two can never disagree. Minus signs are typographic (−), products use · inside one
-layer and × in the written-out total, as the seed homework does.
+Every function returns the number *and* the working that shows how it comes out, as a
+term (:mod:`hwcheck.graph.terms`: ⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32), so the two
+can never disagree and each output typesets the same working (:mod:`hwcheck.render.typeset`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from ..numbers import fmt_count
-
-MINUS = "\u2212"
-
-
-def num(n: int) -> str:
-    """An integer inside an expression, with a typographic minus: −2."""
-    return f"{MINUS}{-n}" if n < 0 else str(n)
+from ..graph.terms import BoardSum, Ceil, Chain, Fixed, Floor, Int, Measure, Neg, Paren, Phrase, Prod, Tally, Term, equation
 
 
-def count(n: int) -> str:
-    """A result: 1216, 31,744, 557,057.
+def ints(*values: int) -> tuple[Term, ...]:
+    return tuple(Int(v) for v in values)
 
-    Separators start at five digits (the style of the seed and the issue:
-    ``16·3·5·5 + 16 = 1216`` but ``= 557,057``); negative results keep their sign.
-    """
-    if n < 0:
-        return MINUS + count(-n)
-    return str(n) if n < 10_000 else fmt_count(n)
+
+def minus(term: Term | int) -> Neg:
+    return Neg(Int(term) if isinstance(term, int) else term)
 
 
 def ceil_div(a: int, b: int) -> int:
     return -((-a) // b)
 
 
-def pad_text(pad: tuple[int, int]) -> str:
+def pad_terms(pad: tuple[int, int]) -> tuple[Term, ...]:
     """Symmetric padding as ``2·p``, asymmetric (``same`` with an even kernel) as ``1 + 2``."""
     before, after = pad
-    return f"2·{before}" if before == after else f"{before} + {after}"
+    return (Prod(ints(2, before)),) if before == after else ints(before, after)
 
 
 @dataclass(frozen=True)
@@ -45,10 +36,13 @@ class Slide:
     """One spatial axis of a convolution or pooling window, worked out."""
 
     out: int
-    expr: str  # ⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32
-    border: str | None = None  # ceil_mode's dropped last window, written out
+    working: Term  # ⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32
+    border: Term | None = None  # ceil_mode's dropped last window, worked out
 
 
+# Cached: a network repeats its convolutions (and grading re-runs the calculator once per
+# mistake), so the same working is built once and shared; terms are immutable.
+@lru_cache(maxsize=4096)
 def slide(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int, *,
           ceil: bool = False, plus_one: bool = True, border_rule: bool = False) -> Slide:
     """PyTorch's output size: ⌊(in + p₁ + p₂ − d·(k − 1) − 1)/s⌋ + 1, or ⌈…⌉ with ceil_mode.
@@ -59,14 +53,15 @@ def slide(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: i
     span = size + pad[0] + pad[1] - dilation * (kernel - 1) - 1
     quotient = ceil_div(span, stride) if ceil else span // stride  # // floors, as PyTorch's div_rtn
     out = quotient + 1 if plus_one else quotient
-    left, right = ("⌈", "⌉") if ceil else ("⌊", "⌋")
-    expr = (f"{left}({size} + {pad_text(pad)} − {dilation}·({kernel} − 1) − 1)/{stride}{right}"
-            + (" + 1" if plus_one else "") + f" = {num(out)}")
+    reach = Prod((Int(dilation), Paren(BoardSum((Int(kernel), minus(1))))))
+    windows = (Ceil if ceil else Floor)(Paren(BoardSum((Int(size), *pad_terms(pad), Neg(reach), minus(1)))), Int(stride))
+    working = equation(BoardSum((windows, Int(1))) if plus_one else windows, Int(out))
     if border_rule and out > 0 and (out - 1) * stride >= size + pad[0]:
-        start = (out - 1) * stride
-        border = f"({out} − 1)·{stride} = {start} ≥ {size} + {pad[0]}, so {out} − 1 = {out - 1}"
-        return Slide(out - 1, expr, border)
-    return Slide(out, expr)
+        start = Prod((Paren(BoardSum((Int(out), minus(1)))), Int(stride)))
+        border = Chain((start, Int((out - 1) * stride), BoardSum(ints(size, pad[0])), BoardSum((Int(out), minus(1))),
+                        Int(out - 1)), ("=", "≥", "so", "="))
+        return Slide(out - 1, working, border)
+    return Slide(out, working)
 
 
 def slide_divides(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> bool:
@@ -83,8 +78,7 @@ def same_pad_pytorch(kernel: int, dilation: int) -> tuple[int, int]:
 def same_keras(size: int, stride: int, *, ceil: bool = True) -> Slide:
     """Keras' ``padding='same'``: out = ⌈in/s⌉ whatever the kernel."""
     out = ceil_div(size, stride) if ceil else size // stride
-    left, right = ("⌈", "⌉") if ceil else ("⌊", "⌋")
-    return Slide(out, f"{left}{size}/{stride}{right} = {num(out)}")
+    return Slide(out, equation((Ceil if ceil else Floor)(Int(size), Int(stride)), Int(out)))
 
 
 def same_pad_keras(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -98,16 +92,16 @@ def transpose_slide(size: int, kernel: int, stride: int, pad: int, dilation: int
                     output_padding: int, *, plus_one: bool = True) -> Slide:
     """ConvTranspose: (in − 1)·s − 2·p + d·(k − 1) + output_padding + 1."""
     out = (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + (1 if plus_one else 0)
-    expr = (f"({size} − 1)·{stride} − 2·{pad} + {dilation}·({kernel} − 1) + {output_padding}"
-            + (" + 1" if plus_one else "") + f" = {num(out)}")
-    return Slide(out, expr)
+    terms = (Prod((Paren(BoardSum((Int(size), minus(1)))), Int(stride))), Neg(Prod(ints(2, pad))),
+             Prod((Int(dilation), Paren(BoardSum((Int(kernel), minus(1)))))), Int(output_padding))
+    return Slide(out, equation(BoardSum(terms + ((Int(1),) if plus_one else ())), Int(out)))
 
 
-def memory_text(n_params: int, bytes_per: int = 4) -> tuple[int, str]:
+def memory(n_params: int, bytes_per: int = 4) -> tuple[int, Term]:
     """Parameter memory in float32: ``557,057 × 4 B = 2,228,228 B ≈ 2.23 MB`` (decimal units, as torchinfo)."""
     total = n_params * bytes_per
-    text = f"{count(n_params)} × {bytes_per} B = {count(total)} B"
+    pieces = (Tally(n_params), " × ", Measure(Int(bytes_per), "B"), " = ", Measure(Tally(total), "B"))
     for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
         if total >= size:
-            return total, f"{text} ≈ {total / size:.2f} {unit}"
-    return total, text
+            return total, Phrase(pieces + (" ≈ ", Measure(Fixed(total / size), unit)))
+    return total, Phrase(pieces)

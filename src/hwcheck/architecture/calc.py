@@ -7,9 +7,11 @@ substituted, to recognise how a wrong answer came about.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping, Sequence
 
-from .arith import count, memory_text
+from ..graph import terms as T
+from .arith import memory
 from .layers import LAYER_TYPES, Context, Shaped, check_rank
 from .model import Branch, LayerFault, LayerRow, LayerSpec, Network, Term
 
@@ -26,13 +28,20 @@ CONVENTION_NOTES = {
 }
 
 
-def _sum_text(terms: Sequence[Term], times: str = "·") -> str:
+@lru_cache(maxsize=4096)  # as arith.slide: the same layer's working is built once, across runs too
+def _sum(terms: tuple[Term, ...]) -> T.Term:
     """``16·3·5·5 + 16 = 1216``; ``0`` for a layer without parameters."""
     if not terms:
-        return "0"
-    total = sum(term.value for term in terms)
-    written = " + ".join(term.text(times) for term in terms)
-    return written if len(terms) == 1 and len(terms[0].factors) == 1 else f"{written} = {count(total)}"
+        return T.Int(0)
+    written = T.Sum(tuple(term.product() for term in terms)) if len(terms) > 1 else terms[0].product()
+    if len(terms) == 1 and len(terms[0].factors) == 1:
+        return written
+    return T.equation(written, T.Tally(sum(term.value for term in terms)))
+
+
+def _statistics(formula: T.Term, which: str) -> T.Term:
+    """Batch norm's statistics, in words beside their count: ``64 + 64 = 128 (running mean, variance)``."""
+    return T.Noted(formula, (f"{which} mean, variance",))
 
 
 def compute(input_shape: Sequence[int], layers: Sequence[LayerSpec], convention: str = "pytorch",
@@ -81,16 +90,15 @@ class _Walker:
         stats = sum(term.value for term in counted.running)
         self.running += params
         keras = ctx.convention == "keras"
-        macs, macs_text = kind.mult_adds(params, shape, out, counted.trainable)
+        macs, macs_formula = kind.mult_adds(params, shape, out, counted.trainable)
         return LayerRow(
             **place, output_shape=out, steps=shaped.steps, terms=counted.trainable, params=params,
-            params_text=_sum_text(counted.trainable),
+            params_formula=_sum(counted.trainable),
             non_trainable=stats if keras else 0,
-            non_trainable_text=f"{_sum_text(counted.running)} (moving mean, variance)" if keras and stats else "0",
+            non_trainable_formula=_statistics(_sum(counted.running), "moving") if keras and stats else T.Int(0),
             buffers=0 if keras else stats,
-            buffers_text=f"{_sum_text(counted.running)} (running mean, variance)" if stats and not keras else "0",
-            mult_adds=macs, mult_adds_text=macs_text, running_total=self.running, running_total_text=count(self.running),
-            notes=shaped.notes,
+            buffers_formula=_statistics(_sum(counted.running), "running") if stats and not keras else T.Int(0),
+            mult_adds=macs, mult_adds_formula=macs_formula, running_total=self.running, notes=shaped.notes,
         )
 
     def _block(self, kind, layer: LayerSpec, shape: tuple[int, ...], source: LayerSpec | None, place: dict) -> LayerRow:
@@ -112,42 +120,43 @@ class _Walker:
         out = tuple(self.override.get(layer.index, shaped.shape))
         return LayerRow(
             **place, output_shape=out, steps=shaped.steps, terms=(), branches=tuple(branches),
-            params=sum(row.params for row in inner), params_text=_parts_text([row.params for row in inner]),
+            params=sum(row.params for row in inner), params_formula=_parts([row.params for row in inner]),
             non_trainable=sum(row.non_trainable for row in inner),
-            non_trainable_text=_stats_text([row.non_trainable for row in inner], "moving"),
-            buffers=sum(row.buffers for row in inner), buffers_text=_stats_text([row.buffers for row in inner], "running"),
-            mult_adds=sum(row.mult_adds for row in inner), mult_adds_text=_parts_text([row.mult_adds for row in inner]),
-            running_total=self.running, running_total_text=count(self.running), notes=shaped.notes,
+            non_trainable_formula=_block_statistics([row.non_trainable for row in inner], "moving"),
+            buffers=sum(row.buffers for row in inner),
+            buffers_formula=_block_statistics([row.buffers for row in inner], "running"),
+            mult_adds=sum(row.mult_adds for row in inner), mult_adds_formula=_parts([row.mult_adds for row in inner]),
+            running_total=self.running, notes=shaped.notes,
         )
 
 
-def _stats_text(parts: Sequence[int], which: str) -> str:
+def _block_statistics(parts: Sequence[int], which: str) -> T.Term:
     """A block's batch-norm statistics, worded as a norm layer's: ``256 + 256 = 512 (running mean, variance)``."""
-    return f"{_parts_text(parts)} ({which} mean, variance)" if sum(parts) else "0"
+    return _statistics(_parts(parts), which) if sum(parts) else T.Int(0)
 
 
-def _parts_text(parts: Sequence[int]) -> str:
+def _parts(parts: Sequence[int]) -> T.Term:
     """A block's count as the sum of its layers' (those that have any): ``9408 + 128 = 9536``."""
     parts = [part for part in parts if part]
     if len(parts) <= 1:
-        return count(sum(parts))
-    return f"{' + '.join(count(part) for part in parts)} = {count(sum(parts))}"
+        return T.Tally(sum(parts))
+    return T.equation(T.Sum(tuple(T.Tally(part) for part in parts)), T.Tally(sum(parts)))
 
 
 def _network(convention: str, input_shape: tuple[int, ...], rows: list[LayerRow]) -> Network:
     trainable = sum(row.params for row in rows)
     non_trainable = sum(row.non_trainable for row in rows)
     total = trainable + non_trainable
-    formula = " + ".join(term.text("×") for top in rows for row in top.walk() for term in row.terms) or "0"
-    param_bytes, memory = memory_text(total)
-    mult_adds = sum(row.mult_adds for row in rows)
+    formula = T.Sum(tuple(term.times() for top in rows for row in top.walk() for term in row.terms) or (T.Int(0),))
+    param_bytes, memory_term = memory(total)
     return Network(
         convention=convention, input_shape=input_shape, rows=tuple(rows), trainable=trainable,
-        non_trainable=non_trainable, total=total, buffers=sum(row.buffers for row in rows), mult_adds=mult_adds,
-        formula=formula, formula_text=f"{formula} = {count(trainable)}", param_bytes=param_bytes, memory_text=memory,
-        convention_note=CONVENTION_NOTES[convention], layout_text=LAYOUTS[convention],
-        counts_text=f"trainable {count(trainable)} · non-trainable {count(non_trainable)} · total {count(total)}",
-        mult_adds_total_text=count(mult_adds),
+        non_trainable=non_trainable, total=total, buffers=sum(row.buffers for row in rows),
+        mult_adds=sum(row.mult_adds for row in rows), formula=formula, formula_total=T.equation(formula, T.Tally(trainable)),
+        param_bytes=param_bytes, memory=memory_term, convention_note=CONVENTION_NOTES[convention],
+        layout_text=LAYOUTS[convention],
+        counts=T.Phrase(("trainable ", T.Tally(trainable), " · non-trainable ", T.Tally(non_trainable),
+                         " · total ", T.Tally(total))),
     )
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
-from .arith import (count, pad_text, same_keras, same_pad_keras, same_pad_pytorch, slide,
-                    slide_divides, transpose_slide)
+from ..graph import terms as T
+from .arith import ints, pad_terms, same_keras, same_pad_keras, same_pad_pytorch, slide, slide_divides, transpose_slide
 from .keys import COUNT, FLAG, LAYERS, NONNEG, NUMBER, PADDING, RATE, SIZE, Key
 from .model import LayerFault, LayerSpec, ShapeStep, Term, shape_text
 
@@ -118,9 +118,9 @@ class LayerType:
         return Counted()
 
     def mult_adds(self, params: int, shape: tuple[int, ...], out: tuple[int, ...],
-                  terms: tuple[Term, ...] = ()) -> tuple[int, str]:
+                  terms: tuple[Term, ...] = ()) -> tuple[int, T.Term]:
         # torchinfo: (batch = 1) × every weight and bias of a norm layer, once
-        return params, count(params)
+        return params, T.Tally(params)
 
     def branches(self, layer: LayerSpec) -> tuple[tuple[str, tuple[LayerSpec, ...]], ...]:
         """A block's branches as (name, layers); a plain layer has none."""
@@ -132,7 +132,12 @@ class LayerType:
         raise NotImplementedError  # pragma: no cover - only called when branches() is not empty
 
 
-def per_position(params: int, positions: tuple[int, ...]) -> tuple[int, str]:
+def times_positions(count: int, positions: tuple[int, ...], total: int) -> T.Term:
+    """``1216·32·32 = 1,245,184``: a count once per position."""
+    return T.equation(T.Prod((T.Tally(count), *ints(*positions))), T.Tally(total))
+
+
+def per_position(params: int, positions: tuple[int, ...]) -> tuple[int, T.Term]:
     """Mult-adds of a layer applied at every position: each weight and bias once per position.
 
     torchinfo after its pull request #318 counts ``nn.Linear`` on ``[L, F]`` as
@@ -140,8 +145,8 @@ def per_position(params: int, positions: tuple[int, ...]) -> tuple[int, str]:
     """
     total = params * prod(positions)
     if prod(positions) == 1:
-        return total, count(total)
-    return total, f"{count(params)}·{'·'.join(map(str, positions))} = {count(total)}"
+        return total, T.Tally(total)
+    return total, times_positions(params, positions, total)
 
 
 def _bias(layer: LayerSpec, ctx: Context, factors: tuple[int, ...]) -> list[Term]:
@@ -160,7 +165,7 @@ class Dense(LayerType):
 
     def output(self, layer, shape, ctx):
         units = layer.options["units"]
-        return Shaped(shape[:-1] + (units,), (ShapeStep("features (units)", str(units)),))
+        return Shaped(shape[:-1] + (units,), (ShapeStep("features (units)", T.Int(units)),))
 
     def params(self, layer, shape, ctx):
         units = layer.options["units"]
@@ -190,7 +195,7 @@ def _windows(layer: LayerSpec, spatial: tuple[int, ...], ctx: Context, *, kernel
             result = same_keras(size, s, ceil=rounding_up)
             before, after = same_pad_keras(size, k, s, d)
             sizes.append(result.out)
-            steps.append(ShapeStep(label, result.expr))
+            steps.append(ShapeStep(label, result.working))
             notes.append(f"{label}: 'same' pads {before} before and {after} after (TensorFlow puts the odd one at the end)")
             continue
         elif padding == "same":
@@ -214,11 +219,14 @@ def _windows(layer: LayerSpec, spatial: tuple[int, ...], ctx: Context, *, kernel
         result = slide(size, k, s, pad, d, ceil=ceil, plus_one=plus_one, border_rule=pool and ceil and ceil_mode)
         if result.out <= 0:
             reach = d * (k - 1) + 1
-            raise LayerFault(layer, f"output {axis_name} {result.expr} ≤ 0: the window spans {d}·({k} − 1) + 1 = {reach} "
-                             f"but the padded input is only {size} + {pad_text(pad)} = {size + sum(pad)}; "
+            from ..render.typeset import unicode  # deliberate: only a layer that cannot run writes its working here
+
+            padded = T.equation(T.BoardSum((T.Int(size), *pad_terms(pad))), T.Int(size + sum(pad)))
+            raise LayerFault(layer, f"output {axis_name} {unicode(result.working)} ≤ 0: the window spans {d}·({k} − 1) + 1 = {reach} "
+                             f"but the padded input is only {unicode(padded)}; "
                              "use a smaller kernel or dilation, more padding, or a larger input", key="kernel")
         sizes.append(result.out)
-        steps.append(ShapeStep(label, result.expr))
+        steps.append(ShapeStep(label, result.working))
         if result.border:
             steps.append(ShapeStep(f"{label} (ceil_mode)", result.border,
                                    "the last window would start in the right padding, so PyTorch drops it"))
@@ -227,8 +235,8 @@ def _windows(layer: LayerSpec, spatial: tuple[int, ...], ctx: Context, *, kernel
 
 def _merge_axes(steps: list[ShapeStep]) -> list[ShapeStep]:
     """H and W worked out identically are written once, as ``H, W``."""
-    if len(steps) == 2 and steps[0].expr == steps[1].expr and steps[0].label == "H" and steps[1].label == "W":
-        return [ShapeStep("H, W", steps[0].expr)]
+    if len(steps) == 2 and steps[0].working == steps[1].working and steps[0].label == "H" and steps[1].label == "W":
+        return [ShapeStep("H, W", steps[0].working)]
     return steps
 
 
@@ -265,7 +273,7 @@ class Conv(LayerType):
         sizes, steps, notes = _windows(layer, spatial, ctx, kernel=o["kernel"], stride=o["stride"],
                                        padding=o["padding"], dilation=o["dilation"])
         return Shaped(join_channels(o["filters"], sizes, ctx),
-                      channel_steps(ShapeStep("C (filters)", str(o["filters"])), steps, ctx), tuple(notes))
+                      channel_steps(ShapeStep("C (filters)", T.Int(o["filters"])), steps, ctx), tuple(notes))
 
     def params(self, layer, shape, ctx):
         o = layer.options
@@ -278,7 +286,7 @@ class Conv(LayerType):
 
     def mult_adds(self, params, shape, out, terms=()):
         # torchinfo: every weight and bias once per output position (channels aside)
-        return params * prod(out[1:]), f"{count(params)}·{'·'.join(map(str, out[1:]))} = {count(params * prod(out[1:]))}"
+        return params * prod(out[1:]), times_positions(params, out[1:], params * prod(out[1:]))
 
 
 class ConvTranspose2d(Conv):
@@ -313,11 +321,13 @@ class ConvTranspose2d(Conv):
                 p = 0
             result = transpose_slide(size, k, s, p, d, op, plus_one=not ctx.applies("forgot-plus-one", layer))
             if result.out <= 0:
-                raise LayerFault(layer, f"output {axis_name} {result.expr} ≤ 0; use less padding", key="padding")
+                from ..render.typeset import unicode  # deliberate: only a layer that cannot run writes its working here
+
+                raise LayerFault(layer, f"output {axis_name} {unicode(result.working)} ≤ 0; use less padding", key="padding")
             sizes.append(result.out)
-            steps.append(ShapeStep(label, result.expr))
+            steps.append(ShapeStep(label, result.working))
         return Shaped(join_channels(o["filters"], sizes, ctx),
-                      channel_steps(ShapeStep("C (filters)", str(o["filters"])), _merge_axes(steps), ctx))
+                      channel_steps(ShapeStep("C (filters)", T.Int(o["filters"])), _merge_axes(steps), ctx))
 
     def params(self, layer, shape, ctx):
         o = layer.options
@@ -361,10 +371,10 @@ class Pool(LayerType):
         sizes, steps, more = _windows(layer, spatial, ctx, kernel=o["kernel"], stride=stride, padding=o["padding"],
                                       dilation=o.get("dilation", (1,) * self.ndim), ceil_mode=o["ceil_mode"], pool=True)
         return Shaped(join_channels(channels, sizes, ctx),
-                      channel_steps(ShapeStep("C (unchanged)", str(channels)), steps, ctx), tuple(notes + more))
+                      channel_steps(ShapeStep("C (unchanged)", T.Int(channels)), steps, ctx), tuple(notes + more))
 
     def mult_adds(self, params, shape, out, terms=()):
-        return 0, "0"
+        return 0, T.Tally(0)
 
 
 class GlobalPool(LayerType):
@@ -378,7 +388,7 @@ class GlobalPool(LayerType):
 
     def output(self, layer, shape, ctx):
         channels = split_channels(shape, ctx)[0]
-        return Shaped((channels,), (ShapeStep("C (one value per channel)", str(channels)),))
+        return Shaped((channels,), (ShapeStep("C (one value per channel)", T.Int(channels)),))
 
 
 class Flatten(LayerType):
@@ -387,8 +397,8 @@ class Flatten(LayerType):
 
     def output(self, layer, shape, ctx):
         size = prod(shape)
-        expr = f"{'·'.join(map(str, shape))} = {count(size)}" if len(shape) > 1 else str(size)
-        return Shaped((size,), (ShapeStep("features", expr),))
+        working = T.equation(T.Prod(ints(*shape)), T.Tally(size)) if len(shape) > 1 else T.Int(size)
+        return Shaped((size,), (ShapeStep("features", working),))
 
 
 class BatchNorm(LayerType):
@@ -446,7 +456,7 @@ class Embedding(LayerType):
 
     def output(self, layer, shape, ctx):
         dim = layer.options["dim"]
-        return Shaped(shape + (dim,), (ShapeStep("dim", str(dim)),),
+        return Shaped(shape + (dim,), (ShapeStep("dim", T.Int(dim)),),
                       (f"the input holds indices 0 … {layer.options['num'] - 1}",))
 
     def params(self, layer, shape, ctx):
@@ -485,8 +495,8 @@ class Recurrent(LayerType):
         o = layer.options
         directions = 2 if o["bidirectional"] else 1
         width = directions * o["hidden"]
-        step = (ShapeStep("features (directions·hidden)", f"2·{o['hidden']} = {count(width)}") if directions == 2
-                else ShapeStep("features (hidden)", str(width)))
+        step = (ShapeStep("features (directions·hidden)", T.equation(T.Prod(ints(2, o["hidden"])), T.Tally(width)))
+                if directions == 2 else ShapeStep("features (hidden)", T.Int(width)))
         if o["return_sequences"]:
             return Shaped((shape[0], width), (step,))
         return Shaped((width,), (step,), ("return_sequences: false keeps the last time step only",))
@@ -506,7 +516,7 @@ class Recurrent(LayerType):
     def mult_adds(self, params, shape, out, terms=()):
         # torchinfo: each weight and bias once per time step; the module itself always returns all L steps
         steps = shape[0]
-        return params * steps, f"{count(params)}·{steps} = {count(params * steps)}"
+        return params * steps, times_positions(params, (steps,), params * steps)
 
 
 def _heads(layer: LayerSpec, width: int) -> int:
@@ -530,14 +540,13 @@ def _attention_terms(layer: LayerSpec, width: int, bias: bool, ctx: Context, fro
     return terms
 
 
-def _once_per_position(params: int, shape: tuple[int, ...], terms: tuple[Term, ...]) -> tuple[int, str]:
+def _once_per_position(params: int, shape: tuple[int, ...], terms: tuple[Term, ...]) -> tuple[int, T.Term]:
     """torchinfo: weights and biases once per position (L), norm scales and shifts once."""
     norms = sum(term.value for term in terms if term.role in ("scale", "shift"))
     projected, positions = params - norms, shape[0]
     total = projected * positions + norms
-    if not norms:
-        return total, f"{count(projected)}·{positions} = {count(total)}"
-    return total, f"{count(projected)}·{positions} + {count(norms)} = {count(total)}"
+    once = T.Prod((T.Tally(projected), T.Int(positions)))
+    return total, T.equation(T.Sum((once, T.Tally(norms))) if norms else once, T.Tally(total))
 
 
 class Attention(LayerType):
@@ -564,7 +573,7 @@ class MultiheadAttention(Attention):
     def output(self, layer, shape, ctx):
         width = shape[1]
         heads = _heads(layer, width)
-        return Shaped(shape, (ShapeStep("E (unchanged)", str(width)),),
+        return Shaped(shape, (ShapeStep("E (unchanged)", T.Int(width)),),
                       (f"{heads} heads of E/heads = {width}/{heads} = {width // heads} features each",))
 
     def params(self, layer, shape, ctx):
@@ -584,7 +593,7 @@ class TransformerEncoder(Attention):
         heads = _heads(layer, width)
         order = "norm, then sublayer, then add" if o["norm_first"] else "sublayer, add, then norm"
         stacked = f"{o['layers']} layers, each: " if o["layers"] > 1 else ""
-        return Shaped(shape, (ShapeStep("E (unchanged)", str(width)),),
+        return Shaped(shape, (ShapeStep("E (unchanged)", T.Int(width)),),
                       (f"{stacked}self-attention ({heads} heads of {width // heads}), feed-forward {width} → {o['ff']} → {width}; "
                        f"{order} (norm_first: {'true' if o['norm_first'] else 'false'})",))
 
@@ -622,7 +631,7 @@ class Residual(LayerType):
                              f"{shape_text(shortcut)}; they are added, so their shapes must be equal: "
                              "give the shortcut a projection (e.g. a conv2d with kernel 1 and the main branch's filters "
                              "and stride) or change the main branch")
-        step = ShapeStep("main + shortcut", f"{shape_text(main)} + {shape_text(shortcut)} = {shape_text(main)}",
+        step = ShapeStep("main + shortcut", T.equation(T.Sum((T.ShapeList(main), T.ShapeList(shortcut))), T.ShapeList(main)),
                          "the identity" if identity else "")
         return Shaped(main, (step,))
 

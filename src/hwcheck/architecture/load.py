@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..common import MistakeCodes, Question, Tolerance, read_questions
 from ..errors import FaultList, Pos, did_you_mean
-from ..problem import Question, Tolerance, read_questions
 from ..yamldoc import YList, YMap
 from .calc import compute
 from .keys import LAYERS, MAX_SIZE, KeyProblem, default_value, read_value
@@ -23,7 +23,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 RESERVED_NAMES = ("params",)
 
 
-def load_architecture(data: YMap, common: dict, faults: FaultList) -> ArchitectureProblem:
+def load_architecture(data: YMap, common: dict, faults: FaultList, codes: MistakeCodes) -> ArchitectureProblem:
     """Build the problem from its YAML mapping; faults go to ``faults``, nothing is raised."""
     input_shape = _read_input(data, faults)
     convention = _read_convention(data, faults)
@@ -31,7 +31,7 @@ def load_architecture(data: YMap, common: dict, faults: FaultList) -> Architectu
     layers = _read_layers(data, faults)
     layers_ok = len(faults.faults) == before
     names = [layer.name for layer in flatten_layers(layers) if layer.name is not None]
-    questions = read_questions(data, common["tolerance"], faults)
+    questions = read_questions(data, common["tolerance"], faults, codes)
     if questions is None:
         questions = default_questions(layers, common["tolerance"])
     else:

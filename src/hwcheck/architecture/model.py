@@ -2,8 +2,9 @@
 
 A problem is a list of :class:`LayerSpec` (what the teacher wrote, checked and with
 defaults filled in). The calculator turns it into a :class:`Network`: one
-:class:`LayerRow` per layer holding the numbers *and* the arithmetic written out, so
-renderers only lay text out and never compute.
+:class:`LayerRow` per layer holding the numbers *and* their working as typed terms
+(:mod:`hwcheck.graph.terms`), so renderers only typeset (:mod:`hwcheck.render.typeset`)
+and never compute or parse.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Mapping
 
+from ..common import Problem
 from ..errors import HwcheckError, Pos
-from ..problem import Problem
+from ..graph import terms as T
 
 CONVENTIONS = ("pytorch", "keras")
 
@@ -49,11 +51,11 @@ class LayerSpec:
 class ShapeStep:
     """One line of shape working: ``H, W: ⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32``.
 
-    ``expr`` is pure arithmetic (Markdown puts it in ``$…$``); ``note`` is prose.
+    ``working`` is maths (a term; Markdown puts it in ``$…$``); ``label`` and ``note`` are words.
     """
 
     label: str
-    expr: str
+    working: T.Term
     note: str = ""
 
 
@@ -72,8 +74,13 @@ class Term:
     def value(self) -> int:
         return prod(self.factors)
 
-    def text(self, times: str = "·") -> str:
-        return times.join(str(f) for f in self.factors)
+    def product(self) -> T.Term:
+        """``16·3·5·5`` in a layer's working; one factor is the number alone."""
+        return T.Prod(tuple(T.Int(f) for f in self.factors)) if len(self.factors) > 1 else T.Int(self.factors[0])
+
+    def times(self) -> T.Term:
+        """``16×3×5×5`` in the written-out total."""
+        return T.Times(tuple(T.Int(f) for f in self.factors)) if len(self.factors) > 1 else T.Int(self.factors[0])
 
 
 def flatten_layers(layers) -> list[LayerSpec]:
@@ -117,15 +124,14 @@ class LayerRow:
     steps: tuple[ShapeStep, ...]
     terms: tuple[Term, ...]  # learnable (trainable) parameters
     params: int
-    params_text: str  # "16·3·5·5 + 16 = 1216"
+    params_formula: T.Term  # 16·3·5·5 + 16 = 1216
     non_trainable: int  # Keras: batch-norm moving statistics
-    non_trainable_text: str
+    non_trainable_formula: T.Term  # Noted: 64 + 64 = 128 (moving mean, variance)
     buffers: int  # PyTorch: batch-norm running statistics (not parameters)
-    buffers_text: str
+    buffers_formula: T.Term  # Noted: 64 + 64 = 128 (running mean, variance)
     mult_adds: int
-    mult_adds_text: str
+    mult_adds_formula: T.Term  # 1216·32·32 = 1,245,184
     running_total: int
-    running_total_text: str
     notes: tuple[str, ...] = ()
     number: str = ""  # "3", "3.1", "3.s1": see LayerSpec.number
     branches: tuple[Branch, ...] = ()
@@ -144,14 +150,14 @@ class LayerRow:
         yield self
 
     @property
-    def shape_text(self) -> str:
+    def shapes(self) -> T.Term:
         """``[3, 32, 32] → [16, 32, 32]``"""
-        return f"{shape_text(self.input_shape)} → {shape_text(self.output_shape)}"
+        return T.Chain((T.ShapeList(self.input_shape), T.ShapeList(self.output_shape)), ("→",))
 
 
 @dataclass(frozen=True)
 class Network:
-    """Everything the calculator found, numbers and the sentences that show them."""
+    """Everything the calculator found: numbers, and the terms that show how they come out."""
 
     convention: str
     input_shape: tuple[int, ...]
@@ -161,14 +167,13 @@ class Network:
     total: int  # trainable + non-trainable (PyTorch: parameters only, buffers apart)
     buffers: int
     mult_adds: int
-    formula: str  # "30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1"
-    formula_text: str  # the formula with " = 557,057"
+    formula: T.Term  # the Sum 30×1024 + 1024 + 1024×512 + 512 + 512×1 + 1
+    formula_total: T.Term  # the formula = 557,057
     param_bytes: int
-    memory_text: str  # "557,057 × 4 B = 2,228,228 B ≈ 2.23 MB"
+    memory: T.Term  # the Phrase 557,057 × 4 B = 2,228,228 B ≈ 2.23 MB
     convention_note: str
-    layout_text: str  # "no batch axis, channels first" (PyTorch) or "..., channels last" (Keras)
-    counts_text: str  # "trainable 557,057 · non-trainable 0 · total 557,057"
-    mult_adds_total_text: str
+    layout_text: str  # words: "no batch axis, channels first" (PyTorch) or "..., channels last" (Keras)
+    counts: T.Term  # the Phrase trainable 557,057 · non-trainable 0 · total 557,057
 
     def walk(self):
         """Every row, those inside a block before the block's own (post-order)."""

@@ -96,16 +96,18 @@ class ArchitectureSolution:
                 "activations, pooling, flatten and dropout have none:\n" + "\n".join(f"- {r}" for r in rules))
 
     def to_json(self) -> dict:
-        """Contract §6, plus the extras documented in docs/architecture.md."""
+        """Contract §6, plus the extras documented in docs/architecture.md; formulas typeset in Unicode."""
+        from ..render.typeset import unicode  # deliberate: only the JSON and the renderers typeset
+
         net = self.network
         data = {
             "id": self.problem.id,
             "kind": "architecture",
             "input": list(net.input_shape),
-            "layers": [_row_json(row) for row in net.rows],
+            "layers": [_row_json(row, unicode) for row in net.rows],
             "total_params": net.total,
             "trainable_params": net.trainable,
-            "formula": net.formula,
+            "formula": unicode(net.formula),
             "non_trainable_params": net.non_trainable,
             "convention": net.convention,
             "mult_adds": net.mult_adds,
@@ -184,15 +186,15 @@ def solve_architecture(problem: ArchitectureProblem, mistake: str | None = None)
     return ArchitectureSolution(problem, network, mistake)
 
 
-def _row_json(row) -> dict:
+def _row_json(row, unicode) -> dict:
     """One layer for the JSON; a block also lists the layers of each branch (``main``, ``shortcut``)."""
     data = {
         "name": row.name, "type": row.type, "output_shape": list(row.output_shape), "params": row.params,
-        "input_shape": list(row.input_shape), "params_formula": row.params_text,
+        "input_shape": list(row.input_shape), "params_formula": unicode(row.params_formula),
         "non_trainable_params": row.non_trainable, "mult_adds": row.mult_adds,
     }
     for branch in row.branches:
-        data[branch.name] = [_row_json(inner) for inner in branch.rows]
+        data[branch.name] = [_row_json(inner, unicode) for inner in branch.rows]
     return data
 
 

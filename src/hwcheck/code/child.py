@@ -408,9 +408,9 @@ def as_expected(values, expect, np):
 def main():
     global ARENA
     folder, name, limits = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    import mmap
+    import mmap  # deliberate: loaded here, before set_limits measures the address space in use
 
-    import numpy as np
+    import numpy as np  # deliberate: as above
 
     if len(sys.argv) > 4:
         fd = os.open(sys.argv[4], os.O_RDWR)

@@ -15,20 +15,21 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from ..common import Tolerance
 from ..graph import expr as E
 from ..graph.export import plain
 from ..grade import model
+from ..grade.credit import award
 from ..grade.model import QuestionResult, SheetResult, Skipped
 from ..numbers import fmt, fmt_value
-from ..problem import Tolerance
-from .load import CodeProblem, Task
+from .model import CodeProblem, Task
 from .mistakes import CATALOGUE, Found, diagnose
 from .protocol import Other, Output, Reply
 from .reference import InputSet, TaskReference
@@ -90,7 +91,6 @@ class CodeGrader:
         done = 0
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(self.grade, path): i for i, path in enumerate(paths)}
-            from concurrent.futures import as_completed
 
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
@@ -423,8 +423,15 @@ class _Session:
         expected = None
         if self.grader.show_answers and input_set is not None:
             expected = [plain(v) for v in input_set.expected] if task.tuple_return else plain(input_set.expected[0])
+        # The problem's grading: (§12) for a wrong task: deduct: by the codes named, and
+        # follow_through: when the fault is carried forward from another of the student's
+        # functions. partial: entries does not apply: a task is judged on several input sets.
+        credit = award(self.grader.problem.grading, None, tuple(codes)) if status == model.WRONG else None
+        if credit:
+            earned = task.points * credit.share
+            feedback = f"{feedback}; {credit.text(task.points)}"
         return QuestionResult(task.id, task.ask, task.points, status, earned, feedback, expected, answer, answer,
-                              diagnosis, tuple(codes), note)
+                              diagnosis, tuple(codes), note, credit)
 
 
 def _failed(function: str, outcome: _Outcome) -> CallFailed:

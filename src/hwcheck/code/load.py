@@ -11,16 +11,18 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
+from ..common import MistakeCodes, Question, Tolerance, check_keys, read_id, read_points, read_tolerance
 from ..errors import FaultList, Pos, did_you_mean
 from ..graph import expr as E
 from ..graph.load import read_value
 from ..graph.ops import FUNCTIONS
 from ..numbers import NotANumber, parse_number
-from ..problem import Problem, Question, Tolerance, check_keys, read_id, read_points, read_tolerance
 from ..yamldoc import YList, YMap
+from .model import CodeProblem, InputSpec, Line, Returned, Task, Training
+from .reference import build_reference
 
 KIND_KEYS = ("module", "seed", "trials", "tasks")
 TASK_KEYS = ("id", "points", "function", "inputs", "call", "returns", "cases", "mutates", "train", "tolerance")
@@ -41,97 +43,10 @@ MAX_DATA_POINTS = 100_000
 RETURN_FUNCTIONS = {**FUNCTIONS, "grad": 2}
 
 
-@dataclass(frozen=True)
-class InputSpec:
-    """How one input is made: drawn (``shape`` + ``draw``) or fixed (``value``)."""
-
-    name: str
-    shape: tuple[int, ...] | None = None
-    draw: str = "normal"
-    scale: float = 1.0
-    value: Any = None  # a float (passed as a Python number) or a float64 array
-
-    @property
-    def fixed(self) -> bool:
-        return self.shape is None
-
-
-@dataclass(frozen=True)
-class Returned:
-    """One item of ``returns``: an expression, or ``grad(SCALAR, NAME)``."""
-
-    text: str
-    tree: E.Expr  # the whole expression, or the scalar inside grad(...)
-    wrt: str | None = None  # NAME of grad(SCALAR, NAME)
-
-    @property
-    def label(self) -> str:
-        return f"d/d{self.wrt}" if self.wrt else self.text
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of a training recipe: ``targets = function(args)``."""
-
-    targets: tuple[str, ...]
-    function: str
-    args: tuple[str, ...]
-    text: str
-    pos: Pos | None = None
-
-
-@dataclass(frozen=True)
-class Training:
-    classes: int
-    points_per_class: int
-    data_seed: int
-    params: dict[str, tuple[int, ...]]
-    init_scale: float
-    init_seed: int
-    forward: tuple[Line, ...]
-    backward: tuple[Line, ...]
-    update: str
-    steps: int
-    lr: float
-    reach: dict[str, float]  # accuracy (≥) and/or loss (≤)
-    predict: str  # the forward value whose row-wise argmax is the predicted class
-    loss: str  # the forward value that is the loss
-
-
-@dataclass
-class Task:
-    id: str
-    points: float
-    tolerance: Tolerance
-    pos: Pos | None
-    function: str | None = None
-    inputs: dict[str, InputSpec] = field(default_factory=dict)
-    call: tuple[str, ...] = ()  # argument names, in order
-    returns: tuple[Returned, ...] = ()
-    tuple_return: bool = False  # `returns` was a list: the function returns a tuple
-    cases: list[dict[str, Any]] = field(default_factory=list)  # fixed input sets (name → value)
-    mutates: tuple[str, ...] = ()
-    train: Training | None = None
-
-    @property
-    def ask(self) -> str:
-        return "training" if self.train else f"{self.function}({', '.join(self.call)})"
-
-
-@dataclass(frozen=True, eq=False)
-class CodeProblem(Problem):
-    module: str = ""
-    seed: int = 0
-    trials: int = 3
-    tasks: list[Task] = field(default_factory=list)
-    reference: Any = None  # the .reference.Reference, computed at load
-
-    def task(self, function: str) -> Task | None:
-        """The task that asks for ``function`` (training lines call functions by name)."""
-        return next((t for t in self.tasks if t.function == function), None)
-
-
-def load_code(data: YMap, common: dict, faults: FaultList) -> CodeProblem:
+def load_code(data: YMap, common: dict, faults: FaultList, codes: MistakeCodes) -> CodeProblem:
+    """Build the problem from its YAML mapping; faults go to ``faults``, nothing is raised.
+    ``codes`` goes unused: a code problem's credit rules are its ``grading:`` (read with the
+    common keys), since a task has no credit keys of its own."""
     tolerance = CODE_TOLERANCE
     if "tolerance" in data:
         tolerance = read_tolerance(data["tolerance"], data.where("tolerance"), CODE_TOLERANCE, faults)
@@ -150,8 +65,6 @@ def load_code(data: YMap, common: dict, faults: FaultList) -> CodeProblem:
     if not faults:
         _check_training(problem, faults)
     if not faults:
-        from .reference import build_reference  # deliberate: reference.py imports this module's Task and CodeProblem
-
         problem = replace(problem, reference=build_reference(problem, faults))
     return problem
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..common import Tolerance
 from ..graph.engine import NumericFault, backward, forward
 from ..graph.ops import DomainError, softmax
-from ..problem import Tolerance
 from .reference import Compiled, InputSet
 
 CATALOGUE = {

@@ -25,7 +25,7 @@ from ..graph import expr as E
 from ..graph.build import BuildError, Graph, Node, add_step
 from ..graph.engine import NumericFault, backward, forward, kinks
 from ..graph.ops import DomainError, softmax
-from .load import CodeProblem, InputSpec, Returned, Task
+from .model import CodeProblem, InputSpec, Returned, Task
 from .train import CallFailed, reference_shapes
 
 

@@ -23,7 +23,7 @@ from ..graph.load import GraphProblem
 from ..graph.solve import solve_graph
 from ..numbers import fmt
 from ..solution import Alternative, Expected, Mistake
-from .load import CodeProblem, Task
+from .model import CodeProblem, Task
 from .reference import InputSet, compile_returned, input_shapes
 from .train import TrainResult, in_process, reference_shapes, train
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..graph import expr as E
 from ..numbers import fmt
-from .load import CodeProblem, Task
+from .model import CodeProblem, Task
 
 
 def _safe(text: str) -> str:

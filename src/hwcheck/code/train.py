@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .load import Line, Training
+from .model import Line, Training
 from .protocol import MAX_CALLS, Call, Described, Held
 
 DIVERGED = 3.0  # a loss above 3 × the first step's loss is reported as growing

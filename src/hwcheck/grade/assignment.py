@@ -22,11 +22,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
+from .. import solve
 from ..assignment import Assignment
+from ..errors import did_you_mean
 from . import model
+from .grader import Grader
 from .model import Part, QuestionResult, SheetResult, Skipped
 from .batch import SHEET_SUFFIXES as _SUFFIXES
-from .sheets import Sheet, read_sheet
+from .sheets import KeyIndex, Sheet, normalize_ask, read_sheet
 
 SHEET_NAMES = ("answers.yaml", "answers.yml")
 
@@ -141,14 +144,12 @@ class AssignmentGrader:
 
     def __init__(self, assignment: Assignment, show_answers: bool = False, limits=None, bwrap: str | None = None,
                  secret: str | None = None):
-        from .sheets import KeyIndex
-
         self.assignment = assignment
         self.sheet_graders = {p.id: _sheet_grader(p, show_answers, secret) for p in assignment.problems if p.kind != "code"}
         self.indexes = {pid: KeyIndex(g.problem.questions) for pid, g in self.sheet_graders.items()}
         self.code_graders = {}
         if any(p.kind == "code" for p in assignment.problems):
-            from ..code.grade import CodeGrader
+            from ..code.grade import CodeGrader  # deliberate: only assignments with a code problem load the sandbox
 
             self.code_graders = {p.id: CodeGrader(p, limits, bwrap, show_answers) for p in assignment.problems if p.kind == "code"}
         self.max_score = assignment.max_score
@@ -176,7 +177,6 @@ class AssignmentGrader:
         for pid, index in self.indexes.items():
             if key in index.by_id:
                 return pid
-        from .sheets import normalize_ask
 
         by_ask = [pid for pid, index in self.indexes.items() if normalize_ask(key) in index.by_ask]
         if len(by_ask) == 1:
@@ -250,13 +250,11 @@ class AssignmentGrader:
 
 def _sheet_grader(problem, show_answers: bool, secret: str | None):
     """The grader of one sheet problem: solved once, or per student for a problem with vary."""
-    from .by_student import VariantGrader, variants_for
+    from .by_student import VariantGrader, variants_for  # deliberate: only problems with vary need it
 
     variants = variants_for(problem, secret)
     if variants is not None:
         return VariantGrader(variants, show_answers)
-    from .. import solve
-    from .grader import Grader
 
     return Grader(solve(problem), show_answers)
 
@@ -277,8 +275,6 @@ def _not_run(problem, submission: Submission, part: SheetResult | None) -> list[
 
 
 def _unknown(entry, indexes) -> str:
-    from ..errors import did_you_mean
-
     names = [n for index in indexes.values() for n in index.names]
     where = f"line {entry.pos.line}: " if entry.pos else ""
     return f"{where}'{entry.key}' matches no question of the assignment{did_you_mean(entry.key, names)}; it was not graded"

@@ -14,6 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..architecture.layers import LAYER_TYPES, MISTAKES as LAYER_MISTAKES
+from ..code.mistakes import CATALOGUE as CODE_MISTAKES
+from ..graph.formula import FORMULA_MISTAKES
+from ..graph.mistakes import INVITING_OPS
+from ..graph.ops import OPS
+from .diagnose import catalogue
+
 KINDS = ("graph", "formula", "architecture", "code")
 
 
@@ -31,12 +38,7 @@ class Entry:
 
 
 def sources() -> dict[str, dict[str, str]]:
-    """Each kind's catalogue, code → meaning (imported here: only the command needs them)."""
-    from ..architecture.layers import MISTAKES as LAYER_MISTAKES
-    from ..code.mistakes import CATALOGUE as CODE_MISTAKES
-    from ..graph.formula import FORMULA_MISTAKES
-    from .diagnose import catalogue
-
+    """Each kind's catalogue, code → meaning."""
     return {
         "graph": catalogue("graph"),
         "formula": FORMULA_MISTAKES,
@@ -47,10 +49,6 @@ def sources() -> dict[str, dict[str, str]]:
 
 def entries() -> list[Entry]:
     """Every code, in the order the catalogues list them (graph's first)."""
-    from ..architecture.layers import LAYER_TYPES
-    from ..graph.mistakes import INVITING_OPS
-    from ..graph.ops import OPS
-
     meanings: dict[str, str] = {}
     kinds: dict[str, list[str]] = {}
     for kind, codes in sources().items():

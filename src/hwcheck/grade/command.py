@@ -10,14 +10,21 @@ batch runner; sheets without the sandbox of code problems.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from .. import load_problem, solve
+from ..assignment import Assignment, load_target
 from ..errors import InputError
 from ..files import check_outputs, check_writable, write_atomic, write_output
+from .batch import collect, exit_code, flag_duplicate_students, grade_files, set_aside
+from .grader import Grader
 from .options import GradeOptions, write_reports
 from .report import REPORT_SUFFIXES, write_gradescope
+from .template import assignment_template_text, sheet_text, template_text
+from .terminal import CheckerScreen, print_grades, progress_bar
 
 NO_SHEETS_HELP = (
     "no answer sheets given, and no terminal to ask the questions on: give sheets "
@@ -57,11 +64,9 @@ def _check_options(options: GradeOptions) -> None:
 def run_grade(options: GradeOptions) -> int:
     """Grade sheets (or run the interactive checker when there are none); the exit code."""
     _check_options(options)
-    from ..assignment import Assignment, load_target  # deliberate: the assignment loader is only needed here
-
     problem = load_target(options.problem)
     if options.roster:
-        from .canvas import read_roster
+        from .canvas import read_roster  # deliberate: only --roster needs it
 
         read_roster(options.roster)  # a bad roster is refused before any grading (read again to write)
     if isinstance(problem, Assignment):
@@ -82,21 +87,16 @@ def run_grade(options: GradeOptions) -> int:
             return _interactive(variants.solution_for(options.student), options)
         return _interactive(solve(problem), options)
 
-    from .batch import collect, exit_code, flag_duplicate_students, grade_files, set_aside
-    from .grader import Grader
-
     collected = collect(options.sheets, problem=options.problem, outputs=options.outputs())
     files = collected.files
     if not files and not options.gradescope:
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(collected.skipped))
     if variants is not None:  # each sheet against its own student's variant
-        from .by_student import VariantGrader
+        from .by_student import VariantGrader  # deliberate: only problems with vary need it
 
         grader = VariantGrader(variants, show_answers=options.show_answers)
     else:
         grader = Grader(solve(problem), show_answers=options.show_answers)  # solved once for the whole run
-
-    from .terminal import print_grades, progress_bar
 
     with progress_bar(len(files)) as on_progress:
         results = grade_files(grader, files, on_progress)  # pauses the cyclic GC itself
@@ -128,11 +128,7 @@ def _nothing_to_grade(skipped) -> str:
 def _grade_assignment(options: GradeOptions, assignment) -> int:
     """Grade submissions (sheets, folders of sheet and code, class folders) against an
     assignment: one score per student, with a subtotal per problem."""
-    import os
-
-    from .assignment import AssignmentGrader, collect_submissions
-    from .batch import exit_code, flag_duplicate_students
-    from .terminal import print_grades, progress_bar
+    from .assignment import AssignmentGrader, collect_submissions  # deliberate: only assignments
 
     if not options.sheets:
         if not sys.stdin.isatty():  # nobody to answer: say how to call it rather than wait
@@ -151,8 +147,6 @@ def _grade_assignment(options: GradeOptions, assignment) -> int:
     if not submissions:
         raise InputError.at(" ".join(options.sheets), None, "no submissions there (an answer sheet, or a folder holding answers.yaml and the code)")
     if options.gradescope and len(submissions) > 1:
-        from .report import write_gradescope
-
         write_gradescope(options.gradescope, assignment, None, skipped, several=[s.path for s in submissions])
         print(f"error: --gradescope grades one submission at a time, and {len(submissions)} were found; "
               f"{options.gradescope} tells the student to hand in one", file=sys.stderr)
@@ -160,7 +154,7 @@ def _grade_assignment(options: GradeOptions, assignment) -> int:
     limits = bwrap = None
     codes = [p for p in assignment.problems if p.kind == "code"]
     if codes:
-        from ..code.sandbox import Limits, sandbox_program
+        from ..code.sandbox import Limits, sandbox_program  # deliberate: only code problems load the sandbox
 
         bwrap = sandbox_program(options.sandbox)
         limits = Limits(timeout=options.timeout)
@@ -176,10 +170,7 @@ def _grade_assignment(options: GradeOptions, assignment) -> int:
 
 
 def _interactive(solution, options: GradeOptions) -> int:
-    from .terminal import CheckerScreen
-    from .grader import Grader
-    from .interactive import run_checker
-    from .template import sheet_text
+    from .interactive import run_checker  # deliberate: only the interactive checker
 
     grader = Grader(solution, show_answers=False)  # answers are revealed only when tries run out
     screen = CheckerScreen()
@@ -194,13 +185,8 @@ def _interactive_assignment(assignment, options: GradeOptions) -> int:
     """The interactive checker over an assignment: each sheet problem in turn (a problem
     with vary asks the --student's own numbers); a code problem's tasks are graded from its
     module, so the command that grades it is shown. --save writes one sheet for them all."""
-    from types import SimpleNamespace
-
-    from .by_student import variants_for
-    from .grader import Grader
-    from .interactive import run_checker
-    from .template import sheet_text
-    from .terminal import CheckerScreen
+    from .by_student import variants_for  # deliberate: only problems with vary need it
+    from .interactive import run_checker  # deliberate: only the interactive checker
 
     check_outputs(options.outputs(), [("problem file", p.file) for p in assignment.problems])
     screen = CheckerScreen()
@@ -231,9 +217,6 @@ def _interactive_assignment(assignment, options: GradeOptions) -> int:
 def run_template(problem_path: str, output: str | None = None) -> int:
     """Write a blank answer sheet to ``output`` (or stdout). For an assignment with a code
     problem, ``-o FOLDER/answers.yaml`` also writes the starter ``FOLDER/MODULE.py``."""
-    from ..assignment import Assignment, load_target
-    from .template import assignment_template_text, template_text
-
     if output:
         check_writable(output, "answer sheet")
         check_outputs([("-o", output)], [("problem file", problem_path)])
@@ -245,14 +228,14 @@ def run_template(problem_path: str, output: str | None = None) -> int:
         text = assignment_template_text(problem, problem_path)
         codes = [p for p in problem.problems if p.kind == "code"]
         if codes and output:
-            from ..code.template import starter_text
+            from ..code.template import starter_text  # deliberate: only code problems
 
             for code in codes:
                 path = str(Path(output).parent / f"{code.module}.py")
                 check_outputs([("-o", path)], [("problem file", code.file)])
                 starters.append((path, starter_text(code, code.file)))
     elif problem.kind == "code":
-        from ..code.template import starter_text
+        from ..code.template import starter_text  # deliberate: only code problems
 
         text = starter_text(problem, problem_path)
         if output:

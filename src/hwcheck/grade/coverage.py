@@ -68,14 +68,65 @@ def mistake_table(solution) -> list[Row]:
     """For each question and each typical mistake that applies to it: the value it gives
     and whether that value is outside the question's tolerance of the right answer.
     Raises :class:`TooLarge` for a graph of more than MAX_GRAPH_NODES nodes."""
-    kind = solution.problem.kind
     reason = too_large(solution.problem)
     if reason is not None:
         raise TooLarge.at(solution.problem.file, None, reason)
+    return [row for q in solution.problem.questions for row in _question_rows(solution, q)]
+
+
+def detected_among(solution, codes, first=()) -> dict[str, int]:
+    """Which of ``codes`` some question detects — the same codes as the :func:`mistake_table`'s
+    detected ones kept to ``codes`` — each with the index of the question found to catch it.
+    Worked out question by question and only until every code is found, judging only the
+    rows of codes not yet found: what the check of each student's variant needs
+    (variants.py), where an accepted draw costs the questions up to the one that catches
+    the last code, not the whole table.
+
+    ``first``: the indices of the questions to try first (the rest follow in file order).
+    The order changes the work, never which codes are found: a code left unfound is one
+    that every question was tried for. Raises :class:`TooLarge` as mistake_table does."""
+    reason = too_large(solution.problem)
+    if reason is not None:
+        raise TooLarge.at(solution.problem.file, None, reason)
+    questions = solution.problem.questions
+    wanted, caught = frozenset(codes), {}
+    for index in dict.fromkeys([*first, *range(len(questions))]):
+        left = wanted - caught.keys()
+        if not left:
+            break
+        for row in _question_rows(solution, questions[index], left):
+            if row.detected:
+                caught.setdefault(row.code, index)
+    return caught
+
+
+def uncatchable(problem) -> set[str]:
+    """The codes no question answered with a number can catch at the problem's values,
+    known without solving it. Only one so far: where every ReLU gate is open (each input
+    > 0, so its derivative is already 1 and the ReLU passes its input on unchanged),
+    ignoring the gates — relu-gate-ignored — gives the right value on every such
+    question. (A formula question judges its formula at other points too, where a gate
+    may be closed: it can still catch the mistake.) A cheap first look for a variant's
+    check: a draw whose every gate is open cannot catch a required relu-gate-ignored."""
+    from ..graph.engine import args_of  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..graph.mistakes import INVITING_OPS  # deliberate: as above
+
+    graph, values = problem.graph, problem.values
+    gates = INVITING_OPS["relu-gate-ignored"]
+    with np.errstate(invalid="ignore"):  # a NaN input is not open: the question is left to the full check
+        if all(np.all(args_of(node, values)[0] > 0) for node in graph.nodes if node.op is not None and node.op.name in gates):
+            return {"relu-gate-ignored"}
+    return set()
+
+
+def _question_rows(solution, question, codes: frozenset[str] | None = None) -> list[Row]:
+    """The rows of one question; with ``codes``, only the rows of those mistakes (the others
+    are not judged at all)."""
+    kind = solution.problem.kind
     if kind == "graph":
-        return [row for q in solution.problem.questions for row in _graph_rows(solution, q)]
+        return _graph_rows(solution, question, codes)
     if kind == "architecture":
-        return [row for q in solution.problem.questions for row in _architecture_rows(solution, q)]
+        return [row for row in _architecture_rows(solution, question) if codes is None or row.code in codes]
     return []
 
 
@@ -90,21 +141,23 @@ def undetected(solution, table: list[Row] | None = None) -> list[str]:
 # -- graph problems -----------------------------------------------------------------
 
 
-def _graph_rows(solution, question) -> list[Row]:
+def _graph_rows(solution, question, codes: frozenset[str] | None = None) -> list[Row]:
     if question.answer == "formula":
-        return _formula_rows(solution, question)
-    from ..graph.ask import parse_ask
-    from ..graph.mistakes import applicable_mistakes
+        return _formula_rows(solution, question, codes)
+    from ..graph.ask import parse_ask  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..graph.mistakes import applicable_mistakes  # deliberate: only the problem's kind's modules load (start-up time)
 
     right = solution.expected(question.ask)
     target = Target.of(right.value, right.exact)
     rows = []
     for m in applicable_mistakes(solution, parse_ask(question.ask)):
+        if codes is not None and m.code not in codes:
+            continue
         value = np.asarray(m.value, dtype=float)
         if not np.all(np.isfinite(value)):
             continue  # a mistake that cannot be worked out here says nothing
         rows.append(_row(question, m.code, m.description, value, not _right(value, target, right, question)))
-    if np.ndim(target.value) == 2:  # the grader checks a transposed matrix on any answer
+    if np.ndim(target.value) == 2 and (codes is None or TRANSPOSED in codes):  # the grader checks a transposed matrix on any answer
         value = np.asarray(target.value).T
         rows.append(_row(question, TRANSPOSED, "your matrix is the transpose of the right one", value,
                          not _right(value, target, right, question)))
@@ -120,7 +173,7 @@ def _right(value: np.ndarray, target: Target, expected, question) -> bool:
                    for v in (expected.value, *(a.value for a in expected.alternatives)))
 
 
-def _formula_rows(solution, question) -> list[Row]:
+def _formula_rows(solution, question, codes: frozenset[str] | None = None) -> list[Row]:
     """A wrong formula is caught when it differs from the right one, beyond the tolerance,
     at one of the points the formula is judged at; its value is shown at the problem's own."""
     from ..graph.formula import FormulaCheck  # deliberate: only formula questions pay for it
@@ -129,6 +182,8 @@ def _formula_rows(solution, question) -> list[Row]:
     check = FormulaCheck(solution, question, tuple(a.value for a in expected.alternatives))
     rows = []
     for c in check.candidates():
+        if codes is not None and c.code not in codes:
+            continue
         with np.errstate(over="ignore", invalid="ignore"):
             caught = any(not any(question.tolerance.allows(np.asarray(v, dtype=float), a) for a in p.accepted)
                          for v, p in zip(c.values, check.points))
@@ -145,9 +200,9 @@ def _architecture_rows(solution, question) -> list[Row]:
     in a count in the asked layer (or any, for ``params``). The solver returns only the mistakes
     that change the asked value, so one that applies and is not returned gives the right
     value there."""
-    from ..architecture.layers import LAYER_TYPES, LAYOUT_MISTAKES, MISTAKES
-    from ..architecture.model import parse_ask
-    from ..architecture.solve import SHAPE_MISTAKES
+    from ..architecture.layers import LAYER_TYPES, LAYOUT_MISTAKES, MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..architecture.model import parse_ask  # deliberate: only the problem's kind's modules load (start-up time)
+    from ..architecture.solve import SHAPE_MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
 
     problem = solution.problem
     what, name = parse_ask(question.ask, problem.layer_names)

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..common import Credit
 from ..numbers import fmt
-from ..problem import Credit
 from .diagnose import CARRIED_FORWARD
 
 ENTRIES, FOLLOW_THROUGH, DEDUCT = "entries", "follow_through", "deduct"

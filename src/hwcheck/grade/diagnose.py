@@ -3,7 +3,8 @@
 Generating the typical mistakes is the solvers' job (``Solution.mistakes``); here we only
 compare the student's answer with each mistake's value, by the question's own rule, and
 keep every one that matches: when two different slips give the same number we cannot
-tell which one the student made, so both are named.
+tell which one the student made, so both are named — once each: of two matches of one
+code (two roundings), the one nearer the answer.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..common import Tolerance
 from ..errors import UnknownAsk
-from ..problem import Tolerance
 from ..solution import Mistake, Solution
 from .answers import Target
 from .judge import same
@@ -30,26 +31,41 @@ def matching_mistakes(
     tolerance: Tolerance,
     other_answers: Mapping[str, Any],
 ) -> list[Mistake]:
-    """The solver's mistakes for ``ask`` whose value equals ``answer``, in the solver's order.
+    """The solver's mistakes for ``ask`` whose value equals ``answer``, in the solver's order,
+    one per code.
 
     ``other_answers`` are the student's answers to the other questions on the same sheet,
-    keyed by ask text, so the solver can recognise an error carried forward.
+    keyed by ask text, so the solver can recognise an error carried forward. Two matches
+    of one code are one slip told two ways (σ rounded to 1 decimal, or σ and tanh to 2):
+    "either ... or ..." is kept for different slips, and of the same code the one whose
+    value is nearer the answer is named (the first in the solver's order on a tie), in the
+    place of the first.
     """
     mistakes = _mistakes(solution, ask, other_answers)
-    found: list[Mistake] = []
-    seen: set[tuple[str, str]] = set()
+    best: dict[str, tuple[float, Mistake]] = {}  # code → (misfit, mistake), in order of first match
     for mistake in mistakes:
-        key = (mistake.code, mistake.description)
-        if key in seen:
-            continue
         try:
             value = Target.of(mistake.value, target.exact)
         except (TypeError, ValueError):  # a value of another form cannot match
             continue
         if value.form == target.form and same(answer, value, tolerance):
-            seen.add(key)
-            found.append(mistake)
-    return found
+            misfit = _misfit(answer, value, tolerance)
+            if mistake.code not in best or misfit < best[mistake.code][0]:
+                best[mistake.code] = (misfit, mistake)
+    return [mistake for _, mistake in best.values()]
+
+
+def _misfit(answer: Any, value: Target, tolerance: Tolerance) -> float:
+    """How far a matching answer is from a mistake's value: its worst entry's distance in
+    units of the tolerance (0 to 1); 0 for counts and shapes, which match exactly."""
+    if value.exact:
+        return 0.0
+    expected = np.asarray(value.value, dtype=float)
+    finite = np.isfinite(expected)  # a non-finite value matched only by equality
+    with np.errstate(all="ignore"):
+        distance = np.where(finite, np.abs(np.asarray(answer, dtype=float) - np.where(finite, expected, 0.0)), 0.0)
+        ratio = np.where(distance == 0, 0.0, distance / (tolerance.abs + tolerance.rel * np.abs(np.where(finite, expected, 0.0))))
+    return float(np.max(ratio, initial=0.0))
 
 
 class MistakeCache:
@@ -104,9 +120,11 @@ def catalogue(kind: str) -> dict[str, str]:
     # Deliberately lazy: a kind's catalogue loads its solver's mistakes, and problem.py asks
     # for it while loading (deduct:), before any solver is needed.
     if kind == "graph":
-        from ..graph.mistakes import MISTAKES
+        from ..graph.mistakes import MISTAKES  # deliberate: only the problem's kind's modules load (start-up time)
+    elif kind == "code":
+        from ..code.mistakes import CATALOGUE as MISTAKES  # deliberate: as above
     else:
-        from ..architecture.layers import MISTAKES
+        from ..architecture.layers import MISTAKES  # deliberate: as above
     return {**MISTAKES, CARRIED_FORWARD: "an error carried forward from the student's own earlier answers"}
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ..common import Credit, Question, Tolerance
 from ..errors import UnknownAsk
-from ..problem import Credit, Question, Tolerance
 from ..solution import Expected, Solution
 from . import model
 from .answers import Target, Unreadable, answer_text, read_answer_noted

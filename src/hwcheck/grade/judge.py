@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..problem import Tolerance
+from ..common import Tolerance
 from ..solution import Expected
 from .answers import COUNT, SCALAR, SHAPE, TENSOR, Target, describe_array
 

@@ -11,7 +11,7 @@ import io
 import json
 from typing import Any
 
-from ..problem import Problem
+from ..common import Problem
 from ..files import write_atomic
 from .model import QuestionResult, SheetResult, Skipped
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..common import Question
 from ..errors import InputError, Pos, did_you_mean
-from ..problem import Question
 from ..yamldoc import YList, YMap, parse_yaml, read_text
 
 SHEET_KEYS = ("student", "answers", "sis_id", "login")  # the ids: for a Canvas gradebook (docs/assignments.md)
@@ -86,7 +86,7 @@ def sheet_from_data(data: Any, file: str, text: str | None = None) -> Sheet:
         if "kind" in data and "id" in data:  # a problem file left among the sheets: set aside, with a note
             sheet.skipped = f"a problem file (id: {data['id']}, kind: {data['kind']}), not an answer sheet"
             return sheet
-        import difflib  # only on this error path
+        import difflib  # deliberate: only on this error path (start-up time)
 
         close = difflib.get_close_matches("answers", [str(k) for k in data], n=1, cutoff=0.6)
         hint = f" ('{close[0]}' should be 'answers')" if close else ""

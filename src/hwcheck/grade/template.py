@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
+from ..common import Problem
 from ..errors import InputError
 from ..escape import visible, yaml_quoted
 from ..numbers import fmt
-from ..problem import Problem
 from ..words import plural
 from ..yamldoc import YMap, parse_yaml
 

@@ -93,7 +93,8 @@ MAX_SUMMARY_ROWS = 50  # ... and, when a report is written, the summary's first 
 
 def summary_table(sheets) -> Table | LongTable:
     """The class at a glance: one row per sheet (a LongTable for a big class: rich's Table
-    takes about a millisecond a row)."""
+    takes about a millisecond a row). Its caption is a line of its own (:func:`summary_caption`),
+    printed after any line saying where the rows not shown are."""
     problems = [p.problem for p in next((s.parts for s in sheets if s.parts), [])]  # an assignment's: a subtotal column each
     columns = (("Student", "left"), ("File", "left"), *((p, "right") for p in problems), ("Score", "right"), ("Wrong", "right"),
                ("Missing", "right"), ("Note", "left"))
@@ -110,7 +111,6 @@ def summary_table(sheets) -> Table | LongTable:
         parts = {p.problem: p for p in s.parts}
         subtotals = [Text(f"{_score(parts[p].score)}/{_score(parts[p].max_score)}" if p in parts else "") for p in problems]
         table.add_row(_text(s.student), _text(s.file), *subtotals, Text(f"{_score(s.score)}/{_score(s.max_score)}"), str(wrong), str(missing), note)
-    table.caption = summary_caption(sheets)
     return table
 
 
@@ -159,16 +159,17 @@ def print_grades(sheets, show_answers: bool = False, summary_only: bool = False,
         # A class too big for a table per sheet, with a report on disk: thousands of summary
         # rows would only scroll by (and took a tenth of a 10,000-sheet run), so the terminal
         # shows the first rows and the caption, and the report holds every sheet.
+        # The rows, the rows not shown and where they are, then the caption (the whole
+        # class): each thing said once, in the order it is read.
         shown = sheets[:MAX_SUMMARY_ROWS] if reports and len(sheets) > MAX_SHEET_TABLES else sheets
-        table = summary_table(shown)
-        table.caption = summary_caption(sheets, skipped)
-        console.print(table)
+        console.print(summary_table(shown))
         if len(shown) < len(sheets):
-            console.print(Text(f"... and {plural(len(sheets) - len(shown), 'more sheet')} (every one is in {visible(', '.join(reports))})"))
-        if isinstance(table, LongTable):
-            console.print(Text(table.caption))
-        if not summary_only and len(sheets) > MAX_SHEET_TABLES:
-            console.print(Text(f"({len(sheets):,} sheets: the feedback per question is in --report FILE.json or FILE.csv)", style="dim"))
+            console.print(Text(f"... and {plural(len(sheets) - len(shown), 'more sheet')} (every one, with its feedback per question, "
+                               f"is in {visible(', '.join(reports))})"))
+        console.print(Text(summary_caption(sheets, skipped)))
+        if not summary_only and len(sheets) > MAX_SHEET_TABLES and not reports:
+            console.print(Text(f"({len(sheets):,} sheets: no table per sheet; --report FILE.json or FILE.csv keeps the feedback per question)",
+                               style="dim"))
 
 
 @contextmanager

@@ -25,7 +25,9 @@ problem's own values always count.
 Typical wrong formulas are named generically, as the numeric mistakes are, by evaluating
 candidates at the same points: the sign flipped, the value of a node instead of the
 gradient, the gradient with respect to a node further up (stopped early), one operation's
-local derivative alone, a ReLU gate ignored.
+local derivative alone, a ReLU gate ignored; and, as for numbers, one local derivative done
+wrong as its operation invites it (mistakes.local_rules: y − p at the logits among them,
+under a batch mean too) and the 1/N of a batch mean left out.
 """
 
 from __future__ import annotations
@@ -36,17 +38,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..common import Question, Tolerance
 from ..errors import HwcheckError, did_you_mean
 from ..numbers import fmt_value
-from ..problem import Question, Tolerance
 from ..solution import Mistake
 from . import expr as E
 from .ask import GraphAsk, parse_ask
 from .build import BuildError, Graph, Node, add_step
 from .engine import NumericFault, args_of, backward, forward, kinks
-from .mistakes import _pass_through, local_rules
+from .mistakes import _pass_through, local_rules, wrong_gradient
 from .ops import FUNCTIONS, unbroadcast
 from .paths import nodes_between
+from .tensor_mistakes import TENSOR_MISTAKES, batch_means, batch_size
 
 REDRAWS = 16  # random points besides the problem's own values
 ATTEMPTS = 8  # draws tried per point before giving it up
@@ -225,11 +228,15 @@ class FormulaCheck:
         if right_here and everywhere:
             note = None if right_here[0] == 0 else "another valid subgradient at a kink of the problem's values"
             return FormulaVerdict(True, note=note)
-        found = tuple(
-            Mistake(c.code, c.description, c.values[0])
-            for c in self.candidates()
-            if all(_close(v, cv, tolerance) for v, cv in zip(got, c.values))
-        )
+        # One per code: two candidates of one code are one slip told two ways (dL/da and
+        # dL/de for e = a − y); the one nearer the formula is named, in the first one's place.
+        best: dict[str, tuple[float, _Candidate]] = {}
+        for c in self.candidates():
+            if all(_close(v, cv, tolerance) for v, cv in zip(got, c.values)):
+                misfit = max(_misfit(v, cv, tolerance) for v, cv in zip(got, c.values))
+                if c.code not in best or misfit < best[c.code][0]:
+                    best[c.code] = (misfit, c)
+        found = tuple(Mistake(c.code, c.description, c.values[0]) for _, c in best.values())
         if found:
             return FormulaVerdict(False, mistakes=found)
         if right_here:
@@ -268,6 +275,7 @@ class FormulaCheck:
 FORMULA_MISTAKES = {
     "sign-error": "the sign is flipped",
     "y-minus-p": "wrote y − p for the gradient at the logits, not p − y",
+    "missing-batch-mean": TENSOR_MISTAKES["missing-batch-mean"],
     "formula-value-not-gradient": "wrote the value of a node of the graph where its gradient belongs",
     "formula-stopped-early": "stopped the chain rule at a node between the output and the asked one",
     "formula-local-derivative": "wrote one operation's local derivative without the upstream gradient",
@@ -290,10 +298,6 @@ def _gradient_candidates(check: FormulaCheck) -> list[_Candidate]:
     start, target, what = check.start, check.target, check.what
     out = graph.nodes[start].name
     found = [_negated(check)]
-    fused = graph.nodes[start].fused
-    if fused is not None and fused.operands[0] == target:  # the loss itself is softmax + cross-entropy
-        found.append(_Candidate("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[target].name} is p - y, not y - p",
-                                tuple(-p.truth for p in check.points)))
     shape = np.shape(check.points[0].truth)
     # The value of a node where its gradient belongs.
     for name in check.names:
@@ -329,16 +333,28 @@ def _gradient_candidates(check: FormulaCheck) -> list[_Candidate]:
                     tuple(values),
                 ))
     # One local derivative done wrong as its operation invites (graph/mistakes.py: a
-    # derivative left out or confused with the activation, tanh′ as 1 − tanh, a square's 2).
-    for i in nodes_between(graph, start, target):
+    # derivative left out or confused with the activation, tanh′ as 1 − tanh, a square's 2,
+    # y − p at the logits of a softmax cross-entropy, wherever it is in the loss).
+    on_paths = nodes_between(graph, start, target)
+    for i in on_paths:
         if graph.nodes[i].op is None:
             continue
         for code, text, rule in local_rules(graph, problem.values, i):
-            wrong = [_backward(graph, p.values, start, {i: rule}) for p in check.points]
+            wrong = [wrong_gradient(graph, p.values, start, target, i, rule, g) for p, g in zip(check.points, grads)]
             if all(g is not None for g in wrong):
-                found.append(_Candidate(code, text, tuple(g[target] for g in wrong)))
+                found.append(_Candidate(code, text, tuple(wrong)))
+    # The 1/N of a mean over the batch left out (tensor_mistakes.py): that step's local
+    # derivative N times too large, so a loss that is the batch mean gives N times the gradient.
+    n = batch_size(problem)
+    for i in batch_means(problem, n) if n is not None else ():
+        if i in on_paths:
+            node = graph.nodes[i]
+            rule = lambda g, a, o, vjp=node.op.vjp: tuple(n * np.asarray(d) for d in vjp(g, a, o))  # noqa: E731
+            wrong = [wrong_gradient(graph, p.values, start, target, i, rule) for p in check.points]
+            if all(g is not None for g in wrong):
+                found.append(_Candidate("missing-batch-mean", f"you left out the 1/{n} of the mean over the batch of {n} examples in {node.step or node.name}", tuple(wrong)))
     # A ReLU gate ignored: its derivative taken as 1 where its input is ≤ 0.
-    gates = {i: _pass_through for i in nodes_between(graph, start, target) if graph.nodes[i].op is not None and graph.nodes[i].op.name in ("relu", "leaky_relu")}
+    gates = {i: _pass_through for i in on_paths if graph.nodes[i].op is not None and graph.nodes[i].op.name in ("relu", "leaky_relu")}
     if gates:
         passed = [_backward(graph, p.values, start, gates) for p in check.points]
         if all(g is not None for g in passed):
@@ -430,6 +446,15 @@ def _fits(value: np.ndarray, truth: np.ndarray) -> bool:
 
 def _close(value, truth, tolerance: Tolerance) -> bool:
     return tolerance.allows(np.broadcast_to(value, np.shape(truth)), truth)
+
+
+def _misfit(value, truth, tolerance: Tolerance) -> float:
+    """The worst entry's distance from ``truth`` in units of the tolerance."""
+    truth = np.asarray(truth, dtype=float)
+    with np.errstate(all="ignore"):
+        distance = np.abs(np.broadcast_to(value, truth.shape) - truth)
+        ratio = np.where(distance == 0, 0.0, distance / (tolerance.abs + tolerance.rel * np.abs(truth)))
+    return float(np.max(ratio, initial=0.0))
 
 
 def _shape_text(value) -> str:

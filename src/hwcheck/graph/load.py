@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..common import MistakeCodes, Problem, Question, read_questions
 from ..errors import FaultList, Pos
 from ..numbers import NotANumber, fmt_value, parse_number
-from ..problem import Problem, Question, read_questions
 from ..yamldoc import YList, YMap
 from . import expr as E
 from .ask import parse_ask
@@ -115,7 +115,7 @@ def _check_name(name, pos: Pos, taken: dict[str, Pos], faults: FaultList) -> boo
     return True
 
 
-def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
+def load_graph(data: YMap, common: dict, faults: FaultList, codes: MistakeCodes) -> GraphProblem:
     taken: dict[str, Pos] = {}
     failed: set[str] = set()  # names whose definition was faulty: not blamed again where used
     inputs = _read_leaves(data, "inputs", taken, failed, faults)
@@ -129,7 +129,7 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
     wrt = _read_wrt(data, graph, params, failed, faults)
     problem = GraphProblem(**common, inputs=inputs, params=params, steps=steps, graph=graph, output=output, wrt=wrt)
     graph_ok = not faults  # a fault among the questions does not stop the graph's own checks
-    questions = read_questions(data, problem.tolerance, faults)
+    questions = read_questions(data, problem.tolerance, faults, codes)
     if graph_ok:
         found = len(faults.faults)
         problem = _run_passes(problem, data, faults)
@@ -142,14 +142,10 @@ def load_graph(data: YMap, common: dict, faults: FaultList) -> GraphProblem:
         check_gradients_defined(questions, problem, data.where("wrt") if "wrt" in data else data.pos, faults)
     problem = replace(problem, questions=questions)
     if "vary" in data or "require" in data:
-        from .vary import read_require, read_vary  # only files with variants pay for it
+        from .vary import read_require, read_vary  # deliberate: only files with variants pay for it (start-up time)
 
         vary = read_vary(data, leaves, section_names(data, "steps"), failed, faults)
-        problem = replace(problem, vary=vary, require=read_require(data, vary, faults))
-        if not faults and problem.require:
-            from ..variants import check_requirements_apply
-
-            check_requirements_apply(problem, faults)
+        problem = replace(problem, vary=vary, require=read_require(data, vary, faults, codes))
     return problem
 
 

@@ -223,14 +223,6 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                         value,
                     ))
         found += _local_rule_mistakes(graph, values, response, node, i)
-        if node.fused is not None:
-            logits, p, y = node.fused.operands[0], values[node.operands[0]], args_of(node, values)[1]
-            upstream = solution.gradients_of(ask.output)[i]
-            value = response.seeded(logits, -fused_vjp(node, values, upstream)[0])
-            if value is not None:
-                # p − y holds where each row of y sums to 1 (one-hot or soft labels).
-                right_form = "p - y, not y - p" if np.allclose(np.sum(class_targets(p.shape, y), axis=-1), 1.0) else "p·Σy - y, not its negative"
-                found.append(Mistake("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is {right_form}", value))
     return found
 
 
@@ -239,18 +231,67 @@ def _local_rule_mistakes(graph, values, response, node, i) -> list[Mistake]:
     the forward-mode pass."""
     found = []
     for code, text, rule in local_rules(graph, values, i):
-        value = response.with_rule(i, rule)
+        value = response.with_rule(i, rule) if node.fused is None else _with_fused_rule(response, values, node, rule)
         if value is not None:
             found.append(Mistake(code, text, value))
     return found
+
+
+def _with_fused_rule(response, values, node, rule):
+    """Response.with_rule for a fused node: the change each of its fused op's operands
+    receives (the logits), carried down to the target from there."""
+    result = response.right
+    for operand, delta in fused_deltas(node, values, response.grads[node.index], rule):
+        change = response.seeded(operand, delta)
+        if change is None:
+            return None
+        result = result + change
+    return result
+
+
+def fused_deltas(node, values, g, rule) -> list[tuple[int, np.ndarray]]:
+    """For a wrong rule of a fused node (a VJP of its fused op F(h, y), whose gradient goes
+    straight to h): the extra adjoint (wrong − right) each trained operand receives, as
+    (operand, δ). The backward pass is linear in δ, so the wrong gradient below is the right
+    one plus δ carried down (response.py)."""
+    fused = node.fused
+    args, inner = args_of(fused, values), values[node.operands[0]]
+    with np.errstate(all="ignore"):
+        wrong = rule(g, args, values[node.index], inner=inner)
+        right = fused_vjp(node, values, g)
+    return [(o, np.asarray(w, dtype=float) - np.asarray(r, dtype=float))
+            for k, (o, w, r) in enumerate(zip(fused.operands, wrong, right)) if isinstance(o, int) and k not in fused.op.data_args]
+
+
+def wrong_gradient(graph, values, start: int, target: int, i: int, rule, grads=None) -> np.ndarray | None:
+    """d(start)/d(target) when node i's local VJP is ``rule`` (one of local_rules'), by a
+    backward pass at these values (``grads``: the right one's, when the caller has them);
+    None where it is undefined. Formula answers use it at every draw of the leaves."""
+    node = graph.nodes[i]
+    try:
+        if node.fused is None:
+            return backward(graph, values, start, {i: rule}, stop=target)[target]
+        grads = grads if grads is not None else backward(graph, values, start)
+        result = grads[target]
+        for operand, delta in fused_deltas(node, values, grads[i], rule):
+            if not np.all(np.isfinite(delta)):
+                return None
+            result = result + backward(graph, values, operand, seed=delta, stop=target)[target]
+        return result
+    except NumericFault:
+        return None
 
 
 def local_rules(graph, values, i) -> list[tuple[str, str, Any]]:
     """(code, sentence, wrong local VJP) for the mistakes in node i's local derivative that
     its operation invites (Op.mistakes): an activation's derivative left out or confused
     with the activation, tanh′ as 1 − tanh, a square's 2 dropped (or a ½ left out), a
-    matrix product's transpose left out. Numeric and formula answers both use these."""
+    matrix product's transpose left out, y − p at the logits of a fused softmax
+    cross-entropy. Numeric and formula answers both use these (a fused node's rule is a VJP
+    of its fused op: apply it with wrong_gradient or fused_deltas, not backward's rules)."""
     node = graph.nodes[i]
+    if node.fused is not None:  # computed by its fused op: the rules are that op's (fused_deltas)
+        return _fused_rules(graph, values, node)
     op, names = node.op, [graph.operand_name(o) for o in node.operands]
     found = []
     if op.name in _ACTIVATIONS:
@@ -288,6 +329,28 @@ def local_rules(graph, values, i) -> list[tuple[str, str, Any]]:
                 found.append(("missing-transpose", f"in {node.name} = {names[0]} @ {names[1]} you wrote {names[0]} @ G where {names[0]}ᵀ @ G belongs (G the gradient at {node.name})",
                               lambda g, a, o: (g @ a[1].T, a[0] @ g)))
     return found
+
+
+def _fused_rules(graph, values, node) -> list[tuple[str, str, Any]]:
+    """local_rules for a fused node: the mistakes its fused op invites (Op.mistakes), each a
+    wrong VJP of that op, F(h, y), taking ``inner=`` as the op's own VJP does."""
+    op = node.fused.op
+    found = []
+    if "y-minus-p" in op.mistakes:
+        logits, p, y = node.fused.operands[0], values[node.operands[0]], args_of(node, values)[1]
+        # p − y holds where each row of y sums to 1 (one-hot or soft labels).
+        right_form = "p - y, not y - p" if np.allclose(np.sum(class_targets(p.shape, y), axis=-1), 1.0) else "p·Σy - y, not its negative"
+        found.append(("y-minus-p", f"the gradient of the loss with respect to the logits {graph.nodes[logits].name} is {right_form}", _flipped_at_logits(op)))
+    return found
+
+
+def _flipped_at_logits(op):
+    """The fused op's VJP with the gradient at its first operand (the logits) negated."""
+    def rule(g, args, out, inner=None):
+        d_logits, *rest = op.vjp(g, args, out, inner=inner)
+        return (-np.asarray(d_logits), *rest)
+
+    return rule
 
 
 def _is_square(graph, values, node) -> bool:

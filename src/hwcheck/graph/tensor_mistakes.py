@@ -67,7 +67,7 @@ def _rows(graph, values, node, n: int) -> int | None:
     return rows
 
 
-def _batch_means(problem, n: int) -> list[int]:
+def batch_means(problem, n: int) -> list[int]:
     """The nodes that take the 1/N of a mean over the N examples: mean(l) and mse(a, b)
     of N-vectors, and loss / N where the loss reduces the batch."""
     graph, values = problem.graph, problem.values
@@ -91,7 +91,7 @@ def _missing_mean(solution, ask: GraphAsk, n: int) -> list[Mistake]:
     problem = solution.problem
     graph, values = problem.graph, problem.values
     found = []
-    for index in _batch_means(problem, n):
+    for index in batch_means(problem, n):
         node = graph.nodes[index]
         text = f"you left out the 1/{n} of the mean over the batch of {n} examples in {_where(node)}"
         if ask.is_gradient:
@@ -114,7 +114,7 @@ def _one_example(solution, ask: GraphAsk, n: int) -> list[Mistake]:
     graph, values = problem.graph, problem.values
     grads = solution.gradients_of(ask.output)
     target = graph.index[ask.name]
-    means = _batch_means(problem, n)
+    means = batch_means(problem, n)
     response = Response(solution, ask.output, target)
     found = []
     for node in graph.nodes:

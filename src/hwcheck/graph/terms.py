@@ -334,3 +334,127 @@ def walk(term: Term):
         children = (term.body,) + tuple(w for w in term.words if isinstance(w, Term))
     for child in children:
         yield from walk(child)
+
+
+# -- architecture arithmetic -------------------------------------------------------------
+#
+# The working of an architecture problem (shapes and parameter counts) as the board writes
+# it: ⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32, 16·3·5·5 + 16 = 1216, 30×1024 + 1024 = 31,744.
+# Every value is an exact integer, so these terms evaluate with Python's integers
+# (:func:`evaluate_arith`), and a test checks that what a student reads is what was counted.
+
+
+class Int(Term):
+    """An integer inside the working, written in full: 1024, −1 (a typographic minus)."""
+
+    value: int
+
+
+class Tally(Term):
+    """A count, with thousands separators from five digits: 1216, 31,744, 557,057."""
+
+    value: int
+
+
+class Fixed(Term):
+    """A rounded decimal, with this many places: 2.23 (in 2.23 MB)."""
+
+    value: float
+    places: int = 2
+
+
+class BoardSum(Sum):
+    """a + b − c as the board writes it: a Neg term with the typographic minus (−).
+
+    The graph's Sum writes ASCII '-', the expression language's; the architecture's working
+    has always written '−'. Evaluated and walked as a Sum."""
+
+
+class Times(Prod):
+    """a×b×c: the factors of a term of the written-out total (16×3×5×5), as the seed writes it."""
+
+
+class Floor(Term):
+    """⌊a/b⌋: a divided by b, rounded down (PyTorch's output-size rule)."""
+
+    numerator: Term
+    denominator: Term
+
+
+class Ceil(Term):
+    """⌈a/b⌉: a divided by b, rounded up (ceil_mode; Keras' 'same')."""
+
+    numerator: Term
+    denominator: Term
+
+
+class ShapeList(Term):
+    """A shape as the architecture problems write it: [3, 32, 32]."""
+
+    dims: tuple[int, ...]
+
+
+class Chain(Term):
+    """a = b = c, or a = b ≥ c, so d = e: terms joined by ``relations`` (one fewer than
+    terms), each one of CHAIN_RELATIONS; ``so`` joins a conclusion drawn from what comes before."""
+
+    terms: tuple[Term, ...]
+    relations: tuple[str, ...]
+
+
+class Measure(Term):
+    """A quantity with its unit, the unit set as a word: 2,228,228 B."""
+
+    value: Term
+    unit: str
+
+
+class Phrase(Term):
+    """A sentence of words and terms in a run: trainable 557,057 · non-trainable 0 · total
+    557,057. The pieces are strings of words or Terms."""
+
+    pieces: tuple
+
+
+CHAIN_RELATIONS = ("=", "≈", "≥", "→", "so")
+
+
+def equation(*terms: Term) -> Term:
+    """a = b = c; one term alone is itself."""
+    return terms[0] if len(terms) == 1 else Chain(tuple(terms), ("=",) * (len(terms) - 1))
+
+
+def evaluate_arith(term: Term) -> int:
+    """The integer a term of the architecture's working stands for.
+
+    A Chain is worth its last term, and each of its '=' and '≥' must hold (ValueError if
+    not): a chain that says 2·2·2 = 9 is a bug the test of every layer type catches.
+    """
+    if isinstance(term, (Int, Tally)):
+        return term.value
+    if isinstance(term, Num) and float(term.value).is_integer():
+        return int(term.value)
+    if isinstance(term, Neg):
+        return -evaluate_arith(term.operand)
+    if isinstance(term, Sum):
+        return sum(evaluate_arith(t) for t in term.terms)
+    if isinstance(term, Prod):
+        result = 1
+        for factor in term.factors:
+            result *= evaluate_arith(factor)
+        return result
+    if isinstance(term, Paren):
+        return evaluate_arith(term.body)
+    if isinstance(term, Noted):
+        return evaluate_arith(term.body)
+    if isinstance(term, Floor):
+        return evaluate_arith(term.numerator) // evaluate_arith(term.denominator)
+    if isinstance(term, Ceil):
+        return -(-evaluate_arith(term.numerator) // evaluate_arith(term.denominator))
+    if isinstance(term, Chain):
+        values = [evaluate_arith(t) for t in term.terms]
+        for left, relation, right in zip(values, term.relations, values[1:]):
+            if relation == "=" and left != right or relation == "≥" and left < right:
+                raise ValueError(f"the working says {left} {relation} {right}")
+        return values[-1]
+    raise TypeError(f"cannot evaluate a {type(term).__name__} as an integer")

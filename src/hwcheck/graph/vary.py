@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..common import MistakeCodes
 from ..errors import FaultList, Pos
 from ..numbers import NotANumber, parse_number
 from ..record import Record
@@ -142,8 +143,9 @@ def _count(count: Fraction) -> str:
     return f"{int(count):,}" if count < 10**15 else f"about {Decimal(int(count)):.1e}".replace("e+", "e")
 
 
-def read_require(data: YMap, vary: tuple[Vary, ...], faults: FaultList) -> tuple[Requirement, ...]:
-    """``require: {detect: [CODE, ...]}``: known mistake codes; it asks something of variants only."""
+def read_require(data: YMap, vary: tuple[Vary, ...], faults: FaultList, codes: MistakeCodes) -> tuple[Requirement, ...]:
+    """``require: {detect: [CODE, ...]}``: known mistake codes (``codes()``, the graph kind's
+    catalogue, passed in by the loader); it asks something of variants only."""
     if "require" not in data:
         return ()
     section = data["require"]
@@ -162,14 +164,12 @@ def read_require(data: YMap, vary: tuple[Vary, ...], faults: FaultList) -> tuple
     if not isinstance(raw, YList) or not raw:
         faults.add(section.where("detect"), "require detect is a non-empty list of mistake codes, e.g. detect: [relu-gate-ignored]")
         return ()
-    from ..grade.diagnose import catalogue  # only for files that require something
-
-    codes = catalogue("graph")
+    known = codes()
     found = []
     for index, code in enumerate(raw):
-        if not isinstance(code, str) or code not in codes:
-            faults.add(raw.where(index), f"require detect: unknown mistake code '{code}'{faults.suggest(str(code), codes)}; "
-                                         f"the codes for graph problems: {', '.join(codes)}")
+        if not isinstance(code, str) or code not in known:
+            faults.add(raw.where(index), f"require detect: unknown mistake code '{code}'{faults.suggest(str(code), known)}; "
+                                         f"the codes for graph problems: {', '.join(known)}")
             continue
         found.append(Requirement(code, raw.where(index)))
     return tuple(found)

@@ -13,14 +13,14 @@ import sys
 
 def _terminal(solution, check=None):
     if solution.problem.kind == "code":
-        from .code_terminal import render_code_terminal
+        from .code_terminal import render_code_terminal  # deliberate: only the chosen format's renderer loads (start-up time)
 
         return render_code_terminal(solution)
     if solution.problem.kind == "graph":
-        from .graph_terminal import render_graph_terminal
+        from .graph_terminal import render_graph_terminal  # deliberate: only the chosen format's renderer loads (start-up time)
 
         return render_graph_terminal(solution, check)
-    from .architecture_terminal import render_architecture_terminal
+    from .architecture_terminal import render_architecture_terminal  # deliberate: only the chosen format's renderer loads (start-up time)
 
     return render_architecture_terminal(solution)
 
@@ -39,8 +39,8 @@ def _json(solution, check=None) -> str:
 def _local_derivatives(solution) -> list[dict]:
     """An extension the contract allows: every local derivative's formula, typeset by the
     same two typesetters as the other outputs (Unicode, and TeX for a page)."""
-    from .formulas import local_formula, partial
-    from .typeset import tex_local
+    from .formulas import local_formula, partial  # deliberate: only the chosen format's renderer loads (start-up time)
+    from .typeset import tex_local  # deliberate: only the chosen format's renderer loads (start-up time)
 
     return [
         {"node": local.node, "operand": local.operand, "derivative": partial(local.node, local.operand),
@@ -51,32 +51,32 @@ def _local_derivatives(solution) -> list[dict]:
 
 def _markdown(solution, check=None) -> str:
     if solution.problem.kind == "code":
-        from .code_markdown import render_code_markdown
+        from .code_markdown import render_code_markdown  # deliberate: only the chosen format's renderer loads (start-up time)
 
         return render_code_markdown(solution)
     if solution.problem.kind == "graph":
-        from .graph_markdown import render_graph_markdown
+        from .graph_markdown import render_graph_markdown  # deliberate: only the chosen format's renderer loads (start-up time)
 
         return render_graph_markdown(solution, check)
-    from .architecture_markdown import render_architecture_markdown
+    from .architecture_markdown import render_architecture_markdown  # deliberate: only the chosen format's renderer loads (start-up time)
 
     return render_architecture_markdown(solution)
 
 
 def render_latex(solution, check=None) -> str:
     """The ``--format latex`` document for either kind of problem."""
-    from .latex import document
+    from .latex import document  # deliberate: only the chosen format's renderer loads (start-up time)
 
     if solution.problem.kind == "graph":
-        from .latex_graph import graph_body
+        from .latex_graph import graph_body  # deliberate: only the chosen format's renderer loads (start-up time)
 
         body = graph_body(solution, check)
     elif solution.problem.kind == "code":
-        from .latex_code import code_body
+        from .latex_code import code_body  # deliberate: only the chosen format's renderer loads (start-up time)
 
         body = code_body(solution)
     else:
-        from .latex_architecture import architecture_body
+        from .latex_architecture import architecture_body  # deliberate: only the chosen format's renderer loads (start-up time)
 
         body = architecture_body(solution)
     return document(solution.problem.title or solution.problem.id, body)
@@ -88,10 +88,10 @@ _latex = render_latex
 def render_dot(solution) -> str:
     """DOT text for any kind of problem (code_dot draws each task's graph with dot.py's parts)."""
     if solution.problem.kind == "code":
-        from .code_dot import code_dot
+        from .code_dot import code_dot  # deliberate: only the chosen format's renderer loads (start-up time)
 
         return code_dot(solution)
-    from .dot import architecture_dot, graph_dot
+    from .dot import architecture_dot, graph_dot  # deliberate: only the chosen format's renderer loads (start-up time)
 
     return graph_dot(solution) if solution.problem.kind == "graph" else architecture_dot(solution)
 
@@ -99,10 +99,10 @@ def render_dot(solution) -> str:
 def blank_dot(problem) -> str:
     """A picture of the problem without any answer in it, from the problem alone (no solving)."""
     if problem.kind == "code":
-        from .code_dot import problem_dot  # the functions' data flow: names only already
+        from .code_dot import problem_dot  # deliberate: only the problem's kind's picture loads; names only already
 
         return problem_dot(problem)
-    from .dot import architecture_blank_dot, graph_blank_dot
+    from .dot import architecture_blank_dot, graph_blank_dot  # deliberate: as above
 
     return graph_blank_dot(problem) if problem.kind == "graph" else architecture_blank_dot(problem)
 
@@ -121,7 +121,7 @@ def print_solution(solution, format: str = "terminal", width: int | None = None,
         sys.stdout.write(rendered)
         sys.stdout.flush()
         return
-    from rich.console import Console
+    from rich.console import Console  # deliberate: rich loads only for the terminal format (start-up time)
 
     # Every cell a user wrote is Text; the plain strings left (headers, roles, numbers) hold
     # no ':name:' codes, so emoji replacement could change nothing, and turning it off spares

@@ -1,30 +1,24 @@
-"""An architecture solution as GitHub-flavoured Markdown, arithmetic in ``$…$``.
+"""An architecture solution as GitHub-flavoured Markdown, the working in ``$…$``.
 
-The solver writes its arithmetic in Unicode (⌊ ⌋ · × −); here those symbols become TeX
-so that GitHub's math renders them. Nothing here computes. Names a user typed are
-escaped so that Markdown reads them as plain text.
+The solver's working is typed terms; the TeX printer (:mod:`hwcheck.render.typeset`)
+sets them for GitHub's math, and words beside them (batch norm's statistics, notes)
+stay prose. Nothing here computes. Names a user typed are escaped so that Markdown reads
+them as plain text.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..architecture.model import shape_text
+from ..graph.terms import ShapeList, Tally
+from .typeset import UNICODE, formula_body, tex, unicode
 
-_TEX = {
-    "⌊": r"\lfloor ", "⌋": r"\rfloor ", "⌈": r"\lceil ", "⌉": r"\rceil ",
-    "·": r" \cdot ", "×": r" \times ", "−": "-", "→": r" \to ", "≥": r" \ge ", "≤": r" \le ", "…": r"\dots ",
-}
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
-def math(text: str) -> str:
-    """``⌊(32 + 2·2)/1⌋ = 32`` → ``$\\lfloor (32 + 2 \\cdot 2)/1\\rfloor  = 32$``."""
-    tex = _THOUSANDS.sub("{,}", text)  # 557{,}057: no space after the separator in TeX
-    for symbol, command in _TEX.items():
-        tex = tex.replace(symbol, command)
-    return f"${re.sub(' +', ' ', tex).strip()}$"
+def math(term) -> str:
+    """A term as inline maths: ``$\\lfloor (32 + 2 \\cdot 2)/1\\rfloor = 32$``."""
+    return f"${tex(term)}$"
 
 
 def escape(text: str) -> str:
@@ -38,9 +32,9 @@ def _prose(text: str) -> str:
 
 
 def _shape_cell(row) -> str:
-    lines = [math(f"{shape_text(row.input_shape)} → {shape_text(row.output_shape)}")]
+    lines = [math(row.shapes)]
     for step in row.steps:
-        line = f"{_prose(step.label)}: {math(step.expr)}"
+        line = f"{_prose(step.label)}: {math(step.working)}"
         if step.note:
             line += f" ({_prose(step.note)})"
         lines.append(line)
@@ -54,14 +48,18 @@ def _type_cell(row) -> str:
     return f"{escape(row.type)}<br>*{row.branch} of {escape(row.block)}*"
 
 
+def _with_words(term) -> str:
+    """A formula in maths, its words beside it in prose: ``$64 + 64 = 128$ (running mean, variance)``."""
+    body, words = formula_body(term)
+    return math(body) + (f" ({_prose(UNICODE.words(words))})" if words else "")
+
+
 def _params_cell(row) -> str:
-    lines = [math(row.params_text)]
+    lines = [math(row.params_formula)]
     if row.non_trainable:
-        formula, _, words = row.non_trainable_text.partition(" (")
-        lines.append(f"non-trainable: {math(formula)} ({words}")
+        lines.append(f"non-trainable: {_with_words(row.non_trainable_formula)}")
     if row.buffers:
-        formula, _, words = row.buffers_text.partition(" (")
-        lines.append(f"buffers: {math(formula)} ({words}")
+        lines.append(f"buffers: {_with_words(row.buffers_formula)}")
     return "<br>".join(lines)
 
 
@@ -73,24 +71,24 @@ def render_architecture_markdown(solution) -> str:
     if solution.mistake:
         out += [f"> Worked with the mistake `{solution.mistake}` made on purpose.", ""]
     out += [
-        f"Input: {math(shape_text(network.input_shape))} ({network.layout_text}). {_prose(network.convention_note)}.",
+        f"Input: {math(ShapeList(network.input_shape))} ({network.layout_text}). {_prose(network.convention_note)}.",
         "",
         "| # | layer | type | input → output shape | parameters | mult-adds | running total |",
         "| ---: | --- | --- | --- | --- | ---: | ---: |",
     ]
     for row in network.walk():  # a block's layers, branch by branch, then the block (the addition)
         cells = [row.number, escape(row.name or ""), _type_cell(row), _shape_cell(row), _params_cell(row),
-                 math(row.mult_adds_text), math(row.running_total_text)]
+                 math(row.mult_adds_formula), math(Tally(row.running_total))]
         out.append("| " + " | ".join(cells) + " |")
     out += [
         "",
-        f"**Learnable parameters:** {math(network.formula_text)}",
+        f"**Learnable parameters:** {math(network.formula_total)}",
         "",
-        f"**Counts:** {network.counts_text}",
+        f"**Counts:** {unicode(network.counts)}",  # sentences with numbers: prose, as the terminal writes them
         "",
-        f"**Parameter memory (float32):** {_prose(network.memory_text)}",
+        f"**Parameter memory (float32):** {_prose(unicode(network.memory))}",
         "",
-        f"**Mult-adds** (as torchinfo counts them, batch of 1): {math(network.mult_adds_total_text)}",
+        f"**Mult-adds** (as torchinfo counts them, batch of 1): {math(Tally(network.mult_adds))}",
         "",
     ]
     return "\n".join(out)

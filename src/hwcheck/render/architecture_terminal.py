@@ -1,7 +1,8 @@
 """An architecture solution in the terminal: one table row per layer with the working
 (shape arithmetic, parameter formula, mult-adds, running total), a caption naming the
-convention, then the total written out. Every string comes from the solver; names a
-user typed go in as ``Text`` so rich never reads ``[...]`` as markup."""
+convention, then the total written out. The working is typeset by the Unicode printer
+(:mod:`hwcheck.render.typeset`); names a user typed go in as ``Text`` so rich never reads
+``[...]`` as markup."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..architecture.model import shape_text
+from ..graph.terms import ShapeList, Tally
+from .typeset import unicode
 
 
 def _shape_cell(row) -> Text:
-    cell = Text(row.shape_text)
+    cell = Text(unicode(row.shapes))
     for step in row.steps:
         cell.append(f"\n{step.label}: ", style="dim")
-        cell.append(step.expr)
+        cell.append(unicode(step.working))
         if step.note:
             cell.append(f"\n  {step.note}", style="dim italic")
     for note in row.notes:
@@ -33,11 +35,11 @@ def _type_cell(row) -> Text:
 
 
 def _params_cell(row) -> Text:
-    cell = Text(row.params_text)
+    cell = Text(unicode(row.params_formula))
     if row.non_trainable:
-        cell.append(f"\nnon-trainable: {row.non_trainable_text}", style="dim")
+        cell.append(f"\nnon-trainable: {unicode(row.non_trainable_formula)}", style="dim")
     if row.buffers:
-        cell.append(f"\nbuffers: {row.buffers_text}", style="dim")
+        cell.append(f"\nbuffers: {unicode(row.buffers_formula)}", style="dim")
     return cell
 
 
@@ -52,19 +54,19 @@ def render_architecture_terminal(solution):
     for column, justify in (("#", "right"), ("layer", "left"), ("type", "left"), ("input → output shape", "left"),
                             ("parameters", "left"), ("mult-adds", "right"), ("running total", "right")):
         table.add_column(column, justify=justify, overflow="fold")
-    table.add_row("", Text("input", style="dim"), "", Text(shape_text(network.input_shape)), "", "", "")
+    table.add_row("", Text("input", style="dim"), "", Text(unicode(ShapeList(network.input_shape))), "", "", "")
     for row in network.walk():  # a block's layers, branch by branch, then the block (the addition)
         table.add_row(row.number, Text(row.name or "", style="bold"), _type_cell(row), _shape_cell(row),
-                      _params_cell(row), Text(row.mult_adds_text), Text(row.running_total_text))
+                      _params_cell(row), Text(unicode(row.mult_adds_formula)), Text(unicode(Tally(row.running_total))))
     parts.append(table)
     totals = [
-        ("Learnable parameters: ", network.formula_text),
-        ("Counts: ", network.counts_text),
-        ("Parameter memory (float32): ", network.memory_text),
-        ("Mult-adds (as torchinfo counts them, batch of 1): ", network.mult_adds_total_text),
+        ("Learnable parameters: ", network.formula_total),
+        ("Counts: ", network.counts),
+        ("Parameter memory (float32): ", network.memory),
+        ("Mult-adds (as torchinfo counts them, batch of 1): ", Tally(network.mult_adds)),
     ]
-    for label, text in totals:
+    for label, term in totals:
         line = Text(label, style="bold")
-        line.append(text)
+        line.append(unicode(term))
         parts.append(line)
     return Group(*parts)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sys
 
+from ..escape import visible
+from . import FORMATS
+
 ASSIGNMENT_FORMATS = ("terminal", "json", "markdown", "latex", "dot")
 
 
@@ -18,16 +21,13 @@ def assignment_json(assignment, solutions, checks) -> str:
     """``{"id", "kind": "assignment", "title", "problems": [each problem's §6 object]}``."""
     import json  # deliberate: the default terminal format does without it (start-up time)
 
-    from . import FORMATS
-
     problems = [json.loads(FORMATS["json"](s, c)) for s, c in zip(solutions, checks)]
     data = {"id": assignment.id, "kind": "assignment", "title": assignment.title, "problems": problems}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def assignment_markdown(assignment, solutions, checks) -> str:
-    from . import FORMATS
-    from .architecture_markdown import escape
+    from .architecture_markdown import escape  # deliberate: only the chosen format's renderer loads (start-up time)
 
     parts = [f"# {escape(_heading(assignment))}\n\nAssignment `{assignment.id}`: "
              + ", ".join(f"`{s.problem.id}`" for s in solutions) + ".\n"]
@@ -37,11 +37,11 @@ def assignment_markdown(assignment, solutions, checks) -> str:
 
 def assignment_latex(assignment, solutions, checks) -> str:
     """One document: a section per problem, each with the body its own renderer gives."""
-    from .latex import document
-    from .latex_architecture import architecture_body
-    from .latex_code import code_body
-    from .latex_graph import graph_body
-    from .tex import tex_text
+    from .latex import document  # deliberate: only the chosen format's renderer loads (start-up time)
+    from .latex_architecture import architecture_body  # deliberate: only the chosen format's renderer loads (start-up time)
+    from .latex_code import code_body  # deliberate: only the chosen format's renderer loads (start-up time)
+    from .latex_graph import graph_body  # deliberate: only the chosen format's renderer loads (start-up time)
+    from .tex import tex_text  # deliberate: only the chosen format's renderer loads (start-up time)
 
     body: list[str] = []
     for solution, check in zip(solutions, checks):
@@ -59,16 +59,11 @@ def print_assignment(assignment, solutions, checks, format: str, width: int | No
     elif format == "latex":
         text = assignment_latex(assignment, solutions, checks)
     elif format == "dot":
-        from . import FORMATS
-
         text = "".join(FORMATS["dot"](s, c) for s, c in zip(solutions, checks))
     else:
-        from rich.console import Console
-        from rich.rule import Rule
-        from rich.text import Text
-
-        from ..escape import visible
-        from . import FORMATS
+        from rich.console import Console  # deliberate: only the chosen format's renderer loads (start-up time)
+        from rich.rule import Rule  # deliberate: only the chosen format's renderer loads (start-up time)
+        from rich.text import Text  # deliberate: only the chosen format's renderer loads (start-up time)
 
         console = Console(width=width, soft_wrap=False, emoji=False)
         console.print(Text(visible(f"{_heading(assignment)} ({assignment.id}): {len(solutions)} problems"), style="bold"))

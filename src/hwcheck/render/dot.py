@@ -20,6 +20,7 @@ import numpy as np
 
 from ..numbers import fmt
 from ..architecture.model import shape_text
+from ..graph.terms import Tally
 from .formulas import local_formula, partial, unshown_note
 from .typeset import unicode
 
@@ -153,13 +154,13 @@ def _layer_node(row) -> str:
     """A layer's box; a block's is the addition its branches meet at."""
     fill, color = _LAYER_STYLES[row.params > 0 and not row.branches]
     head = f"{row.name}: {row.type}" if row.name else f"layer {row.number}: {row.type}"
-    body = [html(head), html(f"output {shape_text(row.output_shape)}"), html(f"params {row.params_text}")]
+    body = [html(head), html(f"output {shape_text(row.output_shape)}"), html(f"params {unicode(row.params_formula)}")]
     if row.branches:
         body[1:1] = [html(" + ".join(branch.name for branch in row.branches))]
     if row.non_trainable:
-        body.append(html(f"non-trainable {row.non_trainable_text}"))
+        body.append(html(f"non-trainable {unicode(row.non_trainable_formula)}"))
     if row.buffers:
-        body.append(html(f"buffers {row.buffers_text}"))
+        body.append(html(f"buffers {unicode(row.buffers_formula)}"))
     shape = "ellipse" if row.branches else "box"
     return f'  l{row.index} [shape={shape}, style="rounded,filled", fillcolor="{fill}", color="{color}", label={_label(body)}];'
 
@@ -190,7 +191,9 @@ def architecture_dot(solution) -> str:
     for row in network.walk():
         lines.append(_layer_node(row))
     previous = _edges(network.rows, 0, lines)
-    terms = network.formula_text.split(" + ")  # a long sum, a few terms to a line
+    # a long sum, a few terms to a line, the total after the last
+    terms = [unicode(term) for term in network.formula.terms]
+    terms[-1] += f" = {unicode(Tally(network.trainable))}"
     written = "<BR/>+ ".join(html(" + ".join(terms[i : i + TERMS_PER_LINE])) for i in range(0, len(terms), TERMS_PER_LINE))
     lines.append(f"  total [shape=plaintext, label=<<B>learnable parameters</B><BR/>{written}>];")
     lines.append(f"  l{previous} -> total [style=invis];")
@@ -234,7 +237,7 @@ def _blank_layer(spec, settings: str) -> str:
 
 def _blank_edges(specs, previous: int, lines: list[str], settings, into: str = "") -> int:
     """As :func:`_edges`, over the layers as written: a block's branches fork and meet at a +."""
-    from ..handout import branches
+    from ..handout import branches  # deliberate: handout.py loads every kind's modules; only blank architecture pictures need it
 
     for spec in specs:
         forks = branches(spec)
@@ -255,7 +258,7 @@ def _blank_edges(specs, previous: int, lines: list[str], settings, into: str = "
 
 def architecture_blank_dot(problem) -> str:
     """The layers with their names, types and written settings: no shape, no count."""
-    from ..handout import layer_settings
+    from ..handout import layer_settings  # deliberate: handout.py loads every kind's modules; only blank architecture pictures need it
 
     lines = _header("network", problem.title or problem.id, "TB", 0.3)
     fill, color = _LAYER_STYLES[False]

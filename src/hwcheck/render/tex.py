@@ -17,14 +17,12 @@ import unicodedata
 
 import numpy as np
 
-from ..graph.ops import TEX_NAMES
 from ..numbers import fmt
 
 # Letters in words joined by single underscores, then digits. Unambiguous on purpose: the
 # former ``[A-Za-z]+(?:_?[A-Za-z]+)*`` could split a run of letters in 2ⁿ ways, and a
 # 25-letter name without digits took minutes to refuse. Each character here has one reading.
 _NAME_BASE = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)*")
-_FUNCTIONS = TEX_NAMES  # from the op registry, and the maths-only functions of formulas
 _UNICODE = {
     "·": r" \cdot ",
     "²": "^{2}",
@@ -101,6 +99,10 @@ def _escape(text: str) -> str:
 
 def tex_expr(text: str) -> str:
     """An expression or formula in the solver's notation, as TeX math."""
+    # The op registry's functions and the maths-only ones; loaded by the graph keys that need
+    # their TeX names, not by an architecture key's start-up.
+    from ..graph.ops import TEX_NAMES  # deliberate: see above
+
     tokens = [t for t in _TOKEN.findall(text) if t.strip()]
     out: list[str] = []
     i = 0
@@ -110,8 +112,8 @@ def tex_expr(text: str) -> str:
             exponent, i = _group(tokens, i + 1)
             out.append("^{" + tex_expr(" ".join(exponent)) + "}")
             continue
-        if token in _FUNCTIONS:
-            out.append(_FUNCTIONS[token])
+        if token in TEX_NAMES:
+            out.append(TEX_NAMES[token])
         elif token[0].isascii() and (token[0].isalpha() or token[0] == "_"):
             # ASCII only: the solver's ᵀ and ² are letters to str.isalpha but symbols here.
             out.append(tex_name(token))
@@ -193,8 +195,6 @@ _TEXT_SPECIAL = {
 }
 # Prose characters pdflatex's default utf8 input and OT1 fonts can set without extra packages.
 _TEXT_UNICODE = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\dots{}", "\u00a0": "~", "•": r"\ensuremath{\bullet}"}
-_WORD = re.compile(r"[A-Za-z]{2,}(?:_[A-Za-z]+)*")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 def tex_number(x: float, digits: int = 12) -> str:
@@ -264,38 +264,4 @@ def tex_text(text: str) -> str:
             out.append(char)  # accented Latin letters: utf8 input maps them to OT1 accents
         else:
             out.append("?")
-    return "".join(out)
-
-
-def tex_arith(text: str) -> str:
-    """The architecture solver's arithmetic (⌊(32 + 2·2 − 1·(5 − 1) − 1)/1⌋ + 1 = 32,
-    30×1024 + 1024 = 31,744) as TeX math: symbols converted, thousands separators as {,},
-    words such as "so" or "in" upright."""
-    out = []
-    position = 0
-    for match in _WORD.finditer(text):
-        out.append(_arith_symbols(text[position : match.start()]))
-        # Spaces around a word matter in text but vanish in math: keep them as "\ ".
-        before = r"\ " if text[match.start() - 1 : match.start()] == " " else ""
-        after = r"\ " if text[match.end() : match.end() + 1] == " " else ""
-        out.append(before + r"\text{" + tex_text(match.group()) + "}" + after)
-        position = match.end()
-    out.append(_arith_symbols(text[position:]))
-    return re.sub(r" +", " ", "".join(out)).strip()
-
-
-def _arith_symbols(text: str) -> str:
-    text = _THOUSANDS.sub("{,}", text)
-    out = []
-    for char in text:
-        if char in _UNICODE:
-            out.append(_UNICODE[char])
-        elif char in "#$%&_{}":
-            out.append(char if char in "{}" else "\\" + char)
-        elif char in "[]":
-            out.append(char)
-        elif char == "'":
-            out.append(r"\text{'}")
-        else:
-            out.append(_math_glyph(char))
     return "".join(out)

@@ -17,8 +17,7 @@ import numpy as np
 
 from ..graph import expr as E
 from ..graph import terms as T
-from ..graph.ops import TEX_NAMES
-from ..numbers import fmt
+from ..numbers import fmt, fmt_count
 from .tex import UnknownSymbol, tex_name, tex_text
 
 
@@ -107,6 +106,46 @@ class UnicodePrinter(Printer):
     def words(self, pieces) -> str:
         return "".join(p if isinstance(p, str) else self._print(p) for p in pieces)
 
+    # -- architecture arithmetic (the board's notation: − and ·, × in the total) -----------
+    def _print_Int(self, t):
+        return f"{MINUS}{-t.value}" if t.value < 0 else str(t.value)
+
+    def _print_Tally(self, t):
+        return tally(t.value)
+
+    def _print_Fixed(self, t):
+        return f"{t.value:.{t.places}f}"
+
+    def _print_BoardSum(self, t):
+        out = self._print(t.terms[0])
+        for term in t.terms[1:]:
+            out += f" {MINUS} {self._print(term.operand)}" if isinstance(term, T.Neg) else f" + {self._print(term)}"
+        return out
+
+    def _print_Times(self, t):
+        return "×".join(self._print(f) for f in t.factors)
+
+    def _print_Floor(self, t):
+        return f"⌊{self._print(t.numerator)}/{self._print(t.denominator)}⌋"
+
+    def _print_Ceil(self, t):
+        return f"⌈{self._print(t.numerator)}/{self._print(t.denominator)}⌉"
+
+    def _print_ShapeList(self, t):
+        return "[" + ", ".join(map(str, t.dims)) + "]"
+
+    def _print_Chain(self, t):
+        out = self._print(t.terms[0])
+        for relation, term in zip(t.relations, t.terms[1:]):
+            out += (", so " if relation == "so" else f" {relation} ") + self._print(term)
+        return out
+
+    def _print_Measure(self, t):
+        return f"{self._print(t.value)} {t.unit}"
+
+    def _print_Phrase(self, t):
+        return self.words(t.pieces)
+
 
 _NEG = E.precedence(E.Neg(E.Num(0.0, 0), 0))  # unary minus binds tighter than * and looser than **
 _TEX_RELATIONS = {">": " > ", "<": " < ", "≤": r" \le ", "≥": r" \ge "}
@@ -194,9 +233,64 @@ class TexPrinter(Printer):
             right = f"({right})"
         return left + _TEX_OPERATORS[tree.op] + right
 
+    # -- architecture arithmetic (as the Markdown and LaTeX keys have always shown it) -----
+    def _print_Int(self, t):
+        return str(t.value)
+
+    def _print_Tally(self, t):
+        written = tally(abs(t.value))
+        if written.startswith("about "):  # about 1.23 × 10^15
+            mantissa, _, exponent = written.removeprefix("about ").partition(" × 10^")
+            written = rf"\text{{about}}\ {mantissa} \times 10^{{{exponent}}}"
+        return ("-" if t.value < 0 else "") + written.replace(",", "{,}")
+
+    def _print_Fixed(self, t):
+        return f"{t.value:.{t.places}f}"
+
+    def _print_BoardSum(self, t):
+        return self._print_Sum(t)
+
+    def _print_Times(self, t):
+        return r" \times ".join(self._print(f) for f in t.factors)
+
+    def _print_Floor(self, t):
+        return rf"\lfloor {self._print(t.numerator)}/{self._print(t.denominator)}\rfloor "
+
+    def _print_Ceil(self, t):
+        return rf"\lceil {self._print(t.numerator)}/{self._print(t.denominator)}\rceil "
+
+    def _print_ShapeList(self, t):
+        return "[" + ", ".join(map(str, t.dims)) + "]"
+
+    def _print_Chain(self, t):
+        out = self._print(t.terms[0])
+        for relation, term in zip(t.relations, t.terms[1:]):
+            out += _TEX_CHAIN[relation] + self._print(term)
+        return out
+
+    def _print_Measure(self, t):
+        return self._print(t.value) + r"\ \text{" + tex_text(t.unit) + "}"
+
+    def _print_Phrase(self, t):
+        return r"\text{" + self.words(t.pieces) + "}"
+
+
+_TEX_CHAIN = {"=": " = ", "≈": r" \approx ", "≥": r" \ge ", "→": r" \to ", "so": r", \ \text{so}\ "}
+MINUS = "\u2212"  # the architecture's working writes a typographic minus
+
+
+def tally(n: int) -> str:
+    """A count: 1216, 31,744, 557,057. Separators start at five digits (the style of the
+    seed: ``16·3·5·5 + 16 = 1216`` but ``= 557,057``); a negative count keeps its sign."""
+    if n < 0:
+        return MINUS + tally(-n)
+    return str(n) if n < 10_000 else fmt_count(n)
+
 
 def function_tex(name: str) -> str:
     """A function's TeX name: from the op registry, or one of the maths-only functions."""
+    from ..graph.ops import TEX_NAMES  # deliberate: an architecture's working has no functions; its keys skip the registry
+
     if name in TEX_NAMES:
         return TEX_NAMES[name]
     raise UnknownSymbol(f"no TeX name for the function {name!r}: give its Op a tex= or add it to MATH_FUNCTIONS")
