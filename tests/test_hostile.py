@@ -4,6 +4,7 @@ exponents. Every expected value here is worked out by hand in the comment beside
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import numpy as np
@@ -387,7 +388,7 @@ def test_the_maximum_itself_is_allowed(tmp_path):
 
 # ---------------------------------------------------------------- control characters shown escaped
 
-from support import PROBLEMS, run_cli  # noqa: E402
+from support import CONTRACT, PROBLEMS, run_cli  # noqa: E402
 
 from hwcheck.escape import visible, yaml_quoted  # noqa: E402
 from hwcheck.yamldoc import parse_yaml  # noqa: E402
@@ -527,3 +528,220 @@ def test_an_architecture_with_hundreds_of_bad_asks_gets_100_faults(tmp_path, mon
 def test_a_numeric_problem_id_is_kept_as_written(tmp_path):
     path = write(tmp_path, "p.yaml", "id: 1.10\nkind: graph\ninputs: {x: 1}\nsteps: {z: x * 2}\n")
     assert hwcheck.load_problem(path).id == "1.10"
+
+
+# ---------------------------------------------------------------- newest features (§7b–§12)
+
+
+def one_line_refusal(result, path, line: int) -> str:
+    """The stderr of a refusal: one line naming ``path`` at ``line``, exit code 2."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {path}:{line}:"), lines[0]
+    return lines[0]
+
+
+def numpy_net(tmp_path, old: str, new: str):
+    text = (CONTRACT / "numpy_net.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "numpy_net.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path, text.replace(old, new).splitlines()
+
+
+def test_a_training_whose_values_would_be_too_large_is_refused_at_the_task(tmp_path):
+    # 3 classes × 1,000 points = 3,000 rows; x1 = x @ w1 is then 3,000 × 400 = 1,200,000
+    # numbers, beyond the engine's 1,000,000 per value: refused at task C9, not placeless.
+    path, lines = numpy_net(tmp_path, "points_per_class: 100, seed: 0}}", "points_per_class: 1000, seed: 0}}")
+    path.write_text(path.read_text(encoding="utf-8").replace("w1: [2, 100], b1: [100], w2: [100, 3]", "w1: [2, 400], b1: [400], w2: [400, 3]"), encoding="utf-8")
+    line = next(n for n, text in enumerate(lines, 1) if "- id: C9" in text)
+    message = one_line_refusal(run_cli("validate", path), path, line)
+    assert "3000×400 = 1,200,000" in message and "task C9" in message
+
+
+def vary_problem(tmp_path, vary: str, require: str = "require: {detect: [relu-gate-ignored]}"):
+    """The contract's T1 with per-student numbers, its vary section replaced by ``vary``."""
+    text = (CONTRACT / "residual_relu_vary.yaml").read_text(encoding="utf-8")
+    start, end = text.index("vary:\n"), text.index("steps:\n")
+    text = text[:start] + f"vary:\n{textwrap.indent(textwrap.dedent(vary), '  ')}{require}\n" + text[end:]
+    path = tmp_path / "vary.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path, text.splitlines()
+
+
+def test_a_range_with_more_values_than_a_float_can_count_is_refused(tmp_path):
+    # (1e300 − (−1e300)) / 1e-300 + 1 ≈ 2e600 values: more than float64 holds (about 1.8e308).
+    path, lines = vary_problem(tmp_path, "w0: {from: -1e300, to: 1e300, step: 1e-300}\n", "")
+    message = one_line_refusal(run_cli("validate", path), path, lines.index("  w0: {from: -1e300, to: 1e300, step: 1e-300}") + 1)
+    assert "about 2.0e600 values" in message and "give a larger step" in message
+
+
+def test_an_impossible_requirement_is_refused_without_redoing_the_same_variant(tmp_path, monkeypatch):
+    # w0 = 0.3, b0 = 0.1 and x0 > 0 keep xwb0 = 0.3·x0 + 0.1 > 0: the first ReLU never
+    # closes, so relu-gate-ignored can never be detected. Only x0 (4) and b1 (3) vary: 12
+    # distinct variants, each judged once per pass (a cheap look, then in full to say why)
+    # however many of the 1,000 draws repeat them.
+    path, lines = vary_problem(tmp_path, "x0: {choices: [0.5, 1, 1.5, 2]}\nb1: {choices: [-0.3, -0.2, 0.4]}\n")
+    from hwcheck import variants
+
+    judged = []
+    verdict = variants.Variants.verdict
+    monkeypatch.setattr(variants.Variants, "verdict", lambda self, *args: judged.append(1) or verdict(self, *args))
+    problem = hwcheck.load_problem(path)
+    with pytest.raises(hwcheck.InputError) as info:
+        variants.Variants(problem, "secret").solution_for("alice")
+    assert len(judged) == 2 * 12
+    assert str(info.value).startswith(f"{path}:{lines.index('  x0: {choices: [0.5, 1, 1.5, 2]}') + 1}:")
+    assert "'relu-gate-ignored' not detected (required) in 1,000" in str(info.value)
+
+
+def test_the_canvas_gradebook_cannot_overwrite_the_roster(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID\nalice,1\n", encoding="utf-8")
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", CONTRACT / "alice_residual_relu.yaml", "--canvas", roster, "--roster", roster)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {roster}: --canvas would overwrite the roster {roster}; write it to another file"]
+    assert roster.read_text(encoding="utf-8") == "Student,ID\nalice,1\n"
+
+
+def homework(tmp_path):
+    """A copy of the contract's assignment hw4: its four problems and two submissions."""
+    import shutil
+
+    for name in ("hw4.yaml", "residual_relu.yaml", "mlp_params.yaml", "softmax_ce_t4.yaml", "numpy_net.yaml"):
+        shutil.copy(CONTRACT / name, tmp_path / name)
+    shutil.copytree(CONTRACT / "submissions", tmp_path / "submissions")
+    return {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+
+
+def assert_refused_untouched(result, before: dict, output, what: str):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [f"error: {output}: {what}; write it to another file"]
+    assert {path: path.read_bytes() for path in before} == before
+
+
+@pytest.mark.parametrize("option", ["--gradescope", "--report"])
+def test_grading_an_assignment_never_overwrites_one_of_its_problems(tmp_path, option):
+    before = homework(tmp_path)
+    output = tmp_path / ("numpy_net.yaml" if option == "--gradescope" else "out.json")
+    if option == "--report":  # a report name that is a link to a problem of the assignment
+        output.symlink_to(tmp_path / "mlp_params.yaml")
+    result = run_cli("grade", tmp_path / "hw4.yaml", tmp_path / "submissions", option, output)
+    problem = output if option == "--gradescope" else tmp_path / "mlp_params.yaml"
+    assert_refused_untouched(result, before, output, f"{option} would overwrite the problem file {problem}")
+
+
+@pytest.mark.parametrize("problem", ["hw4.yaml", "numpy_net.yaml"])
+def test_grading_never_overwrites_a_students_code(tmp_path, problem):
+    # carol's folder holds answers.yaml and hw4.py; the Gradescope results aimed at hw4.py.
+    before = homework(tmp_path)
+    code = tmp_path / "submissions" / "carol" / "hw4.py"
+    result = run_cli("grade", tmp_path / problem, tmp_path / "submissions" / "carol", "--gradescope", code)
+    assert_refused_untouched(result, before, code, f"--gradescope would overwrite the code file {code}")
+
+
+def test_a_code_file_handed_in_alone_is_not_overwritten(tmp_path):
+    before = homework(tmp_path)
+    code = tmp_path / "submissions" / "carol" / "hw4.py"
+    result = run_cli("grade", tmp_path / "numpy_net.yaml", code, "--gradescope", code)
+    assert_refused_untouched(result, before, code, f"--gradescope would overwrite the code file {code}")
+
+
+def test_the_template_of_an_assignment_never_overwrites_one_of_its_problems(tmp_path):
+    before = homework(tmp_path)
+    output = tmp_path / "mlp_params.yaml"
+    result = run_cli("template", tmp_path / "hw4.yaml", "-o", output)
+    assert_refused_untouched(result, before, output, f"-o would overwrite the problem file {output}")
+
+
+def test_a_student_name_with_control_characters_is_shown_escaped_in_a_handout():
+    # ESC [31m would turn a terminal red when the handout goes to stdout; shown as \x1b.
+    result = run_cli("handout", CONTRACT / "residual_relu_vary.yaml", "--student", "al\x1b[31mice", "--secret", "s")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert result.stdout.splitlines()[0].startswith("# Residual ReLU network — your own numbers — al\\\\x1b\\[31mice \\(variant ")
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "1e9"])
+def test_a_timeout_that_is_not_a_bounded_number_of_seconds_is_refused(seconds):
+    # An endless loop in a student's function would otherwise never be stopped (inf), or the
+    # sandbox would fail inside (nan).
+    result = run_cli("grade", CONTRACT / "numpy_net.yaml", CONTRACT / "submissions" / "carol", "--timeout", seconds)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "--timeout" in lines[0] and "3600" in lines[0], result.stderr
+
+
+def test_an_id_clash_in_an_assignment_names_the_line_of_the_second_problem(tmp_path):
+    # Both files say id: mlp-params and hold T2.A…T3: the clash is placed at line 5, column 5,
+    # where the second file is listed (the first is on line 4).
+    homework(tmp_path)
+    text = (tmp_path / "mlp_params.yaml").read_text(encoding="utf-8")
+    (tmp_path / "copy.yaml").write_text(text, encoding="utf-8")
+    path = tmp_path / "hw.yaml"
+    path.write_text("id: hw\nkind: assignment\nproblems:\n  - mlp_params.yaml\n  - copy.yaml\n", encoding="utf-8")
+    result = run_cli("validate", path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: {path}:5:5: problem id 'mlp-params' is used by both {tmp_path / 'mlp_params.yaml'} and {tmp_path / 'copy.yaml'}; give each problem its own id"
+    assert len(lines) == 5 and all(line.startswith(f"error: {path}:5:5: question id 'T") for line in lines[1:])
+
+
+def test_a_roster_that_is_a_folder_is_refused_as_a_csv(tmp_path):
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", CONTRACT / "alice_residual_relu.yaml", "--canvas", tmp_path / "o.csv", "--roster", tmp_path)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {tmp_path}: is a directory; give a roster (.csv)"]
+
+
+def test_a_sheet_that_is_not_a_file_is_named_with_its_article(tmp_path):
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", "/dev/null", "--report", tmp_path / "r.json")
+    sheet = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["sheets"][0]
+    assert result.returncode == 1 and sheet["error"] == "/dev/null: is not a regular file; give an answer sheet (.yaml)"
+
+
+def test_a_faulty_input_is_not_also_reported_as_unknown_where_it_is_used(tmp_path):
+    path = tmp_path / "code.yaml"
+    path.write_text("id: c\nkind: code\nmodule: m\ntasks:\n"
+                    "  - {id: C1, function: f, inputs: {x: [0, 0]}, call: f(x), returns: relu(x)}\n", encoding="utf-8")
+    message = one_line_refusal(run_cli("validate", path), path, 5)
+    assert message == f"error: {path}:5:39: task C1: input 'x': a shape is a list of 1 to 4 whole numbers ≥ 1, e.g. [4, 3]"
+
+
+def _problem_named(tmp_path, name: str):
+    path = tmp_path / name
+    path.write_text((CONTRACT / "mlp_params.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return path, path.read_bytes()
+
+
+def test_draw_never_overwrites_its_problem_whatever_its_name(tmp_path):
+    problem, before = _problem_named(tmp_path, "mlp.svg")
+    result = run_cli("draw", problem, "-o", problem)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {problem}: -o would overwrite the problem file {problem}; write it to another file"]
+    assert problem.read_bytes() == before
+
+
+def test_draw_of_an_assignment_never_overwrites_one_of_its_problems(tmp_path):
+    # hw.svg gets one picture per problem, named hw-ID.svg: here that is the problem's own file.
+    problem, before = _problem_named(tmp_path, "hw-mlp-params.svg")
+    assignment = tmp_path / "hw.yaml"
+    assignment.write_text("id: hw\nkind: assignment\nproblems: [hw-mlp-params.svg]\n", encoding="utf-8")
+    result = run_cli("draw", assignment, "-o", tmp_path / "hw.svg")
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {problem}: the picture would overwrite the problem file {problem}; write it to another file"]
+    assert problem.read_bytes() == before
+
+
+@pytest.mark.parametrize("reach, message", [
+    ("{accuracy: 2}", "reach accuracy is a fraction from 0 to 1 (the share of training points classified right), not 2"),
+    ("{loss: -1}", "reach loss is at least 0 (a cross-entropy is never negative), not -1"),
+])
+def test_a_training_goal_no_network_can_reach_is_refused(tmp_path, reach, message):
+    path, lines = numpy_net(tmp_path, "reach: {accuracy: 0.9}", f"reach: {reach}")
+    line = next(n for n, text in enumerate(lines, 1) if "reach:" in text)
+    assert one_line_refusal(run_cli("validate", path), path, line).endswith(f"task C9: train: {message}")
+
+
+def test_a_binary_roster_is_refused_as_a_csv(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(b"Student,ID\nal\x00ice,1\n")
+    result = run_cli("grade", CONTRACT / "residual_relu.yaml", CONTRACT / "alice_residual_relu.yaml", "--canvas", tmp_path / "o.csv", "--roster", roster)
+    assert result.returncode == 2 and result.stderr.splitlines() == [f"error: {roster}: is a binary file, not a roster (.csv)"]

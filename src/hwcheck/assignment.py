@@ -103,6 +103,7 @@ def _assignment(data: YMap, file: str) -> Assignment:
         faults.raise_if_any()
     folder = Path(file).parent
     problems: list[Problem] = []
+    listed_at = []  # where each problem is listed: a clash of ids is placed there
     seen_files: dict[str, int] = {}
     for index, entry in enumerate(raw):
         pos = raw.where(index)
@@ -124,10 +125,11 @@ def _assignment(data: YMap, file: str) -> Assignment:
             continue
         try:
             problems.append(load_problem(path, inner))
+            listed_at.append(pos)
         except InputError as error:
             faults.extend(error)  # the problem's own faults name its file and line
     faults.raise_if_any()
-    _check_unique(problems, faults)
+    _check_unique(problems, listed_at, faults)
     total = sum(q.points for p in problems for q in p.questions)
     if total > MAX_POINTS:
         faults.add(data.where("problems"), f"the problems are worth {total:,g} points in all, more than {MAX_POINTS:,}")
@@ -157,19 +159,20 @@ def _problem_path(entry, folder: Path, faults: FaultList, pos) -> Path | None:
     return path
 
 
-def _check_unique(problems: list[Problem], faults: FaultList) -> None:
-    """Problem ids, and question and task ids, are unique across the assignment (§8)."""
+def _check_unique(problems: list[Problem], listed_at: list, faults: FaultList) -> None:
+    """Problem ids, and question and task ids, are unique across the assignment (§8); a
+    clash is placed where the second problem is listed."""
     owner: dict[str, Problem] = {}
     by_id: dict[str, Problem] = {}
-    for problem in problems:
+    for problem, pos in zip(problems, listed_at):
         if problem.id in by_id:
-            faults.add(None, f"problem id '{problem.id}' is used by both {by_id[problem.id].file} and {problem.file}; give each problem its own id")
+            faults.add(pos, f"problem id '{problem.id}' is used by both {by_id[problem.id].file} and {problem.file}; give each problem its own id")
         by_id.setdefault(problem.id, problem)
         for question in problem.questions:
             first = owner.get(question.id)
             if first is not None and first is not problem:
                 where = f"{problem.file}:{question.pos.line}:{question.pos.column}" if question.pos else problem.file
-                faults.add(None, f"question id '{question.id}' is in both {first.file} and {where}; ids must be unique across the assignment (rename one)")
+                faults.add(pos, f"question id '{question.id}' is in both {first.file} and {where}; ids must be unique across the assignment (rename one)")
             owner.setdefault(question.id, problem)
 
 

@@ -25,6 +25,8 @@ from .errors import EXIT_INPUT_ERROR, HwcheckError, InputError
 from .escape import visible
 from .words import plural
 
+MAX_TIMEOUT = 3600.0  # seconds per call of a student's function: --timeout inf would wait for ever
+
 app = typer.Typer(
     name="hwcheck",
     help="Solve and grade backpropagation homework, showing the working.\n\nExample: hwcheck solve problems/residual_relu.yaml",
@@ -259,7 +261,7 @@ def grade(
     width: Optional[int] = typer.Option(None, "--width", min=20, help="Terminal width for the tables (default: the terminal's)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Code problems: submissions graded at once (default: the machine's cores)."),
     sandbox: str = typer.Option("auto", "--sandbox", help="Code problems: auto (bubblewrap when installed, else limits alone, with a warning) or require (refuse without bubblewrap)."),
-    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Code problems: seconds per function call and for the module's import."),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, max=MAX_TIMEOUT, help="Code problems: seconds per function call and for the module's import."),
     secret: Optional[str] = typer.Option(None, "--secret", help="Problems with vary: the course secret; each sheet is graded against its student's variant (default: the HWCHECK_SECRET environment variable)."),
     canvas: Optional[Path] = typer.Option(None, "--canvas", help="Write a gradebook Canvas imports (FILE.csv): Student, ID, SIS User ID, SIS Login ID, Section, score."),
     roster: Optional[Path] = typer.Option(None, "--roster", help="With --canvas: a CSV of the students' ids (a Canvas gradebook export will do)."),
@@ -280,6 +282,8 @@ def grade(
     """
     from .grade.command import GradeOptions, run_grade  # deliberate: per command (start-up time)
 
+    if timeout != timeout:  # NaN passes the option's range: it fails every comparison
+        raise InputError.at("--timeout", None, f"is seconds per call, from 0.1 to {MAX_TIMEOUT:g}, not nan")
     options = GradeOptions(
         problem=str(problem),
         sheets=[str(s) for s in sheets or []],

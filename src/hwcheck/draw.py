@@ -15,7 +15,7 @@ from pathlib import Path
 from . import load_problem, solve
 from .assignment import Assignment, load_target
 from .errors import InputError
-from .files import check_writable, write_atomic
+from .files import check_outputs, check_writable, write_atomic
 from .render import blank_dot, render_dot
 
 PICTURE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -68,12 +68,15 @@ def draw_problem(problem: str | Path, output: str | Path, timeout: float = DOT_T
     output = Path(output)
     format = picture_format(output)
     check_writable(output, "picture")
-    dot = find_dot(dot_program)
+    check_outputs([("-o", str(output))], [("problem file", str(problem))])
     target = load_target(problem)
+    if isinstance(target, Assignment):
+        pictures = [(output.with_name(f"{output.stem}-{p.id}{output.suffix}"), p) for p in target.problems]
+        check_outputs([("the picture", str(path)) for path, _ in pictures], [("problem file", str(p.file)) for p in target.problems])
+    dot = find_dot(dot_program)
     if not isinstance(target, Assignment):
         write_atomic(output, run_dot(dot, picture(target), format, timeout))
         return [output]
-    pictures = [(output.with_name(f"{output.stem}-{p.id}{output.suffix}"), p) for p in target.problems]
     drawn = [(path, run_dot(dot, picture(p), format, timeout)) for path, p in pictures]  # all drawn before any is written
     for path, picture_bytes in drawn:
         write_atomic(path, picture_bytes)

@@ -17,6 +17,7 @@ from pathlib import Path
 from .assignment import Assignment, load_target
 from .draw import INSTALL_HINT, find_dot, run_dot
 from .errors import InputError
+from .escape import visible
 from .files import check_outputs, check_writable, write_atomic, write_output
 from .handout import handout
 from .render import blank_dot
@@ -65,7 +66,7 @@ def _for_student(problem, student: str, secret_option: str | None, single: bool)
     if secret is None:
         raise InputError.at("--student", None, f"a student's variant is drawn with the course secret: set {SECRET_VARIABLE} or give --secret")
     variant = variant_of(problem, student, secret)
-    return replace(variant, title=f"{problem.title or problem.id} — {' '.join(student.split())} (variant {variant.variant})")
+    return replace(variant, title=f"{problem.title or problem.id} — {visible(' '.join(student.split()))} (variant {variant.variant})")
 
 
 def run_handout(problem_path: str, format: str, output: str | None = None, student: str | None = None, secret: str | None = None) -> int:

@@ -177,6 +177,10 @@ class Variants:
         applies = Counter(index[question] for question, _ in {(row.question, row.code) for row in table if row.code in self.needed})
         self._start = tuple(sorted(range(len(problem.questions)), key=lambda i: (-applies[i], i)))
         self._caught: Counter = Counter()  # question index → codes it was the first to catch
+        # Why each rejected draw was rejected, by its values, on each pass: a small vary space
+        # repeats its candidates, so an impossible `require` costs a verdict per distinct
+        # variant and pass at most, for the whole class.
+        self._rejected: dict[bool, dict[bytes, list[str]]] = {False: {}, True: {}}
 
     @property
     def first(self) -> tuple[int, ...]:
@@ -219,16 +223,19 @@ class Variants:
         # they tried again in full, to say why each failed.
         for every_reason in (False, True):
             failures: Counter = Counter()
+            rejected = self._rejected[every_reason]
             for k in range(draws):
-                try:
-                    candidate = with_leaves(self.problem, draw(self.problem, seed, k), variant_id(seed))
-                except NumericFault as fault:
-                    failures[f"step '{fault.node.step}' outside its operation's domain"] += 1
-                    continue
-                solution, reasons = self.verdict(candidate, every_reason)
-                if solution is not None:
-                    return solution
-                failures.update(reasons)
+                drawn = draw(self.problem, seed, k)
+                key = b"".join(values.tobytes() for values in drawn.values())
+                if key not in rejected:
+                    try:
+                        solution, reasons = self.verdict(with_leaves(self.problem, drawn, variant_id(seed)), every_reason)
+                    except NumericFault as fault:
+                        solution, reasons = None, [f"step '{fault.node.step}' outside its operation's domain"]
+                    if solution is not None:
+                        return solution
+                    rejected[key] = reasons
+                failures.update(rejected[key])
         worst = "; ".join(f"{reason} in {count:,}" for reason, count in failures.most_common(3))
         raise InputError.at(self.problem.file, self.problem.vary[0].pos,
                             f"no variant for student '{student}' in {draws:,} draws meets the requirements (most often failed, of "

@@ -289,8 +289,13 @@ def _block_start(text: str, mark) -> Pos:
     return Pos(mark.line + 2, column + 1)
 
 
-def read_text(path: str | Path, what: str = "file") -> str:
-    """Read a UTF-8 text file, refusing directories, binaries and huge files clearly."""
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def read_text(path: str | Path, what: str = "file", suffix: str = ".yaml") -> str:
+    """Read a UTF-8 text file, refusing directories, binaries and huge files clearly.
+    ``what`` and ``suffix`` say what the file should be: "answer sheet", ".yaml"."""
     name = str(path)
     try:
         info = os.stat(path)  # one stat: this runs once per sheet of a class
@@ -300,9 +305,9 @@ def read_text(path: str | Path, what: str = "file") -> str:
     except OSError as exc:  # a symlink loop, a name too long, no permission...
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if stat.S_ISDIR(mode):
-        raise InputError.at(name, None, f"is a directory; give a {what} (.yaml)")
+        raise InputError.at(name, None, f"is a directory; give {_a(what)} ({suffix})")
     if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
-        raise InputError.at(name, None, f"is not a regular file; give a {what} (.yaml)")
+        raise InputError.at(name, None, f"is not a regular file; give {_a(what)} ({suffix})")
     try:
         with open(path, "rb") as handle:
             # Ask for the size the stat gave, plus a byte: read(n) first allocates n bytes, and
@@ -314,11 +319,11 @@ def read_text(path: str | Path, what: str = "file") -> str:
     except OSError as exc:
         raise InputError.at(name, None, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for a {what}")
-    return decode_text(data, name, what)
+        raise InputError.at(name, None, f"is larger than {MAX_FILE_BYTES:,} bytes, too large for {_a(what)}")
+    return decode_text(data, name, what, suffix)
 
 
-def decode_text(data: bytes, name: str, what: str = "file") -> str:
+def decode_text(data: bytes, name: str, what: str = "file", suffix: str = ".yaml") -> str:
     """UTF-8 (with or without a byte-order mark), or UTF-16 with its byte-order mark (what
     Windows Notepad and PowerShell's ``>`` save); anything else is refused, saying what it
     looks like and where the first byte that is not UTF-8 is."""
@@ -335,7 +340,7 @@ def decode_text(data: bytes, name: str, what: str = "file") -> str:
         if b"\x00" in data:
             if _looks_utf16(data):
                 raise InputError.at(name, None, "looks like UTF-16 text without a byte-order mark; save it as UTF-8")
-            raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
+            raise InputError.at(name, None, f"is a binary file, not {_a(what)} ({suffix})")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -344,7 +349,7 @@ def decode_text(data: bytes, name: str, what: str = "file") -> str:
             raise InputError.at(name, Pos(line, column), f"is not UTF-8 text (byte 0x{data[exc.start]:02X} here; Latin-1 or "
                                 f"Windows-1252?); save it as UTF-8") from None
     if "\x00" in text:
-        raise InputError.at(name, None, f"is a binary file, not a YAML {what}")
+        raise InputError.at(name, None, f"is a binary file, not {_a(what)} ({suffix})")
     return text
 
 

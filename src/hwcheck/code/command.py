@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from ..errors import InputError
+from ..files import check_outputs
 from ..grade.batch import exit_code
 from ..grade.options import GradeOptions, write_reports
 from ..grade.terminal import print_grades, progress_bar
@@ -20,6 +21,8 @@ def grade_code(options: GradeOptions, problem) -> int:
     paths, skipped = collect_submissions(options.sheets, problem.module, exclude=[options.problem])
     if not paths:
         raise InputError.at(" ".join(options.sheets), None, f"no submissions there (a .py file, or a folder holding {problem.module}.py, per student)")
+    codes = [os.path.join(path, f"{problem.module}.py") if os.path.isdir(path) else path for path in paths]
+    check_outputs(options.outputs(), [("code file", code) for code in codes])  # a report must not overwrite a student's code
     if options.gradescope and len(paths) != 1:
         raise InputError.at("--gradescope", None, f"grades one submission at a time, and {len(paths)} were found; give one")
     limits = Limits(timeout=options.timeout)

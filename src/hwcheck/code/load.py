@@ -126,6 +126,8 @@ def _read_function_task(item: YMap, task: Task, pos: Pos, faults: FaultList) -> 
     task.function = function
     task.inputs = _read_inputs(item, where, faults)
     names = list(task.inputs)
+    # every name written under inputs, faulty ones too: their fault is said once, where they are defined
+    declared = set(names) | ({n for n in item["inputs"] if isinstance(n, str)} if isinstance(item.get("inputs"), YMap) else set())
     task.call = tuple(names)
     if "call" in item:
         call = item["call"]
@@ -137,10 +139,10 @@ def _read_function_task(item: YMap, task: Task, pos: Pos, faults: FaultList) -> 
         else:
             args = tuple(a.strip() for a in match.group(2).split(",") if a.strip())
             for arg in args:
-                if arg not in task.inputs:
+                if arg not in declared:
                     faults.add(item.where("call"), f"{where}: call uses '{arg}', which is not an input{did_you_mean(arg, names)}")
             task.call = args
-    task.returns, task.tuple_return = _read_returns(item, where, set(names), faults, pos)
+    task.returns, task.tuple_return = _read_returns(item, where, declared, faults, pos)
     task.cases = _read_cases(item, task, where, faults)
     if "mutates" in item:
         raw = item["mutates"]
@@ -343,6 +345,12 @@ def _read_training(raw, pos: Pos, task_id: str, faults: FaultList) -> Training |
                 reach[key] = parse_number(value)
             except NotANumber as exc:
                 faults.add(raw["reach"].where(key), f"{where}: reach {key}: {exc}")
+                continue
+            # a goal no network can reach fails every student: refused
+            if key == "accuracy" and not 0 <= reach[key] <= 1:
+                faults.add(raw["reach"].where(key), f"{where}: reach accuracy is a fraction from 0 to 1 (the share of training points classified right), not {value}")
+            if key == "loss" and reach[key] < 0:
+                faults.add(raw["reach"].where(key), f"{where}: reach loss is at least 0 (a cross-entropy is never negative), not {value}")
     assigned = [t for line in forward for t in line.targets]
     predict = raw.get("predict", "p" if "p" in assigned else (assigned[-1] if assigned else ""))
     loss = raw.get("loss", "loss" if "loss" in assigned else (assigned[-1] if assigned else ""))

@@ -177,7 +177,7 @@ class Reference:
                 return self.by_function[function].call(args)
         except NumericFault as fault:
             raise CallFailed(f"the reference's {function} cannot be computed: {fault.message}", "reference") from None
-        except (DomainError, ValueError) as exc:
+        except (DomainError, ValueError, BuildError) as exc:  # BuildError: the training's sizes make a value too large
             raise CallFailed(f"the reference's {function} cannot be computed: {exc}", "reference") from None
 
 

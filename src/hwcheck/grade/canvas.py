@@ -54,7 +54,7 @@ def read_roster(path: str) -> Roster:
     """A roster CSV with a header row naming Student and one of ID, SIS User ID, SIS Login ID.
     Canvas's export has a 'Points Possible' row (and, in some versions, a muted row) under
     the header: rows without an id are skipped."""
-    text = read_text(path, "roster")
+    text = read_text(path, "roster", ".csv")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
     if "Student" not in header or not any(h in header for h in ROSTER_IDS):

@@ -57,18 +57,8 @@ def _check_options(options: GradeOptions) -> None:
         check_writable(options.save, "answer sheet")
     # The sheets, named or found in folders, are checked against the outputs as they are
     # collected (one stat each, however many), still before any grading.
-    check_outputs(_outputs(options), [("problem file", options.problem)])
-
-
-def _outputs(options: GradeOptions) -> list[tuple[str, str]]:
-    outputs = [("--report", r) for r in options.reports]
-    if options.gradescope:
-        outputs.append(("--gradescope", options.gradescope))
-    if options.save:
-        outputs.append(("--save", options.save))
-    if options.canvas:
-        outputs.append(("--canvas", options.canvas))
-    return outputs
+    inputs = [("problem file", options.problem)] + ([("roster", options.roster)] if options.roster else [])
+    check_outputs(options.outputs(), inputs)
 
 
 def run_grade(options: GradeOptions) -> int:
@@ -97,7 +87,7 @@ def run_grade(options: GradeOptions) -> int:
             return _interactive(variants.solution_for(options.student), options)
         return _interactive(solve(problem), options)
 
-    collected = collect(options.sheets, problem=options.problem, outputs=_outputs(options))
+    collected = collect(options.sheets, problem=options.problem, outputs=options.outputs())
     files = collected.files
     if not files and not options.gradescope:
         raise InputError.at(" ".join(options.sheets), None, _nothing_to_grade(collected.skipped))
@@ -144,12 +134,16 @@ def _grade_assignment(options: GradeOptions, assignment) -> int:
         if not sys.stdin.isatty():  # nobody to answer: say how to call it rather than wait
             raise InputError.at(None, None, NO_SHEETS_HELP)
         return _interactive_assignment(assignment, options)
-    submissions, skipped = collect_submissions(options.sheets, assignment, [path for _, path in _outputs(options)])
-    outputs = {os.path.abspath(path): label for label, path in _outputs(options)}
-    for submission in submissions:  # a report must not overwrite a sheet
-        if submission.sheet and os.path.abspath(submission.sheet) in outputs:
-            label = outputs[os.path.abspath(submission.sheet)]
-            raise InputError.at(submission.sheet, None, f"{label} would overwrite this answer sheet; write it to another file")
+    submissions, skipped = collect_submissions(options.sheets, assignment, [path for _, path in options.outputs()])
+    # No report may overwrite what this run reads: the assignment's problems, a sheet, a student's
+    # code. The listing above leaves this run's own reports out, so where one exists already,
+    # list again with it in to see what it would overwrite.
+    existing = [(option, path) for option, path in options.outputs() if os.path.isfile(path)]
+    inputs = [("problem file", p.file) for p in assignment.problems]
+    for submission in collect_submissions(options.sheets, assignment)[0] if existing else []:
+        inputs += [("answer sheet", submission.sheet)] if submission.sheet else []
+        inputs += [("code file", os.path.join(submission.path, f"{module}.py")) for module in sorted(submission.modules)]
+    check_outputs(existing, inputs)
     if not submissions:
         raise InputError.at(" ".join(options.sheets), None, "no submissions there (an answer sheet, or a folder holding answers.yaml and the code)")
     if options.gradescope and len(submissions) > 1:
@@ -194,7 +188,7 @@ def _interactive_assignment(assignment, options: GradeOptions) -> int:
     from .by_student import variants_for  # deliberate: only problems with vary need it
     from .interactive import run_checker  # deliberate: only the interactive checker
 
-    check_outputs(_outputs(options), [("problem file", p.file) for p in assignment.problems])
+    check_outputs(options.outputs(), [("problem file", p.file) for p in assignment.problems])
     screen = CheckerScreen()
     typed: dict[str, str] = {}
     all_correct = True
@@ -229,6 +223,8 @@ def run_template(problem_path: str, output: str | None = None) -> int:
     problem = load_target(problem_path)
     starters: list[tuple[str, str]] = []  # (path, text) of code starters written beside the sheet
     if isinstance(problem, Assignment):
+        if output:
+            check_outputs([("-o", output)], [("problem file", p.file) for p in problem.problems])
         text = assignment_template_text(problem, problem_path)
         codes = [p for p in problem.problems if p.kind == "code"]
         if codes and output:

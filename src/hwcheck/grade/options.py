@@ -34,6 +34,12 @@ class GradeOptions:
     canvas: str | None = None
     roster: str | None = None
 
+    def outputs(self) -> list[tuple[str, str]]:
+        """(option, path) of every file this run writes: none may be one it reads."""
+        named = [("--report", r) for r in self.reports]
+        named += [(option, path) for option, path in (("--gradescope", self.gradescope), ("--save", self.save), ("--canvas", self.canvas)) if path]
+        return named
+
 
 def write_reports(options: GradeOptions, problem, sheets, skipped) -> None:
     """Every --report and the --gradescope file asked for (sheets or code submissions alike)."""

@@ -12,13 +12,14 @@ Drawing and accepting variants is :mod:`hwcheck.variants`' job too.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 
 from ..common import MistakeCodes
 from ..errors import FaultList, Pos
-from ..numbers import NotANumber, fmt, parse_number
+from ..numbers import NotANumber, parse_number
 from ..record import Record
 from ..yamldoc import YList, YMap
 
@@ -138,7 +139,8 @@ def _read_choices(spec: YMap, name: str, faults: FaultList) -> tuple[float, ...]
 
 
 def _count(count: Fraction) -> str:
-    return f"{int(count):,}" if count < 10**15 else f"about {fmt(float(count))}"
+    # Decimal, not float: a range of 1e-300 steps from -1e300 counts some 2e600 values
+    return f"{int(count):,}" if count < 10**15 else f"about {Decimal(int(count)):.1e}".replace("e+", "e")
 
 
 def read_require(data: YMap, vary: tuple[Vary, ...], faults: FaultList, codes: MistakeCodes) -> tuple[Requirement, ...]:
