@@ -118,7 +118,11 @@ def test_negative_size(tmp_path):
 @pytest.mark.parametrize("layer, expected", [
     ("{type: dense, units: 0}", "layer 1 (dense): units must be a positive whole number, not 0"),
     ("{type: dense, units: 2.5}", "layer 1 (dense): units must be a positive whole number, not 2.5"),
-    ("{type: dense, units: 3, bias: maybe}", "layer 1 (dense): bias must be true or false, not 'maybe'"),
+    ("{type: dense, units: 3, bias: maybe}", 'layer 1 (dense): bias must be true or false, not "maybe"'),
+    # the file's value is quoted back as YAML spells it, not as Python would (True, None)
+    ("{type: conv2d, filters: 4, kernel: true}", "layer 1 (conv2d): kernel must be a positive whole number or a pair [h, w], not true"),
+    ("{type: dense, units: null}", "layer 1 (dense): units must be a positive whole number, not null"),
+    ("{type: dropout, rate: [0.5, .nan]}", "layer 1 (dropout): rate must be a number, not [0.5, .nan]"),
     ("{type: conv2d, filters: 1, kernel: [3, 3, 3]}", "kernel must be a positive whole number or a pair [h, w], not [3, 3, 3]"),
     ("{type: conv2d, filters: 1, kernel: 3, padding: full}", "padding 'full' is not known; write a number, a pair or 'valid', 'same'"),
     ("{type: conv2d, filters: 1, kernel: 3, padding: -1}", "padding must be a non-negative whole number or a pair [h, w], not -1"),

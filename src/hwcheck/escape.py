@@ -37,3 +37,47 @@ def yaml_quoted(text: str) -> str:
     invisible character in the file (YAML's \\x, \\u and \\U escapes are the same as ours)."""
     text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate (from a terminal) has no YAML escape
     return '"' + visible(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def as_written(value, limit: int = 60) -> str:
+    """A value read from YAML as a YAML flow scalar or collection spells it (true, null,
+    [1, true], "text"), cut to about ``limit`` characters: for messages that quote a
+    file's value back, whatever its size."""
+    out: list[str] = []
+    size = 0
+
+    def put(text: str) -> bool:
+        nonlocal size
+        out.append(text)
+        size += len(text)
+        return size <= limit
+
+    def write(v) -> bool:
+        if isinstance(v, bool):
+            return put("true" if v else "false")
+        if v is None:
+            return put("null")
+        if isinstance(v, float) and v != v:
+            return put(".nan")
+        if isinstance(v, float) and v in (float("inf"), float("-inf")):
+            return put(".inf" if v > 0 else "-.inf")
+        if isinstance(v, str):
+            return put(yaml_quoted(v[: limit + 1]))
+        if isinstance(v, (list, tuple, dict)):
+            items = list(v.items()) if isinstance(v, dict) else v
+            if not put("{" if isinstance(v, dict) else "["):
+                return False
+            for i, item in enumerate(items):
+                if i and not put(", "):
+                    return False
+                if isinstance(v, dict):
+                    if not (write(item[0]) and put(": ") and write(item[1])):
+                        return False
+                elif not write(item):
+                    return False
+            return put("}" if isinstance(v, dict) else "]")
+        return put(str(v))
+
+    if write(value):
+        return "".join(out)
+    return "".join(out)[:limit] + "…"
