@@ -54,6 +54,11 @@ def spin():
 
 def twin(a):
     return a, a  # one object, kept under two names
+
+CACHE = np.array([1.0, 2.0])
+
+def cached():
+    return CACHE  # the same object at every call
 '''
 
 
@@ -121,6 +126,14 @@ def test_one_object_returned_twice_is_kept_as_two_values(child):
                          Call("relu", (Held("q"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
     np.testing.assert_array_equal(replies[1].value, [2.0, 3.0])
     np.testing.assert_array_equal(replies[2].value, [1.0, 2.0])  # q did not change with p
+
+
+def test_one_object_returned_by_two_calls_is_kept_as_two_values(child):
+    fetch = frozenset({"r"})
+    replies = child.run([Call("cached", (), ("p",)), Call("cached", (), ("q",)), Call("bump", (Held("p", last=True),), ("r",), fetch),
+                         Call("relu", (Held("q"),), ("r",), fetch)], store={})
+    np.testing.assert_array_equal(replies[2].value, [2.0, 3.0])
+    np.testing.assert_array_equal(replies[3].value, [1.0, 2.0])  # q did not change with p
 
 
 def test_a_store_replaces_the_kept_values(child):
@@ -192,24 +205,50 @@ def test_a_call_that_never_returns_is_timed_and_named(child):
     assert not child.alive
 
 
+def listed(results, values, seconds=None, **fields):
+    """A list reply's header and arrays as the child sends them: each call's value an index
+    into ``values``, the seconds one float array (here 0.5 ms per call unless given)."""
+    times = np.full(len(results), 5e-4) if seconds is None else np.asarray(seconds)
+    return {"results": results, "values": values, "seconds": {"a": 0}, **fields}, [times]
+
+
+def test_the_parent_reads_a_list_reply_with_shared_values():
+    held = {"held": {"dtype": "<f8", "shape": [3, 4]}}
+    header, arrays = listed([0, 1, 0, 2], [held, {"f": 1.5}, {"tuple": [held, {"i": 7}]}], [1e-3, 2e-3, 3e-3, 4e-3])
+    replies = protocol.batch_replies(header, arrays, 4)
+    assert [r.value for r in replies] == [Described(np.dtype("float64"), (3, 4)), 1.5, Described(np.dtype("float64"), (3, 4)),
+                                          (Described(np.dtype("float64"), (3, 4)), 7)]
+    assert [r.seconds for r in replies] == [1e-3, 2e-3, 3e-3, 4e-3]
+    # an error ends the list: it is the call after the last result
+    header, arrays = listed([0], [{"f": 1.0}], error="ValueError", message="no good", where=["hw4.py", 3, "f"], call=1)
+    replies = protocol.batch_replies(header, arrays, 3)
+    assert replies[0].value == 1.0 and (replies[1].error, replies[1].where) == ("ValueError", ("hw4.py", 3, "f"))
+
+
 def test_the_parent_refuses_malformed_list_replies():
-    value = {"value": {"f": 1.0}}
-    assert [r.value for r in protocol.batch_replies({"results": [value, value]}, [], 2)] == [1.0, 1.0]
-    held = {"value": {"held": {"dtype": "<f8", "shape": [3, 4]}}}
-    assert protocol.batch_replies({"results": [held]}, [], 1)[0].value == Described(np.dtype("float64"), (3, 4))
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [value, value, value]}, [], 2)  # more results than calls
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [value], "error": "ValueError", "call": 0}, [], 3)  # an error for call 0, after its result
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [value, value], "error": "ValueError", "call": 2}, [], 2)  # beyond the list
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [{"error": "x"}]}, [], 1)
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": "everything"}, [], 1)
+    value = {"f": 1.0}
+    refused = [
+        listed([0, 0, 0], [value]),  # more results than calls (2 below)
+        listed([0], [value], error="ValueError", call=0),  # an error for call 0, after its result
+        listed([0, 0], [value], error="ValueError", call=2),  # an error beyond the list
+        listed([1], [value]),  # an index past the values
+        listed([-1], [value]),
+        listed([True], [value]),  # not an int
+        listed([0], [{"error": "x"}]),
+        listed([0], ["everything"]),
+        ({"results": "everything", "values": [value], "seconds": {"a": 0}}, [np.zeros(0)]),
+        ({"results": [0], "values": [value]}, [np.zeros(1)]),  # no times
+        ({"results": [0], "values": [value], "seconds": {"a": 1}}, [np.zeros(1)]),  # times outside the arrays
+        listed([0], [value], [1e-3, 1e-3]),  # a time per call: not two
+        listed([0], [value], [-1.0]),
+        listed([0], [value], [np.nan]),
+        listed([0], [value], np.array([1], dtype="<i8")),
+    ]
     for bad in ({"dtype": "|O", "shape": [2]}, {"dtype": "<f8", "shape": [-1]}, {"dtype": "<f8", "shape": [1] * 9}, {"dtype": "<f8"}, ["<f8"]):
+        refused.append(listed([0], [{"held": bad}]))
+    for header, arrays in refused:
         with pytest.raises(Malformed):
-            protocol.batch_replies({"results": [{"value": {"held": bad}}]}, [], 1)
+            protocol.batch_replies(header, arrays, 2)
     with pytest.raises(ValueError):
         protocol.batch_request([Call("f")] * (protocol.MAX_CALLS + 1))
     with pytest.raises(ValueError):
