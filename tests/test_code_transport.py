@@ -57,6 +57,26 @@ def twin(a):
 
 CACHE = np.array([1.0, 2.0])
 
+BUMPS = 0
+
+def counted_bump(a):
+    global BUMPS
+    BUMPS += 1
+    a += 1.0
+    return a
+
+def bumps():
+    return float(BUMPS)
+
+OUT = np.zeros(2)
+
+def view(a):
+    return a[:]  # shares the argument's memory
+
+def into(x):
+    np.maximum(x, 0.0, out=OUT)  # a buffer of its own, returned at every call
+    return OUT
+
 def cached():
     return CACHE  # the same object at every call
 '''
@@ -113,6 +133,25 @@ def test_values_cross_by_value_inside_the_child(child):
     np.testing.assert_array_equal(a, [1.0, 2.0])
 
 
+def test_a_function_that_writes_its_input_is_called_again_with_a_copy_once(child):
+    # the first call gets the kept array read-only: numpy refuses the write before it
+    # changes anything, and the call is made again with a copy; later calls get copies
+    fetch = frozenset({"b"})
+    replies = child.run([Call("counted_bump", (Held("a"),), ("b",), fetch)], store={"a": np.array([1.0, 2.0])}, repeat=3)
+    assert [r.value.tolist() for r in replies] == [[2.0, 3.0]] * 3  # a itself never changed
+    (count,) = child.run([Call("bumps")])
+    assert count.value == 4.0  # three calls, the first made twice
+
+
+def test_a_function_may_return_a_buffer_of_its_own_at_every_call(child):
+    # the kept value is that buffer: it is read-only only while passed as an argument
+    fetch = frozenset({"r", "s"})
+    replies = child.run([Call("into", (Held("a"),), ("r",), fetch), Call("relu", (Held("r"),), ("s",), fetch)],
+                        store={"a": np.array([-1.0, 2.0])}, repeat=3)
+    assert [r.error for r in replies] == [None] * 6
+    assert all(r.value.tolist() == [0.0, 2.0] for r in replies)
+
+
 def test_a_last_read_hands_over_the_value_itself(child):
     fetch = frozenset({"b", "r"})
     replies = child.run([Call("bump", (Held("a", last=True),), ("b",), fetch), Call("relu", (Held("a"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
@@ -134,6 +173,14 @@ def test_one_object_returned_by_two_calls_is_kept_as_two_values(child):
                          Call("relu", (Held("q"),), ("r",), fetch)], store={})
     np.testing.assert_array_equal(replies[2].value, [2.0, 3.0])
     np.testing.assert_array_equal(replies[3].value, [1.0, 2.0])  # q did not change with p
+
+
+def test_a_view_of_an_argument_is_kept_as_a_copy(child):
+    fetch = frozenset({"b", "r"})
+    replies = child.run([Call("view", (Held("a"),), ("v",)), Call("bump", (Held("a", last=True),), ("b",), fetch),
+                         Call("relu", (Held("v"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
+    np.testing.assert_array_equal(replies[1].value, [2.0, 3.0])
+    np.testing.assert_array_equal(replies[2].value, [1.0, 2.0])  # v did not change with a
 
 
 def test_a_store_replaces_the_kept_values(child):

@@ -294,10 +294,11 @@ def set_limits(limits):
 class Kept:
     """The values kept between requests, by name (see the module docstring).
 
-    One object is kept under one name only: a second name for the same array (``return
-    a, a``, or a function returning an object it returned before) gets a copy, so a value
-    handed over as ``last`` and changed in place cannot change another name's. ``ids``
-    holds the kept arrays' ids, so that check is a set lookup, not a scan of the table."""
+    A kept array owns its memory, and one object is kept under one name only: a view
+    (``return x.T``) or a second name for the same array (``return a, a``, or a function
+    returning an object it returned before, or its argument) is kept as a copy, so no
+    change in place to one kept value can change another. ``ids`` holds the kept arrays'
+    ids, so that check is a set lookup, not a scan of the table."""
 
     def __init__(self):
         self.values, self.ids = {}, set()
@@ -310,7 +311,7 @@ class Kept:
     def put(self, name, value, np):
         self.drop(name)
         if isinstance(value, np.ndarray):
-            if id(value) in self.ids:
+            if id(value) in self.ids or value.base is not None:
                 value = value.copy()
             self.ids.add(id(value))
         self.values[name] = value
@@ -326,10 +327,8 @@ class Kept:
         self.ids.discard(id(value))
         return value
 
-    def copy_of(self, name, np):
-        """A fresh copy of an array (a change in place reaches nothing kept); a number as it is."""
-        value = self.values[name]
-        return value.copy() if isinstance(value, np.ndarray) else value
+    def get(self, name):
+        return self.values[name]
 
 
 KEPT = Kept()
@@ -417,10 +416,21 @@ def plain_dtype(dtype):
     return dtype.newbyteorder("<").str if dtype.byteorder == ">" else dtype.str
 
 
+WRITERS = set()  # the functions that once failed on a read-only argument: they get copies
+
+
 def run_list(module, name, calls, repeat, arrays, folder, np):
     """Make a list of calls ``repeat`` times over, in order (see the module docstring);
     the reply's header and its arrays. A fetched array is copied at once into the reply
-    (the arena's second half when it fits); a kept one stays in KEPT as it was returned."""
+    (the arena's second half when it fits); a kept one stays in KEPT as it was returned.
+
+    Arguments cross by value, without copying them: a function gets the kept arrays
+    themselves, made read-only for the call, so a change in place cannot reach them. A
+    function that fails on one (numpy raises ValueError, "assignment destination is
+    read-only", at its first write, before it changes anything passed) is called again
+    with copies, the values themselves for a last read, and gets copies from then on
+    (``WRITERS``): its result is the one it gives with every value crossing by value.
+    A function that writes its inputs is thus called twice, once (docs/code.md)."""
     plans = [Plan(i, call, arrays) for i, call in enumerate(calls)]
     reply = Reply(np)
     shown = Shown(reply, np)
@@ -430,14 +440,29 @@ def run_list(module, name, calls, repeat, arrays, folder, np):
         if not callable(function):
             return shown.header(error="missing", message=f"{name}.py has no function {plan.function}", where=None, call=k), reply
         try:
-            args = [KEPT.take(what) if how is TAKE else KEPT.copy_of(what, np) if how is COPY else what for how, what in plan.args]
+            args = [KEPT.take(what) if how is TAKE else KEPT.get(what) if how is COPY else what for how, what in plan.args]
         except KeyError as missing:  # a value no earlier call returned: the parent stops before this call
             return shown.header(error="missing-value", message=f"no value named {missing}", where=None, call=k), reply
+        copying = plan.function in WRITERS
+        if copying:
+            args = copies(plan, args, np)
         if ARENA is not None:
             struct.pack_into("<q", ARENA, 0, k + 1)
+        locked = [] if copying else [a for a in args if isinstance(a, np.ndarray) and a.flags.writeable]
         try:
             started = time.perf_counter()
-            result = function(*args)
+            try:
+                for array in locked:
+                    array.flags.writeable = False
+                result = function(*args)
+            except ValueError:
+                if not locked:
+                    raise
+                unlock(locked)
+                WRITERS.add(plan.function)
+                result = function(*copies(plan, args, np))
+            finally:
+                unlock(locked)
             seconds = time.perf_counter() - started
             values, many = returned_values(result, np)
             for j, target in enumerate(plan.keep):
@@ -451,6 +476,17 @@ def run_list(module, name, calls, repeat, arrays, folder, np):
         if not expected:
             break
     return shown.header(), reply
+
+
+def copies(plan, args, np):
+    """The arguments as they cross by value: a copy of each kept array but a last read."""
+    return [arg.copy() if how is COPY and isinstance(arg, np.ndarray) else arg for (how, _), arg in zip(plan.args, args)]
+
+
+def unlock(locked):
+    for array in locked:
+        array.flags.writeable = True
+    locked.clear()
 
 
 def describe_kept(value, np):
