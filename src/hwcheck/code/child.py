@@ -22,10 +22,11 @@ Two requests: ``{"op": "call", "function", "args", "check"}`` calls one function
 calls a list of them in order, n times over (n training steps). The child keeps a table of values by name
 between requests: a batch's ``"store": {name: value}`` replaces it (a training's data and
 initial parameters), and each call's i-th returned value is kept under ``keep[i]``. An
-argument may be ``{"h": name}``: the kept value, passed as a fresh copy (a function that
-changes its argument in place changes nothing kept, as if values crossed by value); or
-``{"h": name, "last": true}``: the kept value itself, taken out of the table, when the
-parent knows no call reads that name again before a new value is kept under it.
+argument may be ``{"h": name}``: the kept value, passed read-only for the call (or as a
+fresh copy, see :func:`run_list`: a function that changes its argument in place changes
+nothing kept, as if values crossed by value); or ``{"h": name, "last": true}``: the kept
+value itself, taken out of the table, when the parent knows no call reads that name
+again before a new value is kept under it.
 Only the kept values named in ``fetch`` cross back whole; another kept array crosses as
 ``{"held": {"dtype", "shape"}}`` (its description, for the parent's shape checks), so a
 training's activations and parameters stay here and a step's reply is a few dozen

@@ -208,8 +208,9 @@ class _Session:
         """A training's list of calls, ``repeat`` times over (a train.Runner): each call's
         values, or CallFailed.
         The values stay in the child between lists (``store`` puts the data and initial
-        parameters there first) and each function gets a copy of its arguments, so a
-        change in place cannot reach the training: none is looked for. Only a list with
+        parameters there first) and each function gets its arguments by value (read-only,
+        or copies: child.run_list), so a change in place cannot reach the training: none
+        is looked for. Only a list with
         ``store`` may start a child: a fresh child would not hold the training's values."""
         if store is not None:
             not_ready = self._ready()

@@ -101,8 +101,8 @@ MAX_NAME = 64  # characters of a kept value's name
 @dataclass(frozen=True)
 class Held:
     """An argument: the value the child keeps under ``name`` (stored, or kept from an
-    earlier call's result); the function gets a fresh copy of it, or with ``last`` the
-    value itself, taken out of the child's table (no later call reads it before a call
+    earlier call's result); the function gets it by value (read-only for the call, or a
+    fresh copy: child.run_list), or with ``last`` the value itself, taken out of the child's table (no later call reads it before a call
     keeps a new value under that name: a change in place could reach nothing)."""
 
     name: str
