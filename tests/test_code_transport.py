@@ -134,13 +134,19 @@ def test_values_cross_by_value_inside_the_child(child):
 
 
 def test_a_function_that_writes_its_input_is_called_again_with_a_copy_once(child):
-    # the first call gets the kept array read-only: numpy refuses the write before it
-    # changes anything, and the call is made again with a copy; later calls get copies
+    # a last read needs no guard: the value itself, writable, one call each
+    replies = child.run([Call("counted_bump", (Held("a", last=True),), ("a",), frozenset({"a"}))], store={"a": np.array([1.0, 2.0])}, repeat=3)
+    assert [r.value.tolist() for r in replies] == [[2.0, 3.0], [3.0, 4.0], [4.0, 5.0]]
+    (count,) = child.run([Call("bumps")])
+    assert count.value == 3.0
+    # a value read again later: the first call gets the kept array read-only, numpy
+    # refuses the write before it changes anything, and the call is made again with a
+    # copy; later calls get copies
     fetch = frozenset({"b"})
     replies = child.run([Call("counted_bump", (Held("a"),), ("b",), fetch)], store={"a": np.array([1.0, 2.0])}, repeat=3)
     assert [r.value.tolist() for r in replies] == [[2.0, 3.0]] * 3  # a itself never changed
     (count,) = child.run([Call("bumps")])
-    assert count.value == 4.0  # three calls, the first made twice
+    assert count.value == 3.0 + 4.0  # three calls, the first made twice
 
 
 def test_a_function_may_return_a_buffer_of_its_own_at_every_call(child):

@@ -345,6 +345,7 @@ class Plan:
         self.index = index
         self.function = call["function"]
         self.args = [((TAKE if item.get("last") else COPY), item["h"]) if "h" in item else (CONSTANT, decode(item, arrays)) for item in call["args"]]
+        self.shared = any(how is COPY for how, _ in self.args)  # reads a value read again later
         self.keep = call.get("keep", [])
         fetch = set(call.get("fetch", []))
         # the positions of the values that cross whole: all of them when nothing is kept
@@ -426,7 +427,8 @@ def run_list(module, name, calls, repeat, arrays, folder, np):
     (the arena's second half when it fits); a kept one stays in KEPT as it was returned.
 
     Arguments cross by value, without copying them: a function gets the kept arrays
-    themselves, made read-only for the call, so a change in place cannot reach them. A
+    themselves, made read-only for the call (all of them, last reads too, when any is
+    read again later), so a change in place cannot reach them. A
     function that fails on one (numpy raises ValueError, "assignment destination is
     read-only", at its first write, before it changes anything passed) is called again
     with copies, the values themselves for a last read, and gets copies from then on
@@ -449,7 +451,9 @@ def run_list(module, name, calls, repeat, arrays, folder, np):
             args = copies(plan, args, np)
         if ARENA is not None:
             struct.pack_into("<q", ARENA, 0, k + 1)
-        locked = [] if copying else [a for a in args if isinstance(a, np.ndarray) and a.flags.writeable]
+        # read-only: every array of a call that reads a kept value again later (a last read
+        # alone needs no guard: `sgd_step` may update its param in place, and is called once)
+        locked = [a for a in args if isinstance(a, np.ndarray) and a.flags.writeable] if plan.shared and not copying else []
         try:
             started = time.perf_counter()
             try:
