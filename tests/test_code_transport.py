@@ -54,6 +54,31 @@ def spin():
 
 def twin(a):
     return a, a  # one object, kept under two names
+
+CACHE = np.array([1.0, 2.0])
+
+BUMPS = 0
+
+def counted_bump(a):
+    global BUMPS
+    BUMPS += 1
+    a += 1.0
+    return a
+
+def bumps():
+    return float(BUMPS)
+
+OUT = np.zeros(2)
+
+def view(a):
+    return a[:]  # shares the argument's memory
+
+def into(x):
+    np.maximum(x, 0.0, out=OUT)  # a buffer of its own, returned at every call
+    return OUT
+
+def cached():
+    return CACHE  # the same object at every call
 '''
 
 
@@ -108,6 +133,31 @@ def test_values_cross_by_value_inside_the_child(child):
     np.testing.assert_array_equal(a, [1.0, 2.0])
 
 
+def test_a_function_that_writes_its_input_is_called_again_with_a_copy_once(child):
+    # a last read needs no guard: the value itself, writable, one call each
+    replies = child.run([Call("counted_bump", (Held("a", last=True),), ("a",), frozenset({"a"}))], store={"a": np.array([1.0, 2.0])}, repeat=3)
+    assert [r.value.tolist() for r in replies] == [[2.0, 3.0], [3.0, 4.0], [4.0, 5.0]]
+    (count,) = child.run([Call("bumps")])
+    assert count.value == 3.0
+    # a value read again later: the first call gets the kept array read-only, numpy
+    # refuses the write before it changes anything, and the call is made again with a
+    # copy; later calls get copies
+    fetch = frozenset({"b"})
+    replies = child.run([Call("counted_bump", (Held("a"),), ("b",), fetch)], store={"a": np.array([1.0, 2.0])}, repeat=3)
+    assert [r.value.tolist() for r in replies] == [[2.0, 3.0]] * 3  # a itself never changed
+    (count,) = child.run([Call("bumps")])
+    assert count.value == 3.0 + 4.0  # three calls, the first made twice
+
+
+def test_a_function_may_return_a_buffer_of_its_own_at_every_call(child):
+    # the kept value is that buffer: it is read-only only while passed as an argument
+    fetch = frozenset({"r", "s"})
+    replies = child.run([Call("into", (Held("a"),), ("r",), fetch), Call("relu", (Held("r"),), ("s",), fetch)],
+                        store={"a": np.array([-1.0, 2.0])}, repeat=3)
+    assert [r.error for r in replies] == [None] * 6
+    assert all(r.value.tolist() == [0.0, 2.0] for r in replies)
+
+
 def test_a_last_read_hands_over_the_value_itself(child):
     fetch = frozenset({"b", "r"})
     replies = child.run([Call("bump", (Held("a", last=True),), ("b",), fetch), Call("relu", (Held("a"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
@@ -121,6 +171,22 @@ def test_one_object_returned_twice_is_kept_as_two_values(child):
                          Call("relu", (Held("q"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
     np.testing.assert_array_equal(replies[1].value, [2.0, 3.0])
     np.testing.assert_array_equal(replies[2].value, [1.0, 2.0])  # q did not change with p
+
+
+def test_one_object_returned_by_two_calls_is_kept_as_two_values(child):
+    fetch = frozenset({"r"})
+    replies = child.run([Call("cached", (), ("p",)), Call("cached", (), ("q",)), Call("bump", (Held("p", last=True),), ("r",), fetch),
+                         Call("relu", (Held("q"),), ("r",), fetch)], store={})
+    np.testing.assert_array_equal(replies[2].value, [2.0, 3.0])
+    np.testing.assert_array_equal(replies[3].value, [1.0, 2.0])  # q did not change with p
+
+
+def test_a_view_of_an_argument_is_kept_as_a_copy(child):
+    fetch = frozenset({"b", "r"})
+    replies = child.run([Call("view", (Held("a"),), ("v",)), Call("bump", (Held("a", last=True),), ("b",), fetch),
+                         Call("relu", (Held("v"),), ("r",), fetch)], store={"a": np.array([1.0, 2.0])})
+    np.testing.assert_array_equal(replies[1].value, [2.0, 3.0])
+    np.testing.assert_array_equal(replies[2].value, [1.0, 2.0])  # v did not change with a
 
 
 def test_a_store_replaces_the_kept_values(child):
@@ -192,24 +258,50 @@ def test_a_call_that_never_returns_is_timed_and_named(child):
     assert not child.alive
 
 
+def listed(results, values, seconds=None, **fields):
+    """A list reply's header and arrays as the child sends them: each call's value an index
+    into ``values``, the seconds one float array (here 0.5 ms per call unless given)."""
+    times = np.full(len(results), 5e-4) if seconds is None else np.asarray(seconds)
+    return {"results": results, "values": values, "seconds": {"a": 0}, **fields}, [times]
+
+
+def test_the_parent_reads_a_list_reply_with_shared_values():
+    held = {"held": {"dtype": "<f8", "shape": [3, 4]}}
+    header, arrays = listed([0, 1, 0, 2], [held, {"f": 1.5}, {"tuple": [held, {"i": 7}]}], [1e-3, 2e-3, 3e-3, 4e-3])
+    replies = protocol.batch_replies(header, arrays, 4)
+    assert [r.value for r in replies] == [Described(np.dtype("float64"), (3, 4)), 1.5, Described(np.dtype("float64"), (3, 4)),
+                                          (Described(np.dtype("float64"), (3, 4)), 7)]
+    assert [r.seconds for r in replies] == [1e-3, 2e-3, 3e-3, 4e-3]
+    # an error ends the list: it is the call after the last result
+    header, arrays = listed([0], [{"f": 1.0}], error="ValueError", message="no good", where=["hw4.py", 3, "f"], call=1)
+    replies = protocol.batch_replies(header, arrays, 3)
+    assert replies[0].value == 1.0 and (replies[1].error, replies[1].where) == ("ValueError", ("hw4.py", 3, "f"))
+
+
 def test_the_parent_refuses_malformed_list_replies():
-    value = {"value": {"f": 1.0}}
-    assert [r.value for r in protocol.batch_replies({"results": [value, value]}, [], 2)] == [1.0, 1.0]
-    held = {"value": {"held": {"dtype": "<f8", "shape": [3, 4]}}}
-    assert protocol.batch_replies({"results": [held]}, [], 1)[0].value == Described(np.dtype("float64"), (3, 4))
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [value, value, value]}, [], 2)  # more results than calls
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [value], "error": "ValueError", "call": 0}, [], 3)  # an error for call 0, after its result
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [value, value], "error": "ValueError", "call": 2}, [], 2)  # beyond the list
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": [{"error": "x"}]}, [], 1)
-    with pytest.raises(Malformed):
-        protocol.batch_replies({"results": "everything"}, [], 1)
+    value = {"f": 1.0}
+    refused = [
+        listed([0, 0, 0], [value]),  # more results than calls (2 below)
+        listed([0], [value], error="ValueError", call=0),  # an error for call 0, after its result
+        listed([0, 0], [value], error="ValueError", call=2),  # an error beyond the list
+        listed([1], [value]),  # an index past the values
+        listed([-1], [value]),
+        listed([True], [value]),  # not an int
+        listed([0], [{"error": "x"}]),
+        listed([0], ["everything"]),
+        ({"results": "everything", "values": [value], "seconds": {"a": 0}}, [np.zeros(0)]),
+        ({"results": [0], "values": [value]}, [np.zeros(1)]),  # no times
+        ({"results": [0], "values": [value], "seconds": {"a": 1}}, [np.zeros(1)]),  # times outside the arrays
+        listed([0], [value], [1e-3, 1e-3]),  # a time per call: not two
+        listed([0], [value], [-1.0]),
+        listed([0], [value], [np.nan]),
+        listed([0], [value], np.array([1], dtype="<i8")),
+    ]
     for bad in ({"dtype": "|O", "shape": [2]}, {"dtype": "<f8", "shape": [-1]}, {"dtype": "<f8", "shape": [1] * 9}, {"dtype": "<f8"}, ["<f8"]):
+        refused.append(listed([0], [{"held": bad}]))
+    for header, arrays in refused:
         with pytest.raises(Malformed):
-            protocol.batch_replies({"results": [{"value": {"held": bad}}]}, [], 1)
+            protocol.batch_replies(header, arrays, 2)
     with pytest.raises(ValueError):
         protocol.batch_request([Call("f")] * (protocol.MAX_CALLS + 1))
     with pytest.raises(ValueError):

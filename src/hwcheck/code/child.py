@@ -22,17 +22,22 @@ Two requests: ``{"op": "call", "function", "args", "check"}`` calls one function
 calls a list of them in order, n times over (n training steps). The child keeps a table of values by name
 between requests: a batch's ``"store": {name: value}`` replaces it (a training's data and
 initial parameters), and each call's i-th returned value is kept under ``keep[i]``. An
-argument may be ``{"h": name}``: the kept value, passed as a fresh copy (a function that
-changes its argument in place changes nothing kept, as if values crossed by value); or
-``{"h": name, "last": true}``: the kept value itself, taken out of the table, when the
-parent knows no call reads that name again before a new value is kept under it.
+argument may be ``{"h": name}``: the kept value, passed read-only for the call (or as a
+fresh copy, see :func:`run_list`: a function that changes its argument in place changes
+nothing kept, as if values crossed by value); or ``{"h": name, "last": true}``: the kept
+value itself, taken out of the table, when the parent knows no call reads that name
+again before a new value is kept under it.
 Only the kept values named in ``fetch`` cross back whole; another kept array crosses as
 ``{"held": {"dtype", "shape"}}`` (its description, for the parent's shape checks), so a
-training's activations and parameters stay here and a step's reply is a few hundred
-bytes. The reply is ``{"results": [{"value", "seconds"}, ...]}`` and, when call k
-raised, ``"error"`` with ``"call": k``; the list stops at the first exception, and after
-the first call whose values are not the ``expect``-ed count and shapes (the parent will
-stop there anyway; later calls could only hang or crash on the wrong value).
+training's activations and parameters stay here and a step's reply is a few dozen
+bytes. The reply is ``{"results": [i, ...], "values": [value, ...], "seconds": {"a": j}}``:
+call k's value is ``values[results[k]]`` (calls of the same plan whose values are all
+described the same share one, so a training's 1,014 calls cross as 13 descriptions and
+the losses) and ``seconds``, the j-th array, holds each call's time inside the function.
+When call k raised, the reply also has ``"error"`` with ``"call": k``; the list stops at
+the first exception, and after the first call whose values are not the ``expect``-ed
+count and shapes (the parent will stop there anyway; later calls could only hang or
+crash on the wrong value).
 Before each call of a list, its index + 1 is written in the first 8 bytes of the shared
 memory, so the parent can time each call and name the one that never returned.
 """
@@ -287,63 +292,215 @@ def set_limits(limits):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file too large is an OSError, not a kill
 
 
-TABLE = {}  # the values kept between requests, by name (see the module docstring)
+class Kept:
+    """The values kept between requests, by name (see the module docstring).
+
+    A kept array owns its memory, and one object is kept under one name only: a view
+    (``return x.T``) or a second name for the same array (``return a, a``, or a function
+    returning an object it returned before, or its argument) is kept as a copy, so no
+    change in place to one kept value can change another. ``ids`` holds the kept arrays'
+    ids, so that check is a set lookup, not a scan of the table."""
+
+    def __init__(self):
+        self.values, self.ids = {}, set()
+
+    def replace(self, values, np):
+        self.values, self.ids = {}, set()
+        for key, value in values.items():
+            self.put(key, value, np)
+
+    def put(self, name, value, np):
+        self.drop(name)
+        if isinstance(value, np.ndarray):
+            if id(value) in self.ids or value.base is not None:
+                value = value.copy()
+            self.ids.add(id(value))
+        self.values[name] = value
+
+    def drop(self, name):
+        old = self.values.pop(name, None)
+        if old is not None:
+            self.ids.discard(id(old))
+
+    def take(self, name):
+        """The value itself, out of the table (its last read: nothing reads it again)."""
+        value = self.values.pop(name)
+        self.ids.discard(id(value))
+        return value
+
+    def get(self, name):
+        return self.values[name]
 
 
-def run_list(module, name, calls, arrays, folder, np):
-    """Call each function of a list in order (see the module docstring); the reply's
-    header and its inline arrays. A fetched array is copied at once into the reply (the
-    arena's second half when it fits); a kept one stays in TABLE as it was returned."""
-    results = []
+KEPT = Kept()
+COPY, TAKE, CONSTANT = "copy", "take", "constant"  # how a call of a list gets one argument
+
+
+class Plan:
+    """One call of a list, read once for all the times the list is made over: each
+    argument as (how, name or value), the names its values are kept under, and which of
+    them are fetched (crossing whole)."""
+
+    def __init__(self, index, call, arrays):
+        self.index = index
+        self.function = call["function"]
+        self.args = [((TAKE if item.get("last") else COPY), item["h"]) if "h" in item else (CONSTANT, decode(item, arrays)) for item in call["args"]]
+        self.shared = any(how is COPY for how, _ in self.args)  # reads a value read again later
+        self.keep = call.get("keep", [])
+        fetch = set(call.get("fetch", []))
+        # the positions of the values that cross whole: all of them when nothing is kept
+        self.fetched = None if not self.keep else {j for j, target in enumerate(self.keep) if target in fetch}
+        self.expect = call.get("expect")
+
+
+class Shown:
+    """A list's results as they cross: per call made, an index into ``items`` (the
+    distinct values, encoded) and the seconds inside the function. A call whose values
+    are all described (kept arrays, not fetched) shares its item, and the check of its
+    expected shapes, with every earlier call of the same plan whose descriptions are
+    the same: a training's 1,014 calls cross as 13 items and the losses, not 1,014
+    descriptions. Any other value (a number, a fetched array) is an item of its own."""
+
+    def __init__(self, reply, np):
+        self.reply, self.np = reply, np
+        self.items, self.results, self.seconds = [], [], []
+        self.same = {}  # (plan, tuple?, descriptions) -> (item index, as expected)
+        self.dtypes = {}  # dtype -> its little-endian name, or None when not plain numbers
+
+    def add(self, plan, values, many, seconds):
+        """Record a call's values; whether they are the count and shapes expected."""
+        np = self.np
+        keys = []
+        if plan.fetched is not None:
+            for j, value in enumerate(values):
+                if j in plan.fetched or not isinstance(value, np.ndarray):
+                    break
+                dtype = self.dtypes.get(value.dtype, False)
+                if dtype is False:
+                    dtype = self.dtypes[value.dtype] = plain_dtype(value.dtype)
+                if dtype is None:
+                    break
+                keys.append((dtype, value.shape))
+        if plan.fetched is not None and len(keys) == len(values):
+            key = (plan.index, many, tuple(keys))
+            known = self.same.get(key)
+            if known is None:
+                items = [{"held": {"dtype": dtype, "shape": list(shape)}} for dtype, shape in keys]
+                known = self.same[key] = (self.item({"tuple": items} if many else items[0]), as_expected(values, plan.expect, np))
+            index, expected = known
+        else:
+            fresh = []
+            items = [encode(v, np, fresh, 1) if plan.fetched is None or j in plan.fetched else describe_kept(v, np) for j, v in enumerate(values)]
+            first = len(self.reply.specs)
+            for array in fresh:
+                self.reply.keep(array)
+            items = [shift(item, first) for item in items]
+            index, expected = self.item({"tuple": items} if many else items[0]), as_expected(values, plan.expect, np)
+        self.results.append(index)
+        self.seconds.append(seconds)
+        return expected
+
+    def item(self, value):
+        self.items.append(value)
+        return len(self.items) - 1
+
+    def header(self, **fields):
+        """The reply's header: the results, the items, and the seconds as one array."""
+        seconds = len(self.reply.specs)
+        self.reply.keep(self.np.array(self.seconds, dtype="<f8"))
+        return {"results": self.results, "values": self.items, "seconds": {"a": seconds}, **fields}
+
+
+def plain_dtype(dtype):
+    """A dtype's little-endian name when it is plain numbers (bool, int, uint, float), else None."""
+    if dtype.kind not in "biuf" or dtype.fields is not None:
+        return None
+    return dtype.newbyteorder("<").str if dtype.byteorder == ">" else dtype.str
+
+
+WRITERS = set()  # the functions that once failed on a read-only argument: they get copies
+
+
+def run_list(module, name, calls, repeat, arrays, folder, np):
+    """Make a list of calls ``repeat`` times over, in order (see the module docstring);
+    the reply's header and its arrays. A fetched array is copied at once into the reply
+    (the arena's second half when it fits); a kept one stays in KEPT as it was returned.
+
+    Arguments cross by value, without copying them: a function gets the kept arrays
+    themselves, made read-only for the call (all of them, last reads too, when any is
+    read again later), so a change in place cannot reach them. A
+    function that fails on one (numpy raises ValueError, "assignment destination is
+    read-only", at its first write, before it changes anything passed) is called again
+    with copies, the values themselves for a last read, and gets copies from then on
+    (``WRITERS``): its result is the one it gives with every value crossing by value.
+    A function that writes its inputs is thus called twice, once (docs/code.md)."""
+    plans = [Plan(i, call, arrays) for i, call in enumerate(calls)]
     reply = Reply(np)
-    for k, call in enumerate(calls):
-        function = getattr(module, call["function"], None)
+    shown = Shown(reply, np)
+    for k in range(len(plans) * repeat):
+        plan = plans[k % len(plans)]
+        function = getattr(module, plan.function, None)  # looked up at each call, as the student's code may rebind it
         if not callable(function):
-            return {"results": results, "error": "missing", "message": f"{name}.py has no function {call['function']}", "where": None, "call": k}, reply
+            return shown.header(error="missing", message=f"{name}.py has no function {plan.function}", where=None, call=k), reply
         try:
-            args = [argument(item, arrays, np) for item in call["args"]]
+            args = [KEPT.take(what) if how is TAKE else KEPT.get(what) if how is COPY else what for how, what in plan.args]
         except KeyError as missing:  # a value no earlier call returned: the parent stops before this call
-            return {"results": results, "error": "missing-value", "message": f"no value named {missing}", "where": None, "call": k}, reply
+            return shown.header(error="missing-value", message=f"no value named {missing}", where=None, call=k), reply
+        copying = plan.function in WRITERS
+        if copying:
+            args = copies(plan, args, np)
         if ARENA is not None:
             struct.pack_into("<q", ARENA, 0, k + 1)
+        # read-only: every array of a call that reads a kept value again later (a last read
+        # alone needs no guard: `sgd_step` may update its param in place, and is called once)
+        locked = [a for a in args if isinstance(a, np.ndarray) and a.flags.writeable] if plan.shared and not copying else []
         try:
             started = time.perf_counter()
-            result = function(*args)
+            try:
+                for array in locked:
+                    array.flags.writeable = False
+                result = function(*args)
+            except ValueError:
+                if not locked:
+                    raise
+                unlock(locked)
+                WRITERS.add(plan.function)
+                result = function(*copies(plan, args, np))
+            finally:
+                unlock(locked)
             seconds = time.perf_counter() - started
             values, many = returned_values(result, np)
-            keep, fetch = call.get("keep", []), call.get("fetch", [])
-            for j, target in enumerate(keep):
+            for j, target in enumerate(plan.keep):
                 if j < len(values):
-                    # one object under one name only (``return a, a``): a value passed
-                    # as ``last`` and changed in place must not change another name's
-                    value = values[j]
-                    if isinstance(value, np.ndarray) and any(value is kept for kept in TABLE.values()):
-                        value = value.copy()
-                    TABLE[target] = value
+                    KEPT.put(target, values[j], np)
                 else:
-                    TABLE.pop(target, None)  # not returned: a later call must not get a stale value
-            fresh = []
-            items = [encode(v, np, fresh, 1) if not keep or (j < len(keep) and keep[j] in fetch) else describe_kept(v, np) for j, v in enumerate(values)]
+                    KEPT.drop(target)  # not returned: a later call must not get a stale value
+            expected = shown.add(plan, values, many, seconds)
         except BaseException as exc:  # the student's code, or its __array__ or __len__ on the way out
-            return {"results": results, **describe(exc, folder), "call": k}, reply
-        if fresh:
-            first = len(reply.specs)
-            for array in fresh:
-                reply.keep(array)
-            items = [shift(item, first) for item in items]
-        value = {"tuple": items} if many else items[0]
-        results.append({"value": value, "seconds": seconds})
-        if not as_expected(values, call.get("expect"), np):
+            return shown.header(**describe(exc, folder), call=k), reply
+        if not expected:
             break
-    return {"results": results}, reply
+    return shown.header(), reply
+
+
+def copies(plan, args, np):
+    """The arguments as they cross by value: a copy of each kept array but a last read."""
+    return [arg.copy() if how is COPY and isinstance(arg, np.ndarray) else arg for (how, _), arg in zip(plan.args, args)]
+
+
+def unlock(locked):
+    for array in locked:
+        array.flags.writeable = True
+    locked.clear()
 
 
 def describe_kept(value, np):
     """A kept value as it crosses when not fetched: an array as its description, the rest
     (numbers, None, other types) as themselves."""
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.dtype.fields is None:
-        dtype = value.dtype
-        return {"held": {"dtype": dtype.newbyteorder("<").str if dtype.byteorder == ">" else dtype.str, "shape": list(value.shape)}}
+    if isinstance(value, np.ndarray):
+        dtype = plain_dtype(value.dtype)
+        if dtype is not None:
+            return {"held": {"dtype": dtype, "shape": list(value.shape)}}
     return encode(value, np, [], 1)
 
 
@@ -352,8 +509,8 @@ def shift(item, first):
 
 
 class Reply:
-    """The fetched arrays of a list's reply, each copied as it is returned: into the
-    arena's second half while they fit, else into memory of their own to cross in the pipe."""
+    """The arrays of a list's reply, each copied as it is added: into the arena's second
+    half while they fit, else into memory of their own to cross in the pipe."""
 
     def __init__(self, np):
         self.np = np
@@ -377,15 +534,6 @@ def stored(item, arrays, np):
     which the next request overwrites)."""
     value = decode(item, arrays)
     return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def argument(item, arrays, np):
-    if "h" in item:
-        if item.get("last"):  # its last reader before a new value is kept under the name
-            return TABLE.pop(item["h"])
-        value = TABLE[item["h"]]
-        return value.copy() if isinstance(value, np.ndarray) else value
-    return decode(item, arrays)
 
 
 def as_expected(values, expect, np):
@@ -435,9 +583,8 @@ def main():
             return
         if request.get("op") == "batch":
             if "store" in request:
-                TABLE.clear()
-                TABLE.update({key: stored(item, arrays, np) for key, item in request["store"].items()})
-            header, reply = run_list(module, name, request["calls"] * request.get("repeat", 1), arrays, folder, np)
+                KEPT.replace({key: stored(item, arrays, np) for key, item in request["store"].items()}, np)
+            header, reply = run_list(module, name, request["calls"], request.get("repeat", 1), arrays, folder, np)
             header.update(out.header())
             header["arrays"] = reply.specs
             send(header, reply.inline)

@@ -101,8 +101,8 @@ MAX_NAME = 64  # characters of a kept value's name
 @dataclass(frozen=True)
 class Held:
     """An argument: the value the child keeps under ``name`` (stored, or kept from an
-    earlier call's result); the function gets a fresh copy of it, or with ``last`` the
-    value itself, taken out of the child's table (no later call reads it before a call
+    earlier call's result); the function gets it by value (read-only for the call, or a
+    fresh copy: child.run_list), or with ``last`` the value itself, taken out of the child's table (no later call reads it before a call
     keeps a new value under that name: a change in place could reach nothing)."""
 
     name: str
@@ -253,15 +253,23 @@ def reply_of(header: dict, arrays: list[np.ndarray]) -> Reply:
 
 def batch_replies(header: dict, arrays: list[np.ndarray], calls: int) -> list[Reply]:
     """The replies of a list of ``calls`` calls, in order: a value for each call evaluated,
-    then (when one raised) its error, which ends the list. Anything unexpected is Malformed."""
-    results = header.get("results")
-    if not isinstance(results, list) or len(results) > calls:
+    then (when one raised) its error, which ends the list. Each call's value is an index
+    into the header's ``values`` (each checked once, and shared by the calls that name
+    it: a Described is immutable), its seconds an entry of one float array. Anything
+    unexpected is Malformed."""
+    results, items = header.get("results"), header.get("values")
+    if not isinstance(results, list) or len(results) > calls or not isinstance(items, list) or len(items) > MAX_CALLS:
         raise Malformed("a bad list of results")
+    values = [_value(item, arrays, top=True) for item in items]
+    seconds = _value(header.get("seconds"), arrays)
+    if not isinstance(seconds, np.ndarray) or seconds.dtype != np.float64 or seconds.shape != (len(results),) \
+            or not np.all((seconds >= 0) & (seconds < 1e6)):  # NaN fails too
+        raise Malformed("a bad list of times")
     replies = []
-    for result in results:
-        if not isinstance(result, dict) or "error" in result:
+    for index, time in zip(results, seconds.tolist()):
+        if type(index) is not int or not 0 <= index < len(values):
             raise Malformed("a bad result in a list")
-        replies.append(reply_of(result, arrays))
+        replies.append(Reply(values[index], seconds=time))
     if "error" in header:
         if header.get("call") != len(results) or len(results) >= calls:
             raise Malformed("an error for a call it was not running")
