@@ -40,9 +40,7 @@ def render_code_terminal(solution, check=None):
             extra.append(f"may change {', '.join(task.mutates)} in place")
         if extra:
             parts.append(Text("; ".join(extra), style="dim"))
-        for derivation in solved.derivations:
-            parts.append(Text(f"Derivation of {derivation.problem.title}", style="bold"))
-            parts.append(render_graph_terminal(derivation))
+        parts += [render_graph_terminal(derivation) for derivation in solved.derivations]  # each under its own title
     for training in solution.trainings:
         parts += _training(training)
     return Group(*parts)
