@@ -220,6 +220,7 @@ def test_a_required_mistake_no_draw_can_catch(tmp_path):
             "of 1,000 draws: 'relu-gate-ignored' not detected (required) in 1,000; ") in result.stderr
     # and w = 1 = x makes the two factors of x * w equal: taking the wrong one is not caught
     assert "'wrong-factor' no longer detected in " in result.stderr and result.stderr.endswith("; widen the vary ranges or drop a requirement\n")
+    assert ": ok" not in result.stdout  # never "ok" and then a refusal of the same file
 
 
 # -- loading ----------------------------------------------------------------------------

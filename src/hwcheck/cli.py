@@ -129,33 +129,37 @@ def validate(
         except InputError as error:
             failed.extend(error.faults)
             continue
-        if isinstance(problem, Assignment):
-            typer.echo(visible(f"{path}: ok (assignment, {plural(len(problem.problems), 'problem')}, "
-                               f"{plural(len(problem.questions), 'question')} and tasks, {problem.max_score:g} points)"))
-            for part in problem.problems:
-                failed += _warn_of_coverage(part, part.file)
-            continue
-        typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
-        failed += _warn_of_coverage(problem, str(path))
+        parts = [(part, part.file) for part in problem.problems] if isinstance(problem, Assignment) else [(problem, str(path))]
+        checked = [_detection(part, where) for part, where in parts]
+        faults = [fault for _, part_faults in checked for fault in part_faults]
+        if not faults:  # "ok" only when the variants can be drawn too
+            if isinstance(problem, Assignment):
+                typer.echo(visible(f"{path}: ok (assignment, {plural(len(problem.problems), 'problem')}, "
+                                   f"{plural(len(problem.questions), 'question')} and tasks, {problem.max_score:g} points)"))
+            else:
+                typer.echo(visible(f"{path}: ok ({problem.kind}, {plural(len(problem.questions), 'question')})"))
+        for lines, _ in checked:
+            for line in lines:
+                typer.echo(visible(line))
+        failed += faults
     if failed:
         raise InputError(failed)
 
 
-def _warn_of_coverage(problem, path: str) -> list:
-    """Print what a valid problem cannot detect and, with vary, whether variants can be
-    drawn; the faults of a vary that cannot be satisfied."""
+def _detection(problem, path: str) -> tuple[list[str], list]:
+    """The warnings of a valid problem: what it cannot detect and, with vary, whether
+    variants can be drawn; and the faults of a vary that cannot be satisfied."""
     own = "the file's own numbers cannot detect" if getattr(problem, "vary", ()) else "cannot detect"  # variants may (§11)
-    for line in _cannot_detect(problem):
-        typer.echo(visible(f"{path}: {line.replace('cannot detect', own, 1)}"))
+    lines = [f"{path}: {line.replace('cannot detect', own, 1)}" for line in _cannot_detect(problem)]
     if not getattr(problem, "vary", ()):
-        return []
+        return lines, []
     from .variants import check_variants  # deliberate: only problems with variants pay for it
 
     try:
-        typer.echo(visible(f"{path}: {check_variants(problem)}"))
+        lines.append(f"{path}: {check_variants(problem)}")
     except InputError as error:
-        return error.faults
-    return []
+        return lines, error.faults
+    return lines, []
 
 
 def _cannot_detect(problem) -> list[str]:
