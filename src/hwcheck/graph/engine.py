@@ -40,13 +40,10 @@ class Kink(Record):
 
     node: str
     step: str | None
-    where: str  # e.g. "xwb0 = 0" or "a = b = 0.5": the JSON's text (contract §6)
-    rule: str  # how it was resolved, e.g. "relu'(0) = 0, as PyTorch": the JSON's text
-    # The same as data, for the keys to typeset: the point (xwb0 = 0), at how many of how
-    # many elements for a tensor, and the rule in words with its maths as terms.
-    point: T.Term
-    count: tuple[int, int] | None
-    note: tuple
+    # As data, which every output typesets (the JSON's "where" and "rule" too, contract §6):
+    point: T.Term  # xwb0 = 0, or a = b = 0.5 at a tie
+    count: tuple[int, int] | None  # at how many of how many elements, for a tensor
+    rule: tuple  # how it was resolved: words, with its maths as terms (relu'(0) = 0, as PyTorch)
 
 
 def args_of(node: Node, values: list) -> list[np.ndarray]:
@@ -101,18 +98,15 @@ def kinks(graph: Graph, values: list) -> list[Kink]:
         mask = np.asarray(node.op.kink_at(args)) == 0
         if not mask.any():
             continue
-        names = [graph.operand_name(o) for o in node.operands]
         sides = [operand_name_term(graph, o) for o in node.operands]
         count = (int(mask.sum()), mask.size) if mask.ndim else None
         if node.op.kink_is_tie:
             tied = np.broadcast_arrays(*args)[0][mask] if mask.ndim else args[0]
-            where = f"{names[0]} = {names[1]} = {fmt_value(tied)}"
             point = T.Equals((sides[0], sides[1], T.tensor(tied) if np.ndim(tied) else T.Num(float(tied))))
             count = None  # the tied values are listed, one per element
         else:
-            where = f"{names[0]} = 0" + (f" at {int(mask.sum())} of {mask.size} elements" if mask.ndim else "")
             point = T.Equals((sides[0], T.Num(0)))
-        found.append(Kink(node.name, node.step, where, node.op.kink_rule, point, count, node.op.kink_note))
+        found.append(Kink(node.name, node.step, point, count, node.op.kink_rule))
     return found
 
 

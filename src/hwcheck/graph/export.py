@@ -16,6 +16,8 @@ def plain(value):
 
 
 def graph_json(solution) -> dict:
+    from ..render.typeset import kink_rule, kink_where  # deliberate: only the JSON and the renderers typeset (start-up time)
+
     problem = solution.problem
     graph = problem.graph
     named = [node for node in graph.nodes if node.role != "sub"]
@@ -26,7 +28,7 @@ def graph_json(solution) -> dict:
         "output": problem.output,
         "values": {node.name: plain(problem.values[node.index]) for node in named},
         "gradients": {node.name: plain(solution.grads[node.index]) for node in named},
-        "kinks": [{"node": k.node, "step": k.step, "where": k.where, "rule": k.rule} for k in solution.kinks],
+        "kinks": [{"node": k.node, "step": k.step, "where": kink_where(k), "rule": kink_rule(k)} for k in solution.kinks],
         # Extensions (allowed by the contract): the operations inside nested steps.
         "operations": {
             node.name: {"step": node.step, "value": plain(problem.values[node.index]), "gradient": plain(solution.grads[node.index])}

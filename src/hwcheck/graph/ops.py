@@ -47,8 +47,9 @@ class Op(Record):
     # element is on: the input of relu/abs, a − b for max/min (where a kink is a tie).
     kink_at: Callable[[Sequence[Array]], Array] | None = None
     kink_is_tie: bool = False
-    kink_rule: str = ""  # how PyTorch resolves the kink, as the JSON's text (contract §6)
-    kink_note: tuple = ()  # the same for the keys: words, and the maths in it as terms (relu'(0) = 0)
+    # How PyTorch resolves the kink: words, with the maths in them as terms (relu'(0) = 0).
+    # Every output typesets it, the JSON's text (contract §6) too.
+    kink_rule: tuple = ()
     alternatives: tuple[tuple[str, Vjp], ...] = ()  # other valid subgradients at kinks
     domain: Callable[[Sequence[Array]], str | None] | None = None
     constant_args: tuple[int, ...] = ()  # operands that must be numbers (leaky_relu's slope)
@@ -445,7 +446,7 @@ _OPS: list[Op] = [
     Op("copy", 1, lambda a: np.array(a, dtype=float), lambda g, a, o: (g,), (_ONE,), meaning="a step that copies a value (`c: b`)", example=([0.5, -1.2, 2.0],)),
     Op(
         "relu", 1, lambda a: np.where(a > 0, a, 0.0), lambda g, a, o: (_where(a[0] > 0, g),), (T.Indicator(_a, ">", T.Num(0)),),
-        kink_at=lambda a: a[0], kink_rule="relu'(0) = 0, as PyTorch", kink_note=(T.Equals((T.Prime("relu", T.Num(0)), T.Num(0))), ", as PyTorch"),
+        kink_at=lambda a: a[0], kink_rule=(T.Equals((T.Prime("relu", T.Num(0)), T.Num(0))), ", as PyTorch"),
         alternatives=(("relu'(0) = 1", lambda g, a, o: (_where(a[0] >= 0, g),)),),
         function=True, tex=r"\operatorname{ReLU}", mistakes=(_FORGOTTEN, _CONFUSED), meaning="max(a, 0)",
         example=([0.5, -1.2, 2.0],),
@@ -453,15 +454,14 @@ _OPS: list[Op] = [
     Op(
         "leaky_relu", 2, lambda a, s: np.where(a > 0, a, s * a), lambda g, a, o: (g * np.where(a[0] > 0, 1.0, a[1]), np.zeros_like(a[1])),
         (T.Indicator(_a, ">", T.Num(0)) + _b * T.Indicator(_a, "≤", T.Num(0)), T.Num(0)), constant_args=(1,),
-        kink_at=lambda a: a[0], kink_rule="leaky_relu'(0) = slope, as PyTorch", kink_note=(T.Equals((T.Prime("leaky_relu", T.Num(0)), T.Symbol("slope"))), ", as PyTorch"),
+        kink_at=lambda a: a[0], kink_rule=(T.Equals((T.Prime("leaky_relu", T.Num(0)), T.Symbol("slope"))), ", as PyTorch"),
         alternatives=(("leaky_relu'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, a[1]), np.zeros_like(a[1]))),),
         function=True, tex=r"\operatorname{LeakyReLU}", mistakes=(_FORGOTTEN, _CONFUSED), meaning="a if a > 0 else b·a; `b` must be a number",
         example=([0.5, -1.2, 2.0], 0.1),
     ),
     # Heaviside: relu's derivative written as a function, for formula answers (step(x) = relu'(x)).
     Op("step", 1, lambda a: np.where(a > 0, 1.0, 0.0), lambda g, a, o: (np.zeros_like(g * a[0]),), (T.Num(0),),
-       kink_at=lambda a: a[0], kink_rule="step(0) = 0, as relu'(0) in PyTorch; its derivative is 0 elsewhere",
-       kink_note=(T.Equals((T.Apply("step", (T.Num(0),)), T.Num(0))), ", as relu'(0) in PyTorch; its derivative is 0 elsewhere"),
+       kink_at=lambda a: a[0], kink_rule=(T.Equals((T.Apply("step", (T.Num(0),)), T.Num(0))), ", as relu'(0) in PyTorch; its derivative is 0 elsewhere"),
        function=True, tex=r"\operatorname{step}", meaning="1 where a > 0, else 0: relu's derivative (0 at 0, as PyTorch), for formula answers",
        example=([0.5, -1.2, 2.0],)),
     Op("sigmoid", 1, _sigmoid, lambda g, a, o: (g * o * (1.0 - o),), (_out * T.Paren(1 - _out),),
@@ -489,7 +489,7 @@ _OPS: list[Op] = [
        function=True, tex=r"\operatorname{sqrt}", mistakes=(_ROUNDED,), meaning="element-wise", example=([0.5, 1.2, 2.0],)),
     Op(
         "abs", 1, np.abs, lambda g, a, o: (g * np.sign(a[0]),), (T.Apply("sign", (_a,)),),
-        kink_at=lambda a: a[0], kink_rule="abs'(0) = 0, as PyTorch", kink_note=(T.Equals((T.Prime("abs", T.Num(0)), T.Num(0))), ", as PyTorch"),
+        kink_at=lambda a: a[0], kink_rule=(T.Equals((T.Prime("abs", T.Num(0)), T.Num(0))), ", as PyTorch"),
         alternatives=(
             ("abs'(0) = 1", lambda g, a, o: (g * np.where(a[0] >= 0, 1.0, -1.0),)),
             ("abs'(0) = -1", lambda g, a, o: (g * np.where(a[0] > 0, 1.0, -1.0),)),
@@ -500,7 +500,7 @@ _OPS: list[Op] = [
     *(
         Op(
             name, 2, forward, vjp, (T.Noted(T.Indicator(_a, wins, _b), _TIE), T.Noted(T.Indicator(_b, wins, _a), _TIE)),
-            kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule="a tie splits the gradient evenly, as PyTorch", kink_note=("a tie splits the gradient evenly, as PyTorch",),
+            kink_at=lambda a: a[0] - a[1], kink_is_tie=True, kink_rule=("a tie splits the gradient evenly, as PyTorch",),
             alternatives=(
                 ("the whole gradient to the first argument at the tie", lambda g, a, o, vjp=vjp: vjp(g, a, o, 1.0)),
                 ("the whole gradient to the second argument at the tie", lambda g, a, o, vjp=vjp: vjp(g, a, o, 0.0)),

@@ -99,12 +99,3 @@ def path_count_text(count: int) -> str:
     return f"{fmt_count(count)} path" + ("" if count == 1 else "s")
 
 
-def kink_where(kink) -> str:
-    """Where a kink lies: xwb0 = 0 at 2 of 3 elements; a = b = 0.5."""
-    count = f" at {kink.count[0]} of {kink.count[1]} elements" if kink.count else ""
-    return unicode(kink.point) + count
-
-
-def kink_rule(kink) -> str:
-    """How the kink was resolved: relu'(0) = 0, as PyTorch."""
-    return UNICODE.words(kink.note)

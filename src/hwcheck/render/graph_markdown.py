@@ -7,9 +7,9 @@ import numpy as np
 from ..numbers import fmt_value
 from ..graph import terms as T
 from ..graph.solve import SCALAR
-from .formulas import MAX_TERMS, kink_rule, kink_where, path_count_text, shape_text, unshown_note
+from .formulas import MAX_TERMS, path_count_text, shape_text, unshown_note
 from .tex import tex_factor, tex_name, tex_value
-from .typeset import tex, tex_jacobian_note, tex_local
+from .typeset import kink_rule, kink_where, tex, tex_jacobian_note, tex_local
 
 
 def tex_partial(top: T.Term, bottom: T.Term, d: str = "∂") -> str:

@@ -11,8 +11,8 @@ from rich.text import Text
 from ..numbers import fmt_value
 from .long_table import LONG_TABLE_ROWS, LongTable
 from .plain_table import PlainTable
-from .formulas import MAX_TERMS, jacobian_note, kink_rule, kink_where, local_formula, local_partial, unshown_note, shape_text, path_count_text, path_labels, path_numbers, sum_terms, value_text
-from .typeset import unicode
+from .formulas import MAX_TERMS, jacobian_note, local_formula, local_partial, unshown_note, shape_text, path_count_text, path_labels, path_numbers, sum_terms, value_text
+from .typeset import kink_rule, kink_where, unicode
 
 
 def _table(title: str, *columns: str, rows: int = 0) -> PlainTable | LongTable:

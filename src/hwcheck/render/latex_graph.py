@@ -296,7 +296,7 @@ def _kinks(solution) -> list[str]:
     lines.append(r"\begin{itemize}")
     for kink in solution.kinks:
         count = f" (at {kink.count[0]} of {kink.count[1]} elements)" if kink.count else ""
-        rule = "".join(tex_text(piece) if isinstance(piece, str) else f"${tex(piece)}$" for piece in kink.note)
+        rule = "".join(tex_text(piece) if isinstance(piece, str) else f"${tex(piece)}$" for piece in kink.rule)
         lines.append(rf"\item ${_n(solution.row(kink.node).differential)}$ at ${tex(kink.point)}${count}: {rule}.")
     lines.append(r"\end{itemize}")
     return lines

@@ -326,3 +326,14 @@ def unicode(term: T.Term) -> str:
 
 def tex(term: T.Term) -> str:
     return TEX.doprint(term)
+
+
+def kink_where(kink) -> str:
+    """Where a kink lies: xwb0 = 0 at 2 of 3 elements; a = b = 0.5."""
+    count = f" at {kink.count[0]} of {kink.count[1]} elements" if kink.count else ""
+    return unicode(kink.point) + count
+
+
+def kink_rule(kink) -> str:
+    """How the kink was resolved: relu'(0) = 0, as PyTorch."""
+    return UNICODE.words(kink.rule)
