@@ -39,6 +39,32 @@ def test_template_onto_its_problem(here):
     assert err.startswith(f"error: {here / 'p.yaml'}: ")
 
 
+def test_template_never_overwrites_a_filled_in_sheet(here):
+    # s.yaml is Alice's answer sheet: a blank template over it would destroy her work.
+    err = refused(here, "template", here / "p.yaml", "-o", here / "s.yaml", message="exists")
+    assert err == f"error: {here / 's.yaml'}: exists (it may hold someone's work); choose another name or delete it first, or give --force to replace it\n"
+
+
+def test_template_force_replaces_an_existing_sheet_but_never_an_input(here):
+    blank = run_cli("template", here / "p.yaml")
+    assert blank.returncode == 0 and "answers:" in blank.stdout
+    done = run_cli("template", here / "p.yaml", "-o", here / "s.yaml", "--force")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert (here / "s.yaml").read_text(encoding="utf-8") == blank.stdout  # the blank sheet, whole
+    # --force is about files that exist, not about the inputs: the problem file is still refused.
+    refused(here, "template", here / "p.yaml", "-o", here / "p.yaml", "--force", message="-o would overwrite the problem file")
+
+
+def test_template_force_replaces_a_code_starter_too(tmp_path):
+    target = tmp_path / "hw4.py"
+    target.write_text("my work")
+    fresh = run_cli("template", CONTRACT / "numpy_net.yaml")
+    assert fresh.returncode == 0 and "def linear_forward(x, w, b):" in fresh.stdout
+    done = run_cli("template", CONTRACT / "numpy_net.yaml", "-o", target, "--force")
+    assert done.returncode == 0, done.stderr
+    assert target.read_text() == fresh.stdout
+
+
 def test_gradescope_onto_the_sheet_or_the_problem(here):
     refused(here, "grade", here / "p.yaml", here / "s.yaml", "--gradescope", here / "s.yaml", message="--gradescope would overwrite the answer sheet")
     refused(here, "grade", here / "p.yaml", here / "s.yaml", "--gradescope", here / "p.yaml", message="--gradescope would overwrite the problem file")

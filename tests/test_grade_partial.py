@@ -297,6 +297,55 @@ def test_bad_credit_keys_are_load_errors(tmp_path, old, new, where, message):
     assert f"chain.yaml:{where}: " in done.stderr and message in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize(
+    "text, old, new, where, message",
+    [
+        # dz/da is a scalar (a = 7 is one number): line 12 of CHAIN, the question's "{" at column 5.
+        (CHAIN, "ask: dz/da, points: 2", "ask: dz/da, points: 2, partial: entries", "12:5",
+         "question 'a': partial: entries is for tensor answers (this one is a number); remove it"),
+        # one entry of the 3×3 dL/dZ is a number: line 16 of BATCH.
+        (BATCH, "ask: dL/dW, deduct", "ask: 'dL/dZ[0, 1]', partial: entries, deduct", "16:5",
+         "question 'W': partial: entries is for tensor answers (this one is a number); remove it"),
+        # a formula is judged as a function, never entry by entry: T4.rule, line 27.
+        ("", "answer: formula, points: 3", "answer: formula, points: 3, partial: entries", "27:5",
+         "question 'T4.rule': partial: entries is for tensor answers (this one is a formula); remove it"),
+    ],
+)
+def test_partial_entries_on_a_question_that_is_no_tensor_is_a_load_error(tmp_path, text, old, new, where, message):
+    text = text or (CONTRACT / "softmax_ce_t4.yaml").read_text(encoding="utf-8")
+    assert old in text
+    problem = write(tmp_path, "p.yaml", text.replace(old, new, 1))
+    done = run_cli("solve", problem)
+    assert done.returncode == 2 and done.stderr == f"error: {problem}:{where}: {message}\n", done.stderr
+
+
+@pytest.mark.parametrize(
+    "old, new, where, kind",
+    [("{id: T2.B, ask: B}", "{id: T2.B, ask: B, partial: entries}", "15:5", "a shape"),
+     ("{id: T3, ask: params, points: 3}", "{id: T3, ask: params, points: 3, partial: entries}", "17:5", "a parameter count")],
+)
+def test_partial_entries_on_an_architecture_question_is_a_load_error(tmp_path, old, new, where, kind):
+    text = (PROBLEMS / "mlp_params.yaml").read_text(encoding="utf-8")
+    assert old in text
+    problem = write(tmp_path, "p.yaml", text.replace(old, new, 1))
+    done = run_cli("solve", problem)
+    qid = old.split(",")[0].removeprefix("{id: ")
+    assert done.returncode == 2 and done.stderr == (f"error: {problem}:{where}: question '{qid}': partial: entries is for tensor "
+                                                    f"answers (this one is {kind}); remove it\n"), done.stderr
+
+
+def test_partial_entries_problem_wide_stays_allowed_and_applies_to_tensors_only(tmp_path):
+    # CHAIN's questions are all scalars, mlp_params' shapes and counts: a problem-wide default
+    # is still accepted (it applies to the tensor questions, here none).
+    chain = load_problem(write(tmp_path, "chain.yaml", CHAIN.replace("grading: {", "grading: {partial: entries, ")))
+    assert chain.grading.partial == "entries"
+    text = (PROBLEMS / "mlp_params.yaml").read_text(encoding="utf-8") + "grading: {partial: entries}\n"
+    assert load_problem(write(tmp_path, "mlp.yaml", text)).grading.partial == "entries"
+    # and a tensor question keeps its own: T4.w2 (dL/dw2, 3×2) in the contract's example.
+    t4 = load_problem(CONTRACT / "softmax_ce_t4.yaml")
+    assert [q.id for q in t4.questions if q.credit.partial == "entries"] == ["T4.w2"]
+
+
 def test_architecture_deduct_codes_come_from_the_layer_catalogue(tmp_path):
     text = (PROBLEMS / "mlp_params.yaml").read_text(encoding="utf-8")
     good = write(tmp_path, "good.yaml", text + "grading: {deduct: {forgot-bias: 0.5}}\n")

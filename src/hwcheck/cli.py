@@ -313,6 +313,7 @@ def grade(
 def template(
     problem: Path = typer.Argument(..., help="Problem or assignment file (.yaml).", show_default=False),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the sheet to FILE instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Replace files that exist already (never the problem files)."),
 ) -> None:
     """Write a blank answer sheet for a problem: every question's id, with its ask and
     points as comments, ready to fill in and grade. For a code problem: the starter
@@ -322,7 +323,7 @@ def template(
     """
     from .grade.command import run_template  # deliberate: per command (start-up time)
 
-    raise typer.Exit(run_template(str(problem), str(output) if output else None))
+    raise typer.Exit(run_template(str(problem), str(output) if output else None, force))
 
 
 @app.command()

@@ -143,6 +143,15 @@ def read_credit(data: YMap, kind: str | None, faults: FaultList, codes: MistakeC
     return Credit(partial, follow, deduct)
 
 
+def refuse_partial_entries(question: Question, answer: str, faults: FaultList) -> None:
+    """``partial: entries`` on a question whose answer is not a tensor can do nothing: refused.
+    ``answer`` says what it is ("a number", "a formula", "a shape"...), as each kind's loader
+    knows it (a graph's once its values are computed). A problem-wide ``grading: {partial:
+    entries}`` stays allowed: it applies to the tensor questions only."""
+    if question.credit.partial is not None:
+        faults.add(question.pos, f"question '{question.id}': partial: entries is for tensor answers (this one is {answer}); remove it")
+
+
 def _fraction(data: YMap, key: Any, faults: FaultList, what: str | None = None) -> float | None:
     what = what or str(key)
     try:

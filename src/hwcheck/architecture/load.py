@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..common import MistakeCodes, Question, Tolerance, read_questions
+from ..common import MistakeCodes, Question, Tolerance, read_questions, refuse_partial_entries
 from ..errors import FaultList, Pos, did_you_mean
 from ..yamldoc import YList, YMap
 from .calc import compute
@@ -205,7 +205,8 @@ def _check_asks(questions: list[Question], names: list[str], faults: FaultList) 
     choices = names + ["params"] + [f"params({name})" for name in names]
     known = set(names)  # a set: thousands of questions against thousands of layers stay linear
     for question in questions:
-        if parse_ask(question.ask, known) is not None:
+        if (ask := parse_ask(question.ask, known)) is not None:  # never a tensor: a shape or a count
+            refuse_partial_entries(question, "a shape" if ask[0] == "shape" else "a parameter count", faults)
             continue
         if faults.full:  # beyond the faults shown only the count is kept: skip building the message
             faults.add(question.pos, "")

@@ -214,9 +214,11 @@ def _interactive_assignment(assignment, options: GradeOptions) -> int:
     return 0 if all_correct else 1
 
 
-def run_template(problem_path: str, output: str | None = None) -> int:
+def run_template(problem_path: str, output: str | None = None, force: bool = False) -> int:
     """Write a blank answer sheet to ``output`` (or stdout). For an assignment with a code
-    problem, ``-o FOLDER/answers.yaml`` also writes the starter ``FOLDER/MODULE.py``."""
+    problem, ``-o FOLDER/answers.yaml`` also writes the starter ``FOLDER/MODULE.py``.
+    Nothing is written over an existing file (a filled-in sheet, a student's module) unless
+    ``force``; over an input, never."""
     if output:
         check_writable(output, "answer sheet")
         check_outputs([("-o", output)], [("problem file", problem_path)])
@@ -242,9 +244,11 @@ def run_template(problem_path: str, output: str | None = None) -> int:
             starters, text = [(output, text)], None
     else:
         text = template_text(problem, problem_path)
-    for path, _ in starters:
-        if Path(path).exists():  # it may be a student's work: never overwritten
-            raise InputError.at(path, None, "exists; the starter file is written only where nothing is (remove it or choose another name)")
+    # Every file the template writes, checked before any is: a blank over a filled-in sheet
+    # or a starter over a student's module destroys work, so only an explicit --force may.
+    for path in [p for p, _ in starters] + ([output] if output and text is not None else []):
+        if not force and Path(path).exists():
+            raise InputError.at(path, None, "exists (it may hold someone's work); choose another name or delete it first, or give --force to replace it")
     for path, code_text in starters:
         write_atomic(path, code_text)
     if text is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..common import MistakeCodes, Problem, Question, read_questions
+from ..common import MistakeCodes, Problem, Question, read_questions, refuse_partial_entries
 from ..errors import FaultList, Pos
 from ..numbers import NotANumber, fmt_value, parse_number
 from ..yamldoc import YList, YMap
@@ -324,6 +324,10 @@ def _check_asks(questions: list[Question], problem: GraphProblem, faults: FaultL
                     other_grads[ask.output] = backward(graph, values, graph.index[ask.output])
                 except NumericFault as fault:
                     faults.add(question.pos, f"question '{question.id}': step '{fault.node.step}': {fault.message}")
+            if question.answer == "formula":  # judged as a function, never entry by entry
+                refuse_partial_entries(question, "a formula", faults)
+            elif ask.index is not None or np.ndim(values[graph.index[ask.name]]) == 0:  # a gradient has its node's shape
+                refuse_partial_entries(question, "a number", faults)
             if ask.index is not None and question.answer == "formula":
                 faults.add(question.pos, f"question '{question.id}': a formula answer is for a whole value or gradient; "
                                          f"ask for {question.ask.split('[')[0].strip()} (formulas cannot index)")
