@@ -150,9 +150,7 @@ def _graph_rows(solution, question, codes: frozenset[str] | None = None) -> list
     right = solution.expected(question.ask)
     target = Target.of(right.value, right.exact)
     rows = []
-    for m in applicable_mistakes(solution, parse_ask(question.ask)):
-        if codes is not None and m.code not in codes:
-            continue
+    for m in applicable_mistakes(solution, parse_ask(question.ask), codes):  # with codes, the others are not worked out
         value = np.asarray(m.value, dtype=float)
         if not np.all(np.isfinite(value)):
             continue  # a mistake that cannot be worked out here says nothing

@@ -69,6 +69,17 @@ class Graph:
     index: dict[str, int] = field(default_factory=dict)  # name -> node index
     consumers: list[list[tuple[int, int]]] = field(default_factory=list)  # node -> [(consumer, operand k)]
     elements: int = 0  # the number of float64 values one forward pass holds
+    # What depends on the graph's structure only (paths, which steps lie between two nodes),
+    # worked out once and shared by every set of leaf values: each student's variant keeps
+    # the graph (variants.py). Filled only once the graph is built (by the mistakes).
+    _structure: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def structure(self, key, compute):
+        """compute(), once per key for this graph: ``compute`` must read the graph's
+        structure and names only, never a node's value."""
+        if key not in self._structure:
+            self._structure[key] = compute()
+        return self._structure[key]
 
     def add(self, node: Node) -> Node:
         node.index = len(self.nodes)

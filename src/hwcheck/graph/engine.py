@@ -203,6 +203,15 @@ def vjp_edge(graph: Graph, values: list, consumer: int, k: int, g: np.ndarray) -
     return unbroadcast(np.asarray(local, dtype=float), np.shape(args[k]))
 
 
+def path_value(graph: Graph, values: list, edges, start: int) -> np.ndarray:
+    """One path's term of d(start)/d(node it ends in): the chain-rule product along
+    ``edges`` (from the top down), each edge a vjp_edge."""
+    g = np.ones_like(values[start])
+    for consumer, k in edges:
+        g = vjp_edge(graph, values, consumer, k, g)
+    return g
+
+
 # -- forward mode: how every node moves with one node ---------------------------------
 
 

@@ -22,7 +22,7 @@ from ..numbers import NotANumber, fmt_value, parse_number
 from ..solution import Mistake, pick
 from .ask import GraphAsk, parse_ask
 from .build import evaluate
-from .engine import NumericFault, args_of, backward, forward, fused_vjp
+from .engine import NumericFault, args_of, backward, forward, fused_vjp, path_value
 from .ops import OPS, DomainError, class_targets
 from .paths import count_paths, list_paths, nodes_between
 from .response import MAX_RERUNS, Response
@@ -39,6 +39,12 @@ _GATES = tuple(op.name for op in OPS.values() if "derivative-forgotten" in op.mi
 # read off the registry by the catalogue itself.)
 INVITING_OPS = {"relu-gate-ignored": _GATES, "pre-activation": _ACTIVATIONS, "wrong-factor": ("mul",),
                 "square-factor": ("mul",)}
+
+# The codes read off the forward-mode pass (_gradient_mistakes): those of local_rules — from
+# the registry, every code an operation invites but rounded-early (a forward value rounded,
+# _rounded_early) — and the two worked out beside them.
+LOCAL_CODES = frozenset({code for op in OPS.values() for code in op.mistakes} - {"rounded-early"}
+                        | {"wrong-factor", "pre-activation"})
 
 # The catalogue of a graph's mistake codes, code → what the student did (for `deduct:` in
 # a problem file and for the docs); a test checks every code produced here is listed.
@@ -76,17 +82,38 @@ def _right(solution, ask: GraphAsk):
     return pick(solution.expected(_ask_text(ask)).value, None)
 
 
-def applicable_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
+def applicable_mistakes(solution, ask: GraphAsk, codes: frozenset[str] | None = None) -> list[Mistake]:
     """Every typical mistake that applies to ``ask``, with the value it gives — also those
     that give the right value anyway (a ReLU gate ignored where every gate is open), which
     grading drops and coverage (grade/coverage.py) reports as undetectable. Errors carried
-    forward are not here: they need a student's own answers."""
+    forward are not here: they need a student's own answers.
+
+    ``codes``: only the mistakes of these codes, in the same order and with the same values
+    as in the full list; the candidates of other codes are skipped before their values are
+    worked out (a variant's check needs a few codes only, variants.py)."""
+    if codes is not None:
+        # Not memoised: a draw's check asks each question once, each time for fewer codes.
+        return [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in _all_mistakes(solution, ask, codes.__contains__)]
     # Memoised by the solution itself (one grading asks the same question of many sheets).
-    whole = solution.memo(("mistakes", ask.name, ask.output),
-                          lambda: (_gradient_mistakes(solution, ask) if ask.is_gradient else _value_mistakes(solution, ask)) + tensor_mistakes(solution, ask)
-                          + _rounded_early(solution, ask))
-    silent = solution.memo(("silent mistakes", ask.name, ask.output), lambda: _open_gates(solution, ask))
-    return [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole + silent]
+    whole = solution.memo(("mistakes", ask.name, ask.output), lambda: _all_mistakes(solution, ask, _every))
+    return [Mistake(m.code, m.description, pick(m.value, ask.index)) for m in whole]
+
+
+def _every(code: str) -> bool:
+    return True
+
+
+def _all_mistakes(solution, ask: GraphAsk, wants) -> list[Mistake]:
+    """The candidates of the codes ``wants`` accepts, in the catalogue's fixed order: the
+    ask's own, the tensor ones, rounded-early, then relu-gate-ignored where it changes nothing."""
+    found = _gradient_mistakes(solution, ask, wants) if ask.is_gradient else _value_mistakes(solution, ask, wants)
+    if any(wants(code) for code in TENSOR_MISTAKES):
+        found += [m for m in tensor_mistakes(solution, ask) if wants(m.code)]
+    if wants("rounded-early"):
+        found += _rounded_early(solution, ask)
+    if wants("relu-gate-ignored"):
+        found += _open_gates(solution, ask)
+    return found
 
 
 def _open_gates(solution, ask: GraphAsk) -> list[Mistake]:
@@ -96,7 +123,7 @@ def _open_gates(solution, ask: GraphAsk) -> list[Mistake]:
     if not ask.is_gradient:
         return []  # the forward pass's gate left out is always tried (_value_mistakes)
     graph, values = solution.problem.graph, solution.problem.values
-    gates = [i for i in nodes_between(graph, graph.index[ask.output], graph.index[ask.name])
+    gates = [i for i in _between(graph, graph.index[ask.output], graph.index[ask.name])
              if graph.nodes[i].op is not None and graph.nodes[i].op.name in _GATES]
     if not gates or any(np.any(args_of(graph.nodes[i], values)[0] <= 0) for i in gates):
         return []
@@ -129,14 +156,14 @@ def _distinct(mistakes: list[Mistake], right) -> list[Mistake]:
 # -- forward values -----------------------------------------------------------------
 
 
-def _value_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
+def _value_mistakes(solution, ask: GraphAsk, wants) -> list[Mistake]:
     problem = solution.problem
     graph, values = problem.graph, problem.values
     index = graph.index[ask.name]
-    found = [Mistake("sign-error", "the sign is flipped", -values[index])]
+    found = [Mistake("sign-error", "the sign is flipped", -values[index])] if wants("sign-error") else []
     # The gates left out: relu(a) taken as a. Named are the ones that change something:
     # those the value is computed from whose input (so computed) is negative somewhere.
-    if any(n.op is not None and n.op.name in _GATES for n in graph.nodes[: index + 1]):
+    if wants("relu-gate-ignored") and any(n.op is not None and n.op.name in _GATES for n in graph.nodes[: index + 1]):
         try:
             value, left_out = _without_gates(graph, problem.leaves(), index)
         except DomainError:
@@ -168,19 +195,20 @@ def _without_gates(graph, leaves, stop: int) -> tuple[np.ndarray, list[str]]:
 # -- gradients ----------------------------------------------------------------------
 
 
-def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
+def _gradient_mistakes(solution, ask: GraphAsk, wants) -> list[Mistake]:
     problem = solution.problem
     graph, values = problem.graph, problem.values
     start, target = graph.index[ask.output], graph.index[ask.name]
     right = solution.gradients_of(ask.output)[target]
-    found = [Mistake("sign-error", "the sign is flipped", -right)]
-    found += _path_mistakes(solution, start, target, right)
-    on_paths = nodes_between(graph, start, target)
+    found = [Mistake("sign-error", "the sign is flipped", -right)] if wants("sign-error") else []
+    if wants("missing-path") or wants("one-path-only"):
+        found += [m for m in _path_mistakes(solution, start, target, right) if wants(m.code)]
+    on_paths = _between(graph, start, target)
 
     # A ReLU gate ignored: its local derivative taken as 1 even where its input is ≤ 0. Every
     # closed gate changes at once, and each changes what reaches the next: one backward pass.
     gates = {i: _pass_through for i in on_paths if graph.nodes[i].op is not None and graph.nodes[i].op.name in _GATES}
-    closed = [graph.nodes[i] for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)]
+    closed = [graph.nodes[i] for i in gates if np.any(args_of(graph.nodes[i], values)[0] <= 0)] if wants("relu-gate-ignored") else []
     if closed:
         try:
             value = backward(graph, values, start, gates)[target]
@@ -191,13 +219,15 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
 
     # Each mistake in one local derivative is read off one forward-mode pass (response.py),
     # so every operation on the paths is tried, whatever the size of the graph.
+    if not any(wants(code) for code in LOCAL_CODES):
+        return found  # none wanted: not even the forward-mode pass is made
     response = Response(solution, ask.output, target)
     for i in on_paths if response.cheap or len(on_paths) <= MAX_RERUNS else ():
         node = graph.nodes[i]
         if node.op is None:
             continue
         names = [graph.operand_name(o) for o in node.operands]
-        if node.op.name == "mul" and all(isinstance(o, int) for o in node.operands) and node.operands[0] != node.operands[1]:
+        if wants("wrong-factor") and node.op.name == "mul" and all(isinstance(o, int) for o in node.operands) and node.operands[0] != node.operands[1]:
             value = response.with_rule(i, _wrong_factor)
             if value is not None:
                 found.append(Mistake(
@@ -206,7 +236,7 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                     value,
                 ))
         for k, operand in enumerate(node.operands):
-            if isinstance(operand, int) and _is_activation(graph.nodes[operand]) and node.op.name in ("mul", "matmul", "dot"):
+            if wants("pre-activation") and isinstance(operand, int) and _is_activation(graph.nodes[operand]) and node.op.name in ("mul", "matmul", "dot"):
                 activation = graph.nodes[operand]
                 pre = activation.operands[0]
                 if not isinstance(pre, int):
@@ -222,15 +252,17 @@ def _gradient_mistakes(solution, ask: GraphAsk) -> list[Mistake]:
                         f"in the local derivative of {node.name} you used the pre-activation {graph.nodes[pre].name} where the activation {activation.name} belongs",
                         value,
                     ))
-        found += _local_rule_mistakes(graph, values, response, node, i)
+        found += _local_rule_mistakes(graph, values, response, node, i, wants)
     return found
 
 
-def _local_rule_mistakes(graph, values, response, node, i) -> list[Mistake]:
+def _local_rule_mistakes(graph, values, response, node, i, wants) -> list[Mistake]:
     """The mistakes in one step's local derivative that its operation invites, each read off
-    the forward-mode pass."""
+    the forward-mode pass (of the codes ``wants`` accepts)."""
     found = []
     for code, text, rule in local_rules(graph, values, i):
+        if not wants(code):
+            continue
         value = response.with_rule(i, rule) if node.fused is None else _with_fused_rule(response, values, node, rule)
         if value is not None:
             found.append(Mistake(code, text, value))
@@ -375,20 +407,42 @@ def _gate_text(graph, values, closed) -> str:
 
 def _path_mistakes(solution, start, target, right) -> list[Mistake]:
     graph = solution.problem.graph
-    counts = solution.path_counts if start == graph.index[solution.problem.output] else count_paths(graph, start)
+    found = []
+    paths = graph.structure(("path mistakes", start, target), lambda: _path_sentences(graph, start, target))
+    for (edges, missing, only), value in zip(paths, _path_values(solution, start, target, [p[0] for p in paths])):
+        found.append(Mistake("missing-path", missing, right - value))
+        if only is not None:
+            found.append(Mistake("one-path-only", only, value))
+    return found
+
+
+def _path_values(solution, start, target, edge_lists) -> list[np.ndarray]:
+    """Each path's term of the gradient; those the solution's derivation lists already (the
+    same paths of the output, in the same order, solve.py) are taken from it."""
+    graph = solution.problem.graph
+    if edge_lists and start == graph.index[solution.problem.output]:
+        listed = next((d.paths for d in solution.gradients if d.name == graph.nodes[target].name), [])
+        if len(listed) == len(edge_lists):
+            return [path.value for path in listed]
+    return [path_value(graph, solution.problem.values, edges, start) for edges in edge_lists]
+
+
+def _path_sentences(graph, start, target) -> list[tuple[list, str, str | None]]:
+    """For each path from start down to target (when there are 2 to MAX_PATHS_FOR_MISTAKES):
+    its edges, what leaving it out means and (from 3 paths) what taking it alone means.
+    The graph's structure only: worked out once for every student's variant."""
+    counts = count_paths(graph, start)
     if not 2 <= counts[target] <= MAX_PATHS_FOR_MISTAKES:
         return []
     edge_lists = list_paths(graph, start, target, counts)
-    paths = [solution.chain_path(edges, start) for edges in edge_lists]
     found = []
-    n = len(paths)
-    for edges, path in zip(edge_lists, paths):
+    n = len(edge_lists)
+    for edges in edge_lists:
         twice = _used_twice(graph, start, edges, edge_lists)
         if twice is None:
             label = _path_label(graph, start, edges, edge_lists)
-            found.append(Mistake("missing-path", f"you left out the path {label}; the gradient is the sum over all {n} paths", right - path.value))
-            if n >= 3:
-                found.append(Mistake("one-path-only", f"you took only the path {label} instead of summing all {n} paths", path.value))
+            found.append((edges, f"you left out the path {label}; the gradient is the sum over all {n} paths",
+                          f"you took only the path {label} instead of summing all {n} paths" if n >= 3 else None))
             continue
         # Another path reads the same: the step uses one value twice (r * r), and what was
         # left out is a term of that step's own derivative, not a branch of the graph.
@@ -396,10 +450,14 @@ def _path_mistakes(solution, start, target, right) -> list[Mistake]:
         rule = "the product rule" if step.op.name == "mul" else "its derivative"
         where = f"{step.name}, which uses {operand} {uses} times ({rule} has a term for each use)"
         route = " → ".join(_nodes(graph, start, edges))
-        found.append(Mistake("missing-path", f"you left out one of the {uses} terms for {where}: the term along {route}; the gradient is the sum of all {n} terms", right - path.value))
-        if n >= 3:
-            found.append(Mistake("one-path-only", f"you took only the term along {route}, one of the {uses} terms for {where}, instead of summing all {n} terms", path.value))
+        found.append((edges, f"you left out one of the {uses} terms for {where}: the term along {route}; the gradient is the sum of all {n} terms",
+                      f"you took only the term along {route}, one of the {uses} terms for {where}, instead of summing all {n} terms" if n >= 3 else None))
     return found
+
+
+def _between(graph, start: int, target: int) -> list[int]:
+    """nodes_between, once per graph (the graph's structure only)."""
+    return graph.structure(("between", start, target), lambda: nodes_between(graph, start, target))
 
 
 def _used_twice(graph, start: int, edges, others):
@@ -604,7 +662,7 @@ def _feeding(graph, ask: GraphAsk) -> tuple[set[int], set[int]]:
     target = graph.index[ask.name]
     if not ask.is_gradient:
         return _ancestors(graph, [target]) - {target}, set()
-    on_paths = nodes_between(graph, graph.index[ask.output], target)
+    on_paths = _between(graph, graph.index[ask.output], target)
     # The backward pass along the paths reads each step's operands and its own value.
     read = [o for i in on_paths if graph.nodes[i].op is not None for o in graph.nodes[i].operands if isinstance(o, int)]
     return _ancestors(graph, read + [i for i in on_paths if i != target]), set(on_paths) - {target}

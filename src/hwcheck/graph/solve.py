@@ -23,7 +23,7 @@ from . import expr as E
 from . import terms as T
 from .ask import GraphAsk, parse_ask
 from .build import Graph, Node
-from .engine import Kink, NumericFault, args_of, backward, fused_vjp, kinks, name_term, operand_name_term, vjp_edge
+from .engine import Kink, NumericFault, args_of, backward, fused_vjp, kinks, name_term, operand_name_term, path_value
 from .export import graph_json
 from .hint import GivenHint, GradientHint, StepHint, graph_hint
 from .load import GraphProblem
@@ -412,9 +412,7 @@ def _contributions(graph, grads, index, counts, locals_by_edge, edge_values) -> 
 
 
 def _chain_path(graph, values, edges, locals_by_edge, output) -> ChainPath:
-    g = np.ones_like(values[output])
-    for consumer, k in edges:
-        g = vjp_edge(graph, values, consumer, k, g)
+    g = path_value(graph, values, edges, output)
     names = [graph.nodes[output].name] + [graph.operand_name(graph.nodes[c].operands[k]) for c, k in edges]
     factors = [locals_by_edge[edge] for edge in edges]
     return ChainPath(names, factors, g, _product(local_product(f) for f in factors))
