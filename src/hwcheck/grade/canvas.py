@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..errors import InputError
+from ..errors import InputError, Pos
 from ..files import write_atomic
 from ..yamldoc import read_text
 from .report import number, text_cell
@@ -53,22 +53,32 @@ class Roster:
 def read_roster(path: str) -> Roster:
     """A roster CSV with a header row naming Student and one of ID, SIS User ID, SIS Login ID.
     Canvas's export has a 'Points Possible' row (and, in some versions, a muted row) under
-    the header: rows without an id are skipped."""
+    the header: rows without an id are skipped. Read by the csv module in strict mode, so a
+    quote left open is an error; a fault names the line its record starts on."""
     text = read_text(path, "roster", ".csv")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    if "Student" not in header or not any(h in header for h in ROSTER_IDS):
-        raise InputError.at(path, None, f"a roster is a CSV whose first row names the columns Student and one of {', '.join(ROSTER_IDS)} "
-                                        f"(a Canvas gradebook export will do); this one has {', '.join(header[:8]) or 'no columns'}")
-    reader.fieldnames = header
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    start = 1  # the line the record being read starts on (a quoted cell may span lines)
     rows = []
     try:
-        for row in reader:
-            clean = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str) and k in CANVAS_COLUMNS}
+        header = [h.strip() for h in next(reader, [])]
+        if "Student" not in header or not any(h in header for h in ROSTER_IDS):
+            raise InputError.at(path, Pos(1, 1), f"a roster is a CSV whose first row names the columns Student and one of {', '.join(ROSTER_IDS)} "
+                                                 f"(a Canvas gradebook export will do); this one has {', '.join(header[:8]) or 'no columns'}")
+        for name in CANVAS_COLUMNS:
+            where = [i + 1 for i, h in enumerate(header) if h == name]
+            if len(where) > 1:
+                raise InputError.at(path, Pos(1, 1), f"the header names the column {name} {len(where)} times (columns {', '.join(map(str, where))}); "
+                                                     "delete all but one")
+        start = reader.line_num + 1
+        for cells in reader:
+            row = dict(zip(header, cells))
+            clean = {k: v.strip() for k, v in row.items() if k in CANVAS_COLUMNS}
             if clean.get("Student") and any(clean.get(i) for i in ROSTER_IDS):
                 rows.append(clean)
+            start = reader.line_num + 1
     except csv.Error as error:
-        raise InputError.at(path, None, f"line {reader.line_num}: not readable as CSV ({error}); save it as CSV (comma-separated)") from None
+        raise InputError.at(path, Pos(start, 1), f"not readable as CSV ({error}); save it as CSV (comma-separated, "
+                                                 "each quoted cell closed, no cell over 131,072 characters)") from None
     return Roster(rows)
 
 
