@@ -68,6 +68,12 @@ def counted_bump(a):
 def bumps():
     return float(BUMPS)
 
+def counted_step(param, dparam, lr):
+    global BUMPS
+    BUMPS += 1
+    param -= lr * dparam
+    return param
+
 OUT = np.zeros(2)
 
 def view(a):
@@ -147,6 +153,19 @@ def test_a_function_that_writes_its_input_is_called_again_with_a_copy_once(child
     assert [r.value.tolist() for r in replies] == [[2.0, 3.0]] * 3  # a itself never changed
     (count,) = child.run([Call("bumps")])
     assert count.value == 3.0 + 4.0  # three calls, the first made twice
+
+
+def test_an_in_place_update_of_its_last_read_is_called_once_though_it_reads_more(child):
+    # sgd_step(W, dW, lr): W is read for the last time, dW and lr again later (by the
+    # next step's own list); only dW is guarded, so the write into W needs no second call
+    fetch = frozenset({"w"})
+    store = {"w": np.array([1.0, 2.0]), "dw": np.array([0.5, -0.5]), "lr": np.array(0.1)}
+    (before,) = child.run([Call("bumps")])
+    replies = child.run([Call("counted_step", (Held("w", last=True), Held("dw"), Held("lr")), ("w",), fetch)], store=store, repeat=3)
+    assert [r.error for r in replies] == [None] * 3
+    np.testing.assert_allclose(replies[-1].value, [1.0 - 3 * 0.05, 2.0 + 3 * 0.05])  # w − 3·0.1·dw
+    (after,) = child.run([Call("bumps")])
+    assert after.value - before.value == 3.0  # three steps, three calls
 
 
 def test_a_function_may_return_a_buffer_of_its_own_at_every_call(child):

@@ -345,7 +345,7 @@ class Plan:
         self.index = index
         self.function = call["function"]
         self.args = [((TAKE if item.get("last") else COPY), item["h"]) if "h" in item else (CONSTANT, decode(item, arrays)) for item in call["args"]]
-        self.shared = any(how is COPY for how, _ in self.args)  # reads a value read again later
+        self.guarded = [j for j, (how, _) in enumerate(self.args) if how is COPY]  # values read again later
         self.keep = call.get("keep", [])
         fetch = set(call.get("fetch", []))
         # the positions of the values that cross whole: all of them when nothing is kept
@@ -451,9 +451,9 @@ def run_list(module, name, calls, repeat, arrays, folder, np):
             args = copies(plan, args, np)
         if ARENA is not None:
             struct.pack_into("<q", ARENA, 0, k + 1)
-        # read-only: every array of a call that reads a kept value again later (a last read
-        # alone needs no guard: `sgd_step` may update its param in place, and is called once)
-        locked = [a for a in args if isinstance(a, np.ndarray) and a.flags.writeable] if plan.shared and not copying else []
+        # read-only: the arrays that are read again later; a last read needs no guard
+        # (`sgd_step(W, dW, lr)` may update W in place, and is called once)
+        locked = [] if copying else [args[j] for j in plan.guarded if isinstance(args[j], np.ndarray) and args[j].flags.writeable]
         try:
             started = time.perf_counter()
             try:
