@@ -575,7 +575,7 @@ def test_a_range_with_more_values_than_a_float_can_count_is_refused(tmp_path):
     # (1e300 − (−1e300)) / 1e-300 + 1 ≈ 2e600 values: more than float64 holds (about 1.8e308).
     path, lines = vary_problem(tmp_path, "w0: {from: -1e300, to: 1e300, step: 1e-300}\n", "")
     message = one_line_refusal(run_cli("validate", path), path, lines.index("  w0: {from: -1e300, to: 1e300, step: 1e-300}") + 1)
-    assert "about 2.0e600 values" in message and "give a larger step" in message
+    assert "about 2.00 × 10^600 values" in message and "give a larger step" in message
 
 
 def test_an_impossible_requirement_is_refused_without_redoing_the_same_variant(tmp_path, monkeypatch):

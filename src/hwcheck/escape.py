@@ -39,7 +39,7 @@ def yaml_quoted(text: str) -> str:
     return '"' + visible(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
-def as_written(value, limit: int = 60) -> str:
+def yaml_spelling(value, limit: int = 60) -> str:
     """A value read from YAML as a YAML flow scalar or collection spells it (true, null,
     [1, true], "text"), cut to about ``limit`` characters: for messages that quote a
     file's value back, whatever its size."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import HwcheckError
-from ..escape import as_written
+from ..escape import yaml_spelling
 
 REQUIRED = object()
 
@@ -66,15 +66,15 @@ def _axes(key: str, value: Any, ndim: int, minimum: int, what: str) -> tuple[int
             check_size(key, item)
     if _whole(value):
         if value < minimum:
-            raise KeyProblem(f"{key} must be {shape_hint}, not {as_written(value)}")
+            raise KeyProblem(f"{key} must be {shape_hint}, not {yaml_spelling(value)}")
         return (value,) * ndim
     if isinstance(value, list):
         if ndim == 1:
             raise KeyProblem(f"{key} of a 1-D layer is one whole number, not the list {value}")
         if len(value) != ndim or not all(_whole(v) and v >= minimum for v in value):
-            raise KeyProblem(f"{key} must be {shape_hint}, not {as_written(value)}")
+            raise KeyProblem(f"{key} must be {shape_hint}, not {yaml_spelling(value)}")
         return tuple(value)
-    raise KeyProblem(f"{key} must be {shape_hint}, not {as_written(value)}")
+    raise KeyProblem(f"{key} must be {shape_hint}, not {yaml_spelling(value)}")
 
 
 def read_value(key: str, value: Any, spec: Key, ndim: int) -> Any:
@@ -82,7 +82,7 @@ def read_value(key: str, value: Any, spec: Key, ndim: int) -> Any:
     if spec.kind == COUNT:
         check_size(key, value)
         if not _whole(value) or value < 1:
-            raise KeyProblem(f"{key} must be a positive whole number, not {as_written(value)}")
+            raise KeyProblem(f"{key} must be a positive whole number, not {yaml_spelling(value)}")
         if spec.maximum is not None and value > spec.maximum:
             raise KeyProblem(f"{key} is at most {spec.maximum:,}, not {value:,}")
         return value
@@ -102,11 +102,11 @@ def read_value(key: str, value: Any, spec: Key, ndim: int) -> Any:
         return _axes(key, value, ndim, 0, "non-negative")
     if spec.kind == FLAG:
         if not isinstance(value, bool):
-            raise KeyProblem(f"{key} must be true or false, not {as_written(value)}")
+            raise KeyProblem(f"{key} must be true or false, not {yaml_spelling(value)}")
         return value
     if spec.kind in (RATE, NUMBER):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise KeyProblem(f"{key} must be a number, not {as_written(value)}")
+            raise KeyProblem(f"{key} must be a number, not {yaml_spelling(value)}")
         if spec.kind == RATE and not 0 <= value <= 1:
             raise KeyProblem(f"{key} is a probability between 0 and 1, not {value}")
         return float(value)

@@ -12,14 +12,13 @@ Drawing and accepting variants is :mod:`hwcheck.variants`' job too.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 
 from ..common import MistakeCodes
 from ..errors import FaultList, Pos
-from ..numbers import NotANumber, parse_number
+from ..numbers import NotANumber, fmt_count, parse_number
 from ..record import Record
 from ..yamldoc import YList, YMap
 
@@ -114,7 +113,7 @@ def _read_spec(spec, pos: Pos, name: str, faults: FaultList) -> tuple[float, ...
         return None
     count = (stop - start) // step + 1
     if count > MAX_VALUES:
-        faults.add(spec.where("step"), f"vary '{name}': {_count(count)} values from {spec.text('from')} to {spec.text('to')} by {spec.text('step')}, "
+        faults.add(spec.where("step"), f"vary '{name}': {fmt_count(int(count))} values from {spec.text('from')} to {spec.text('to')} by {spec.text('step')}, "
                                        f"more than {MAX_VALUES:,}; give a larger step")
         return None
     return tuple(float(start + k * step) for k in range(int(count)))
@@ -138,9 +137,6 @@ def _read_choices(spec: YMap, name: str, faults: FaultList) -> tuple[float, ...]
     return tuple(values)
 
 
-def _count(count: Fraction) -> str:
-    # Decimal, not float: a range of 1e-300 steps from -1e300 counts some 2e600 values
-    return f"{int(count):,}" if count < 10**15 else f"about {Decimal(int(count)):.1e}".replace("e+", "e")
 
 
 def read_require(data: YMap, vary: tuple[Vary, ...], faults: FaultList, codes: MistakeCodes) -> tuple[Requirement, ...]:

@@ -14,7 +14,7 @@ import numpy as np
 from ..graph import terms as T
 from ..graph.solve import SCALAR
 from ..numbers import fmt_count, fmt_factor, fmt_value
-from .typeset import UNICODE, unicode
+from .typeset import unicode
 
 
 def partial(top: T.Term, bottom: T.Term, d: str = "∂") -> str:
@@ -97,5 +97,3 @@ def sum_terms(contributions, output: T.Term, product: str) -> tuple[str, str | N
 
 def path_count_text(count: int) -> str:
     return f"{fmt_count(count)} path" + ("" if count == 1 else "s")
-
-

@@ -124,4 +124,3 @@ def _sum_tex(contributions, output: T.Term) -> str:
         operand = operand.body if isinstance(operand, T.Paren) else operand  # as named, not after ∂
         return rf"\sum_{{c}} \frac{{d {tex(output)}}}{{d c}} \frac{{\partial c}}{{\partial {tex(operand)}}}\ \text{{(over {len(contributions):,} consumers)}}"
     return " + ".join(rf"{tex_partial(output, c.local.node_term, 'd')} {tex_partial(c.local.node_term, c.local.operand_term)}" for c in contributions)
-

@@ -2,9 +2,8 @@
 
 Names with trailing digits become subscripts (``w0`` → ``w_{0}``, ``xwb0`` → ``xwb_{0}``);
 numbers, vectors and matrices are set as TeX; prose is escaped for text mode. The maths of
-a derivation is typeset from its terms by :mod:`.typeset`, never re-read from text here;
-the one exception is the architecture solver's arithmetic (:func:`tex_arith`), still text.
-Nothing here computes.
+a derivation, graphs' and architectures' alike, is typeset from its terms by
+:mod:`.typeset`, never re-read from text here. Nothing here computes.
 
 Maths and prose differ on a glyph with no TeX: in maths (what the solver writes) it is
 :class:`UnknownSymbol`, a bug to fix here, never a ``?`` in a key; in prose (titles,

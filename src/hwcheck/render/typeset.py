@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from ..graph import terms as T
-from ..numbers import exact, fmt, fmt_count, fmt_value
+from ..numbers import count_parts, exact, fmt, fmt_count, fmt_value
 from .tex import UnknownSymbol, tex_name, tex_tensor, tex_text
 
 
@@ -236,11 +236,12 @@ class TexPrinter(Printer):
         return str(t.value)
 
     def _print_Tally(self, t):
-        written = tally(abs(t.value))
-        if written.startswith("about "):  # about 1.23 × 10^15
-            mantissa, _, exponent = written.removeprefix("about ").partition(" × 10^")
+        mantissa, exponent = count_parts(abs(t.value))
+        if exponent is not None:  # about 1.23 × 10^15
             written = rf"\text{{about}}\ {mantissa} \times 10^{{{exponent}}}"
-        return ("-" if t.value < 0 else "") + written.replace(",", "{,}")
+        else:
+            written = tally(abs(t.value)).replace(",", "{,}")
+        return ("-" if t.value < 0 else "") + written
 
     def _print_Fixed(self, t):
         return f"{t.value:.{t.places}f}"
