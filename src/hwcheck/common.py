@@ -64,6 +64,18 @@ class Tolerance(Record):
             close = (np.abs(answer - bounded) <= self.abs + self.rel * np.abs(bounded)) & np.isfinite(answer)
         return np.where(finite, close, answer == expected)
 
+    def misfit(self, answer, expected) -> float:
+        """How far an answer inside the tolerance lies from ``expected``: its worst entry's
+        distance in units of the tolerance (0 to 1). A non-finite expected entry, matched
+        by equality only, counts 0. Of two mistakes an answer fits, the nearer is named."""
+        expected = np.asarray(expected, dtype=float)
+        finite = np.isfinite(expected)
+        bounded = np.where(finite, expected, 0.0)
+        with np.errstate(all="ignore"):
+            distance = np.where(finite, np.abs(np.asarray(answer, dtype=float) - bounded), 0.0)
+            ratio = np.where(distance == 0, 0.0, distance / (self.abs + self.rel * np.abs(bounded)))
+        return float(np.max(ratio, initial=0.0))
+
 
 class Credit(Record):
     """How a wrong answer can still earn points (contract §12); None means "not set here".

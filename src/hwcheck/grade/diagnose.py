@@ -49,23 +49,10 @@ def matching_mistakes(
         except (TypeError, ValueError):  # a value of another form cannot match
             continue
         if value.form == target.form and same(answer, value, tolerance):
-            misfit = _misfit(answer, value, tolerance)
+            misfit = 0.0 if value.exact else tolerance.misfit(answer, value.value)  # counts and shapes match exactly
             if mistake.code not in best or misfit < best[mistake.code][0]:
                 best[mistake.code] = (misfit, mistake)
     return [mistake for _, mistake in best.values()]
-
-
-def _misfit(answer: Any, value: Target, tolerance: Tolerance) -> float:
-    """How far a matching answer is from a mistake's value: its worst entry's distance in
-    units of the tolerance (0 to 1); 0 for counts and shapes, which match exactly."""
-    if value.exact:
-        return 0.0
-    expected = np.asarray(value.value, dtype=float)
-    finite = np.isfinite(expected)  # a non-finite value matched only by equality
-    with np.errstate(all="ignore"):
-        distance = np.where(finite, np.abs(np.asarray(answer, dtype=float) - np.where(finite, expected, 0.0)), 0.0)
-        ratio = np.where(distance == 0, 0.0, distance / (tolerance.abs + tolerance.rel * np.abs(np.where(finite, expected, 0.0))))
-    return float(np.max(ratio, initial=0.0))
 
 
 class MistakeCache:

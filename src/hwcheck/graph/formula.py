@@ -233,7 +233,7 @@ class FormulaCheck:
         best: dict[str, tuple[float, _Candidate]] = {}
         for c in self.candidates():
             if all(_close(v, cv, tolerance) for v, cv in zip(got, c.values)):
-                misfit = max(_misfit(v, cv, tolerance) for v, cv in zip(got, c.values))
+                misfit = max(tolerance.misfit(v, cv) for v, cv in zip(got, c.values))
                 if c.code not in best or misfit < best[c.code][0]:
                     best[c.code] = (misfit, c)
         found = tuple(Mistake(c.code, c.description, c.values[0]) for _, c in best.values())
@@ -446,15 +446,6 @@ def _fits(value: np.ndarray, truth: np.ndarray) -> bool:
 
 def _close(value, truth, tolerance: Tolerance) -> bool:
     return tolerance.allows(np.broadcast_to(value, np.shape(truth)), truth)
-
-
-def _misfit(value, truth, tolerance: Tolerance) -> float:
-    """The worst entry's distance from ``truth`` in units of the tolerance."""
-    truth = np.asarray(truth, dtype=float)
-    with np.errstate(all="ignore"):
-        distance = np.abs(np.broadcast_to(value, truth.shape) - truth)
-        ratio = np.where(distance == 0, 0.0, distance / (tolerance.abs + tolerance.rel * np.abs(truth)))
-    return float(np.max(ratio, initial=0.0))
 
 
 def _shape_text(value) -> str:
