@@ -43,30 +43,41 @@ def _special(mode: int) -> str:
     return "socket" if stat.S_ISSOCK(mode) else "special file"
 
 
+def _identity(path: str | Path) -> tuple[str, tuple[int, int] | None]:
+    """A path resolved (symlinked folders, '..') and, for an existing file, its device and inode."""
+    try:
+        status = os.stat(path)
+        node = (status.st_dev, status.st_ino)
+    except (OSError, ValueError):
+        node = None
+    return os.path.realpath(path), node
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return a[0] == b[0] or (a[1] is not None and a[1] == b[1])
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """True when two paths name one file: equal once resolved (symlinked folders, '..'),
     or, for existing files, the same device and inode (hard links, symlinks)."""
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        first, second = os.stat(a), os.stat(b)
-    except (OSError, ValueError):
-        return False
-    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+    return _same(_identity(a), _identity(b))
 
 
 def check_outputs(outputs: list[tuple[str, str]], inputs: list[tuple[str, str]]) -> None:
     """Refuse, before any work, an output that is one of the inputs or another output.
 
     ``outputs`` and ``inputs`` are (what, path) pairs, e.g. ("--report", "r.json") and
-    ("problem file", "p.yaml"): writing one would destroy the other.
+    ("problem file", "p.yaml"): writing one would destroy the other. Each path is looked
+    up once, however many outputs (a class may hand in thousands of inputs).
     """
-    for index, (option, path) in enumerate(outputs):
-        for what, other in inputs:
-            if same_file(path, other):
+    given = [(what, other, _identity(other)) for what, other in inputs]
+    named = [(option, path, _identity(path)) for option, path in outputs]
+    for index, (option, path, mine) in enumerate(named):
+        for what, other, theirs in given:
+            if _same(mine, theirs):
                 raise InputError.at(path, None, f"{option} would overwrite the {what} {other}; write it to another file")
-        for earlier, other in outputs[:index]:
-            if same_file(path, other):
+        for earlier, _, theirs in named[:index]:
+            if _same(mine, theirs):
                 raise InputError.at(path, None, f"{earlier} and {option} both name this file; give each its own")
 
 
